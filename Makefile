@@ -1,0 +1,59 @@
+# Every target creates .venv and installs what it needs: `make demo` and `make test` are the only
+# two commands a fresh machine needs.
+PYTHON ?= python3
+VENV   ?= .venv
+PY     := $(VENV)/bin/python
+PIP    := $(PY) -m pip
+# pip never resolves another torch: the torch extra pins the CPU wheel on disk.
+PIP_FLAGS ?= --disable-pip-version-check --quiet
+PYTEST_WORKERS ?= auto
+
+.PHONY: help venv demo test test-slow test-all lint fmt docs bench clean
+
+help:
+	@echo "make demo       run the lifecycle demo on bundled data (creates .venv)"
+	@echo "make test       the test suite, slow cases excluded (creates .venv)"
+	@echo "make test-slow  only the slow cases"
+	@echo "make lint       ruff and mypy"
+	@echo "make docs       regenerate docs/rules.md and docs/report.schema.json"
+	@echo "make bench      run benchmarks/ (see benchmarks/README.md)"
+
+$(VENV)/bin/python:
+	$(PYTHON) -m venv $(VENV)
+	$(PIP) install $(PIP_FLAGS) --upgrade pip
+
+$(VENV)/.demo-installed: pyproject.toml | $(VENV)/bin/python
+	$(PIP) install $(PIP_FLAGS) -e '.[demo,sign,provenance,registry,data]'
+	@touch $@
+
+$(VENV)/.dev-installed: pyproject.toml | $(VENV)/bin/python
+	$(PIP) install $(PIP_FLAGS) -e '.[dev,sign,provenance,registry,postgres,data]'
+	@touch $@ $(VENV)/.demo-installed
+
+venv: $(VENV)/.dev-installed
+
+demo: $(VENV)/.demo-installed
+	$(VENV)/bin/mlwarden demo --out mlwarden-demo
+
+test: $(VENV)/.dev-installed
+	$(PY) -m pytest -m "not slow" -n $(PYTEST_WORKERS) -q
+
+test-slow: $(VENV)/.dev-installed
+	$(PY) -m pytest -m slow -q
+
+test-all: $(VENV)/.dev-installed
+	$(PY) -m pytest -n $(PYTEST_WORKERS) -q
+
+lint: $(VENV)/.dev-installed
+	$(VENV)/bin/ruff check src tests benchmarks
+	$(VENV)/bin/mypy
+
+docs: $(VENV)/.dev-installed
+	$(VENV)/bin/mlwarden rules --markdown > docs/rules.md.tmp && mv docs/rules.md.tmp docs/rules.md
+	$(PY) -m mlwarden.report.schema > docs/report.schema.json.tmp && mv docs/report.schema.json.tmp docs/report.schema.json
+
+bench: $(VENV)/.dev-installed
+	$(PY) benchmarks/run.py
+
+clean:
+	rm -rf $(VENV) mlwarden-demo .pytest_cache .mypy_cache .ruff_cache

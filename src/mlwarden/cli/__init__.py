@@ -1,0 +1,1 @@
+"""The ``mlwarden`` command line. Each module is thin: parse, call the library, render."""

@@ -1,0 +1,100 @@
+"""The ``mlwarden`` entry point: the app, its command groups, and the one place errors are caught."""
+
+from __future__ import annotations
+
+import os
+import sys
+from typing import Annotated
+
+import typer
+
+from mlwarden import __version__
+from mlwarden.core.errors import ExitCode, MlwardenError
+
+app = typer.Typer(
+    name="mlwarden",
+    help="Security for the whole ML lifecycle: scan, sign, attest, gate and serve models.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+    context_settings={"help_option_names": ["-h", "--help"]},
+)
+
+_VERBOSE = False
+
+
+def _version(value: bool) -> None:
+    if value:
+        typer.echo(f"mlwarden {__version__}")
+        raise typer.Exit(0)
+
+
+@app.callback()
+def main(
+    version: Annotated[bool, typer.Option("--version", "-V", callback=_version, is_eager=True,
+                                          help="Print the version and exit.")] = False,
+    verbose: Annotated[bool, typer.Option("--verbose", "-v",
+                                          help="Show tracebacks for errors.")] = False,
+) -> None:
+    """mlwarden: scan, sign, attest, gate and serve models — one chain of verifiable evidence."""
+    global _VERBOSE
+    _VERBOSE = verbose or _VERBOSE
+
+
+def _register() -> None:
+    """Attach the command groups. Each module imports only typer at import time (lean start-up)."""
+    from mlwarden.cli import demo, policy, rules
+
+    app.command("demo")(demo.demo)
+    app.command("rules")(rules.rules)
+    app.add_typer(policy.app, name="policy")
+
+
+_register()
+
+
+def _fail(line: str, code: int) -> int:
+    sys.stderr.write(f"mlwarden: error: {line}\n")
+    sys.stderr.flush()
+    return code
+
+
+def run(argv: list[str] | None = None) -> int:
+    """Run the CLI and return the exit code (``sys.exit`` is called by :func:`entry`)."""
+    global _VERBOSE
+    args = list(sys.argv[1:] if argv is None else argv)
+    _VERBOSE = "-v" in args or "--verbose" in args or bool(os.environ.get("MLWARDEN_DEBUG"))
+    command = typer.main.get_command(app)
+    try:
+        result = command.main(args=args, prog_name="mlwarden", standalone_mode=False)
+    except MlwardenError as exc:
+        if _VERBOSE:
+            import traceback
+
+            traceback.print_exc()
+        return _fail(exc.one_line(), int(exc.exit_code))
+    except typer.TyperException as exc:  # click usage errors: one line, exit 2
+        if not exc.format_message().strip():  # bare `mlwarden GROUP`: help was printed
+            return int(exc.exit_code)
+        hint = " (see 'mlwarden --help')" if exc.exit_code == 2 else ""
+        return _fail(" ".join(exc.format_message().split()) + hint,
+                     exc.exit_code if exc.exit_code else ExitCode.USAGE)
+    except typer.Abort:
+        return _fail("aborted", 130)
+    except KeyboardInterrupt:
+        return _fail("interrupted", 130)
+    except BrokenPipeError:
+        return int(ExitCode.OK)
+    except Exception as exc:  # noqa: BLE001 - the one catch-all: a bug, exit 3
+        if _VERBOSE:
+            import traceback
+
+            traceback.print_exc()
+        return _fail(f"internal error: {type(exc).__name__}: {exc} (re-run with -v for a "
+                     "traceback and report it)", int(ExitCode.INTERNAL))
+    return int(result) if isinstance(result, int) else int(ExitCode.OK)
+
+
+def entry() -> None:
+    """Console-script entry point."""
+    sys.exit(run())

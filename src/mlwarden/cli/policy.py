@@ -1,0 +1,37 @@
+"""``mlwarden policy``: validate and explain policy files."""
+
+from __future__ import annotations
+
+import datetime as dt
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+app = typer.Typer(help="Validate and explain policy files.", no_args_is_help=True)
+
+
+@app.command("check")
+def check(
+    path: Annotated[Path, typer.Argument(help="The policy file (YAML).")],
+) -> None:
+    """Validate a policy file and summarise it; exit 2 naming the file and field if it is malformed."""
+    from mlwarden.cli.common import out
+    from mlwarden.core.policy import Policy
+
+    policy = Policy.load(path)
+    today = dt.date.today()
+    console = out()
+    console.print(f"[bold]{path}[/]: policy {policy.name!r} is valid ({policy.digest})")
+    console.print(f"  fail on: {policy.fail_on} and above")
+    if policy.rules.deny:
+        console.print(f"  denied rules: {', '.join(policy.rules.deny)}")
+    if policy.rules.allow:
+        console.print(f"  allowed rules: {', '.join(policy.rules.allow)}")
+    for rule, sev in policy.rules.severity.items():
+        console.print(f"  severity of {rule}: {sev}")
+    for w in policy.waivers:
+        state = "[red]EXPIRED[/]" if w.expired(today) else f"valid until {w.expires}"
+        console.print(f"  waiver {w.rule} on {w.path!r} by {w.owner}: {state} — {w.reason}")
+    if policy.scan.allow_globals:
+        console.print(f"  extra safe globals for the scanner: {', '.join(policy.scan.allow_globals)}")

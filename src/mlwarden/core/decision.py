@@ -1,0 +1,73 @@
+"""Decisions: what a policy concluded about a set of findings, and why."""
+
+from __future__ import annotations
+
+import datetime as dt
+import enum
+from dataclasses import dataclass, field
+
+from mlwarden.core.errors import DeniedError
+from mlwarden.core.finding import JSONValue
+
+
+class ReasonCode(str, enum.Enum):
+    """Why a decision came out the way it did."""
+
+    THRESHOLD = "threshold"
+    """An active finding is at or above the policy's ``fail_on`` severity."""
+    DENIED_RULE = "denied-rule"
+    """An active finding belongs to a rule the policy denies outright."""
+    EXPIRED_WAIVER = "expired-waiver"
+    """A waiver has expired; what it covered counts again."""
+    REQUIREMENT = "requirement"
+    """A requirement of the policy (an attestation, a signer, an approval) is not met."""
+    CLEAN = "clean"
+    """Nothing stands in the way."""
+
+
+@dataclass(frozen=True, slots=True)
+class Reason:
+    code: ReasonCode
+    message: str
+    rule_id: str | None = None
+    fingerprint: str | None = None
+
+    def to_dict(self) -> dict[str, JSONValue]:
+        return {"code": self.code.value, "message": self.message, "rule_id": self.rule_id,
+                "fingerprint": self.fingerprint}
+
+
+@dataclass(frozen=True, slots=True)
+class Decision:
+    """Allow or deny, with every reason. Use :meth:`enforce` rather than reading ``allowed``."""
+
+    allowed: bool
+    reasons: tuple[Reason, ...]
+    policy: str
+    """The policy's name."""
+    policy_digest: str
+    """``sha256:…`` of the policy's canonical form, so a recorded decision names its exact policy."""
+    evaluated_at: dt.datetime = field(default_factory=lambda: dt.datetime.now(dt.UTC))
+
+    @property
+    def verdict(self) -> str:
+        return "allow" if self.allowed else "deny"
+
+    def enforce(self) -> None:
+        """Raise :class:`DeniedError` with the first reasons when the decision is deny."""
+        if self.allowed:
+            return
+        blocking = [r for r in self.reasons if r.code is not ReasonCode.CLEAN]
+        head = "; ".join(r.message for r in blocking[:3])
+        more = f" (+{len(blocking) - 3} more)" if len(blocking) > 3 else ""
+        raise DeniedError(f"policy {self.policy!r} denies: {head}{more}")
+
+    def to_dict(self) -> dict[str, JSONValue]:
+        return {
+            "verdict": self.verdict,
+            "allowed": self.allowed,
+            "policy": self.policy,
+            "policy_digest": self.policy_digest,
+            "evaluated_at": self.evaluated_at.isoformat(),
+            "reasons": [r.to_dict() for r in self.reasons],
+        }

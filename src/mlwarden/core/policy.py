@@ -1,0 +1,242 @@
+"""Policy-as-code: YAML files validated by pydantic, evaluated into a :class:`Decision`.
+
+A policy says which severity fails (``fail_on``), which rules are denied outright or allowed,
+and which findings are waived — each waiver with an owner, a reason and an expiry date. An expired
+waiver no longer applies and is itself reported (``MW-POL-001``); a waiver that matched nothing is
+reported too (``MW-POL-002``) so stale exceptions get cleaned up. Later sections (signers,
+attestations, thresholds for model tests) extend the same file.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import fnmatch
+import hashlib
+import json
+from collections.abc import Iterable
+from pathlib import Path
+from typing import Annotated, Any, Literal
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+
+from mlwarden.core.decision import Decision, Reason, ReasonCode
+from mlwarden.core.errors import PolicyError
+from mlwarden.core.finding import Finding, Location, Suppression
+from mlwarden.core.report import Report
+from mlwarden.core.rules import Rule, register
+from mlwarden.core.severity import Severity
+
+EXPIRED_WAIVER = register(Rule(
+    id="MW-POL-001",
+    name="ExpiredWaiver",
+    title="Expired waiver",
+    description="A waiver in the policy has passed its expiry date. It no longer suppresses "
+                "anything: the findings it covered count against the policy again.",
+    severity=Severity.MEDIUM,
+    remediation="Fix the underlying findings, or renew the waiver with a new expiry date after "
+                "review by its owner.",
+))
+
+UNUSED_WAIVER = register(Rule(
+    id="MW-POL-002",
+    name="UnusedWaiver",
+    title="Waiver matched no finding",
+    description="A waiver in the policy matched no finding in this run. Stale exceptions widen "
+                "what a policy lets through later; remove waivers that are no longer needed.",
+    severity=Severity.INFO,
+    remediation="Remove the waiver, or correct its rule or path pattern.",
+))
+
+SeverityName = Literal["info", "low", "medium", "high", "critical"]
+RulePattern = Annotated[str, Field(pattern=r"^MW-[A-Z*?]+(-[0-9*?]+)?$|^MW-\*$|^\*$")]
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class Waiver(_Strict):
+    """An owned, expiring exception for findings of a rule at some paths."""
+
+    rule: RulePattern
+    path: str = "*"
+    """A glob matched against the finding's path, and against ``path!member`` for archives."""
+    owner: Annotated[str, Field(min_length=1)]
+    reason: Annotated[str, Field(min_length=1)]
+    expires: dt.date
+
+    def matches(self, finding: Finding) -> bool:
+        if not fnmatch.fnmatchcase(finding.rule_id, self.rule):
+            return False
+        loc = finding.location
+        candidates = [loc.path, Path(loc.path).name]
+        if loc.member:
+            candidates.append(f"{loc.path}!{loc.member}")
+        return any(fnmatch.fnmatchcase(c, self.path) for c in candidates)
+
+    def expired(self, today: dt.date) -> bool:
+        return today > self.expires
+
+
+class RuleSettings(_Strict):
+    deny: list[RulePattern] = Field(default_factory=list)
+    """Active findings of these rules deny, whatever their severity."""
+    allow: list[RulePattern] = Field(default_factory=list)
+    """Findings of these rules are suppressed (kept visible, marked ``policy``)."""
+    severity: dict[str, SeverityName] = Field(default_factory=dict)
+    """Per-rule severity overrides."""
+
+
+class ScanSettings(_Strict):
+    allow_globals: list[str] = Field(default_factory=list)
+    """Extra importable names (``module.Class``, ``module.*``) the pickle scanner treats as safe."""
+
+    @field_validator("allow_globals")
+    @classmethod
+    def _dotted(cls, values: list[str]) -> list[str]:
+        for value in values:
+            if "." not in value or any(not part for part in value.split(".")):
+                raise ValueError(f"{value!r} is not a dotted name like 'module.Class' or 'module.*'")
+        return values
+
+
+class Policy(_Strict):
+    """A policy file. ``mlwarden policy check FILE`` validates one."""
+
+    version: Literal[1] = 1
+    name: str = "default"
+    description: str = ""
+    fail_on: SeverityName = "high"
+    rules: RuleSettings = Field(default_factory=RuleSettings)
+    waivers: list[Waiver] = Field(default_factory=list)
+    scan: ScanSettings = Field(default_factory=ScanSettings)
+    extensions: dict[str, Any] = Field(default_factory=dict)
+    """Sections owned by later checks (signers, attestations, thresholds) until they are typed."""
+
+    source: str | None = Field(default=None, exclude=True)
+
+    @property
+    def threshold(self) -> Severity:
+        return Severity(self.fail_on)
+
+    @property
+    def digest(self) -> str:
+        canonical = json.dumps(self.model_dump(mode="json"), sort_keys=True, separators=(",", ":"))
+        return "sha256:" + hashlib.sha256(canonical.encode()).hexdigest()
+
+    @classmethod
+    def default(cls, fail_on: Severity = Severity.HIGH) -> Policy:
+        return cls(name="default", fail_on=fail_on.value)
+
+    @classmethod
+    def from_yaml(cls, text: str, *, source: str = "<policy>") -> Policy:
+        try:
+            data = yaml.safe_load(text)
+        except yaml.YAMLError as exc:
+            mark = getattr(exc, "problem_mark", None)
+            where = f"line {mark.line + 1}: " if mark is not None else ""
+            problem = getattr(exc, "problem", None) or str(exc).splitlines()[0]
+            raise PolicyError(f"{where}not valid YAML: {problem}", path=source) from None
+        if data is None:
+            data = {}
+        if not isinstance(data, dict):
+            raise PolicyError("a policy must be a YAML mapping at the top level", path=source)
+        try:
+            policy = cls.model_validate(data)
+        except ValidationError as exc:
+            err = exc.errors()[0]
+            field = ".".join(str(p) for p in err["loc"]) or "(top level)"
+            more = f" (+{exc.error_count() - 1} more)" if exc.error_count() > 1 else ""
+            raise PolicyError(f"field '{field}': {err['msg']}{more}", path=source) from None
+        return policy.model_copy(update={"source": source})
+
+    @classmethod
+    def load(cls, path: str | Path) -> Policy:
+        p = Path(path)
+        try:
+            text = p.read_text(encoding="utf-8")
+        except FileNotFoundError:
+            raise PolicyError("policy file not found", path=p) from None
+        except (OSError, UnicodeDecodeError) as exc:
+            raise PolicyError(f"cannot read policy file: {exc}", path=p) from None
+        return cls.from_yaml(text, source=str(p))
+
+    def evaluate(self, report: Report, *, today: dt.date | None = None) -> Report:
+        """Apply this policy to ``report``: suppress, re-rate, add policy findings, decide."""
+        today = today or dt.date.today()
+        findings, extra = self._apply(report.findings, today)
+        decision = self.decide([*findings, *extra])
+        return report.with_decision(decision, [*findings, *extra])
+
+    def _apply(self, findings: Iterable[Finding], today: dt.date) -> tuple[list[Finding], list[Finding]]:
+        from dataclasses import replace
+
+        used: set[int] = set()
+        out: list[Finding] = []
+        for finding in findings:
+            override = self._severity_override(finding.rule_id)
+            if override is not None:
+                finding = replace(finding, severity=override)
+            if finding.suppressed:
+                out.append(finding)
+                continue
+            if any(fnmatch.fnmatchcase(finding.rule_id, p) for p in self.rules.allow):
+                finding = finding.suppressed_by(
+                    Suppression(kind="policy", reason=f"rule allowed by policy {self.name!r}"))
+            else:
+                for index, waiver in enumerate(self.waivers):
+                    if waiver.matches(finding):
+                        used.add(index)
+                        if not waiver.expired(today):
+                            finding = finding.suppressed_by(Suppression(
+                                kind="waiver", reason=waiver.reason, owner=waiver.owner,
+                                expires=waiver.expires))
+                            break
+            out.append(finding)
+        extra: list[Finding] = []
+        where = self.source or "<policy>"
+        for index, waiver in enumerate(self.waivers):
+            loc = Location(path=where, member=f"waivers[{index}]")
+            evidence = {"rule": waiver.rule, "path": waiver.path, "owner": waiver.owner,
+                        "expires": waiver.expires.isoformat()}
+            if waiver.expired(today):
+                extra.append(EXPIRED_WAIVER.finding(
+                    f"waiver for {waiver.rule} on {waiver.path!r} (owner {waiver.owner}) expired on "
+                    f"{waiver.expires.isoformat()}", loc, evidence=evidence))
+            elif index not in used:
+                extra.append(UNUSED_WAIVER.finding(
+                    f"waiver for {waiver.rule} on {waiver.path!r} (owner {waiver.owner}) matched "
+                    "no finding", loc, evidence=evidence))
+        return out, extra
+
+    def _severity_override(self, rule_id: str) -> Severity | None:
+        for pattern, name in self.rules.severity.items():
+            if fnmatch.fnmatchcase(rule_id, pattern):
+                return Severity(name)
+        return None
+
+    def decide(self, findings: Iterable[Finding],
+               requirements: Iterable[Reason] = ()) -> Decision:
+        """Decide over already-suppressed findings plus unmet requirements of other checks."""
+        reasons: list[Reason] = list(requirements)
+        for f in findings:
+            if f.suppressed:
+                continue
+            denied = any(fnmatch.fnmatchcase(f.rule_id, p) for p in self.rules.deny)
+            if denied:
+                reasons.append(Reason(ReasonCode.DENIED_RULE,
+                                      f"{f.rule_id} is denied by policy at {f.location}",
+                                      f.rule_id, f.fingerprint))
+            elif f.rule_id == EXPIRED_WAIVER.id:
+                reasons.append(Reason(ReasonCode.EXPIRED_WAIVER, f.message, f.rule_id,
+                                      f.fingerprint))
+            elif f.severity >= self.threshold:
+                reasons.append(Reason(ReasonCode.THRESHOLD,
+                                      f"{f.rule_id} ({f.severity.value}) at {f.location}: {f.title}",
+                                      f.rule_id, f.fingerprint))
+        if not reasons:
+            reasons.append(Reason(ReasonCode.CLEAN,
+                                  f"no active finding at or above {self.fail_on}"))
+            return Decision(True, tuple(reasons), self.name, self.digest)
+        return Decision(False, tuple(reasons), self.name, self.digest)
