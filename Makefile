@@ -23,11 +23,11 @@ $(VENV)/bin/python:
 	$(PIP) install $(PIP_FLAGS) --upgrade pip
 
 $(VENV)/.demo-installed: pyproject.toml | $(VENV)/bin/python
-	$(PIP) install $(PIP_FLAGS) -e '.[demo,sign,provenance,registry,data]'
+	$(PIP) install $(PIP_FLAGS) -e '.[demo,scan,sign,provenance,registry,data]'
 	@touch $@
 
 $(VENV)/.dev-installed: pyproject.toml | $(VENV)/bin/python
-	$(PIP) install $(PIP_FLAGS) -e '.[dev,sign,provenance,registry,postgres,data]'
+	$(PIP) install $(PIP_FLAGS) -e '.[dev,scan,torch,sign,provenance,registry,postgres,serve,data]'
 	@touch $@ $(VENV)/.demo-installed
 
 venv: $(VENV)/.dev-installed
