@@ -172,3 +172,13 @@ def test_empty_file_is_the_default_policy(tmp_path: Path) -> None:
 def test_policy_digest_changes_with_content() -> None:
     assert _policy("fail_on: high").digest == _policy("fail_on: high").digest
     assert _policy("fail_on: high").digest != _policy("fail_on: low").digest
+
+
+@pytest.mark.parametrize("fail_on", list(Severity))
+def test_threshold_decision_matches_the_default_policy(report: Report, fail_on: Severity) -> None:
+    from mlwarden.core.decision import decide_by_threshold
+
+    lean = decide_by_threshold(report.findings, fail_on)
+    full = Policy.default(fail_on=fail_on).decide(report.findings)
+    assert lean.allowed == full.allowed
+    assert [r.message for r in lean.reasons] == [r.message for r in full.reasons]

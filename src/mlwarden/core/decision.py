@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import datetime as dt
 import enum
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 
 from mlwarden.core.errors import DeniedError
-from mlwarden.core.finding import JSONValue
+from mlwarden.core.finding import Finding, JSONValue
+from mlwarden.core.severity import Severity
 
 
 class ReasonCode(str, enum.Enum):
@@ -71,3 +73,24 @@ class Decision:
             "evaluated_at": self.evaluated_at.isoformat(),
             "reasons": [r.to_dict() for r in self.reasons],
         }
+
+
+def decide_by_threshold(findings: Iterable[Finding], fail_on: Severity,
+                        policy: str = "default") -> Decision:
+    """The decision of the default policy (``fail_on`` only), without loading pydantic or YAML.
+
+    Gives the same verdict and reasons as ``Policy.default(fail_on).decide(findings)``; commands
+    that take no ``--policy`` use it to keep start-up lean.
+    """
+    import hashlib
+    import json
+
+    reasons = [Reason(ReasonCode.THRESHOLD, f"{f.rule_id} ({f.severity.value}) at {f.location}: "
+                      f"{f.title}", f.rule_id, f.fingerprint)
+               for f in findings if not f.suppressed and f.severity >= fail_on]
+    canonical = json.dumps({"fail_on": fail_on.value, "name": policy}, sort_keys=True)
+    digest = "sha256:" + hashlib.sha256(canonical.encode()).hexdigest()
+    if not reasons:
+        return Decision(True, (Reason(ReasonCode.CLEAN, f"no active finding at or above "
+                                                         f"{fail_on.value}"),), policy, digest)
+    return Decision(False, tuple(reasons), policy, digest)
