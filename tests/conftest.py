@@ -26,6 +26,16 @@ SAMPLE_RULE_LOW = register(Rule(
 ))
 
 
+def pytest_addoption(parser: pytest.Parser) -> None:
+    parser.addoption("--update-goldens", action="store_true", default=False,
+                     help="Rewrite golden report files instead of comparing against them.")
+
+
+@pytest.fixture
+def update_goldens(request: pytest.FixtureRequest) -> bool:
+    return bool(request.config.getoption("--update-goldens"))
+
+
 def sarif_schema() -> dict[str, object]:
     """The official OASIS SARIF 2.1.0 schema: ../shared beside the checkout, else the copy here."""
     for candidate in (ROOT.parent / "shared" / "schemas" / "sarif-schema-2.1.0.json",
