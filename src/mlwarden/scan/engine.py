@@ -1,0 +1,279 @@
+"""The scan engine: read files (memory-mapped), detect each format by content, run its scanner,
+recurse into containers, and collect everything into one :class:`~mlwarden.core.report.Report`.
+
+* Formats are recognised from bytes, never from the extension: each registered
+  :class:`~mlwarden.scan.interface.FormatScanner` is asked in priority order.
+* Files are memory-mapped read-only and handed over as ``memoryview``: a multi-GB checkpoint is not
+  copied, and a scanner that touches only ``data.pkl`` reads only those pages.
+* A scanner that raises is a finding (``MW-FMT-001``, fail closed), never a crash or a pass.
+* Several files are scanned in parallel processes; the report's order does not depend on timing.
+* Digests are optional (``digest=True``): hashing reads every byte of every file, which costs more
+  than the scan itself for large checkpoints whose weights the scanner never needs to touch.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import mmap
+import os
+import threading
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from mlwarden.core.finding import Finding, Skip
+from mlwarden.core.report import CheckRun, Report, utcnow
+from mlwarden.scan.interface import (
+    DEFAULT_LIMITS,
+    FormatScanner,
+    ScanContext,
+    ScanLimits,
+    ScanTarget,
+    scanners_by_priority,
+)
+
+HEAD_SIZE = 4096
+"""Bytes of a target shown to ``detect``."""
+
+
+def load_scanners() -> list[type[FormatScanner]]:
+    """Import every scanner module (registering them) and return them in detection order."""
+    import mlwarden.scan.formats  # registers the container and weight formats
+
+    try:
+        import mlwarden.scan.pickle  # noqa: F401 - registers the pickle scanner
+    except ImportError as exc:  # only while the pickle package is absent from a checkout
+        if exc.name is None or not exc.name.startswith("mlwarden.scan.pickle"):
+            raise
+    return scanners_by_priority()
+
+
+@dataclass
+class EngineContext(ScanContext):
+    """The scan context of the engine: also remembers which scanners ran."""
+
+    ran: set[tuple[str, str]] = field(default_factory=set)
+
+
+def target_key(target: ScanTarget) -> str:
+    """``path`` or ``path!member``: the key of a target in the report's format metadata."""
+    return f"{target.path}!{target.member}" if target.member else target.path
+
+
+def dispatch(target: ScanTarget, ctx: ScanContext) -> None:
+    """Detect ``target``'s format and run its scanner; unknown content is recorded, not reported."""
+    from mlwarden.scan.container_rules import NESTING_TOO_DEEP, SCANNER_ERROR
+
+    key = target_key(target)
+    if target.depth > ctx.limits.max_depth:
+        ctx.add(NESTING_TOO_DEEP.finding(
+            f"nested {target.depth} containers deep (limit {ctx.limits.max_depth}); not analysed",
+            target.location(), evidence={"depth": target.depth, "limit": ctx.limits.max_depth}))
+        ctx.skip(target, "nesting limit reached")
+        return
+    if target.size == 0:
+        ctx.formats[key] = "empty"
+        return
+    head = target.head(HEAD_SIZE)
+    for cls in scanners_by_priority():
+        try:
+            hit = cls.detect(head, target)
+        except Exception as exc:  # noqa: BLE001 - a detector bug must not hide the file
+            ctx.add(SCANNER_ERROR.finding(
+                f"format detection by {cls.name} failed: {type(exc).__name__}: {exc}",
+                target.location(), evidence={"scanner": cls.name, "error": repr(exc)[:500]}))
+            continue
+        if not hit:
+            continue
+        ctx.formats.setdefault(key, cls.name)
+        if isinstance(ctx, EngineContext):
+            ctx.ran.add((cls.name, cls.version))
+        try:
+            cls().scan(target, ctx)
+        except RecursionError:
+            ctx.add(SCANNER_ERROR.finding(
+                f"{cls.name} scanner exceeded the recursion limit (deeply nested structure)",
+                target.location(), evidence={"scanner": cls.name}))
+            ctx.skip(target, f"{cls.name} scanner failed")
+        except Exception as exc:  # noqa: BLE001 - fail closed: a crash is a finding
+            ctx.add(SCANNER_ERROR.finding(
+                f"{cls.name} scanner failed: {type(exc).__name__}: {exc}", target.location(),
+                evidence={"scanner": cls.name, "error": repr(exc)[:500]}))
+            ctx.skip(target, f"{cls.name} scanner failed")
+        return
+    ctx.formats[key] = "unknown"
+
+
+@dataclass
+class FileResult:
+    """What scanning one file produced (picklable: it crosses process boundaries)."""
+
+    display: str
+    findings: list[Finding]
+    skipped: list[Skip]
+    formats: dict[str, str]
+    ran: set[tuple[str, str]]
+    digest: str | None = None
+
+
+@contextmanager
+def mapped(path: Path) -> Iterator[bytes | memoryview]:
+    """The file's bytes: a read-only memory map (an empty file gives ``b""``)."""
+    with open(path, "rb") as handle:
+        size = os.fstat(handle.fileno()).st_size
+        if size == 0:
+            yield b""
+            return
+        mm = mmap.mmap(handle.fileno(), 0, access=mmap.ACCESS_READ)
+        view = memoryview(mm)
+        try:
+            yield view
+        finally:
+            try:
+                view.release()
+                mm.close()
+            except BufferError:  # a scanner kept a slice; the map goes with it
+                pass
+
+
+def _hash_into(h: hashlib._Hash, data: bytes | memoryview) -> None:
+    step = 64 << 20
+    for start in range(0, len(data), step):
+        h.update(data[start:start + step])
+
+
+def scan_target(target: ScanTarget, *, limits: ScanLimits = DEFAULT_LIMITS,
+                allow_globals: Sequence[str] = ()) -> EngineContext:
+    """Scan one in-memory target and return the context holding its findings."""
+    load_scanners()
+    ctx = EngineContext(limits=limits, allow_globals=tuple(allow_globals), dispatch=dispatch)
+    dispatch(target, ctx)
+    return ctx
+
+
+def scan_file(fs_path: Path, display: str, *, limits: ScanLimits = DEFAULT_LIMITS,
+              allow_globals: Sequence[str] = (), digest: bool = False) -> FileResult:
+    """Scan one file on disk. Unreadable files become skips, never exceptions."""
+    load_scanners()
+    ctx = EngineContext(limits=limits, allow_globals=tuple(allow_globals), dispatch=dispatch)
+    digest_value: str | None = None
+    try:
+        with mapped(fs_path) as data:
+            hasher: threading.Thread | None = None
+            h = hashlib.sha256()
+            if digest:  # hashlib releases the GIL: hash while the scanners work
+                hasher = threading.Thread(target=_hash_into, args=(h, data), daemon=True)
+                hasher.start()
+            dispatch(ScanTarget(path=display, data=data, fs_path=fs_path), ctx)
+            if hasher is not None:
+                hasher.join()
+                digest_value = "sha256:" + h.hexdigest()
+    except OSError as exc:
+        ctx.skipped.append(Skip(path=display, reason=f"cannot read: {exc.strerror or exc}"))
+    return FileResult(display, ctx.findings, ctx.skipped, ctx.formats, ctx.ran, digest_value)
+
+
+def _scan_chunk(chunk: list[tuple[str, str]], limits: ScanLimits, allow_globals: tuple[str, ...],
+                digest: bool) -> list[FileResult]:
+    return [scan_file(Path(fs), display, limits=limits, allow_globals=allow_globals,
+                      digest=digest) for fs, display in chunk]
+
+
+def _default_workers(n_files: int) -> int:
+    return max(1, min(n_files, os.cpu_count() or 1))
+
+
+def _run_parallel(jobs: list[tuple[str, str]], limits: ScanLimits, allow_globals: tuple[str, ...],
+                  digest: bool, workers: int, advance: Callable[[int], None]) -> list[FileResult]:
+    from concurrent.futures import ProcessPoolExecutor, as_completed
+
+    # Chunks of a few files amortise process hand-over; small enough to balance big files.
+    size = max(1, min(16, len(jobs) // (workers * 4)))
+    chunks = [jobs[i:i + size] for i in range(0, len(jobs), size)]
+    results: dict[int, list[FileResult]] = {}
+    with ProcessPoolExecutor(max_workers=workers) as pool:
+        futures = {pool.submit(_scan_chunk, c, limits, allow_globals, digest): i
+                   for i, c in enumerate(chunks)}
+        for future in as_completed(futures):
+            index = futures[future]
+            results[index] = future.result()
+            advance(len(chunks[index]))
+    return [r for i in range(len(chunks)) for r in results[i]]
+
+
+def scan_paths(paths: Sequence[str | Path], *, limits: ScanLimits = DEFAULT_LIMITS,
+               allow_globals: Sequence[str] = (), workers: int | None = None,
+               progress: bool = False, digest: bool = False) -> Report:
+    """Scan files and directories into one report (command ``scan``).
+
+    ``workers`` processes scan files in parallel (default: one per CPU core; one file never starts
+    a pool). ``digest`` adds ``sha256`` digests of every file to ``report.artifacts``.
+    """
+    from mlwarden.scan.walk import walk
+
+    started = utcnow()
+    names = [str(p) for p in paths]
+    found = walk(names)
+    jobs = [(str(f.fs_path), f.display) for f in found.files]
+    n_workers = workers if workers is not None else _default_workers(len(jobs))
+    allowed = tuple(allow_globals)
+    with _progress(len(jobs), progress) as advance:
+        if n_workers <= 1 or len(jobs) <= 1:
+            results = []
+            for fs, display in jobs:
+                results.append(scan_file(Path(fs), display, limits=limits, allow_globals=allowed,
+                                         digest=digest))
+                advance(1)
+        else:
+            results = _run_parallel(jobs, limits, allowed, digest, n_workers, advance)
+    return _build(names, started, found.findings, found.skipped, found.formats, results, digest)
+
+
+def scan_bytes(data: bytes | memoryview, *, name: str = "<bytes>",
+               limits: ScanLimits = DEFAULT_LIMITS, allow_globals: Sequence[str] = (),
+               digest: bool = False) -> Report:
+    """Scan an in-memory file (tests, converters, the gateway's uploads) into a report."""
+    started = utcnow()
+    ctx = scan_target(ScanTarget(path=name, data=data), limits=limits, allow_globals=allow_globals)
+    value = "sha256:" + hashlib.sha256(data).hexdigest() if digest else None
+    result = FileResult(name, ctx.findings, ctx.skipped, ctx.formats, ctx.ran, value)
+    return _build([name], started, [], [], {}, [result], digest)
+
+
+def _build(names: list[str], started: dt.datetime, findings: list[Finding], skipped: list[Skip],
+           formats: dict[str, str], results: list[FileResult], digest: bool) -> Report:
+    all_findings = list(findings)
+    all_skips = list(skipped)
+    all_formats = dict(formats)
+    ran: set[tuple[str, str]] = set()
+    artifacts: dict[str, str] = {}
+    for r in results:
+        all_findings.extend(r.findings)
+        all_skips.extend(r.skipped)
+        all_formats.update(r.formats)
+        ran |= r.ran
+        if r.digest is not None:
+            artifacts[r.display] = r.digest
+    all_skips.sort(key=lambda s: (s.path, s.member or "", s.reason))
+    return Report.build(
+        "scan", " ".join(names), all_findings, started_at=started, skipped=all_skips,
+        checks=[CheckRun(n, v) for n, v in sorted(ran)], artifacts=artifacts,
+        metadata={"formats": dict(sorted(all_formats.items())), "files": len(results),
+                  "digests": digest},
+    )
+
+
+@contextmanager
+def _progress(total: int, enabled: bool) -> Iterator[Callable[[int], None]]:
+    if not enabled or total <= 1:
+        yield lambda n: None
+        return
+    from rich.console import Console
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TimeElapsedColumn
+
+    with Progress("[progress.description]{task.description}", BarColumn(), MofNCompleteColumn(),
+                  TimeElapsedColumn(), console=Console(stderr=True), transient=True) as bar:
+        task = bar.add_task("scanning", total=total)
+        yield lambda n: bar.advance(task, n)

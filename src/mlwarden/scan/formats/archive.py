@@ -1,0 +1,442 @@
+"""Generic archives: zip (and therefore ``.npz``), tar and 7z.
+
+Each member is handed back to the engine (:meth:`ScanContext.scan_nested`), which recognises its
+format by content, so a pickle, an ``.npy`` or another archive inside is analysed whatever it is
+called. Bombs, traversal names, links and device entries, encrypted members and damaged archives
+are findings; members that cannot be read are skips (never clean).
+"""
+
+from __future__ import annotations
+
+import io
+import re
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import IO, ClassVar
+
+from mlwarden.core.finding import Skip
+from mlwarden.scan.container_rules import (
+    ARCHIVE_BOMB,
+    ENCRYPTED_MEMBER,
+    LINK_MEMBER,
+    LOADER_DISAGREEMENT,
+    MALFORMED_ARCHIVE,
+    PATH_TRAVERSAL,
+    UNSUPPORTED_COMPRESSION,
+)
+from mlwarden.scan.formats import zipreader
+from mlwarden.scan.interface import FormatScanner, ScanContext, ScanLimits, ScanTarget
+
+_MIB = 1 << 20
+_MAX_REPORTED = 20
+"""At most this many findings of one kind per archive; the rest are counted in the last one."""
+_DRIVE = re.compile(r"^[A-Za-z]:")
+
+
+def unsafe_name(name: str) -> str | None:
+    """Why extracting a member called ``name`` would escape the target folder, or ``None``."""
+    if "\x00" in name:
+        return "contains a NUL byte"
+    norm = name.replace("\\", "/")
+    if norm.startswith("/"):
+        return "is an absolute path"
+    if _DRIVE.match(norm):
+        return "starts with a drive letter"
+    if ".." in norm.split("/"):
+        return "has a '..' component"
+    return None
+
+
+def check_name(target: ScanTarget, ctx: ScanContext, name: str) -> None:
+    why = unsafe_name(name)
+    if why is not None:
+        ctx.add(PATH_TRAVERSAL.finding(f"member name {name!r} {why}",
+                                       target.location(), evidence={"member": name}))
+
+
+def bomb_limit(limits: ScanLimits, compressed: int, declared: int) -> int:
+    """How many bytes to inflate at most: the declared size, bounded by the ratio and size limits."""
+    by_ratio = max(_MIB, int(compressed * limits.max_compression_ratio))
+    return min(limits.max_member_size, max(declared, _MIB) if declared else by_ratio, by_ratio) + 1
+
+
+def is_bomb(limits: ScanLimits, compressed: int, uncompressed: int) -> str | None:
+    """Why declared sizes make a member a decompression bomb, or ``None``."""
+    if uncompressed > limits.max_member_size:
+        return f"expands to {uncompressed} bytes (limit {limits.max_member_size})"
+    if uncompressed > _MIB and uncompressed > compressed * limits.max_compression_ratio:
+        ratio = uncompressed / max(compressed, 1)
+        return (f"compression ratio {ratio:.0f}:1 (limit {limits.max_compression_ratio:.0f}:1, "
+                f"{uncompressed} bytes from {compressed})")
+    return None
+
+
+@dataclass
+class _Capped:
+    """Counts findings of one kind and stops reporting after a cap."""
+
+    count: int = 0
+
+    def take(self) -> bool:
+        self.count += 1
+        return self.count <= _MAX_REPORTED
+
+
+# ---------------------------------------------------------------------------------------------- zip
+
+ZipMemberHandler = Callable[[zipreader.ZipEntry, "bytes | memoryview", bool], None]
+"""Called with each readable member: the entry, its bytes, whether they are complete."""
+
+
+def scan_zip_members(target: ScanTarget, ctx: ScanContext, directory: zipreader.ZipDirectory,
+                     handle: ZipMemberHandler,
+                     wanted: Callable[[zipreader.ZipEntry], bool] = lambda e: True) -> None:
+    """Report the archive's anomalies, then read every ``wanted`` member and pass it on."""
+    limits = ctx.limits
+    loc = target.location()
+    if directory.recovered:
+        ctx.add(MALFORMED_ARCHIVE.finding(
+            f"damaged zip archive: {'; '.join(directory.problems)}; {len(directory.entries)} "
+            "member(s) recovered from local headers and analysed", loc,
+            evidence={"problems": directory.problems, "recovered": len(directory.entries)}))
+    elif directory.problems:
+        ctx.add(LOADER_DISAGREEMENT.finding(
+            f"zip structure anomalies: {'; '.join(directory.problems)}", loc,
+            evidence={"problems": directory.problems, "prefix_bytes": directory.prefix}))
+    if directory.truncated_members:
+        ctx.add(ARCHIVE_BOMB.finding(
+            f"more than {limits.max_members} members (declared {directory.declared_count}); only "
+            f"the first {limits.max_members} were analysed", loc,
+            evidence={"declared": directory.declared_count, "limit": limits.max_members}))
+    seen: dict[str, int] = {}
+    for entry in directory.entries:
+        seen[entry.name] = seen.get(entry.name, 0) + 1
+    duplicates = sorted(n for n, c in seen.items() if c > 1)
+    if duplicates:
+        ctx.add(LOADER_DISAGREEMENT.finding(
+            f"duplicate member names (readers pick different copies): {', '.join(duplicates[:10])}"
+            + (f" (+{len(duplicates) - 10} more)" if len(duplicates) > 10 else "")
+            + "; every copy was analysed", loc, evidence={"duplicates": duplicates[:100]}))
+    anomalies = _Capped()
+    total = 0
+    for entry in directory.entries:
+        member = entry.name if seen[entry.name] == 1 else f"{entry.name}#{entry.index}"
+        child_loc = target.child(member, b"").location()
+        check_name(target, ctx, entry.name)
+        if entry.is_symlink:
+            ctx.add(LINK_MEMBER.finding(f"member {entry.name!r} is a symbolic link", child_loc,
+                                        evidence={"member": entry.name}))
+            continue
+        if entry.problems and not directory.recovered and anomalies.take():
+            ctx.add(LOADER_DISAGREEMENT.finding(
+                f"member {entry.name!r}: {'; '.join(entry.problems)}", child_loc,
+                evidence={"problems": list(entry.problems), "local_name": entry.local_name}))
+        if entry.is_dir or not wanted(entry):
+            continue
+        if entry.encrypted:
+            ctx.add(ENCRYPTED_MEMBER.finding(f"member {entry.name!r} is encrypted", child_loc,
+                                             evidence={"member": entry.name}))
+            ctx.skipped.append(_skip(target, member, "encrypted member"))
+            continue
+        bomb = is_bomb(limits, entry.compressed_size, entry.uncompressed_size)
+        if bomb is not None:
+            ctx.add(ARCHIVE_BOMB.finding(f"member {entry.name!r} {bomb}; not unpacked", child_loc,
+                                         evidence={"compressed": entry.compressed_size,
+                                                   "uncompressed": entry.uncompressed_size}))
+            ctx.skipped.append(_skip(target, member, "decompression bomb"))
+            continue
+        total += entry.uncompressed_size
+        if total > limits.max_total_uncompressed:
+            ctx.add(ARCHIVE_BOMB.finding(
+                f"members expand to more than {limits.max_total_uncompressed} bytes in total; "
+                f"the rest (from {entry.name!r}) was not unpacked", loc,
+                evidence={"limit": limits.max_total_uncompressed}))
+            ctx.skipped.append(_skip(target, member, "total size limit reached"))
+            break
+        limit = bomb_limit(limits, entry.compressed_size, entry.uncompressed_size)
+        try:
+            read = zipreader.read_member(target.data, entry, limit)
+        except zipreader.MemberError as exc:
+            rule = ENCRYPTED_MEMBER if exc.kind == "encrypted" else (
+                UNSUPPORTED_COMPRESSION if exc.kind == "method" else MALFORMED_ARCHIVE)
+            ctx.add(rule.finding(f"member {entry.name!r}: {exc}", child_loc,
+                                 evidence={"member": entry.name, "method": entry.method}))
+            ctx.skipped.append(_skip(target, member, str(exc)))
+            continue
+        if read.overflow and entry.method != zipreader.STORED:
+            ctx.add(ARCHIVE_BOMB.finding(
+                f"member {entry.name!r} expands beyond {limit - 1} bytes (declared "
+                f"{entry.uncompressed_size}); only that much was analysed", child_loc,
+                evidence={"declared": entry.uncompressed_size, "limit": limit - 1}))
+        elif (not directory.recovered and entry.method != zipreader.STORED and read.complete
+              and len(read.data) != entry.uncompressed_size):
+            ctx.add(LOADER_DISAGREEMENT.finding(
+                f"member {entry.name!r} expands to {len(read.data)} bytes, the directory says "
+                f"{entry.uncompressed_size}", child_loc,
+                evidence={"declared": entry.uncompressed_size, "actual": len(read.data)}))
+        if read.error is not None:
+            ctx.add(MALFORMED_ARCHIVE.finding(
+                f"member {entry.name!r}: {read.error}; the readable part was analysed", child_loc,
+                evidence={"member": entry.name, "error": read.error}))
+        if read.crc_ok is False:
+            ctx.add(LOADER_DISAGREEMENT.finding(
+                f"member {entry.name!r} has a wrong CRC-32: Python's zipfile refuses it, torch.load "
+                "(miniz, CRC checks disabled) reads it", child_loc,
+                evidence={"member": entry.name, "declared_crc": f"{entry.crc:08x}"}))
+        handle(entry, read.data, read.complete)
+    if anomalies.count > _MAX_REPORTED:
+        ctx.add(LOADER_DISAGREEMENT.finding(
+            f"{anomalies.count - _MAX_REPORTED} more members with header anomalies", loc,
+            evidence={"more": anomalies.count - _MAX_REPORTED}))
+
+
+def _skip(target: ScanTarget, member: str, reason: str) -> Skip:
+    name = f"{target.member}/{member}" if target.member else member
+    return Skip(path=target.path, member=name, reason=reason)
+
+
+def open_zip(target: ScanTarget, ctx: ScanContext) -> zipreader.ZipDirectory | None:
+    """The archive's directory, or ``None`` after reporting why there is none."""
+    try:
+        return zipreader.read_directory(target.data, max_members=ctx.limits.max_members)
+    except zipreader.ZipFormatError as exc:
+        ctx.add(MALFORMED_ARCHIVE.finding(f"unreadable zip archive: {exc}", target.location()))
+        ctx.skip(target, f"unreadable zip archive: {exc}")
+        return None
+
+
+class ZipScanner(FormatScanner):
+    """Any zip archive (``.zip``, ``.npz``, ``.skops``…): every member is scanned by content."""
+
+    name: ClassVar[str] = "zip"
+    version: ClassVar[str] = "1"
+    priority: ClassVar[int] = 800
+
+    @classmethod
+    def detect(cls, head: bytes, target: ScanTarget) -> bool:
+        return zipreader.looks_like_zip(head, target.data)
+
+    def scan(self, target: ScanTarget, ctx: ScanContext) -> None:
+        directory = open_zip(target, ctx)
+        if directory is None:
+            return
+
+        def nested(entry: zipreader.ZipEntry, data: bytes | memoryview, complete: bool) -> None:
+            ctx.scan_nested(target.child(entry.name, data))
+
+        scan_zip_members(target, ctx, directory, nested)
+
+
+# ---------------------------------------------------------------------------------------------- tar
+
+class ViewReader(io.RawIOBase):
+    """A seekable, read-only file over a buffer, without copying it (for ``tarfile``)."""
+
+    def __init__(self, data: bytes | memoryview) -> None:
+        super().__init__()
+        self._view = memoryview(data)
+        self._pos = 0
+
+    def readable(self) -> bool:
+        return True
+
+    def seekable(self) -> bool:
+        return True
+
+    def readinto(self, buffer: memoryview) -> int:  # type: ignore[override]
+        n = max(0, min(len(buffer), len(self._view) - self._pos))
+        buffer[:n] = self._view[self._pos:self._pos + n]
+        self._pos += n
+        return n
+
+    def seek(self, offset: int, whence: int = io.SEEK_SET) -> int:
+        base = {io.SEEK_SET: 0, io.SEEK_CUR: self._pos, io.SEEK_END: len(self._view)}[whence]
+        self._pos = max(0, base + offset)
+        return self._pos
+
+    def tell(self) -> int:
+        return self._pos
+
+
+def looks_like_tar(head: bytes) -> bool:
+    """A POSIX/GNU tar header (``ustar`` magic) or an old v7 header with a valid checksum."""
+    if len(head) < 512:
+        return False
+    block = head[:512]
+    if block[257:262] == b"ustar":
+        return True
+    if block[0] == 0:
+        return False
+    try:
+        declared = int(block[148:156].replace(b"\x00", b" ").strip() or b"-1", 8)
+    except ValueError:
+        return False
+    computed = sum(block[:148]) + 8 * 32 + sum(block[156:512])
+    return declared == computed
+
+
+@dataclass(frozen=True, slots=True)
+class TarMember:
+    name: str
+    data: memoryview
+    complete: bool
+
+
+def iter_tar(target: ScanTarget, ctx: ScanContext) -> Iterator[TarMember]:
+    """Regular-file members of a tar archive (as views), reporting everything else."""
+    import tarfile
+
+    view = memoryview(target.data)
+    loc = target.location()
+    total = 0
+    count = 0
+    try:
+        archive = tarfile.open(  # noqa: SIM115 - read lazily member by member
+            fileobj=io.BufferedReader(ViewReader(view)), mode="r:")
+    except (tarfile.TarError, OSError, EOFError, ValueError) as exc:
+        ctx.add(MALFORMED_ARCHIVE.finding(f"unreadable tar archive: {exc}", loc))
+        ctx.skip(target, f"unreadable tar archive: {exc}")
+        return
+    links = _Capped()
+    while True:
+        try:
+            info = archive.next()
+        except (tarfile.TarError, OSError, EOFError, ValueError, UnicodeError) as exc:
+            ctx.add(MALFORMED_ARCHIVE.finding(
+                f"damaged tar archive after {count} members: {exc}", loc,
+                evidence={"members_read": count}))
+            ctx.skip(target, f"tar archive damaged after {count} members")
+            return
+        if info is None:
+            return
+        count += 1
+        if count > ctx.limits.max_members:
+            ctx.add(ARCHIVE_BOMB.finding(
+                f"more than {ctx.limits.max_members} members; the rest was not analysed", loc,
+                evidence={"limit": ctx.limits.max_members}))
+            ctx.skip(target, "member limit reached")
+            return
+        check_name(target, ctx, info.name)
+        child_loc = target.child(info.name, b"").location()
+        if info.issym() or info.islnk() or info.isdev() or info.isfifo():
+            kind = ("symbolic link" if info.issym() else "hard link" if info.islnk() else
+                    "FIFO" if info.isfifo() else "device node")
+            if links.take():
+                detail = f" -> {info.linkname!r}" if info.linkname else ""
+                ctx.add(LINK_MEMBER.finding(f"member {info.name!r} is a {kind}{detail}", child_loc,
+                                            evidence={"member": info.name, "kind": kind,
+                                                      "link": info.linkname}))
+            continue
+        if not info.isreg():
+            continue
+        if info.sparse is not None:
+            ctx.skipped.append(_skip(target, info.name, "sparse tar member"))
+            continue
+        total += info.size
+        if info.size > ctx.limits.max_member_size or total > ctx.limits.max_total_uncompressed:
+            ctx.add(ARCHIVE_BOMB.finding(
+                f"member {info.name!r} ({info.size} bytes) exceeds the size limits; not analysed",
+                child_loc, evidence={"size": info.size}))
+            ctx.skipped.append(_skip(target, info.name, "size limit"))
+            continue
+        start = info.offset_data
+        end = start + info.size
+        complete = end <= len(view)
+        if not complete:
+            ctx.add(MALFORMED_ARCHIVE.finding(
+                f"member {info.name!r} is truncated ({len(view) - start} of {info.size} bytes); "
+                "the readable part was analysed", child_loc, evidence={"size": info.size}))
+        yield TarMember(info.name, view[start:min(end, len(view))], complete)
+    if links.count > _MAX_REPORTED:
+        ctx.add(LINK_MEMBER.finding(f"{links.count - _MAX_REPORTED} more link/device members", loc))
+
+
+class TarScanner(FormatScanner):
+    """Tar archives (uncompressed; ``.tar.gz`` reaches here through the compressed-stream scanner)."""
+
+    name: ClassVar[str] = "tar"
+    version: ClassVar[str] = "1"
+    priority: ClassVar[int] = 810
+
+    @classmethod
+    def detect(cls, head: bytes, target: ScanTarget) -> bool:
+        return looks_like_tar(head)
+
+    def scan(self, target: ScanTarget, ctx: ScanContext) -> None:
+        for member in iter_tar(target, ctx):
+            ctx.scan_nested(target.child(member.name, member.data))
+
+
+# ----------------------------------------------------------------------------------------------- 7z
+
+SEVEN_ZIP_MAGIC = b"7z\xbc\xaf\x27\x1c"
+
+
+class SevenZipScanner(FormatScanner):
+    """7z archives, read with py7zr (imported only when a 7z file is met)."""
+
+    name: ClassVar[str] = "7z"
+    version: ClassVar[str] = "1"
+    priority: ClassVar[int] = 820
+
+    @classmethod
+    def detect(cls, head: bytes, target: ScanTarget) -> bool:
+        return head.startswith(SEVEN_ZIP_MAGIC)
+
+    def scan(self, target: ScanTarget, ctx: ScanContext) -> None:
+        try:
+            import py7zr
+            from py7zr.io import BytesIOFactory
+        except ImportError:
+            ctx.skip(target, "7z archive: py7zr is not installed (pip install 'mlwarden[scan]')")
+            return
+        loc = target.location()
+        limits = ctx.limits
+        source: IO[bytes] | Path = target.fs_path if target.fs_path is not None else \
+            io.BufferedReader(ViewReader(target.data))
+        try:
+            with py7zr.SevenZipFile(source, mode="r") as archive:
+                if archive.needs_password():
+                    ctx.add(ENCRYPTED_MEMBER.finding("7z archive is encrypted", loc))
+                    ctx.skip(target, "encrypted 7z archive")
+                    return
+                infos = archive.list()
+                if len(infos) > limits.max_members:
+                    ctx.add(ARCHIVE_BOMB.finding(f"{len(infos)} members (limit "
+                                                 f"{limits.max_members}); not unpacked", loc))
+                    ctx.skip(target, "member limit")
+                    return
+                total = 0
+                for info in infos:
+                    check_name(target, ctx, info.filename)
+                    if info.is_symlink:
+                        ctx.add(LINK_MEMBER.finding(f"member {info.filename!r} is a symbolic link",
+                                                    target.child(info.filename, b"").location()))
+                    total += info.uncompressed or 0
+                packed = max(len(target.data), 1)
+                bomb = is_bomb(limits, packed, total)
+                if bomb is not None or total > limits.max_total_uncompressed:
+                    ctx.add(ARCHIVE_BOMB.finding(f"7z archive {bomb or 'exceeds the total size limit'};"
+                                                 " not unpacked", loc,
+                                                 evidence={"uncompressed": total}))
+                    ctx.skip(target, "decompression bomb")
+                    return
+                factory = BytesIOFactory(limits.max_member_size)
+                archive.extractall(factory=factory)  # noqa: S202 - into memory, no paths
+        except Exception as exc:  # noqa: BLE001 - py7zr raises many types on hostile input
+            ctx.add(MALFORMED_ARCHIVE.finding(f"unreadable 7z archive: {type(exc).__name__}: {exc}",
+                                              loc))
+            ctx.skip(target, "unreadable 7z archive")
+            return
+        for info in infos:
+            if not info.is_file or info.is_symlink:
+                continue
+            product = factory.products.get(info.filename)
+            if product is None:
+                ctx.skipped.append(_skip(target, info.filename, "not extracted by py7zr"))
+                continue
+            product.seek(0)
+            data = product.read()
+            ctx.scan_nested(target.child(info.filename, data))
+

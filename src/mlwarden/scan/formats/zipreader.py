@@ -1,0 +1,358 @@
+"""A zip reader that sees what PyTorch's reader sees, parsed from bytes.
+
+``torch.load`` reads checkpoints with ``caffe2::serialize::PyTorchStreamReader`` on top of miniz:
+it trusts the *central directory* (names, sizes, methods), takes only the lengths of the name and
+extra fields from each local header, and does not check CRCs. Python's ``zipfile`` is stricter
+(CRC, local/central name mismatch) and handles some layouts differently, so a scanner built on
+``zipfile`` can be made to see another archive than torch loads. This reader follows the central
+directory like miniz, copes with prepended bytes, ZIP64, data descriptors and duplicate names, and
+records every anomaly so the scanner can report it. When the central directory is missing (a
+truncated file), members are recovered from their local headers.
+"""
+
+from __future__ import annotations
+
+import bz2
+import lzma
+import struct
+import zlib
+from dataclasses import dataclass, field
+
+from mlwarden.scan.formats.streams import Inflated, inflate_with, inflate_zlib
+
+LOCAL_SIG = b"PK\x03\x04"
+CENTRAL_SIG = b"PK\x01\x02"
+EOCD_SIG = b"PK\x05\x06"
+EOCD64_SIG = b"PK\x06\x06"
+EOCD64_LOC_SIG = b"PK\x06\x07"
+_EOCD = struct.Struct("<4s4H2LH")
+_EOCD64 = struct.Struct("<4sQ2H2L4Q")
+_EOCD64_LOC = struct.Struct("<4sLQL")
+_CENTRAL = struct.Struct("<4s4B4H3L5H2L")
+_LOCAL = struct.Struct("<4s2B4H3L2H")
+_MAX_COMMENT = 0xFFFF
+
+STORED, DEFLATED, BZIP2, LZMA = 0, 8, 12, 14
+METHOD_NAMES = {0: "stored", 8: "deflate", 9: "deflate64", 12: "bzip2", 14: "lzma", 93: "zstd",
+                95: "xz", 99: "aes"}
+
+
+class ZipFormatError(Exception):
+    """The bytes are not a zip archive that any reader could use."""
+
+
+@dataclass(frozen=True, slots=True)
+class ZipEntry:
+    """One member, as the central directory (or, when recovered, its local header) declares it."""
+
+    name: str
+    index: int
+    method: int
+    flags: int
+    crc: int
+    compressed_size: int
+    uncompressed_size: int
+    header_offset: int
+    """Absolute offset of the local header in the buffer (prepended bytes accounted for)."""
+    data_offset: int | None
+    """Absolute offset of the member's (compressed) data, or ``None`` if the local header is bad."""
+    external_attr: int = 0
+    local_name: str | None = None
+    problems: tuple[str, ...] = ()
+    """Anomalies of this member (name mismatch, bad local header…)."""
+
+    @property
+    def encrypted(self) -> bool:
+        return bool(self.flags & 0x1)
+
+    @property
+    def is_dir(self) -> bool:
+        return self.name.endswith("/")
+
+    @property
+    def is_symlink(self) -> bool:
+        return (self.external_attr >> 16) & 0o170000 == 0o120000
+
+
+@dataclass
+class ZipDirectory:
+    """The members of an archive and the archive-level anomalies."""
+
+    entries: list[ZipEntry] = field(default_factory=list)
+    problems: list[str] = field(default_factory=list)
+    prefix: int = 0
+    """Bytes before the archive proper (a self-extractor stub, or junk)."""
+    recovered: bool = False
+    """The central directory is missing: entries come from a scan of local headers."""
+    truncated_members: bool = False
+    """More members were declared than the member limit allows."""
+    declared_count: int = 0
+
+
+def _decode_name(raw: bytes, flags: int) -> str:
+    if flags & 0x800:
+        return raw.decode("utf-8", "replace")
+    return raw.decode("cp437")
+
+
+def find_eocd(buf: bytes | memoryview) -> int | None:
+    """Offset of the end-of-central-directory record, searching back over a possible comment."""
+    size = len(buf)
+    if size < _EOCD.size:
+        return None
+    start = max(0, size - _EOCD.size - _MAX_COMMENT)
+    tail = bytes(buf[start:])
+    pos = tail.rfind(EOCD_SIG)
+    best: int | None = None
+    while pos >= 0:
+        if pos + _EOCD.size <= len(tail):
+            comment_len = struct.unpack_from("<H", tail, pos + 20)[0]
+            if pos + _EOCD.size + comment_len == len(tail):
+                return start + pos
+            if best is None:
+                best = start + pos
+        pos = tail.rfind(EOCD_SIG, 0, pos)
+    return best
+
+
+def looks_like_zip(head: bytes, buf: bytes | memoryview) -> bool:
+    """Starts with a zip signature, or ends with an end record whose central directory is there
+    (an archive with bytes prepended, like a self-extractor)."""
+    if head[:4] in (LOCAL_SIG, EOCD_SIG, b"PK\x07\x08"):
+        return True
+    if find_eocd(buf) is None:
+        return False
+    try:
+        directory = read_directory(buf, max_members=1, recover=False)
+    except ZipFormatError:
+        return False
+    return bool(directory.entries)
+
+
+def _zip64_extra(extra: bytes, usize: int, csize: int, offset: int) -> tuple[int, int, int]:
+    pos = 0
+    while pos + 4 <= len(extra):
+        tag, length = struct.unpack_from("<HH", extra, pos)
+        body = extra[pos + 4:pos + 4 + length]
+        if tag == 0x0001:
+            fields = [usize == 0xFFFFFFFF, csize == 0xFFFFFFFF, offset == 0xFFFFFFFF]
+            values = [usize, csize, offset]
+            cur = 0
+            for i, needed in enumerate(fields):
+                if needed and cur + 8 <= len(body):
+                    values[i] = struct.unpack_from("<Q", body, cur)[0]
+                    cur += 8
+            return values[0], values[1], values[2]
+        pos += 4 + length
+    return usize, csize, offset
+
+
+def read_directory(buf: bytes | memoryview, *, max_members: int = 100_000,
+                   recover: bool = True) -> ZipDirectory:
+    """Parse the central directory (or recover members from local headers if there is none)."""
+    size = len(buf)
+    eocd = find_eocd(buf)
+    if eocd is None:
+        if not recover:
+            raise ZipFormatError("no end-of-central-directory record")
+        return _recover(buf, max_members, "no end-of-central-directory record (truncated or "
+                                          "damaged archive)")
+    result = ZipDirectory()
+    (_, disk, cd_disk, _n_here, n_total, cd_size, cd_offset, _comment) = _EOCD.unpack_from(
+        buf, eocd)
+    if disk != 0 or cd_disk != 0:
+        result.problems.append(f"multi-disk archive fields (disk {disk}, directory disk {cd_disk})")
+    zip64_bytes = 0
+    loc = eocd - _EOCD64_LOC.size
+    if loc >= 0 and bytes(buf[loc:loc + 4]) == EOCD64_LOC_SIG:
+        _, _, rec_offset, _ = _EOCD64_LOC.unpack_from(buf, loc)
+        candidates = [rec_offset, loc - _EOCD64.size]
+        for rec in candidates:
+            if 0 <= rec <= size - _EOCD64.size and bytes(buf[rec:rec + 4]) == EOCD64_SIG:
+                (_, _, _, _, _, _, _, n64, cd_size64, cd_offset64) = _EOCD64.unpack_from(buf, rec)
+                n_total, cd_size, cd_offset = n64, cd_size64, cd_offset64
+                zip64_bytes = loc - rec + _EOCD64_LOC.size
+                break
+    result.declared_count = n_total
+    cd_end = eocd - zip64_bytes
+    prefix = 0
+    start = cd_offset
+    if not _sig_at(buf, start, CENTRAL_SIG) and n_total:
+        # Bytes were prepended (or the offset lies): the directory ends where the EOCD starts.
+        shifted = cd_end - cd_size
+        if shifted >= 0 and _sig_at(buf, shifted, CENTRAL_SIG):
+            prefix = shifted - cd_offset
+            start = shifted
+            result.problems.append(f"{prefix} bytes before the archive's declared start "
+                                   "(prepended data; offsets shifted)")
+        else:
+            if not recover:
+                raise ZipFormatError("central directory not found")
+            return _recover(buf, max_members, "central directory not found where the "
+                                              "end-of-directory record says")
+    elif cd_end - (cd_offset + cd_size) > 0 and n_total:
+        result.problems.append(f"{cd_end - cd_offset - cd_size} unexplained bytes between the "
+                               "central directory and its end record")
+    result.prefix = prefix
+    pos = start
+    index = 0
+    while pos + _CENTRAL.size <= size and _sig_at(buf, pos, CENTRAL_SIG):
+        if index >= max_members:
+            result.truncated_members = True
+            break
+        (_, _, _, _, _, flags, method, _, _, crc, csize, usize, n_len, e_len, c_len, _, _,
+         ext_attr, offset) = _CENTRAL.unpack_from(buf, pos)
+        raw_name = bytes(buf[pos + _CENTRAL.size:pos + _CENTRAL.size + n_len])
+        extra = bytes(buf[pos + _CENTRAL.size + n_len:pos + _CENTRAL.size + n_len + e_len])
+        usize, csize, offset = _zip64_extra(extra, usize, csize, offset)
+        name = _decode_name(raw_name, flags)
+        header = offset + prefix
+        problems: list[str] = []
+        data_offset: int | None = None
+        local_name: str | None = None
+        if header >= 0 and header + _LOCAL.size <= size and _sig_at(buf, header, LOCAL_SIG):
+            (_, _, _, l_flags, l_method, _, _, _, _, _, l_nlen, l_elen) = _LOCAL.unpack_from(
+                buf, header)
+            local_raw = bytes(buf[header + _LOCAL.size:header + _LOCAL.size + l_nlen])
+            local_name = _decode_name(local_raw, l_flags)
+            data_offset = header + _LOCAL.size + l_nlen + l_elen
+            if local_raw != raw_name:
+                problems.append(f"local header names the member {local_name!r}, the central "
+                                f"directory {name!r}")
+            if l_method != method:
+                problems.append(f"local header says method {l_method}, central directory "
+                                f"{method}")
+        else:
+            problems.append("no local header at the offset the central directory gives")
+        result.entries.append(ZipEntry(name, index, method, flags, crc, csize, usize, header,
+                                       data_offset, ext_attr, local_name, tuple(problems)))
+        index += 1
+        pos += _CENTRAL.size + n_len + e_len + c_len
+    if index < n_total and not result.truncated_members:
+        result.problems.append(f"the end record declares {n_total} members, the central "
+                               f"directory holds {index}")
+    return result
+
+
+def _sig_at(buf: bytes | memoryview, pos: int, sig: bytes) -> bool:
+    return 0 <= pos <= len(buf) - 4 and bytes(buf[pos:pos + 4]) == sig
+
+
+def _recover(buf: bytes | memoryview, max_members: int, why: str) -> ZipDirectory:
+    """Find members by their local headers (what a streaming unzip would read)."""
+    result = ZipDirectory(recovered=True)
+    result.problems.append(why)
+    first = 0 if _sig_at(buf, 0, LOCAL_SIG) else find_local(buf, 0)
+    if first is None:
+        raise ZipFormatError("not a zip archive: " + why)
+    pos: int | None = first
+    size = len(buf)
+    index = 0
+    while pos is not None and pos + _LOCAL.size <= size:
+        if index >= max_members:
+            result.truncated_members = True
+            break
+        (_, _, _, flags, method, _, _, crc, csize, usize, n_len, e_len) = _LOCAL.unpack_from(
+            buf, pos)
+        raw = bytes(buf[pos + _LOCAL.size:pos + _LOCAL.size + n_len])
+        extra = bytes(buf[pos + _LOCAL.size + n_len:pos + _LOCAL.size + n_len + e_len])
+        usize, csize, _ = _zip64_extra(extra, usize, csize, 0)
+        data_offset = pos + _LOCAL.size + n_len + e_len
+        if flags & 0x8 or data_offset + csize > size:
+            # Sizes unknown (data descriptor) or truncated: the member runs to the next header.
+            nxt = find_local(buf, data_offset)
+            end = nxt if nxt is not None else size
+            csize = end - data_offset
+            usize = usize if usize and not flags & 0x8 else 0
+        entry = ZipEntry(_decode_name(raw, flags), index, method, flags, crc, csize, usize, pos,
+                         data_offset, 0, None, ("recovered from its local header",))
+        result.entries.append(entry)
+        index += 1
+        pos = find_local(buf, data_offset + max(csize, 0))
+    result.declared_count = index
+    return result
+
+
+def find_local(buf: bytes | memoryview, start: int) -> int | None:
+    """The next local-header signature at or after ``start``."""
+    step = 1 << 22
+    pos = max(0, start)
+    while pos < len(buf):
+        window = bytes(buf[pos:pos + step + 3])
+        found = window.find(LOCAL_SIG)
+        if found >= 0:
+            return pos + found
+        pos += step
+    return None
+
+
+class MemberError(Exception):
+    """A member cannot be read; ``kind`` says which rule applies."""
+
+    def __init__(self, kind: str, message: str) -> None:
+        super().__init__(message)
+        self.kind = kind
+        """``encrypted``, ``method``, ``truncated`` or ``corrupt``."""
+
+
+@dataclass(frozen=True, slots=True)
+class MemberData:
+    data: bytes | memoryview
+    complete: bool
+    """All declared bytes were present and the compressed stream ended properly."""
+    overflow: bool
+    """The output reached the limit."""
+    error: str | None
+    crc_ok: bool | None
+    """``None`` when not checked (recovered entries with unknown CRC)."""
+
+
+def read_member(buf: bytes | memoryview, entry: ZipEntry, limit: int) -> MemberData:
+    """The uncompressed bytes of ``entry`` (a view for stored members), bounded by ``limit``."""
+    if entry.encrypted:
+        raise MemberError("encrypted", "member is encrypted")
+    if entry.data_offset is None:
+        raise MemberError("truncated", "member has no readable local header")
+    start = entry.data_offset
+    end = start + entry.compressed_size
+    raw = memoryview(buf)[start:min(end, len(buf))]
+    present = end <= len(buf)
+    inflated: Inflated
+    if entry.method == STORED:
+        out = raw[:limit]
+        inflated = Inflated(out, present, len(raw) > limit, None if present else "member data "
+                            "truncated")
+    elif entry.method == DEFLATED:
+        inflated = inflate_zlib(raw, limit, wbits=-15)
+    elif entry.method == BZIP2:
+        inflated = inflate_with(bz2.BZ2Decompressor, raw, limit)
+    elif entry.method == LZMA:
+        inflated = _inflate_zip_lzma(raw, limit)
+    else:
+        raise MemberError("method", f"compression method {entry.method} "
+                                    f"({METHOD_NAMES.get(entry.method, 'unknown')}) is not "
+                                    "supported")
+    crc_ok: bool | None = None
+    if inflated.complete and not inflated.overflow and not (entry.flags & 0x8 and entry.crc == 0):
+        crc_ok = (zlib.crc32(inflated.data) & 0xFFFFFFFF) == entry.crc
+    complete = inflated.complete and present
+    error = inflated.error if inflated.error else (None if present else "member data truncated")
+    return MemberData(inflated.data, complete, inflated.overflow, error, crc_ok)
+
+
+def _inflate_zip_lzma(raw: bytes | memoryview, limit: int) -> Inflated:
+    """Zip's LZMA (method 14): a 4-byte version/properties-size header, then LZMA1 properties."""
+    head = bytes(raw[:4])
+    if len(head) < 4:
+        return Inflated(b"", False, False, "lzma header truncated")
+    (psize,) = struct.unpack("<H", head[2:4])
+    props = bytes(raw[4:4 + psize])
+    try:
+        filt = lzma._decode_filter_properties(lzma.FILTER_LZMA1, props)  # type: ignore[attr-defined]
+    except (lzma.LZMAError, ValueError) as exc:
+        return Inflated(b"", False, False, f"bad lzma properties: {exc}")
+
+    def factory() -> lzma.LZMADecompressor:
+        return lzma.LZMADecompressor(lzma.FORMAT_RAW, filters=[filt])
+
+    return inflate_with(factory, memoryview(raw)[4 + psize:], limit, errors=(lzma.LZMAError,))
