@@ -10,6 +10,7 @@ import importlib
 
 RULE_MODULES: tuple[str, ...] = (
     "mlwarden.core.policy",
+    "mlwarden.provenance.rules",
 )
 
 

@@ -48,6 +48,12 @@ def _register() -> None:
     app.command("demo")(demo.demo)
     app.command("rules")(rules.rules)
     app.add_typer(policy.app, name="policy")
+    from mlwarden.cli import data, provenance
+
+    app.command("train")(provenance.train)
+    app.command("trace")(provenance.trace)
+    app.command("bom")(provenance.bom)
+    app.add_typer(data.app, name="data")
 
 
 _register()

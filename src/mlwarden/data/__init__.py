@@ -1,0 +1,1 @@
+"""Data checks: fingerprints (:mod:`.fingerprint`) now; contracts, poisoning, PII and fairness later."""
