@@ -48,6 +48,9 @@ def _register() -> None:
     app.command("demo")(demo.demo)
     app.command("rules")(rules.rules)
     app.add_typer(policy.app, name="policy")
+    from mlwarden.cli import scan
+
+    app.command("scan")(scan.scan)
     from mlwarden.cli import data, provenance
 
     app.command("train")(provenance.train)

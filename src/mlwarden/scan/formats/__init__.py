@@ -6,3 +6,7 @@ Add one import line per module.
 """
 
 from mlwarden.scan.formats import archive as archive
+from mlwarden.scan.formats import joblib_file as joblib_file
+from mlwarden.scan.formats import numpy_file as numpy_file
+from mlwarden.scan.formats import torch_legacy as torch_legacy
+from mlwarden.scan.formats import torch_zip as torch_zip

@@ -1,0 +1,65 @@
+"""``mlwarden scan``: analyse model files without loading them."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from mlwarden.cli.common import FormatOpt, OutputOpt, PolicyOpt
+from mlwarden.report.interface import OutputFormat
+
+
+def scan(
+    paths: Annotated[list[Path], typer.Argument(
+        help="Model files or directories (every file inside is scanned, whatever its name).",
+        show_default=False)],
+    fmt: FormatOpt = OutputFormat.TABLE,
+    output: OutputOpt = None,
+    fail_on: Annotated[str | None, typer.Option(
+        "--fail-on", metavar="SEVERITY",
+        help="Exit 1 when an active finding is at or above this severity (info, low, medium, "
+             "high, critical; default: the policy's, else high).")] = None,
+    policy: PolicyOpt = None,
+    workers: Annotated[int | None, typer.Option(
+        "--workers", "-j", min=1, help="Parallel processes (default: one per CPU core).")] = None,
+    progress: Annotated[bool | None, typer.Option(
+        "--progress/--no-progress",
+        help="Show a progress bar on stderr (default: when stderr is a terminal).")] = None,
+    digest: Annotated[bool, typer.Option(
+        "--digest/--no-digest",
+        help="Record the sha256 of every file in the report (reads every byte: slower on large "
+             "checkpoints whose weights the scan itself never needs to read).")] = False,
+) -> None:
+    """Scan pickles, PyTorch, joblib, numpy, Keras, ONNX, GGUF, safetensors and archives.
+
+    Formats are recognised by content. Exit 1 when an active finding is at or above --fail-on
+    (after the policy's waivers), 0 otherwise, 2 for bad input.
+    """
+    import sys
+
+    from mlwarden.cli.common import emit, exit_code_for, parse_severity
+    from mlwarden.scan.engine import scan_paths
+
+    threshold = parse_severity(fail_on or "high")
+    show = sys.stderr.isatty() if progress is None else progress
+    if policy is not None:
+        from mlwarden.core.policy import Policy
+
+        loaded = Policy.load(policy)
+        if fail_on is not None:
+            loaded = loaded.model_copy(update={"fail_on": threshold.value})
+        report = scan_paths(paths, allow_globals=tuple(loaded.scan.allow_globals),
+                            workers=workers, progress=show, digest=digest)
+        report = loaded.evaluate(report)
+    else:
+        from mlwarden.core.decision import decide_by_threshold
+
+        report = scan_paths(paths, workers=workers, progress=show, digest=digest)
+        report = report.with_decision(decide_by_threshold(report.findings, threshold),
+                                      report.findings)
+    emit(report, fmt, output)
+    code = exit_code_for(report)
+    if code:
+        raise typer.Exit(int(code))

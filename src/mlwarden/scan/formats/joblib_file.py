@@ -1,0 +1,126 @@
+"""Compressed streams: joblib's compressors (zlib, gzip, bz2, lzma, xz, lz4 and the pre-0.10 ``ZF``
+zlib files) and any gzip/bz2/xz file such as ``model.pkl.gz`` or ``weights.tar.xz``.
+
+The stream is recognised by its magic bytes (as ``joblib.load`` itself does, ignoring the
+extension), decompressed in bounded steps — spilling to a temporary file when large, stopping at
+the size/ratio limits — and the result is scanned again by content: a joblib pickle (with its
+inline numpy buffers) goes to the pickle VM, a tar to the tar scanner, and so on.
+Plain (uncompressed) joblib files are pickles and reach the pickle scanner directly.
+"""
+
+from __future__ import annotations
+
+import bz2
+import lzma
+import zlib
+from collections.abc import Callable
+from typing import ClassVar
+
+from mlwarden.scan.container_rules import ARCHIVE_BOMB, MALFORMED_ARCHIVE
+from mlwarden.scan.formats.streams import Inflated, inflate_with, inflate_zlib
+from mlwarden.scan.interface import FormatScanner, ScanContext, ScanTarget
+
+_ZF_HEADER = 2 + 19
+"""``ZF`` then the hex length padded to ``len(hex(2**64))`` characters (joblib < 0.10)."""
+_MIN_LIMIT = 256 * 1024 * 1024
+"""Streams may always expand to this size, whatever their ratio (joblib compresses zeros well)."""
+
+
+def _probe(factory: Callable[[], object], head: bytes) -> bool:
+    d = factory()
+    try:
+        d.decompress(head, 64)  # type: ignore[attr-defined]
+    except (zlib.error, OSError, EOFError, ValueError, lzma.LZMAError):
+        return False
+    return True
+
+
+def codec_of(head: bytes) -> str | None:
+    """The compression of a stream from its first bytes, or ``None``."""
+    if head.startswith(b"ZF") and len(head) > _ZF_HEADER:
+        length = head[2:_ZF_HEADER].strip().lower()
+        if length.startswith(b"0x") and all(c in b"0123456789abcdefx" for c in length) and \
+                head[_ZF_HEADER] == 0x78:
+            return "zlib-zf"
+    if head.startswith(b"\x1f\x8b\x08"):
+        return "gzip"
+    if head.startswith(b"BZh") and head[3:4].isdigit() and head[4:10] in (
+            b"1AY&SY", b"\x17\x72\x45\x38\x50\x90"):
+        return "bz2"
+    if head.startswith(b"\xfd7zXZ\x00"):
+        return "xz"
+    if head.startswith(b"\x04\x22\x4d\x18"):
+        return "lz4"
+    if head[:1] == b"\x78" and len(head) >= 2 and (head[0] * 256 + head[1]) % 31 == 0 and \
+            _probe(zlib.decompressobj, head[:4096]):
+        return "zlib"
+    if head[:3] == b"\x5d\x00\x00" and len(head) >= 13 and \
+            _probe(lambda: lzma.LZMADecompressor(lzma.FORMAT_ALONE), head[:4096]):
+        return "lzma"
+    return None
+
+
+def decompress(codec: str, data: bytes | memoryview, limit: int) -> Inflated | None:
+    """Decompress ``data``; ``None`` when the codec's library is not installed (lz4)."""
+    if codec == "zlib-zf":
+        return inflate_zlib(memoryview(data)[_ZF_HEADER:], limit)
+    if codec == "zlib":
+        return inflate_zlib(data, limit)
+    if codec == "gzip":
+        return inflate_zlib(data, limit, wbits=31, multi_member=True)
+    if codec == "bz2":
+        return inflate_with(bz2.BZ2Decompressor, data, limit, multi_stream=True)
+    if codec in ("xz", "lzma"):
+        fmt = lzma.FORMAT_XZ if codec == "xz" else lzma.FORMAT_ALONE
+        return inflate_with(lambda: lzma.LZMADecompressor(fmt), data, limit,
+                            multi_stream=codec == "xz", errors=(lzma.LZMAError,))
+    if codec == "lz4":
+        try:
+            import lz4.frame  # type: ignore[import-not-found,unused-ignore]
+        except ImportError:
+            return None
+        return inflate_with(lz4.frame.LZ4FrameDecompressor, data, limit,
+                            errors=(RuntimeError,))
+    raise ValueError(f"unknown codec {codec}")
+
+
+class CompressedStreamScanner(FormatScanner):
+    """joblib compressed files and gzip/bz2/xz/lzma/zlib/lz4 streams."""
+
+    name: ClassVar[str] = "compressed"
+    version: ClassVar[str] = "1"
+    priority: ClassVar[int] = 850
+
+    @classmethod
+    def detect(cls, head: bytes, target: ScanTarget) -> bool:
+        return codec_of(head) is not None
+
+    def scan(self, target: ScanTarget, ctx: ScanContext) -> None:
+        codec = codec_of(target.head(4096))
+        assert codec is not None
+        key = f"{target.path}!{target.member}" if target.member else target.path
+        ctx.formats[key] = f"compressed ({codec})"
+        limits = ctx.limits
+        limit = min(limits.max_member_size,
+                    max(_MIN_LIMIT, int(target.size * limits.max_compression_ratio)))
+        result = decompress(codec, target.data, limit + 1)
+        if result is None:
+            ctx.skip(target, f"{codec} stream: the lz4 package is not installed")
+            return
+        loc = target.location()
+        if result.overflow:
+            ctx.add(ARCHIVE_BOMB.finding(
+                f"{codec} stream expands beyond {limit} bytes from {target.size} (ratio limit "
+                f"{limits.max_compression_ratio:.0f}:1); only the first {limit} bytes were analysed",
+                loc, evidence={"compressed": target.size, "limit": limit, "codec": codec}))
+        elif result.error is not None:
+            ctx.add(MALFORMED_ARCHIVE.finding(
+                f"{codec} stream is damaged ({result.error}) after {len(result.data)} bytes; the "
+                "readable part was analysed", loc,
+                evidence={"codec": codec, "decompressed": len(result.data)}))
+        elif (end := result.consumed + (_ZF_HEADER if codec == "zlib-zf" else 0)) < target.size:
+            ctx.add(MALFORMED_ARCHIVE.finding(
+                f"{target.size - end} bytes follow the end of the {codec} stream (loaders ignore "
+                "them)", target.location(offset=end),
+                evidence={"codec": codec, "trailing": target.size - end}))
+        ctx.scan_nested(target.child(f"<{codec}>", result.data))

@@ -1,0 +1,177 @@
+"""PyTorch zip checkpoints (``torch.save`` since 1.6) and TorchScript archives (``torch.jit.save``).
+
+The archive is read the way ``torch.load`` reads it (see :mod:`.zipreader`): every member the
+central directory lists is considered, whatever the local headers say. Every pickle is analysed —
+``data.pkl``, ``constants.pkl``, ``*.debug_pkl`` and any other member that is named like a pickle
+or whose bytes look like one — while the tensor storages under ``data/`` are raw numbers that
+torch never unpickles: they are not read at all, so a multi-GB checkpoint costs the size of its
+pickles. TorchScript ``code/`` members are parsed (never run) and checked for operators that reach
+files, native libraries or the OS.
+"""
+
+from __future__ import annotations
+
+import ast
+import re
+from typing import ClassVar
+
+from mlwarden.core.severity import Severity
+from mlwarden.scan.container_rules import TORCH_UNEXPECTED_MEMBER, TORCHSCRIPT_CODE
+from mlwarden.scan.formats import zipreader
+from mlwarden.scan.formats.archive import open_zip, scan_zip_members
+from mlwarden.scan.formats.pickled import analyze_embedded, looks_pickled, record_format
+from mlwarden.scan.interface import FormatScanner, ScanContext, ScanTarget
+
+_STORAGE = re.compile(r"^(?:[^/]*/)?data/[^/]+$")
+"""``archive/data/<key>``: raw tensor storage bytes."""
+_EXPECTED_PICKLES = re.compile(r"^(?:[^/]*/)?(?:data\.pkl|constants\.pkl)$|\.debug_pkl$")
+_MARKERS = re.compile(r"(?:^|/)(?:data\.pkl|constants\.pkl|\.data/version|\.data/serialization_id)$")
+_CODE = re.compile(r"^(?:[^/]*/)?code/.+\.py$")
+_MAX_CODE = 16 * 1024 * 1024
+
+STANDARD_OP_NAMESPACES = frozenset({
+    "aten", "prim", "quantized", "_quantized", "prepacked", "quantized_decomposed", "_caffe2",
+    "profiler", "torchvision", "image", "fbgemm", "mkldnn", "mkldnn_prepacked", "_c10d_functional",
+    "c10d", "_dtensor", "rngprims", "higher_order", "inductor", "xnnpack", "sparse", "cuda",
+})
+"""Operator namespaces of PyTorch itself (and torchvision); others need a native library."""
+
+DANGEROUS_CALLS = {
+    "torch.from_file": "reads (and with shared=True maps writable) an arbitrary file",
+    "torch.ops.aten.from_file": "reads (and with shared=True maps writable) an arbitrary file",
+    "ops.aten.from_file": "reads (and with shared=True maps writable) an arbitrary file",
+    "torch.save": "writes an arbitrary file",
+    "torch.load": "loads (unpickles) another file",
+    "torch.ops.aten.save": "writes an arbitrary file",
+    "ops.aten.save": "writes an arbitrary file",
+    "torch.ops.load_library": "loads a native library (runs its code)",
+    "torch.classes.load_library": "loads a native library (runs its code)",
+    "torch.jit.load": "loads another TorchScript archive",
+}
+PYTHON_ESCAPES = {"eval", "exec", "compile", "__import__", "open", "getattr", "setattr",
+                  "globals", "locals", "vars", "__builtins__", "breakpoint", "input"}
+"""Python builtins TorchScript cannot compile: their presence means the code is not genuine
+TorchScript (or is meant for another loader)."""
+BANNED_MODULES = {"os", "sys", "subprocess", "socket", "shutil", "ctypes", "importlib", "builtins",
+                  "pickle", "marshal", "runpy", "pty", "multiprocessing", "urllib", "requests"}
+
+
+def is_torch_archive(directory: zipreader.ZipDirectory) -> bool:
+    return any(_MARKERS.search(e.name) for e in directory.entries)
+
+
+class TorchZipScanner(FormatScanner):
+    """PyTorch zip checkpoints and TorchScript archives."""
+
+    name: ClassVar[str] = "torch-zip"
+    version: ClassVar[str] = "1"
+    priority: ClassVar[int] = 200
+
+    @classmethod
+    def detect(cls, head: bytes, target: ScanTarget) -> bool:
+        if not zipreader.looks_like_zip(head, target.data):
+            return False
+        try:
+            directory = zipreader.read_directory(target.data, max_members=100_000)
+        except zipreader.ZipFormatError:
+            return False
+        return is_torch_archive(directory)
+
+    def scan(self, target: ScanTarget, ctx: ScanContext) -> None:
+        directory = open_zip(target, ctx)
+        if directory is None:
+            return
+        torchscript = any(_CODE.match(e.name) for e in directory.entries)
+        record_format(ctx, target, "torchscript" if torchscript else "torch-zip")
+
+        def wanted(entry: zipreader.ZipEntry) -> bool:
+            return not _STORAGE.match(entry.name)
+
+        def handle(entry: zipreader.ZipEntry, data: bytes | memoryview, complete: bool) -> None:
+            child = target.child(entry.name, data)
+            name = entry.name
+            if name.endswith((".pkl", ".debug_pkl")) or looks_pickled(bytes(data[:64])):
+                record_format(ctx, child, "pickle")
+                if not _EXPECTED_PICKLES.search(name):
+                    ctx.add(TORCH_UNEXPECTED_MEMBER.finding(
+                        f"pickle member {name!r} is not one torch.save/torch.jit.save writes; it "
+                        "was analysed", child.location(), evidence={"member": name}))
+                analyze_embedded(child, ctx)
+            elif _CODE.match(name):
+                record_format(ctx, child, "torchscript-code")
+                check_torchscript_code(child, ctx)
+            else:
+                ctx.scan_nested(child)
+
+        scan_zip_members(target, ctx, directory, handle, wanted)
+
+
+def _dotted(node: ast.AST) -> str | None:
+    parts: list[str] = []
+    while isinstance(node, ast.Attribute):
+        parts.append(node.attr)
+        node = node.value
+    if isinstance(node, ast.Name):
+        parts.append(node.id)
+        return ".".join(reversed(parts))
+    return None
+
+
+def check_torchscript_code(target: ScanTarget, ctx: ScanContext) -> None:
+    """Parse a TorchScript ``code/*.py`` member (never run it) and report what reaches the OS."""
+    raw = bytes(target.data[:_MAX_CODE])
+    text = raw.decode("utf-8", "replace")
+    try:
+        tree = ast.parse(text, filename=target.member or target.path)
+    except (SyntaxError, ValueError, RecursionError, MemoryError) as exc:
+        ctx.add(TORCHSCRIPT_CODE.finding(
+            f"TorchScript code member cannot be parsed ({exc}); torch.jit.load would reject it "
+            "unless another loader reads it", target.location(), severity=Severity.MEDIUM,
+            evidence={"error": str(exc)[:300]}))
+        return
+    hits: dict[str, tuple[int, str, Severity]] = {}
+
+    def hit(what: str, line: int, why: str, severity: Severity) -> None:
+        hits.setdefault(what, (line, why, severity))
+
+    for node in ast.walk(tree):
+        line = getattr(node, "lineno", 0)
+        if isinstance(node, ast.Import):
+            for alias in node.names:
+                root = alias.name.split(".")[0]
+                if root in BANNED_MODULES:
+                    hit(f"import {alias.name}", line, "imports a Python module TorchScript cannot "
+                        "use (the code is not genuine TorchScript)", Severity.HIGH)
+        elif isinstance(node, ast.ImportFrom):
+            root = (node.module or "").split(".")[0]
+            if root in BANNED_MODULES:
+                hit(f"from {node.module} import", line, "imports a Python module TorchScript "
+                    "cannot use (the code is not genuine TorchScript)", Severity.HIGH)
+        elif isinstance(node, ast.Name) and node.id in PYTHON_ESCAPES:
+            hit(node.id, line, "uses a Python builtin TorchScript cannot compile", Severity.HIGH)
+        elif isinstance(node, ast.Attribute):
+            dotted = _dotted(node)
+            if dotted is None:
+                continue
+            for call, why in DANGEROUS_CALLS.items():
+                if dotted == call or dotted.endswith("." + call):
+                    hit(call, line, why, Severity.HIGH)
+            parts = dotted.split(".")
+            if "ops" in parts:
+                i = parts.index("ops")
+                if len(parts) > i + 1:
+                    ns = parts[i + 1]
+                    if ns not in STANDARD_OP_NAMESPACES and ns != "load_library":
+                        hit(f"ops.{ns}", line, f"calls operators of the custom namespace {ns!r}, "
+                            "which run native code from a separately loaded library",
+                            Severity.MEDIUM)
+            if len(parts) >= 2 and parts[-2] == "classes" and parts[0] in ("torch", "__torch__"):
+                hit(dotted, line, "uses a custom TorchScript class (native code)", Severity.MEDIUM)
+        elif isinstance(node, ast.Constant) and isinstance(node.value, str) and \
+                re.search(r"\b(?:subprocess|os\.system|/bin/sh|bash -c)\b", node.value):
+            hit(f"string {node.value[:40]!r}", line, "holds a shell command string",
+                Severity.MEDIUM)
+    for what, (line, why, severity) in sorted(hits.items(), key=lambda kv: kv[1][0]):
+        ctx.add(TORCHSCRIPT_CODE.finding(
+            f"TorchScript code uses {what}: {why}", target.location(line=line or None),
+            severity=severity, evidence={"construct": what, "line": line}))
