@@ -11,6 +11,7 @@ import importlib
 RULE_MODULES: tuple[str, ...] = (
     "mlwarden.core.policy",
     "mlwarden.provenance.rules",
+    "mlwarden.scan.format_rules",
 )
 
 

@@ -1,0 +1,415 @@
+"""Static analysis of Jinja2 chat templates: find the constructs that reach Python internals.
+
+The template is only *parsed* (by Jinja2's own parser, in a sandboxed environment), never rendered.
+The AST is walked for attribute and item access to dunder/private names, including names passed
+through filters (``|attr``, ``map(attribute=...)``, ``selectattr``) and names assembled from pieces
+(``'__cla' ~ 'ss__'``, ``'%s'|format``, ``|join``, ``.replace()``, ``{% set %}`` variables): string
+expressions are constant-folded into the set of values they can take. Names that cannot be folded
+but are built from strings at render time are reported as unverifiable. Include/import/extends
+and template-object globals (``self``, ``lipsum``, ``cycler``...) are reported too.
+"""
+
+from __future__ import annotations
+
+import functools
+import itertools
+import re
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+from mlwarden.core.finding import JSONValue
+from mlwarden.core.rules import Rule
+from mlwarden.core.severity import Severity
+from mlwarden.scan import format_rules as R
+
+if TYPE_CHECKING:
+    from jinja2 import Environment, nodes
+
+MAX_TEMPLATE = 4 * 1024 * 1024
+MAX_VARIANTS = 64
+"""Possible values of one folded expression kept before folding gives up."""
+MAX_FOLDED_LEN = 4096
+
+DANGEROUS_ATTRIBUTES = frozenset({
+    "mro", "func_globals", "func_code", "func_closure", "f_globals", "f_locals", "f_back",
+    "f_builtins", "f_code", "gi_frame", "gi_code", "cr_frame", "cr_code", "ag_frame", "ag_code",
+    "tb_frame", "tb_next", "co_code", "im_func", "im_self", "im_class", "load_module",
+    "exec_module", "system", "popen", "spawn",
+})
+"""Attribute names (besides ``_``-prefixed ones) that only serve to reach interpreter internals."""
+
+SUSPICIOUS_GLOBALS = frozenset({
+    "self", "lipsum", "cycler", "joiner", "config", "request", "os", "sys", "builtins",
+    "__builtins__", "subprocess", "importlib", "url_for", "get_flashed_messages", "application",
+    "environment", "context",
+})
+"""Global names whose objects lead to Python internals (Flask/Jinja objects, modules)."""
+
+STRING_FILTERS = frozenset({"format", "join", "replace", "lower", "upper", "title", "capitalize",
+                            "trim", "reverse", "string", "first", "last", "list", "e", "escape",
+                            "safe", "striptags", "center", "indent", "urlencode", "default", "d"})
+STRING_METHODS = frozenset({"replace", "format", "join", "lower", "upper", "strip", "lstrip",
+                            "rstrip", "title", "capitalize", "swapcase", "removeprefix",
+                            "removesuffix", "casefold", "zfill", "ljust", "rjust", "center"})
+ATTRIBUTE_FILTERS = frozenset({"map", "selectattr", "rejectattr", "sort", "groupby", "sum",
+                               "unique", "min", "max", "attr", "dictsort"})
+
+Value = str | int | tuple[Any, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class TemplateIssue:
+    rule: Rule
+    message: str
+    line: int | None
+    evidence: dict[str, JSONValue] = field(default_factory=dict)
+    severity: Severity | None = None
+
+
+def name_danger(name: str) -> Severity | None:
+    """How bad reaching attribute ``name`` is (each dotted component is checked)."""
+    worst: Severity | None = None
+    for part in name.split("."):
+        part = part.strip()
+        if part.startswith("__") or part in DANGEROUS_ATTRIBUTES:
+            return Severity.CRITICAL
+        if part.startswith("_"):
+            worst = Severity.HIGH
+    return worst
+
+
+@functools.lru_cache(maxsize=1)
+def _environment() -> Environment:
+    from jinja2 import nodes as jnodes
+    from jinja2.ext import Extension
+    from jinja2.sandbox import ImmutableSandboxedEnvironment
+
+    class GenerationTag(Extension):
+        """``{% generation %}`` of Hugging Face templates (marks assistant tokens)."""
+
+        tags = {"generation"}  # noqa: RUF012 - Jinja2's own API
+
+        def parse(self, parser: Any) -> jnodes.Node:
+            lineno = next(parser.stream).lineno
+            body = parser.parse_statements(("name:endgeneration",), drop_needle=True)
+            return jnodes.Scope(body, lineno=lineno)
+
+    return ImmutableSandboxedEnvironment(trim_blocks=True, lstrip_blocks=True,
+                                         extensions=["jinja2.ext.loopcontrols", GenerationTag])
+
+
+class _Analyzer:
+    def __init__(self, tree: nodes.Template) -> None:
+        from jinja2 import nodes as jnodes
+
+        self.n = jnodes
+        self.tree = tree
+        self.issues: list[TemplateIssue] = []
+        self.assigned: dict[str, list[nodes.Node]] = {}
+        self.stored: set[str] = set()
+        self._folding: set[str] = set()
+        for node in tree.find_all(jnodes.Name):
+            if node.ctx in ("store", "param"):
+                self.stored.add(node.name)
+        for assign in tree.find_all(jnodes.Assign):
+            if isinstance(assign.target, jnodes.Name):
+                self.assigned.setdefault(assign.target.name, []).append(assign.node)
+        for loop in tree.find_all(jnodes.For):
+            if isinstance(loop.target, jnodes.Name) and isinstance(loop.iter, jnodes.List | jnodes.Tuple):
+                self.assigned.setdefault(loop.target.name, []).extend(loop.iter.items)
+
+    # --- folding ---------------------------------------------------------------------------
+
+    def fold(self, node: nodes.Node) -> list[Value] | None:
+        """Every value ``node`` can take, if it is a constant expression (else ``None``)."""
+        try:
+            values = self._fold(node)
+        except (TypeError, ValueError, IndexError, KeyError, OverflowError, RecursionError):
+            return None
+        if values is None or len(values) > MAX_VARIANTS:
+            return None
+        return [v for v in values if not isinstance(v, str) or len(v) <= MAX_FOLDED_LEN]
+
+    def _fold(self, node: nodes.Node) -> list[Value] | None:
+        n = self.n
+        if isinstance(node, n.Const):
+            value = node.value
+            if isinstance(value, bool) or not isinstance(value, str | int):
+                return None
+            return [value]
+        if isinstance(node, n.TemplateData):
+            return [node.data]
+        if isinstance(node, n.List | n.Tuple):
+            parts = [self.fold(item) for item in node.items]
+            if any(p is None for p in parts):
+                return None
+            return self._product(parts, tuple)  # type: ignore[arg-type]
+        if isinstance(node, n.Concat):
+            parts = [self.fold(item) for item in node.nodes]
+            if any(p is None for p in parts):
+                return None
+            return self._product(parts, lambda xs: "".join(str(x) for x in xs))  # type: ignore[arg-type]
+        if isinstance(node, n.Add | n.Mul | n.Mod):
+            left, right = self.fold(node.left), self.fold(node.right)
+            if left is None or right is None:
+                return None
+            return self._product([left, right], lambda xs: self._binop(node, xs[0], xs[1]))
+        if isinstance(node, n.CondExpr):
+            first = self.fold(node.expr1)
+            second = self.fold(node.expr2) if node.expr2 is not None else []
+            if first is None or second is None:
+                return None
+            return first + second
+        if isinstance(node, n.Name):
+            if node.name in self._folding or node.name not in self.assigned:
+                return None
+            self._folding.add(node.name)
+            try:
+                out: list[Value] = []
+                for expr in self.assigned[node.name]:
+                    values = self.fold(expr)
+                    if values is None:
+                        return None
+                    out.extend(values)
+                return out
+            finally:
+                self._folding.discard(node.name)
+        if isinstance(node, n.Getitem):
+            base = self.fold(node.node)
+            if base is None:
+                return None
+            if isinstance(node.arg, n.Slice):
+                bounds = [self.fold(x) if x is not None else [None] for x in
+                          (node.arg.start, node.arg.stop, node.arg.step)]
+                if any(b is None for b in bounds):
+                    return None
+                return self._product([base, *bounds],  # type: ignore[list-item]
+                                     lambda xs: xs[0][slice(xs[1], xs[2], xs[3])])
+            index = self.fold(node.arg)
+            if index is None:
+                return None
+            return self._product([base, index], lambda xs: xs[0][xs[1]])
+        if isinstance(node, n.Filter) and node.node is not None:
+            return self._fold_call(node.name, node.node, node.args, node.kwargs)
+        if isinstance(node, n.Call) and isinstance(node.node, n.Getattr):
+            return self._fold_call(node.node.attr, node.node.node, node.args, node.kwargs,
+                                   method=True)
+        return None
+
+    @staticmethod
+    def _binop(node: nodes.Node, left: Value, right: Value) -> Value:
+        import operator
+
+        from jinja2 import nodes as jnodes
+
+        if isinstance(node, jnodes.Mul):
+            count = right if isinstance(right, int) else left
+            if not isinstance(count, int) or count > MAX_FOLDED_LEN:
+                raise ValueError("repeat too large")
+            result = operator.mul(left, right)
+        elif isinstance(node, jnodes.Mod):
+            if not isinstance(left, str):
+                raise TypeError("not a format string")
+            result = left % right
+        else:
+            result = operator.add(left, right)
+        if isinstance(result, str | int | tuple):
+            return result
+        raise TypeError("unsupported fold")
+
+    def _fold_call(self, name: str, subject: nodes.Node, args: list[nodes.Expr],
+                   kwargs: list[nodes.Keyword], method: bool = False) -> list[Value] | None:
+        if kwargs or name not in (STRING_METHODS if method else STRING_FILTERS):
+            return None
+        base = self.fold(subject)
+        folded = [self.fold(a) for a in args]
+        if base is None or any(f is None for f in folded):
+            return None
+
+        def apply(xs: tuple[Any, ...]) -> Value:
+            value, rest = xs[0], xs[1:]
+            if method:
+                if name == "join":
+                    return str(value).join(str(x) for x in rest[0])
+                if name == "format":
+                    if re.search(r"\{[^{}]*[.\[]", str(value)):
+                        raise ValueError("attribute fields are not folded")
+                    return str(value).format(*rest)
+                result = getattr(str(value), name)(*rest)
+                return result if isinstance(result, str) else str(result)
+            if name == "format":
+                return str(value) % (rest if len(rest) != 1 else rest[0])
+            if name == "join":
+                items = value if isinstance(value, tuple) else tuple(str(value))
+                return (str(rest[0]) if rest else "").join(str(x) for x in items)
+            if name == "replace":
+                return str(value).replace(str(rest[0]), str(rest[1]))
+            if name == "reverse":
+                seq = value if isinstance(value, str | tuple) else str(value)
+                return seq[::-1]
+            if name == "list":
+                return tuple(value) if isinstance(value, str | tuple) else (value,)
+            if name in ("first", "last"):
+                seq = value if isinstance(value, str | tuple) else str(value)
+                return seq[0] if name == "first" else seq[-1]
+            if name in ("lower", "upper", "title", "capitalize"):
+                return str(getattr(str(value), name)())
+            if name == "trim":
+                return str(value).strip()
+            if name in ("default", "d") and isinstance(value, str | int | tuple):
+                return value
+            return str(value)
+
+        return self._product([base, *folded], apply)  # type: ignore[list-item]
+
+    @staticmethod
+    def _product(parts: list[list[Any]], combine: Any) -> list[Value] | None:
+        total = 1
+        for p in parts:
+            total *= max(len(p), 1)
+            if total > MAX_VARIANTS:
+                return None
+        return [combine(combo) for combo in itertools.product(*parts)]
+
+    def builds_strings(self, node: nodes.Node, depth: int = 0) -> bool:
+        """Whether ``node`` assembles a string at render time (concatenation, format, join...)."""
+        n = self.n
+        if depth > 20:
+            return True
+        if isinstance(node, n.Concat | n.Add | n.Mod | n.Mul):
+            return True
+        if isinstance(node, n.Filter):
+            return node.name in STRING_FILTERS
+        if isinstance(node, n.Call) and isinstance(node.node, n.Getattr):
+            return node.node.attr in STRING_METHODS
+        if isinstance(node, n.Name) and node.name in self.assigned:
+            return any(self.builds_strings(e, depth + 1) for e in self.assigned[node.name])
+        return False
+
+    # --- checks ------------------------------------------------------------------------------
+
+    def add(self, rule: Rule, message: str, node: nodes.Node, severity: Severity | None = None,
+            **evidence: JSONValue) -> None:
+        self.issues.append(TemplateIssue(rule, message, getattr(node, "lineno", None),
+                                         dict(evidence), severity))
+
+    def check_name(self, name: str, node: nodes.Node, how: str) -> None:
+        danger = name_danger(name)
+        if danger is not None:
+            self.add(R.GGUF_TEMPLATE_INJECTION, f"template reaches {name!r} through {how}", node,
+                     severity=danger, name=name, via=how)
+
+    def check_dynamic(self, expr: nodes.Node, node: nodes.Node, how: str) -> None:
+        """An attribute/key name given by ``expr``: fold it, or report it as unverifiable."""
+        values = self.fold(expr)
+        if values is not None:
+            for value in values:
+                if isinstance(value, str):
+                    self.check_name(value, node, how)
+            return
+        fragments = [c.value for c in expr.find_all(self.n.Const) if isinstance(c.value, str)]
+        if isinstance(expr, self.n.Const):
+            fragments.append(str(expr.value))
+        if any("__" in f or f.startswith("_") or f.endswith("_") for f in fragments):
+            self.add(R.GGUF_TEMPLATE_INJECTION, f"template assembles an attribute name for "
+                     f"{how} from pieces {fragments[:8]!r}", node, fragments=fragments[:20],
+                     via=how)
+        elif how.startswith("|attr") or self.builds_strings(expr):
+            self.add(R.GGUF_TEMPLATE_UNCHECKED, f"template computes the name used for {how} at "
+                     "render time", node, via=how)
+
+    def run(self) -> list[TemplateIssue]:
+        n = self.n
+        for node in self.tree.find_all(n.Node):
+            if isinstance(node, n.Getattr):
+                self.check_name(node.attr, node, f"attribute .{node.attr}")
+            elif isinstance(node, n.Getitem):
+                if not isinstance(node.arg, n.Slice):
+                    self.check_dynamic(node.arg, node, "item access")
+            elif isinstance(node, n.Filter | n.Test):
+                self.check_filter(node)
+            elif isinstance(node, n.Call):
+                self.check_call(node)
+            elif isinstance(node, n.Name):
+                if (node.ctx == "load" and node.name in SUSPICIOUS_GLOBALS
+                        and node.name not in self.stored):
+                    self.add(R.GGUF_TEMPLATE_INJECTION, f"template uses the global {node.name!r} "
+                             "(a way to Python internals)", node, severity=Severity.HIGH,
+                             name=node.name)
+            elif isinstance(node, n.Include | n.Import | n.FromImport | n.Extends):
+                self.add(R.GGUF_TEMPLATE_LOADS, f"template uses {{% {type(node).__name__.lower()} "
+                         "%}} to load other templates", node)
+        return self.issues
+
+    def _keyword_args(self, node: nodes.Filter | nodes.Test | nodes.Call) -> Iterator[
+            tuple[str, nodes.Expr]]:
+        for index, arg in enumerate(node.args):
+            yield f"argument {index + 1}", arg
+        for kw in node.kwargs:
+            yield str(kw.key), kw.value
+        if node.dyn_args is not None:
+            yield "*args", node.dyn_args
+        if node.dyn_kwargs is not None:
+            yield "**kwargs", node.dyn_kwargs
+
+    def check_filter(self, node: nodes.Filter | nodes.Test) -> None:
+        kind = "|" if isinstance(node, self.n.Filter) else "is "
+        for label, arg in self._keyword_args(node):
+            how = f"{kind}{node.name}({label})"
+            if node.name == "attr" and label == "argument 1":
+                self.check_dynamic(arg, node, f"|attr({label})")
+            elif node.name in ATTRIBUTE_FILTERS and label in ("attribute", "argument 1",
+                                                              "argument 2"):
+                self.check_dynamic(arg, node, how)
+            else:
+                for value in self.fold(arg) or []:
+                    if isinstance(value, str) and re.fullmatch(r"[\w.]+", value):
+                        self.check_name(value, node, how)
+
+    def check_call(self, node: nodes.Call) -> None:
+        n = self.n
+        if isinstance(node.node, n.Getattr) and node.node.attr in ("format", "format_map"):
+            for value in self.fold(node.node.node) or []:
+                if isinstance(value, str):
+                    for fieldname in re.findall(r"\{([^{}!:]*)", value):
+                        for part in re.split(r"[.\[\]]", fieldname):
+                            if part and name_danger(part):
+                                self.check_name(part, node, "a format-string field")
+        for label, arg in self._keyword_args(node):
+            for value in self.fold(arg) or []:
+                if isinstance(value, str) and re.fullmatch(r"__\w+__", value):
+                    self.check_name(value, node, f"call {label}")
+
+
+def analyze_template(source: str) -> list[TemplateIssue]:
+    """Issues in one Jinja2 template (never renders it)."""
+    if len(source) > MAX_TEMPLATE:
+        return [TemplateIssue(R.GGUF_TEMPLATE_UNCHECKED, f"template is {len(source)} characters, "
+                              f"over the {MAX_TEMPLATE} analysis limit", None)]
+    from jinja2 import TemplateError
+
+    try:
+        tree = _environment().parse(source)
+    except TemplateError as exc:
+        return [TemplateIssue(R.GGUF_TEMPLATE_UNCHECKED, f"template is not valid Jinja2: {exc}",
+                              getattr(exc, "lineno", None))]
+    except RecursionError:
+        return [TemplateIssue(R.GGUF_TEMPLATE_UNCHECKED, "template is nested too deeply to parse",
+                              None, severity=Severity.HIGH)]
+    try:
+        return _dedupe(_Analyzer(tree).run())
+    except RecursionError:
+        return [TemplateIssue(R.GGUF_TEMPLATE_UNCHECKED, "template is nested too deeply to "
+                              "analyse", None, severity=Severity.HIGH)]
+
+
+def _dedupe(issues: Iterable[TemplateIssue]) -> list[TemplateIssue]:
+    seen: set[tuple[str, str, int | None]] = set()
+    out: list[TemplateIssue] = []
+    for issue in issues:
+        key = (issue.rule.id, issue.message, issue.line)
+        if key not in seen:
+            seen.add(key)
+            out.append(issue)
+    return out

@@ -1,0 +1,214 @@
+"""Keras v3 ``.keras`` archives: a zip holding ``config.json``, ``metadata.json`` and the weights.
+
+Recognised by content (zip local-header magic and both JSON members in the central directory), so
+it runs before the generic zip scanner. ``config.json`` is analysed by
+:mod:`mlwarden.scan.formats.keras_config`; every other member (``model.weights.h5``, assets,
+sharded weights) is handed back to the engine, so a pickle or a hostile HDF5 inside is scanned by
+its own scanner (through the engine's generic zip scanner when it is registered, so archive
+bombs and traversal names are reported as for any zip).
+"""
+
+from __future__ import annotations
+
+import io
+import struct
+import zipfile
+import zlib
+from typing import ClassVar
+
+from mlwarden.core.severity import Severity
+from mlwarden.scan import format_rules as R
+from mlwarden.scan.formats.keras_config import (
+    ConfigError,
+    ParsedConfig,
+    analyze_config,
+    parse_config,
+)
+from mlwarden.scan.interface import FormatScanner, ScanContext, ScanTarget
+
+CONFIG_LIMIT = 64 * 1024 * 1024
+"""Largest config.json / metadata.json read (bounded further by ``limits.max_header_size``)."""
+
+
+class MemoryFile(io.RawIOBase):
+    """A read-only, seekable file over a buffer, without copying it (zipfile needs a file)."""
+
+    def __init__(self, data: bytes | memoryview) -> None:
+        super().__init__()
+        self._view = memoryview(data).cast("B") if isinstance(data, memoryview) else memoryview(data)
+        self._pos = 0
+
+    def readable(self) -> bool:
+        return True
+
+    def seekable(self) -> bool:
+        return True
+
+    def tell(self) -> int:
+        return self._pos
+
+    def seek(self, offset: int, whence: int = io.SEEK_SET) -> int:
+        base = {io.SEEK_SET: 0, io.SEEK_CUR: self._pos, io.SEEK_END: len(self._view)}[whence]
+        self._pos = max(0, base + offset)
+        return self._pos
+
+    def readinto(self, buffer: bytearray | memoryview) -> int:  # type: ignore[override]
+        chunk = self._view[self._pos:self._pos + len(buffer)]
+        n = len(chunk)
+        memoryview(buffer).cast("B")[:n] = chunk
+        self._pos += n
+        return n
+
+
+def open_zip(data: bytes | memoryview) -> zipfile.ZipFile:
+    """A zipfile over ``data`` (raises zipfile/OSError/ValueError on a malformed archive)."""
+    return zipfile.ZipFile(MemoryFile(data))
+
+
+def _is_keras_zip(data: bytes | memoryview) -> bool:
+    try:
+        with open_zip(data) as zf:
+            names = set(zf.namelist())
+    except (zipfile.BadZipFile, OSError, ValueError, EOFError, KeyError, struct.error,
+            NotImplementedError):
+        return False
+    return "config.json" in names and "metadata.json" in names
+
+
+def stored_member(data: bytes | memoryview, info: zipfile.ZipInfo) -> memoryview | None:
+    """The bytes of an uncompressed, unencrypted member as a slice of ``data`` (no copy)."""
+    if info.compress_type != zipfile.ZIP_STORED or info.flag_bits & 0x1:
+        return None
+    view = memoryview(data)
+    offset = info.header_offset
+    if offset + 30 > len(view) or bytes(view[offset:offset + 4]) != b"PK\x03\x04":
+        return None
+    name_len, extra_len = struct.unpack_from("<HH", view, offset + 26)
+    start = offset + 30 + name_len + extra_len
+    end = start + info.compress_size
+    if end > len(view):
+        return None
+    return view[start:end]
+
+
+class KerasScanner(FormatScanner):
+    """Keras v3 ``.keras`` zip archives."""
+
+    name: ClassVar[str] = "keras"
+    version: ClassVar[str] = "1"
+    priority: ClassVar[int] = 50
+
+    @classmethod
+    def detect(cls, head: bytes, target: ScanTarget) -> bool:
+        return head[:4] == b"PK\x03\x04" and _is_keras_zip(target.data)
+
+    def scan(self, target: ScanTarget, ctx: ScanContext) -> None:
+        try:
+            zf = open_zip(target.data)
+        except (zipfile.BadZipFile, OSError, ValueError, EOFError, KeyError, struct.error,
+                NotImplementedError) as exc:
+            ctx.add(R.KERAS_MALFORMED.finding(f"Keras archive is not a readable zip: {exc}",
+                                              target.location()))
+            return
+        with zf:
+            infos = zf.infolist()
+            limit = min(CONFIG_LIMIT, ctx.limits.max_header_size)
+            by_name = {info.filename: info for info in infos}
+            for name in ("config.json", "metadata.json"):
+                raw = self._read_small(zf, by_name[name], limit, target, ctx)
+                if raw is None:
+                    continue
+                try:
+                    parsed = parse_config(raw, limit)
+                except ConfigError as exc:
+                    ctx.add(R.KERAS_MALFORMED.finding(f"{name}: {exc}", target.location()))
+                    continue
+                if name == "config.json":
+                    self._report_config(parsed, target, ctx)
+            self._scan_members(zf, infos, target, ctx)
+
+    @staticmethod
+    def _read_small(zf: zipfile.ZipFile, info: zipfile.ZipInfo, limit: int, target: ScanTarget,
+                    ctx: ScanContext) -> bytes | None:
+        if info.file_size > limit:
+            ctx.add(R.KERAS_MALFORMED.finding(
+                f"{info.filename} is {info.file_size} bytes, over the {limit}-byte limit",
+                target.location(), severity=Severity.HIGH))
+            return None
+        try:
+            with zf.open(info) as fh:
+                raw = fh.read(limit + 1)
+        except (zipfile.BadZipFile, OSError, ValueError, EOFError, RuntimeError,
+                NotImplementedError, zlib.error) as exc:
+            ctx.add(R.KERAS_MALFORMED.finding(f"{info.filename} cannot be read: {exc}",
+                                              target.location()))
+            return None
+        if len(raw) > limit:
+            ctx.add(R.KERAS_MALFORMED.finding(
+                f"{info.filename} inflates past the {limit}-byte limit (its header says "
+                f"{info.file_size})", target.location(), severity=Severity.HIGH))
+            return None
+        return raw
+
+    @staticmethod
+    def _report_config(parsed: ParsedConfig, target: ScanTarget, ctx: ScanContext) -> None:
+        try:
+            issues = analyze_config(parsed, base="config.json")
+        except ConfigError as exc:
+            ctx.add(R.KERAS_MALFORMED.finding(f"config.json: {exc}", target.location()))
+            return
+        for issue in issues:
+            ctx.add(issue.rule.finding(issue.message, target.location(), severity=issue.severity,
+                                       evidence={"json_path": issue.path, **issue.evidence}))
+
+    @staticmethod
+    def _scan_members(zf: zipfile.ZipFile, infos: list[zipfile.ZipInfo], target: ScanTarget,
+                      ctx: ScanContext) -> None:
+        """Hand the members back to the engine: through the generic zip scanner when it is
+        registered (bomb, traversal and loader-disagreement checks), else within the limits here."""
+        zip_scanner = FormatScanner.registry.get("zip")
+        if zip_scanner is not None:
+            zip_scanner().scan(target, ctx)
+            return
+        limits = ctx.limits
+        if len(infos) > limits.max_members:
+            ctx.skip(target, f"Keras archive has {len(infos)} members, over the limit of "
+                             f"{limits.max_members}; members were not scanned")
+            return
+        if target.depth + 1 > limits.max_depth:
+            ctx.skip(target, f"nesting deeper than {limits.max_depth}; members were not scanned")
+            return
+        total = 0
+        for info in infos:
+            if info.is_dir() or info.filename in ("config.json", "metadata.json"):
+                continue
+            member = ScanTarget(path=target.path, data=b"", member=target.member,
+                                depth=target.depth).child(info.filename, b"")
+            if info.flag_bits & 0x1:
+                ctx.skip(member, "encrypted zip member")
+                continue
+            ratio = info.file_size / max(info.compress_size, 1)
+            if info.file_size > limits.max_member_size or (
+                    info.file_size > 1 << 20 and ratio > limits.max_compression_ratio):
+                ctx.skip(member, f"member of {info.file_size} bytes (ratio {ratio:.0f}) is over "
+                                 "the scan limits")
+                continue
+            total += info.file_size
+            if total > limits.max_total_uncompressed:
+                ctx.skip(member, "archive exceeds the total uncompressed size limit")
+                break
+            data: bytes | memoryview | None = stored_member(target.data, info)
+            if data is None:
+                try:
+                    with zf.open(info) as fh:
+                        data = fh.read(info.file_size + 1)
+                except (zipfile.BadZipFile, OSError, ValueError, EOFError, RuntimeError,
+                        NotImplementedError, zlib.error) as exc:
+                    ctx.add(R.KERAS_MALFORMED.finding(f"member {info.filename} cannot be read: "
+                                                      f"{exc}", target.location()))
+                    continue
+                if len(data) > info.file_size:
+                    ctx.skip(member, "member inflates past the size its header declares")
+                    continue
+            ctx.scan_nested(target.child(info.filename, data))
+

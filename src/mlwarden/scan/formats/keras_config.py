@@ -1,0 +1,274 @@
+"""Static analysis of a Keras model config (JSON), shared by the .keras, HDF5 and SavedModel scanners.
+
+The whole JSON tree is walked, so Lambda layers and foreign modules are found wherever they hide:
+nested sub-models, Sequential/Functional layers, wrappers (TimeDistributed, Bidirectional),
+losses and metrics of ``training_config``, custom objects. Nothing is deserialised with Keras and
+marshalled bytecode is never unmarshalled: its presence is the finding.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import json
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+
+from mlwarden.core.finding import JSONValue
+from mlwarden.core.rules import Rule
+from mlwarden.core.severity import Severity
+from mlwarden.scan import format_rules as R
+
+MAX_NODES = 2_000_000
+"""JSON values walked in one config before the analysis gives up (a finding, not a pass)."""
+
+KERAS_MODULE_ROOTS = frozenset({
+    "keras", "tf_keras", "keras_hub", "keras_nlp", "keras_cv", "keras_core", "keras_rs",
+})
+"""Module roots that belong to Keras itself (``keras.layers``, ``keras_hub.models``...)."""
+
+KERAS_MODULE_PREFIXES = ("tensorflow.keras", "tensorflow.python.keras", "tf.keras")
+
+DANGEROUS_MODULE_ROOTS = frozenset({
+    "os", "posix", "nt", "posixpath", "ntpath", "subprocess", "builtins", "__builtin__",
+    "__builtins__", "sys", "importlib", "imp", "pkgutil", "runpy", "shutil", "socket", "pickle",
+    "_pickle", "cPickle", "dill", "cloudpickle", "joblib", "marshal", "ctypes", "cffi", "pty",
+    "code", "codeop", "commands", "webbrowser", "multiprocessing", "threading", "_thread",
+    "asyncio", "signal", "tempfile", "glob", "pathlib", "io", "_io", "fileinput", "urllib",
+    "urllib2", "urllib3", "http", "httplib", "requests", "httpx", "ftplib", "telnetlib",
+    "smtplib", "xmlrpc", "types", "functools", "operator", "inspect", "gc", "zipimport",
+    "zipfile", "tarfile", "exec", "eval", "compile", "platform", "shelve", "dbm", "sqlite3",
+})
+"""Modules a model config has no business naming: they run commands, touch files or load code."""
+
+RELOAD_FUNCTIONS = frozenset({
+    "keras.models.load_model", "keras.saving.load_model", "keras.src.saving.saving_api.load_model",
+    "keras.src.models.model.load_model", "keras.saving.saving_api.load_model",
+    "tf.keras.models.load_model", "tensorflow.keras.models.load_model",
+    "tf_keras.models.load_model", "keras.models.load_weights", "keras.utils.get_file",
+    "keras.src.utils.file_utils.get_file", "tf.keras.utils.get_file",
+    "tensorflow.keras.utils.get_file", "tf_keras.utils.get_file", "keras.layers.TFSMLayer",
+    "keras.saving.load_weights", "keras.models.model_from_json", "keras.utils.get_source_inputs",
+})
+"""Dotted Keras callables that load another artifact or download a file."""
+_RELOAD_LEAVES = frozenset(name.rsplit(".", 1)[1] for name in RELOAD_FUNCTIONS
+                           if name.rsplit(".", 1)[1] != "get_source_inputs")
+
+
+class ConfigError(ValueError):
+    """The config is not analysable JSON (too large, invalid, too deep)."""
+
+
+@dataclass(frozen=True, slots=True)
+class ConfigIssue:
+    rule: Rule
+    message: str
+    path: str
+    """Where in the JSON tree (``/config/layers/3/config/function``)."""
+    evidence: dict[str, JSONValue] = field(default_factory=dict)
+    severity: Severity | None = None
+
+
+@dataclass
+class ParsedConfig:
+    root: object
+    shadowed: list[object]
+    """Values of duplicate keys that ``json`` silently dropped (analysed too)."""
+
+
+def parse_config(raw: bytes | str, limit: int) -> ParsedConfig:
+    """Parse a config JSON document of at most ``limit`` bytes, keeping shadowed duplicates."""
+    if len(raw) > limit:
+        raise ConfigError(f"config is {len(raw)} bytes, over the {limit}-byte limit")
+    shadowed: list[object] = []
+
+    def pairs(items: list[tuple[str, object]]) -> dict[str, object]:
+        out: dict[str, object] = {}
+        for key, value in items:
+            if key in out:
+                shadowed.append(out[key])
+            out[key] = value
+        return out
+
+    try:
+        text = raw.decode("utf-8") if isinstance(raw, bytes) else raw
+        root = json.loads(text, object_pairs_hook=pairs)
+    except RecursionError as exc:
+        raise ConfigError("config JSON is nested too deeply") from exc
+    except (UnicodeDecodeError, ValueError) as exc:
+        raise ConfigError(f"config is not valid JSON: {exc}") from exc
+    return ParsedConfig(root, shadowed)
+
+
+def _is_keras_module(module: str) -> bool:
+    root = module.split(".", 1)[0]
+    return root in KERAS_MODULE_ROOTS or module.startswith(KERAS_MODULE_PREFIXES)
+
+
+def _module_root(name: str) -> str:
+    return name.replace(">", ".").split(".", 1)[0].strip()
+
+
+def _marshalled_code_size(value: object) -> int | None:
+    """Size of the bytecode if ``value`` is a base64 string of a marshalled code object."""
+    if not isinstance(value, str) or len(value) < 8:
+        return None
+    try:
+        raw = base64.b64decode(value.encode("ascii"), validate=False)
+    except (binascii.Error, ValueError, UnicodeEncodeError):
+        return None
+    if raw and raw[0] & 0x7F == 0x63:  # marshal TYPE_CODE ('c'), with or without FLAG_REF
+        return len(raw)
+    return None
+
+
+def _lambda_code(function: object) -> tuple[int | None, str | None]:
+    """(bytecode size, referenced function name) of a Lambda's ``function`` value."""
+    if isinstance(function, dict):
+        if function.get("class_name") == "__lambda__":
+            inner = function.get("config")
+            code = inner.get("code") if isinstance(inner, dict) else None
+            return _marshalled_code_size(code) or (len(code) if isinstance(code, str) else 0), None
+        module = function.get("module")
+        name = function.get("config")
+        return None, f"{module}.{name}" if isinstance(module, str) else str(name)
+    if isinstance(function, list | tuple) and function:
+        return _marshalled_code_size(function[0]), None
+    if isinstance(function, str):
+        size = _marshalled_code_size(function)
+        return (size, None) if size else (None, function)
+    return None, None
+
+
+class _Walker:
+    def __init__(self) -> None:
+        self.issues: list[ConfigIssue] = []
+        self._seen_custom: set[tuple[str, str, str]] = set()
+        self.nodes = 0
+
+    def walk(self, root: object, base: str) -> None:
+        stack: list[tuple[object, str, bool]] = [(root, base, False)]
+        while stack:
+            value, path, in_lambda = stack.pop()
+            self.nodes += 1
+            if self.nodes > MAX_NODES:
+                raise ConfigError(f"config has more than {MAX_NODES} JSON values")
+            if isinstance(value, dict):
+                inside = self._check_object(value, path, in_lambda)
+                for key, child in value.items():
+                    stack.append((child, f"{path}/{key}", inside or in_lambda))
+            elif isinstance(value, list):
+                for index, child in enumerate(value):
+                    stack.append((child, f"{path}/{index}", in_lambda))
+            elif isinstance(value, str) and value in RELOAD_FUNCTIONS:
+                self._add(R.KERAS_UNSAFE_RELOAD, f"config references {value}", path,
+                          {"function": value})
+
+    def _add(self, rule: Rule, message: str, path: str, evidence: dict[str, JSONValue],
+             severity: Severity | None = None) -> None:
+        self.issues.append(ConfigIssue(rule, message, path, evidence, severity))
+
+    def _check_object(self, obj: dict[str, object], path: str, in_lambda: bool) -> bool:
+        """Check one JSON object; return whether its children belong to a Lambda's function."""
+        class_name = obj.get("class_name")
+        cls = class_name if isinstance(class_name, str) else ""
+        registered = obj.get("registered_name")
+        reg = registered if isinstance(registered, str) else ""
+        module_value = obj.get("module")
+        module = module_value if isinstance(module_value, str) else ""
+        config = obj.get("config")
+        name = cls or reg
+
+        if obj.get("safe_mode") is False:
+            self._add(R.KERAS_UNSAFE_RELOAD, "config sets safe_mode to false", path,
+                      {"safe_mode": False})
+
+        is_lambda_layer = cls == "Lambda" or reg.endswith(">Lambda") or cls.endswith(".Lambda")
+        if is_lambda_layer and isinstance(config, dict):
+            self._check_lambda(config, path)
+            return True
+        if cls == "__lambda__" and not in_lambda:
+            inner = config if isinstance(config, dict) else {}
+            size = _marshalled_code_size(inner.get("code"))
+            self._add(R.KERAS_LAMBDA, "config holds a __lambda__ object (marshalled Python "
+                      "bytecode, run on load)", path,
+                      {"marshalled_code_bytes": size, "in": "object"})
+            return True
+
+        # Function references: {"class_name": "function", "module": M, "config": NAME}.
+        if cls == "function" and isinstance(config, str):
+            full = f"{module}.{config}" if module else config
+            if full in RELOAD_FUNCTIONS or (_is_keras_module(module) and config in _RELOAD_LEAVES):
+                self._add(R.KERAS_UNSAFE_RELOAD, f"config calls {full}", path, {"function": full})
+
+        for label, value in (("module", module), ("class_name", cls), ("registered_name", reg)):
+            if not value or (label == "class_name" and "." not in value and ">" not in value):
+                continue
+            root = _module_root(value)
+            if root in DANGEROUS_MODULE_ROOTS:
+                target = f"{module}.{config}" if (cls == "function" and isinstance(config, str)
+                                                  and module) else value
+                self._add(R.KERAS_EXTERNAL_MODULE,
+                          f"{label} {value!r} points at Python module {root!r} ({target})", path,
+                          {label: value, "module_root": root, "target": target})
+                return False
+
+        custom_module = bool(module) and not _is_keras_module(module)
+        custom_registration = ">" in reg and not _is_keras_module(reg.split(">", 1)[0].lower())
+        if custom_module or custom_registration:
+            key = (module, cls, reg)
+            if key not in self._seen_custom:
+                self._seen_custom.add(key)
+                self._add(R.KERAS_CUSTOM_OBJECT,
+                          f"{name or 'object'} comes from module {module or reg.split('>')[0]!r}, "
+                          "outside Keras", path,
+                          {"module": module, "class_name": cls, "registered_name": reg})
+        return False
+
+    def _check_lambda(self, config: dict[str, object], path: str) -> None:
+        for key, type_key, module_key in (("function", "function_type", "module"),
+                                          ("output_shape", "output_shape_type",
+                                           "output_shape_module")):
+            value = config.get(key)
+            if value is None:
+                continue
+            size, referenced = _lambda_code(value)
+            kind = config.get(type_key)
+            if size or kind == "lambda":
+                self._add(R.KERAS_LAMBDA,
+                          f"Lambda layer {config.get('name')!r} carries marshalled Python bytecode "
+                          f"in {key!r} (runs on load with safe_mode off)", path,
+                          {"layer": str(config.get("name")), "field": key,
+                           "marshalled_code_bytes": size})
+            elif referenced is not None and key == "function":
+                module = config.get(module_key)
+                ref = f"{module}.{referenced}" if isinstance(module, str) and module else referenced
+                root = _module_root(ref)
+                self._add(R.KERAS_LAMBDA,
+                          f"Lambda layer {config.get('name')!r} calls {ref!r}", path,
+                          {"layer": str(config.get("name")), "function": ref},
+                          severity=(Severity.CRITICAL if root in DANGEROUS_MODULE_ROOTS
+                                    else Severity.HIGH))
+
+
+def analyze_config(parsed: ParsedConfig, base: str = "") -> list[ConfigIssue]:
+    """Every issue in the config tree (and in values shadowed by duplicate keys)."""
+    walker = _Walker()
+    walker.walk(parsed.root, base)
+    for index, value in enumerate(parsed.shadowed):
+        walker.walk(value, f"{base}/<duplicate-key-value-{index}>")
+    return walker.issues
+
+
+def iter_layer_classes(root: object) -> Iterator[str]:
+    """Every ``class_name`` in the tree (for evidence and tests)."""
+    stack = [root]
+    while stack:
+        value = stack.pop()
+        if isinstance(value, dict):
+            name = value.get("class_name")
+            if isinstance(name, str):
+                yield name
+            stack.extend(value.values())
+        elif isinstance(value, list):
+            stack.extend(value)

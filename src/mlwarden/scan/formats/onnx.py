@@ -1,0 +1,250 @@
+"""ONNX models (``ModelProto``), parsed with the bounded wire reader, never with ``onnx.load``.
+
+Recognised structurally: the first field is ``ir_version`` (field 1, varint) and every top-level
+field has a ModelProto field number with the right wire type, including the graph (field 7).
+The whole model is walked: the main graph, subgraphs in node attributes (If/Loop/Scan bodies),
+training-info graphs and model-local functions. Reported: external-data locations that leave the
+model directory (absolute paths, ``..``, drive letters, URLs, NUL, symlinks out of the directory
+when the file is on disk) and operator domains that need a custom-operator library.
+
+Field numbers are those of ``onnx/onnx.proto`` (IR version 11).
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from dataclasses import dataclass, field
+from pathlib import PureWindowsPath
+from typing import ClassVar
+
+from mlwarden.core.severity import Severity
+from mlwarden.scan import format_rules as R
+from mlwarden.scan.formats.protobuf_wire import LEN, VARINT, Buffer, Field, WireError, iter_fields, text
+from mlwarden.scan.interface import FormatScanner, ScanContext, ScanTarget
+
+# ModelProto field number → wire type.
+_MODEL_FIELDS = {1: VARINT, 2: LEN, 3: LEN, 4: LEN, 5: VARINT, 6: LEN, 7: LEN, 8: LEN, 14: LEN,
+                 20: LEN, 25: LEN, 26: LEN}
+STANDARD_DOMAINS = frozenset({"", "ai.onnx", "ai.onnx.ml", "ai.onnx.preview.training",
+                              "ai.onnx.training", "ai.onnx.preview", "com.microsoft"})
+"""Operator domains of the ONNX standard and of ONNX Runtime's built-in contrib operators."""
+MAX_DEPTH = 64
+"""Nested graphs (If inside Loop inside ...) followed before the walk stops."""
+MAX_FINDINGS_PER_RULE = 50
+
+_URL = re.compile(r"^[A-Za-z][A-Za-z0-9+.-]*:")
+
+
+def _standard_domain(domain: str) -> bool:
+    return domain in STANDARD_DOMAINS or domain.startswith("com.microsoft.")
+
+
+def location_problem(location: str) -> str | None:
+    """Why an external-data location is not a plain relative path inside the model directory."""
+    if not location:
+        return "is empty"
+    if "\x00" in location:
+        return "contains a NUL byte"
+    if location.startswith(("/", "\\")):
+        return "is an absolute path"
+    if PureWindowsPath(location).drive or re.match(r"^[A-Za-z]:", location):
+        return "names a drive"
+    if _URL.match(location):
+        return "is a URL"
+    if location.startswith("~"):
+        return "starts at a home directory"
+    parts = re.split(r"[\\/]+", location)
+    if ".." in parts:
+        return "climbs out of the model directory"
+    return None
+
+
+@dataclass
+class _Walk:
+    buf: Buffer
+    target: ScanTarget
+    ctx: ScanContext
+    local_functions: set[tuple[str, str]] = field(default_factory=set)
+    local_domains: set[str] = field(default_factory=set)
+    domains: dict[str, dict[str, int]] = field(default_factory=dict)
+    """custom domain → op type → count (or '<opset_import>')."""
+    domain_offsets: dict[str, int] = field(default_factory=dict)
+    external: int = 0
+
+    def note_domain(self, domain: str, op: str, offset: int) -> None:
+        if _standard_domain(domain):
+            return
+        ops = self.domains.setdefault(domain, {})
+        ops[op] = ops.get(op, 0) + 1
+        self.domain_offsets.setdefault(domain, offset)
+
+    def graph(self, start: int, end: int, depth: int) -> None:
+        if depth > MAX_DEPTH:
+            raise WireError(f"graphs nested deeper than {MAX_DEPTH}", start)
+        for f in iter_fields(self.buf, start, end):
+            if f.wire != LEN:
+                continue
+            if f.number == 1:
+                self.node(f.start, f.end, depth)
+            elif f.number == 5:
+                self.tensor(f.start, f.end)
+            elif f.number == 15:
+                self.sparse(f.start, f.end)
+
+    def sparse(self, start: int, end: int) -> None:
+        for f in iter_fields(self.buf, start, end):
+            if f.number in (1, 2) and f.wire == LEN:
+                self.tensor(f.start, f.end)
+
+    def node(self, start: int, end: int, depth: int) -> None:
+        op, domain, offset = "", "", start
+        for f in iter_fields(self.buf, start, end):
+            if f.number == 4 and f.wire == LEN:
+                op = text(self.buf, f, 4096)
+            elif f.number == 7 and f.wire == LEN:
+                domain, offset = text(self.buf, f, 4096), f.tag_offset
+            elif f.number == 5 and f.wire == LEN:
+                self.attribute(f.start, f.end, depth)
+        if (domain, op) not in self.local_functions:
+            self.note_domain(domain, op, offset)
+
+    def attribute(self, start: int, end: int, depth: int) -> None:
+        for f in iter_fields(self.buf, start, end):
+            if f.wire != LEN:
+                continue
+            if f.number in (5, 10):  # t, tensors
+                self.tensor(f.start, f.end)
+            elif f.number in (6, 11):  # g, graphs
+                self.graph(f.start, f.end, depth + 1)
+            elif f.number in (22, 23):  # sparse_tensor, sparse_tensors
+                self.sparse(f.start, f.end)
+
+    def tensor(self, start: int, end: int) -> None:
+        name = ""
+        for f in iter_fields(self.buf, start, end):
+            if f.number == 8 and f.wire == LEN:
+                name = text(self.buf, f, 4096)
+            elif f.number == 13 and f.wire == LEN:
+                key, value, value_field = "", "", f
+                for g in iter_fields(self.buf, f.start, f.end):
+                    if g.number == 1 and g.wire == LEN:
+                        key = text(self.buf, g, 4096)
+                    elif g.number == 2 and g.wire == LEN:
+                        value, value_field = text(self.buf, g, 65536), g
+                if key == "location":
+                    self.external += 1
+                    self.check_location(name, value, value_field)
+
+    def check_location(self, tensor: str, location: str, where: Field) -> None:
+        problem = location_problem(location)
+        if problem is None and self.target.fs_path is not None and self.target.member is None:
+            base = self.target.fs_path.resolve().parent
+            candidate = base / location
+            if os.path.lexists(candidate):
+                resolved = candidate.resolve()
+                if not resolved.is_relative_to(base):
+                    problem = f"resolves through a symlink to {resolved}, outside the directory"
+        if problem is None:
+            return
+        self.ctx.add(R.ONNX_EXTERNAL_PATH.finding(
+            f"tensor {tensor!r} external data location {location!r} {problem}",
+            self.target.location(where.tag_offset),
+            evidence={"tensor": tensor, "location": location, "problem": problem}))
+
+    def function(self, start: int, end: int) -> None:
+        for f in iter_fields(self.buf, start, end):
+            if f.wire != LEN:
+                continue
+            if f.number == 7:
+                self.node(f.start, f.end, 0)
+            elif f.number == 9:
+                self.opset(f)
+            elif f.number == 11:
+                self.attribute(f.start, f.end, 0)
+
+    def opset(self, f: Field) -> None:
+        for g in iter_fields(self.buf, f.start, f.end):
+            if g.number == 1 and g.wire == LEN:
+                domain = text(self.buf, g, 4096)
+                if domain not in self.local_domains:
+                    self.note_domain(domain, "<opset_import>", f.tag_offset)
+
+
+def _top_fields(buf: Buffer) -> list[Field]:
+    fields: list[Field] = []
+    for f in iter_fields(buf):
+        if _MODEL_FIELDS.get(f.number) != f.wire:
+            raise WireError(f"field {f.number} (wire type {f.wire}) is not a ModelProto field",
+                            f.tag_offset)
+        fields.append(f)
+    return fields
+
+
+class OnnxScanner(FormatScanner):
+    """ONNX ``ModelProto`` files."""
+
+    name: ClassVar[str] = "onnx"
+    version: ClassVar[str] = "1"
+    priority: ClassVar[int] = 70
+
+    @classmethod
+    def detect(cls, head: bytes, target: ScanTarget) -> bool:
+        if not head or head[0] != 0x08:
+            return False
+        buf = target.data
+        seen: list[Field] = []
+        try:
+            for f in iter_fields(buf):
+                if _MODEL_FIELDS.get(f.number) != f.wire:
+                    return False
+                if not seen and not (f.number == 1 and 1 <= f.value <= 64):
+                    return False
+                seen.append(f)
+        except WireError:
+            # A truncated model still counts when its start is unmistakably ONNX.
+            return len(seen) >= 2 and any(f.number in (3, 4, 5, 6, 8) for f in seen)
+        return any(f.number == 7 for f in seen)
+
+    def scan(self, target: ScanTarget, ctx: ScanContext) -> None:
+        buf = target.data
+        walk = _Walk(buf, target, ctx)
+        try:
+            fields = _top_fields(buf)
+            if not any(f.number == 7 for f in fields):
+                raise WireError("the model has no graph", 0)
+            for f in fields:  # model-local functions: their (domain, name) resolve inside the file
+                if f.number == 25:
+                    domain, name = "", ""
+                    for g in iter_fields(buf, f.start, f.end):
+                        if g.number == 10 and g.wire == LEN:
+                            domain = text(buf, g, 4096)
+                        elif g.number == 1 and g.wire == LEN:
+                            name = text(buf, g, 4096)
+                    walk.local_functions.add((domain, name))
+                    walk.local_domains.add(domain)
+            for f in fields:
+                if f.number == 8:
+                    walk.opset(f)
+                elif f.number == 7:
+                    walk.graph(f.start, f.end, 0)
+                elif f.number == 20:
+                    for g in iter_fields(buf, f.start, f.end):
+                        if g.number in (1, 2) and g.wire == LEN:
+                            walk.graph(g.start, g.end, 0)
+                elif f.number == 25:
+                    walk.function(f.start, f.end)
+        except WireError as exc:
+            ctx.add(R.ONNX_MALFORMED.finding(f"ONNX protobuf is malformed: {exc}",
+                                             target.location(exc.offset)))
+        except RecursionError:
+            ctx.add(R.ONNX_MALFORMED.finding("ONNX graphs are nested too deeply",
+                                             target.location(), severity=Severity.HIGH))
+        for domain, ops in sorted(walk.domains.items())[:MAX_FINDINGS_PER_RULE]:
+            op_names = sorted(op for op in ops if op != "<opset_import>")
+            ctx.add(R.ONNX_CUSTOM_DOMAIN.finding(
+                f"operator domain {domain!r} is not a standard ONNX domain"
+                + (f" (ops: {', '.join(op_names[:10])})" if op_names else ""),
+                target.location(walk.domain_offsets.get(domain)),
+                evidence={"domain": domain, "ops": op_names[:50]}))
+

@@ -1,0 +1,255 @@
+"""TensorFlow SavedModel (``saved_model.pb``) and Keras ``keras_metadata.pb``, without TensorFlow.
+
+``saved_model.pb`` is a ``SavedModel`` protobuf: meta graphs → graph → nodes, plus the function
+library's function bodies. Every NodeDef's op is checked against the ops that call Python
+(PyFunc family) or touch arbitrary files (ReadFile, WriteFile, MatchingFiles, ImmutableConst,
+PrintV2 to a file, debug ops with URLs). The Save/Restore ops of the checkpoint machinery appear in
+every benign SavedModel and are not reported.
+
+``keras_metadata.pb`` (``SavedMetadata``) holds one JSON config per Keras object; those go through
+the Keras config analysis (Lambda layers, foreign modules).
+
+Field numbers (tensorflow/core/protobuf/saved_model.proto, meta_graph.proto, framework/graph.proto,
+node_def.proto, function.proto, attr_value.proto, keras/protobuf/saved_metadata.proto):
+SavedModel{1 schema_version, 2 meta_graphs}; MetaGraphDef{1 meta_info_def, 2 graph_def, 3 saver_def,
+4 collection_def, 5 signature_def, 6 asset_file_def, 7 object_graph_def}; GraphDef{1 node,
+2 library, 3 version, 4 versions, 5 debug_info}; NodeDef{1 name, 2 op, 3 input, 4 device, 5 attr,
+6 experimental_debug_info, 7 experimental_type}; FunctionDefLibrary{1 function, 2 gradient,
+3 registered_gradients}; FunctionDef{1 signature, 3 node_def, 4 ret, 5 attr, 6 control_ret,
+7 arg_attr, 8 resource_arg_unique_id}; AttrValue{1 list, 2 s, ...}; ListValue{2 s};
+SavedMetadata{1 nodes}; SavedObject{2 node_id, 3 node_path, 4 identifier, 5 metadata, 6 version}.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import ClassVar
+
+from mlwarden.core.rules import Rule
+from mlwarden.core.severity import Severity
+from mlwarden.scan import format_rules as R
+from mlwarden.scan.formats.keras_config import ConfigError, analyze_config, parse_config
+from mlwarden.scan.formats.protobuf_wire import LEN, VARINT, Buffer, WireError, iter_fields, text
+from mlwarden.scan.interface import FormatScanner, ScanContext, ScanTarget
+
+PYTHON_OPS = frozenset({"PyFunc", "PyFuncStateless", "EagerPyFunc"})
+FILE_OPS = {
+    "ReadFile": Severity.HIGH,
+    "WriteFile": Severity.CRITICAL,
+    "MatchingFiles": Severity.MEDIUM,
+    "ImmutableConst": Severity.MEDIUM,
+}
+"""Ops that always touch the file system, with the severity they are reported at."""
+DEBUG_OPS = frozenset({"DebugIdentity", "DebugIdentityV2", "DebugIdentityV3", "DebugNanCount",
+                       "DebugNumericSummary", "DebugNumericSummaryV2"})
+_META_GRAPH_FIELDS = frozenset(range(1, 8))
+MAX_FINDINGS = 200
+
+
+@dataclass
+class _Graphs:
+    buf: Buffer
+    target: ScanTarget
+    ctx: ScanContext
+    reported: int = 0
+    ops: dict[str, int] = field(default_factory=dict)
+
+    def report(self, rule: Rule, message: str, offset: int, evidence: dict[str, object],
+               severity: Severity | None = None) -> None:
+        self.reported += 1
+        if self.reported <= MAX_FINDINGS:
+            self.ctx.add(rule.finding(message, self.target.location(offset), severity=severity,
+                                      evidence=evidence))
+
+    def saved_model(self) -> None:
+        for f in iter_fields(self.buf):
+            if f.number == 2 and f.wire == LEN:
+                self.meta_graph(f.start, f.end)
+
+    def meta_graph(self, start: int, end: int) -> None:
+        for f in iter_fields(self.buf, start, end):
+            if f.number == 2 and f.wire == LEN:
+                self.graph(f.start, f.end)
+
+    def graph(self, start: int, end: int) -> None:
+        for f in iter_fields(self.buf, start, end):
+            if f.wire != LEN:
+                continue
+            if f.number == 1:
+                self.node(f.start, f.end, "graph")
+            elif f.number == 2:
+                self.library(f.start, f.end)
+
+    def library(self, start: int, end: int) -> None:
+        for f in iter_fields(self.buf, start, end):
+            if f.number == 1 and f.wire == LEN:
+                self.function(f.start, f.end)
+
+    def function(self, start: int, end: int) -> None:
+        name = "?"
+        nodes: list[tuple[int, int]] = []
+        for f in iter_fields(self.buf, start, end):
+            if f.number == 1 and f.wire == LEN:
+                for g in iter_fields(self.buf, f.start, f.end):
+                    if g.number == 1 and g.wire == LEN:
+                        name = text(self.buf, g, 4096)
+            elif f.number == 3 and f.wire == LEN:
+                nodes.append((f.start, f.end))
+        for node_start, node_end in nodes:
+            self.node(node_start, node_end, f"function {name}")
+
+    def node(self, start: int, end: int, where: str) -> None:
+        name, op = "", ""
+        attrs: dict[str, list[str]] = {}
+        for f in iter_fields(self.buf, start, end):
+            if f.wire != LEN:
+                continue
+            if f.number == 1:
+                name = text(self.buf, f, 4096)
+            elif f.number == 2:
+                op = text(self.buf, f, 4096)
+            elif f.number == 5:
+                key, values = "", []
+                for g in iter_fields(self.buf, f.start, f.end):
+                    if g.number == 1 and g.wire == LEN:
+                        key = text(self.buf, g, 4096)
+                    elif g.number == 2 and g.wire == LEN:
+                        values = self.attr_strings(g.start, g.end)
+                attrs[key] = values
+        self.ops[op] = self.ops.get(op, 0) + 1
+        self.check(op, name, attrs, where, start)
+
+    def attr_strings(self, start: int, end: int) -> list[str]:
+        """String values of an AttrValue (``s`` or ``list.s``)."""
+        out: list[str] = []
+        for f in iter_fields(self.buf, start, end):
+            if f.number == 2 and f.wire == LEN:
+                out.append(text(self.buf, f, 4096))
+            elif f.number == 1 and f.wire == LEN:
+                out.extend(text(self.buf, g, 4096) for g in iter_fields(self.buf, f.start, f.end)
+                           if g.number == 2 and g.wire == LEN)
+        return out
+
+    def check(self, op: str, name: str, attrs: dict[str, list[str]], where: str,
+              offset: int) -> None:
+        evidence: dict[str, object] = {"op": op, "node": name, "in": where}
+        if op in PYTHON_OPS:
+            token = attrs.get("token", [])
+            self.report(R.TF_PYTHON_OP, f"{where}: node {name!r} is a {op} op (calls Python "
+                        f"function {token[0] if token else '?'!r})", offset,
+                        {**evidence, "token": token[0] if token else None})
+        elif op in FILE_OPS:
+            detail = attrs.get("memory_region_name", [])
+            self.report(R.TF_FILE_OP, f"{where}: node {name!r} is a {op} op"
+                        + (f" on {detail[0]!r}" if detail else ""), offset, evidence,
+                        severity=FILE_OPS[op])
+        elif op == "PrintV2":
+            stream = (attrs.get("output_stream") or [""])[0]
+            if stream.startswith("file://"):
+                self.report(R.TF_FILE_OP, f"{where}: node {name!r} prints to {stream!r}", offset,
+                            {**evidence, "output_stream": stream})
+        elif op in DEBUG_OPS:
+            urls = [u for u in attrs.get("debug_urls", []) if u]
+            if urls:
+                self.report(R.TF_FILE_OP, f"{where}: debug node {name!r} sends tensors to "
+                            f"{urls[:3]}", offset, {**evidence, "debug_urls": urls[:10]},
+                            severity=Severity.MEDIUM)
+
+
+def _looks_like_meta_graph(buf: Buffer, start: int, end: int) -> bool:
+    fields = 0
+    for f in iter_fields(buf, start, end):
+        if f.number not in _META_GRAPH_FIELDS or f.wire != LEN:
+            return False
+        fields += 1
+    return fields > 0
+
+
+class SavedModelScanner(FormatScanner):
+    """TensorFlow ``saved_model.pb``."""
+
+    name: ClassVar[str] = "tf-savedmodel"
+    version: ClassVar[str] = "1"
+    priority: ClassVar[int] = 72
+
+    @classmethod
+    def detect(cls, head: bytes, target: ScanTarget) -> bool:
+        if not head or head[0] not in (0x08, 0x12):
+            return False
+        buf = target.data
+        metas = 0
+        try:
+            for f in iter_fields(buf):
+                if f.number == 1 and f.wire == VARINT:
+                    if f.value != 1:
+                        return False
+                elif f.number == 2 and f.wire == LEN:
+                    if metas == 0 and not _looks_like_meta_graph(buf, f.start, f.end):
+                        return False
+                    metas += 1
+                else:
+                    return False
+        except WireError:
+            return metas > 0
+        return metas > 0
+
+    def scan(self, target: ScanTarget, ctx: ScanContext) -> None:
+        walk = _Graphs(target.data, target, ctx)
+        try:
+            walk.saved_model()
+        except WireError as exc:
+            ctx.add(R.TF_MALFORMED.finding(f"saved_model.pb is malformed: {exc}",
+                                           target.location(exc.offset)))
+
+
+class KerasMetadataScanner(FormatScanner):
+    """Keras ``keras_metadata.pb`` (SavedMetadata) of a TensorFlow SavedModel."""
+
+    name: ClassVar[str] = "keras-metadata"
+    version: ClassVar[str] = "1"
+    priority: ClassVar[int] = 72
+
+    @classmethod
+    def detect(cls, head: bytes, target: ScanTarget) -> bool:
+        if head[:1] != b"\x0a" or b"_tf_keras_" not in head:
+            return False
+        try:
+            first = next(iter_fields(target.data))
+            return first.number == 1 and first.wire == LEN and any(
+                g.number == 4 and bytes(target.data[g.start:g.start + 10]) == b"_tf_keras_"
+                for g in iter_fields(target.data, first.start, first.end))
+        except (WireError, StopIteration):
+            return False
+
+    def scan(self, target: ScanTarget, ctx: ScanContext) -> None:
+        buf = target.data
+        try:
+            for f in iter_fields(buf):
+                if f.number != 1 or f.wire != LEN:
+                    continue
+                path, metadata, meta_offset = "", None, f.start
+                for g in iter_fields(buf, f.start, f.end):
+                    if g.number == 3 and g.wire == LEN:
+                        path = text(buf, g, 4096)
+                    elif g.number == 5 and g.wire == LEN:
+                        metadata, meta_offset = bytes(buf[g.start:g.end]), g.start
+                if metadata:
+                    self._analyze(metadata, path, meta_offset, target, ctx)
+        except WireError as exc:
+            ctx.add(R.TF_MALFORMED.finding(f"keras_metadata.pb is malformed: {exc}",
+                                           target.location(exc.offset)))
+
+    @staticmethod
+    def _analyze(metadata: bytes, path: str, offset: int, target: ScanTarget,
+                 ctx: ScanContext) -> None:
+        try:
+            issues = analyze_config(parse_config(metadata, ctx.limits.max_header_size),
+                                    base=path or "<object>")
+        except ConfigError as exc:
+            ctx.add(R.KERAS_MALFORMED.finding(f"metadata of {path!r}: {exc}",
+                                              target.location(offset)))
+            return
+        for issue in issues:
+            ctx.add(issue.rule.finding(issue.message, target.location(offset),
+                                       severity=issue.severity,
+                                       evidence={"json_path": issue.path, **issue.evidence}))

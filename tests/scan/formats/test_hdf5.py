@@ -1,0 +1,144 @@
+"""Legacy Keras HDF5 models and HDF5 external references, written with the real h5py."""
+
+from __future__ import annotations
+
+import io
+import json
+from pathlib import Path
+from typing import Any
+
+import h5py
+import numpy as np
+import pytest
+
+from mlwarden.core.severity import Severity
+from mlwarden.scan.formats.hdf5 import signature_offset
+
+from .conftest import assert_no_crash, by_rule, format_of, rule_ids, scan, scan_file
+from .keras_samples import marshalled_lambda
+
+
+def legacy_config(extra_layer: dict[str, Any] | None = None) -> dict[str, Any]:
+    layers: list[dict[str, Any]] = [
+        {"class_name": "InputLayer", "config": {"batch_input_shape": [None, 8],
+                                                "dtype": "float32", "name": "input_1"}},
+        {"class_name": "Dense", "config": {"name": "dense", "units": 4, "activation": "relu",
+                                           "kernel_initializer": {"class_name": "GlorotUniform",
+                                                                  "config": {"seed": None}}}},
+        {"class_name": "Dropout", "config": {"name": "dropout", "rate": 0.2}},
+    ]
+    if extra_layer:
+        layers.append(extra_layer)
+    return {"class_name": "Sequential", "config": {"name": "sequential", "layers": layers}}
+
+
+def legacy_h5(config: dict[str, Any] | str, path: Path | None = None, **attrs: Any) -> bytes:
+    buf: io.BytesIO | Path = path if path is not None else io.BytesIO()
+    with h5py.File(buf, "w") as f:
+        f.attrs["keras_version"] = "2.13.1"
+        f.attrs["backend"] = "tensorflow"
+        f.attrs["model_config"] = config if isinstance(config, str) else json.dumps(config)
+        f.attrs["training_config"] = json.dumps({"loss": "mse", "optimizer_config": {
+            "class_name": "Adam", "config": {"learning_rate": 0.001}}})
+        for key, value in attrs.items():
+            f.attrs[key] = value
+        g = f.create_group("model_weights/dense")
+        g.attrs["weight_names"] = [b"dense/kernel:0"]
+        g.create_dataset("dense/kernel:0", data=np.ones((8, 4), "float32"))
+    return path.read_bytes() if path is not None else buf.getvalue()  # type: ignore[union-attr]
+
+
+def test_benign_legacy_model_is_clean() -> None:
+    ctx = scan(legacy_h5(legacy_config()))
+    assert format_of(ctx) == "hdf5"
+    assert ctx.findings == []
+
+
+def test_legacy_lambda_with_bytecode_is_critical() -> None:
+    lam = {"class_name": "Lambda", "config": {
+        "name": "lambda", "function": [marshalled_lambda(), None, None],
+        "function_type": "lambda", "module": "__main__", "output_shape": None,
+        "output_shape_type": "raw", "output_shape_module": None, "arguments": {}}}
+    ctx = scan(legacy_h5(legacy_config(lam)))
+    [finding] = by_rule(ctx, "MW-KERAS-001")
+    assert finding.severity is Severity.CRITICAL
+    assert finding.evidence["json_path"].startswith("/@model_config")
+
+
+def test_training_config_loss_from_os_is_critical() -> None:
+    path_cfg = legacy_config()
+    buf = io.BytesIO()
+    with h5py.File(buf, "w") as f:
+        f.attrs["model_config"] = json.dumps(path_cfg)
+        f.attrs["training_config"] = json.dumps({"loss": {"class_name": "function",
+                                                          "module": "os", "config": "system"}})
+    ctx = scan(buf.getvalue())
+    assert by_rule(ctx, "MW-KERAS-002")[0].severity is Severity.CRITICAL
+
+
+def test_config_in_a_nested_attribute_is_analysed() -> None:
+    buf = io.BytesIO()
+    with h5py.File(buf, "w") as f:
+        f.create_group("layers/x").attrs["config"] = json.dumps(
+            {"class_name": "Lambda", "config": {"name": "hidden",
+                                                "function": [marshalled_lambda(), None, None]}})
+    ctx = scan(buf.getvalue())
+    assert by_rule(ctx, "MW-KERAS-001")
+
+
+def test_model_config_that_is_not_json() -> None:
+    ctx = scan(legacy_h5("{'python': 'repr'}"))
+    assert "MW-KERAS-004" in rule_ids(ctx)
+
+
+def test_external_link_and_external_storage(tmp_path: Path) -> None:
+    path = tmp_path / "model.h5"
+    with h5py.File(path, "w") as f:
+        f["leak"] = h5py.ExternalLink("/etc/passwd", "/")
+        f.create_dataset("ext", shape=(4,), dtype="uint8", external=[("/etc/hostname", 0, 4)])
+    ctx = scan_file(path)
+    messages = " ".join(f.message for f in by_rule(ctx, "MW-HDF-002"))
+    assert "/etc/passwd" in messages and "/etc/hostname" in messages
+
+
+def test_virtual_dataset_reading_another_file(tmp_path: Path) -> None:
+    path = tmp_path / "vds.h5"
+    layout = h5py.VirtualLayout(shape=(4,), dtype="f4")
+    layout[:] = h5py.VirtualSource("/tmp/other.h5", "data", shape=(4,))
+    with h5py.File(path, "w") as f:
+        f.create_virtual_dataset("v", layout)
+    ctx = scan_file(path)
+    assert "/tmp/other.h5" in by_rule(ctx, "MW-HDF-002")[0].message
+
+
+def test_user_block_offset_is_detected(tmp_path: Path) -> None:
+    path = tmp_path / "ub.h5"
+    with h5py.File(path, "w", userblock_size=1024) as f:
+        f.attrs["model_config"] = json.dumps(legacy_config())
+    data = path.read_bytes()
+    assert data[:8] != b"\x89HDF\r\n\x1a\n" and signature_offset(data) == 1024
+    ctx = scan(data)
+    assert format_of(ctx) == "hdf5" and ctx.findings == []
+
+
+@pytest.mark.parametrize("cut", [8, 100, 600])
+def test_truncated_or_corrupt_hdf5_is_a_finding(cut: int) -> None:
+    data = legacy_h5(legacy_config())
+    ctx = scan(data[:cut])
+    assert_no_crash(ctx)
+    assert by_rule(ctx, "MW-HDF-001")
+
+
+def test_missing_h5py_is_a_skip(monkeypatch: pytest.MonkeyPatch) -> None:
+    import builtins
+
+    real_import = builtins.__import__
+
+    def no_h5py(name: str, *args: Any, **kwargs: Any) -> Any:
+        if name == "h5py":
+            raise ImportError("no h5py")
+        return real_import(name, *args, **kwargs)
+
+    monkeypatch.setattr(builtins, "__import__", no_h5py)
+    ctx = scan(b"\x89HDF\r\n\x1a\n" + b"\0" * 100)
+    assert ctx.findings == [] and "h5py" in ctx.skipped[0].reason
