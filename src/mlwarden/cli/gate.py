@@ -1,0 +1,72 @@
+"""``mlwarden gate``: run the checks a policy needs over a model and decide (exit 0 allow, 1 deny)."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from mlwarden.cli.common import FormatOpt, OutputOpt
+from mlwarden.report.interface import OutputFormat
+
+
+def gate(
+    model: Annotated[str, typer.Argument(help="A model file or folder, or MODEL@VERSION in the "
+                                              "registry.")],
+    policy: Annotated[Path, typer.Option("--policy", "-p", help="Policy YAML (with an "
+                                                                "extensions.gate section).")],
+    signature: Annotated[list[Path] | None, typer.Option(
+        "--signature", help="OMS signature bundle (default: model.sig in the folder, or "
+                            "FILE.sig).")] = None,
+    provenance: Annotated[list[Path] | None, typer.Option(
+        "--provenance", help="Signed SLSA provenance envelope.")] = None,
+    data_check: Annotated[list[Path] | None, typer.Option(
+        "--data-check", help="Signed data-check attestation.")] = None,
+    model_test: Annotated[list[Path] | None, typer.Option(
+        "--model-test", help="Signed model-test attestation.")] = None,
+    stage: Annotated[str | None, typer.Option("--stage", help="Apply this stage's overrides "
+                                                              "(staging, production).")] = None,
+    fmt: FormatOpt = OutputFormat.TABLE,
+    output: OutputOpt = None,
+    db: Annotated[str | None, typer.Option("--db", help="Registry database URL (for "
+                                                        "MODEL@VERSION).")] = None,
+    home: Annotated[Path | None, typer.Option("--home", help="Registry home folder.")] = None,
+    token: Annotated[str | None, typer.Option("--token", help="API token; default "
+                                                              "$MLWARDEN_TOKEN.")] = None,
+) -> int:
+    """Decide whether a model passes a policy: scan, signature, provenance, checks, approvals."""
+    from mlwarden.cli.common import emit, exit_code_for
+    from mlwarden.core.errors import UsageError
+    from mlwarden.core.policy import Policy
+
+    pol = Policy.load(policy)
+    if stage is not None and stage not in ("staging", "production"):
+        raise UsageError(f"--stage must be staging or production, not {stage!r}")
+    path = Path(model)
+    if path.exists() or "@" not in model:
+        from mlwarden.gate.engine import gate_path
+
+        report = gate_path(pol, path, signatures=signature or [], provenance=provenance or [],
+                           data_checks=data_check or [], model_tests=model_test or [],
+                           stage=stage)
+    else:
+        if signature or provenance or data_check or model_test:
+            raise UsageError("a registry version is gated on the evidence bound to it; use "
+                             "'mlwarden registry attach' to add more")
+        from mlwarden.gate.engine import gate_evidence
+        from mlwarden.registry.auth import Action
+        from mlwarden.registry.service import Registry
+
+        with Registry.open(home=home, db_url=db) as reg:
+            who = reg.authenticate(token or os.environ.get("MLWARDEN_TOKEN"))
+            who.require(Action.GATE)
+            with reg.evidence(who, model) as ev:
+                report = gate_evidence(pol, ev, stage=stage or "production")
+            assert report.decision is not None
+            reg.record(who, "gate.decision", model, {"policy": pol.name,
+                                                     "policy_digest": pol.digest,
+                                                     "decision": report.decision.to_dict()})
+    emit(report, fmt, output)
+    return int(exit_code_for(report))

@@ -1,0 +1,312 @@
+"""``mlwarden registry``: push, list, show, promote, approve, rollback and pull model versions."""
+
+from __future__ import annotations
+
+import json
+import os
+from pathlib import Path
+from typing import TYPE_CHECKING, Annotated
+
+import typer
+
+from mlwarden.cli.common import FormatOpt, OutputOpt
+from mlwarden.report.interface import OutputFormat
+
+if TYPE_CHECKING:
+    from mlwarden.registry.auth import Principal
+    from mlwarden.registry.service import Registry, VersionInfo
+
+app = typer.Typer(help="The model registry: versions, stages, approvals, verified pulls.",
+                  no_args_is_help=True)
+user_app = typer.Typer(help="Users and their roles (admin only).", no_args_is_help=True)
+token_app = typer.Typer(help="API tokens.", no_args_is_help=True)
+policy_app = typer.Typer(help="The policy each stage's promotions must satisfy.",
+                         no_args_is_help=True)
+app.add_typer(user_app, name="user")
+app.add_typer(token_app, name="token")
+app.add_typer(policy_app, name="policy")
+
+DbOpt = Annotated[str | None, typer.Option(
+    "--db", help="Database URL (sqlite:///… or postgresql+psycopg://…); default "
+                 "$MLWARDEN_DB, else .mlwarden/registry.db.")]
+HomeOpt = Annotated[Path | None, typer.Option(
+    "--home", help="Registry home folder (key, store, SQLite db); default $MLWARDEN_HOME or "
+                   ".mlwarden.")]
+TokenOpt = Annotated[str | None, typer.Option(
+    "--token", help="API token; default $MLWARDEN_TOKEN.", show_default=False)]
+JsonOpt = Annotated[bool, typer.Option("--json", help="Print JSON instead of a table.")]
+
+
+def open_registry(db: str | None, home: Path | None) -> Registry:
+    from mlwarden.registry.service import Registry
+
+    return Registry.open(home=home, db_url=db)
+
+
+def caller(reg: Registry, token: str | None) -> Principal:
+    return reg.authenticate(token or os.environ.get("MLWARDEN_TOKEN"))
+
+
+def _print_token(token: str, who: str) -> None:
+    from mlwarden.cli.common import err
+
+    err().print(f"API token for {who!r} (shown once; store it as MLWARDEN_TOKEN):")
+    typer.echo(token)
+
+
+@app.command("init")
+def init(admin: Annotated[str, typer.Option("--admin", help="Name of the first admin.")] = "admin",
+         db: DbOpt = None, home: HomeOpt = None) -> None:
+    """Create the registry, its signing key and the first admin; print the admin's token once."""
+    with open_registry(db, home) as reg:
+        _print_token(reg.init(admin), admin)
+
+
+def _version_table(rows: list[VersionInfo]) -> None:
+    from rich.table import Table
+
+    from mlwarden.cli.common import out
+
+    table = Table("model", "version", "stage", "digest", "size", "published by", "created")
+    for v in rows:
+        table.add_row(v.model, v.version, v.stage, v.digest[:19] + "…", str(v.size),
+                      v.published_by, v.created_at[:19])
+    out().print(table)
+
+
+@app.command("push")
+def push(
+    path: Annotated[Path, typer.Argument(help="The model file or folder.")],
+    name: Annotated[str, typer.Option("--name", "-n", help="Model name.")],
+    version: Annotated[str | None, typer.Option("--version", help="Version label (default: "
+                                                "next number).")] = None,
+    signature: Annotated[list[Path] | None, typer.Option("--signature", help="OMS signature "
+                                                         "bundle (model.sig).")] = None,
+    provenance: Annotated[list[Path] | None, typer.Option("--provenance", help="Signed SLSA "
+                                                          "provenance envelope.")] = None,
+    scan_report: Annotated[list[Path] | None, typer.Option("--scan-report", help="JSON scan "
+                                                           "report.")] = None,
+    data_check: Annotated[list[Path] | None, typer.Option("--data-check", help="Signed data-check "
+                                                          "attestation.")] = None,
+    model_test: Annotated[list[Path] | None, typer.Option("--model-test", help="Signed model-test "
+                                                          "attestation.")] = None,
+    db: DbOpt = None, home: HomeOpt = None, token: TokenOpt = None, as_json: JsonOpt = False,
+) -> None:
+    """Store a model (content-addressed) as a new version, with the evidence bound to it."""
+    from mlwarden.registry.models import AttestationKind
+
+    sigs = list(signature or [])
+    if not sigs and path.is_dir() and (path / "model.sig").is_file():
+        sigs.append(path / "model.sig")
+    attachments = {AttestationKind.SIGNATURE: sigs,
+                   AttestationKind.PROVENANCE: provenance or [],
+                   AttestationKind.SCAN: scan_report or [],
+                   AttestationKind.DATA_CHECK: data_check or [],
+                   AttestationKind.MODEL_TEST: model_test or []}
+    with open_registry(db, home) as reg:
+        info = reg.push(caller(reg, token), path, name, version, attachments)
+    if as_json:
+        typer.echo(json.dumps(info.to_dict(), indent=2))
+    else:
+        typer.echo(f"pushed {info.ref} ({info.digest}, {info.size} bytes, "
+                   f"{len(info.attestations)} attestation(s))")
+
+
+@app.command("attach")
+def attach(ref: Annotated[str, typer.Argument(help="MODEL@VERSION")],
+           file: Annotated[Path, typer.Argument(help="The attestation (JSON).")],
+           kind: Annotated[str, typer.Option("--kind", help="signature, provenance, scan, "
+                                             "data-check or model-test.")],
+           db: DbOpt = None, home: HomeOpt = None, token: TokenOpt = None) -> None:
+    """Bind more evidence to an existing version."""
+    from mlwarden.core.errors import UsageError
+    from mlwarden.registry.models import AttestationKind
+
+    try:
+        k = AttestationKind(kind)
+    except ValueError:
+        raise UsageError(f"--kind: unknown kind {kind!r}") from None
+    with open_registry(db, home) as reg:
+        reg.attach(caller(reg, token), ref, k, file)
+    typer.echo(f"attached {k.value} to {ref}")
+
+
+@app.command("list")
+def list_(model: Annotated[str | None, typer.Argument(help="Only this model.")] = None,
+          db: DbOpt = None, home: HomeOpt = None, token: TokenOpt = None,
+          as_json: JsonOpt = False) -> None:
+    """List models and their versions."""
+    with open_registry(db, home) as reg:
+        rows = reg.list_versions(caller(reg, token), model)
+    if as_json:
+        typer.echo(json.dumps([r.to_dict() for r in rows], indent=2))
+    else:
+        _version_table(rows)
+
+
+@app.command("show")
+def show(ref: Annotated[str, typer.Argument(help="MODEL or MODEL@VERSION")],
+         db: DbOpt = None, home: HomeOpt = None, token: TokenOpt = None,
+         as_json: JsonOpt = False) -> None:
+    """Show a version: digest, stage, attestations, approvals and stage history."""
+    with open_registry(db, home) as reg:
+        info = reg.show(caller(reg, token), ref)
+    if as_json:
+        typer.echo(json.dumps(info.to_dict(), indent=2))
+        return
+    typer.echo(f"{info.ref}  stage={info.stage}  digest={info.digest}")
+    typer.echo(f"  {info.kind}, {info.size} bytes, published by {info.published_by} at "
+               f"{info.created_at}")
+    for a in info.attestations:
+        typer.echo(f"  attestation {a['kind']}: {a['digest']} (by {a['added_by']})")
+    for ap in info.approvals:
+        typer.echo(f"  approved for {ap['stage']} by {ap['approver']} at {ap['at']}"
+                   + (f": {ap['comment']}" if ap["comment"] else ""))
+    for h in info.history:
+        typer.echo(f"  {h['at'][:19]} {h['from']} → {h['to']} by {h['actor']}"
+                   + (f" ({h['reason']})" if h["reason"] else ""))
+
+
+@app.command("promote")
+def promote(ref: Annotated[str, typer.Argument(help="MODEL@VERSION")],
+            to: Annotated[str, typer.Option("--to", help="staging, production or archived.")],
+            reason: Annotated[str, typer.Option("--reason", help="Why (recorded).")] = "",
+            fmt: FormatOpt = OutputFormat.TABLE, output: OutputOpt = None,
+            db: DbOpt = None, home: HomeOpt = None, token: TokenOpt = None) -> None:
+    """Move a version to a stage; staging and production run the stage's policy first."""
+    from mlwarden.cli.common import emit
+    from mlwarden.registry.service import PromotionDenied
+
+    with open_registry(db, home) as reg:
+        try:
+            report = reg.promote(caller(reg, token), ref, to, reason=reason)
+        except PromotionDenied as exc:
+            if output is not None or fmt is not OutputFormat.TABLE:
+                emit(exc.report, fmt, output)
+            raise
+    if output is not None or fmt is not OutputFormat.TABLE:
+        emit(report, fmt, output)
+    typer.echo(f"promoted {ref} to {to}")
+
+
+@app.command("approve")
+def approve(ref: Annotated[str, typer.Argument(help="MODEL@VERSION")],
+            stage: Annotated[str, typer.Option("--stage", help="Stage approved for.")] = "production",
+            comment: Annotated[str, typer.Option("--comment", help="Recorded with it.")] = "",
+            db: DbOpt = None, home: HomeOpt = None, token: TokenOpt = None) -> None:
+    """Approve a version for a stage (approvers only; never your own version)."""
+    with open_registry(db, home) as reg:
+        p = caller(reg, token)
+        reg.approve(p, ref, stage, comment)
+    typer.echo(f"{p.name} approved {ref} for {stage}")
+
+
+@app.command("rollback")
+def rollback(model: Annotated[str, typer.Argument(help="MODEL")],
+             reason: Annotated[str, typer.Option("--reason", help="Why (required, recorded).")],
+             db: DbOpt = None, home: HomeOpt = None, token: TokenOpt = None) -> None:
+    """Return production to the previous version that was allowed into production."""
+    with open_registry(db, home) as reg:
+        old, new = reg.rollback(caller(reg, token), model, reason)
+    typer.echo(f"rolled back production from {old} to {new}")
+
+
+@app.command("pull")
+def pull(ref: Annotated[str, typer.Argument(help="MODEL or MODEL@VERSION")],
+         output: Annotated[Path, typer.Option("--output", "-o", help="New file or folder to "
+                                              "write.")],
+         stage: Annotated[str | None, typer.Option("--stage", help="The version in this stage "
+                                                   "(with a bare MODEL).")] = None,
+         key: Annotated[list[Path] | None, typer.Option("--key", help="Trusted public key for "
+                                                        "the signature (default: the stage "
+                                                        "policy's keys).")] = None,
+         require_signature: Annotated[bool, typer.Option("--require-signature",
+                                                         help="Refuse unsigned versions.")] = False,
+         db: DbOpt = None, home: HomeOpt = None, token: TokenOpt = None) -> None:
+    """Re-verify a version's digest and signature, then write it out atomically."""
+    with open_registry(db, home) as reg:
+        dest = reg.pull(caller(reg, token), ref, output, stage=stage, trusted_keys=key or [],
+                        require_signature=require_signature)
+    typer.echo(f"pulled {ref} into {dest} (digest verified)")
+
+
+@policy_app.command("set")
+def policy_set(stage: Annotated[str, typer.Argument(help="staging or production")],
+               file: Annotated[Path, typer.Argument(help="Policy YAML (keys are inlined).")],
+               db: DbOpt = None, home: HomeOpt = None, token: TokenOpt = None) -> None:
+    """Set the policy promotions into a stage must satisfy (admin only)."""
+    with open_registry(db, home) as reg:
+        policy = reg.set_stage_policy(caller(reg, token), stage, file)
+    typer.echo(f"policy {policy.name!r} ({policy.digest}) now gates {stage}")
+
+
+@policy_app.command("show")
+def policy_show(stage: Annotated[str, typer.Argument(help="staging or production")],
+                db: DbOpt = None, home: HomeOpt = None, token: TokenOpt = None) -> None:
+    """Show the requirements a stage enforces."""
+    from mlwarden.gate.requirements import requirements_for
+    from mlwarden.registry.auth import Action
+
+    with open_registry(db, home) as reg:
+        caller(reg, token).require(Action.READ)
+        policy = reg.stage_policy(stage)
+    req = requirements_for(policy, stage)
+    typer.echo(f"{stage}: policy {policy.name!r} ({policy.digest}), fail on {policy.fail_on}")
+    typer.echo(json.dumps(req.model_dump(exclude={"trusted_keys"})
+                          | {"trusted_keys": len(req.trusted_keys)}, indent=2))
+
+
+@user_app.command("add")
+def user_add(name: Annotated[str, typer.Argument(help="User name.")],
+             role: Annotated[list[str], typer.Option("--role", help="admin, publisher, approver, "
+                                                     "auditor or reader (repeatable).")],
+             db: DbOpt = None, home: HomeOpt = None, token: TokenOpt = None) -> None:
+    """Add a user with roles; print their token once."""
+    from mlwarden.registry.auth import parse_roles
+
+    roles = parse_roles(role)
+    with open_registry(db, home) as reg:
+        _print_token(reg.add_user(caller(reg, token), name, roles), name)
+
+
+@user_app.command("roles")
+def user_roles(name: Annotated[str, typer.Argument(help="User name.")],
+               role: Annotated[list[str], typer.Option("--role", help="The complete new set of "
+                                                       "roles (repeatable).")],
+               db: DbOpt = None, home: HomeOpt = None, token: TokenOpt = None) -> None:
+    """Replace a user's roles (recorded in the audit log)."""
+    from mlwarden.registry.auth import parse_roles
+
+    roles = parse_roles(role)
+    with open_registry(db, home) as reg:
+        reg.set_roles(caller(reg, token), name, roles)
+    typer.echo(f"{name}: {', '.join(sorted(roles))}")
+
+
+@user_app.command("list")
+def user_list(db: DbOpt = None, home: HomeOpt = None, token: TokenOpt = None) -> None:
+    """List users, roles and token ids."""
+    with open_registry(db, home) as reg:
+        rows = reg.users(caller(reg, token))
+    for u in rows:
+        toks = ", ".join(t["id"] + (" (revoked)" if t["revoked"] else "") for t in u["tokens"])
+        typer.echo(f"{u['name']}: {', '.join(u['roles'])}  tokens: {toks or '-'}")
+
+
+@token_app.command("create")
+def token_create(user: Annotated[str | None, typer.Argument(help="For this user (admin); "
+                                                            "default yourself.")] = None,
+                 db: DbOpt = None, home: HomeOpt = None, token: TokenOpt = None) -> None:
+    """Issue another token; print it once."""
+    with open_registry(db, home) as reg:
+        p = caller(reg, token)
+        _print_token(reg.create_token(p, user or p.name), user or p.name)
+
+
+@token_app.command("revoke")
+def token_revoke(token_id: Annotated[str, typer.Argument(help="The token id (mlw_<id>_…).")],
+                 db: DbOpt = None, home: HomeOpt = None, token: TokenOpt = None) -> None:
+    """Revoke a token (your own, or anyone's as admin)."""
+    with open_registry(db, home) as reg:
+        reg.revoke_token(caller(reg, token), token_id)
+    typer.echo(f"revoked token {token_id}")

@@ -1,0 +1,88 @@
+"""Engines, schema migrations and write transactions for SQLite and PostgreSQL.
+
+Every write is one transaction. On SQLite a transaction starts with ``BEGIN IMMEDIATE`` (the write
+lock is taken up front, so concurrent processes queue instead of failing halfway); on PostgreSQL the
+audit log serialises appenders with a row lock on its head row (see :mod:`.audit`).
+"""
+
+from __future__ import annotations
+
+import contextlib
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import Engine, create_engine, event, text
+from sqlalchemy.exc import DBAPIError, OperationalError
+from sqlalchemy.orm import Session
+
+from mlwarden.core.errors import ConfigError
+
+MIGRATIONS = Path(__file__).resolve().parent / "migrations"
+BUSY_TIMEOUT_S = 60.0
+_MIGRATION_LOCK = 0x6D6C7764  # "mlwd": PostgreSQL advisory lock held while migrating
+
+
+def make_engine(url: str) -> Engine:
+    """An engine for ``url`` (already normalised by :func:`.config.normalise_db_url`)."""
+    if url.startswith("sqlite"):
+        database = url.split("///", 1)[-1]
+        try:
+            Path(database).parent.mkdir(parents=True, exist_ok=True)
+        except OSError as exc:
+            raise ConfigError(f"cannot create the registry folder: {exc.strerror}",
+                              path=database) from None
+        engine = create_engine(url, connect_args={"timeout": BUSY_TIMEOUT_S})
+
+        @event.listens_for(engine, "connect")
+        def _connect(dbapi_conn: Any, _record: Any) -> None:
+            dbapi_conn.isolation_level = None  # let us issue BEGIN ourselves
+            cur = dbapi_conn.cursor()
+            cur.execute("PRAGMA journal_mode=WAL")
+            cur.execute("PRAGMA synchronous=FULL")
+            cur.execute("PRAGMA foreign_keys=ON")
+            cur.close()
+
+        @event.listens_for(engine, "begin")
+        def _begin(conn: Any) -> None:
+            conn.exec_driver_sql("BEGIN IMMEDIATE")
+
+        return engine
+    return create_engine(url, pool_pre_ping=True)
+
+
+def upgrade(engine: Engine) -> None:
+    """Bring the schema to the newest migration (``alembic upgrade head``), under a lock."""
+    from alembic import command
+    from alembic.config import Config
+
+    cfg = Config()
+    cfg.set_main_option("script_location", str(MIGRATIONS))
+    try:
+        with engine.begin() as conn:
+            if conn.dialect.name == "postgresql":
+                conn.execute(text("SELECT pg_advisory_xact_lock(:k)"), {"k": _MIGRATION_LOCK})
+            cfg.attributes["connection"] = conn
+            command.upgrade(cfg, "head")
+    except OperationalError as exc:
+        raise ConfigError(f"cannot open the registry database: {_first_line(exc)}",
+                          path=_safe_url(engine)) from None
+
+
+def _first_line(exc: DBAPIError) -> str:
+    return (str(exc.orig).strip().splitlines() or ["unknown error"])[0]
+
+
+def _safe_url(engine: Engine) -> str:
+    return engine.url.render_as_string(hide_password=True)
+
+
+@contextlib.contextmanager
+def transaction(engine: Engine) -> Iterator[Session]:
+    """A session whose work commits on success and rolls back on any exception."""
+    try:
+        with Session(engine, expire_on_commit=False) as session, session.begin():
+            yield session
+    except OperationalError as exc:
+        raise ConfigError(f"registry database error: {_first_line(exc)}",
+                          path=_safe_url(engine)) from None

@@ -1,0 +1,122 @@
+"""What a version is made of: its files, each named by the digest of a stored blob.
+
+A version's digest is mlwarden's model digest (:func:`mlwarden.sign.manifest.model_digest`): the
+SHA-256 of the canonical JSON list of OMS resources (name, ``sha256``, file digest), a single file
+being the resource ``.``. So the registry's identity is the one every signature, provenance and scan
+attestation binds to. As there, top-level ``.git*`` paths and a top-level ``model.sig`` are not part
+of the model (the signature travels as an attestation instead).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path, PurePosixPath
+from typing import Any
+
+from mlwarden.core.errors import InputError, VerificationError
+
+MANIFEST_TYPE = "https://mlwarden.dev/registry/manifest/v1"
+SIGNATURE_NAME = "model.sig"
+
+
+@dataclass(frozen=True, slots=True)
+class FileEntry:
+    path: str
+    digest: str
+    size: int
+
+
+@dataclass(frozen=True, slots=True)
+class Manifest:
+    kind: str
+    """``file`` or ``dir``."""
+    name: str
+    """The file's or folder's base name when pushed."""
+    files: tuple[FileEntry, ...]
+
+    @property
+    def size(self) -> int:
+        return sum(f.size for f in self.files)
+
+    @property
+    def digest(self) -> str:
+        names = ["."] if self.kind == "file" else [f.path for f in self.files]
+        listing = sorted(({"algorithm": "sha256", "digest": f.digest.removeprefix("sha256:"),
+                           "name": name} for name, f in zip(names, self.files, strict=True)),
+                         key=lambda r: r["name"])
+        body = json.dumps(listing, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+        return "sha256:" + hashlib.sha256(body.encode("utf-8")).hexdigest()
+
+    def to_json(self) -> bytes:
+        data = {"_type": MANIFEST_TYPE, "kind": self.kind, "name": self.name,
+                "files": [{"path": f.path, "digest": f.digest, "size": f.size}
+                          for f in self.files]}
+        return json.dumps(data, sort_keys=True, separators=(",", ":")).encode("utf-8")
+
+    @classmethod
+    def from_json(cls, data: bytes, *, source: str = "<manifest>") -> Manifest:
+        """Parse and validate (safe relative paths only): a hostile manifest never escapes."""
+        try:
+            obj: Any = json.loads(data)
+            if obj.get("_type") != MANIFEST_TYPE or obj["kind"] not in ("file", "dir"):
+                raise ValueError("not a registry manifest")
+            files = tuple(FileEntry(str(f["path"]), str(f["digest"]), int(f["size"]))
+                          for f in obj["files"])
+            name = str(obj["name"])
+        except (ValueError, KeyError, TypeError, AttributeError) as exc:
+            raise VerificationError(f"malformed version manifest: {exc}", path=source) from None
+        for entry in (*files, FileEntry(name, "", 0)):
+            _check_relative(entry.path, source)
+        if not files or (obj["kind"] == "file" and len(files) != 1):
+            raise VerificationError("version manifest lists no files", path=source)
+        return cls(obj["kind"], name, files)
+
+
+def _check_relative(path: str, source: str) -> None:
+    pure = PurePosixPath(path)
+    if (not path or pure.is_absolute() or ".." in pure.parts or "\\" in path
+            or "\0" in path or path != pure.as_posix()):
+        raise VerificationError(f"unsafe path {path!r} in version manifest", path=source)
+
+
+def build(path: Path, put: Callable[[Path], tuple[str, int]]) -> Manifest:
+    """Store every file under ``path`` with ``put`` and return the manifest.
+
+    Symbolic links are refused (they could point anywhere); empty folders are refused.
+    """
+    if path.is_symlink():
+        raise InputError("is a symbolic link; push the file it points to", path=path)
+    if path.is_file():
+        digest, size = put(path)
+        return Manifest("file", path.name, (FileEntry(path.name, digest, size),))
+    if not path.is_dir():
+        raise InputError("no such file or folder", path=path)
+    entries: list[FileEntry] = []
+    for dirpath, dirnames, filenames in os.walk(path):
+        if Path(dirpath) == path:
+            dirnames[:] = [d for d in dirnames if not d.startswith(".git")]
+            filenames = [f for f in filenames if not f.startswith(".git") and f != SIGNATURE_NAME]
+        dirnames.sort()
+        for name in sorted(filenames) + [d for d in dirnames if Path(dirpath, d).is_symlink()]:
+            full = Path(dirpath, name)
+            if full.is_symlink():
+                raise InputError("symbolic links are not allowed in a model folder", path=full)
+            if not full.is_file():
+                continue
+            digest, size = put(full)
+            entries.append(FileEntry(full.relative_to(path).as_posix(), digest, size))
+    if not entries:
+        raise InputError("the folder holds no files", path=path)
+    entries.sort(key=lambda e: e.path)  # code-point order, as the OMS manifest
+    return Manifest("dir", path.name, tuple(entries))
+
+
+def digest_of_path(path: Path) -> str:
+    """The version digest ``path`` would get, without storing anything."""
+    from mlwarden.core.digest import sha256_file
+
+    return build(path, lambda p: (sha256_file(p), p.stat().st_size)).digest

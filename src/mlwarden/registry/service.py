@@ -1,0 +1,728 @@
+"""The registry API: every action checks the caller's role and appends to the audit log.
+
+Each write is one transaction holding both the change and its audit entry, so a crash loses
+nothing committed and leaves no half entry. Large bytes go to the content-addressed store before
+the transaction (an orphaned blob after a crash is harmless; a row naming a missing blob is not).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import json
+import os
+import re
+import shutil
+import tempfile
+from collections.abc import Iterator, Mapping, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from sqlalchemy import func, select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from mlwarden.core.errors import ConfigError, DeniedError, InputError, UsageError, VerificationError
+from mlwarden.registry import audit, auth, db
+from mlwarden.registry.config import RegistryConfig, resolve
+from mlwarden.registry.manifest import Manifest, build
+from mlwarden.registry.models import (
+    ApiToken,
+    Approval,
+    Attestation,
+    AttestationKind,
+    ModelVersion,
+    RegisteredModel,
+    RegistryMeta,
+    Stage,
+    StageEvent,
+    StagePolicy,
+    User,
+    UserRole,
+)
+from mlwarden.registry.store import ArtifactStore
+
+if TYPE_CHECKING:
+    from mlwarden.core.policy import Policy
+    from mlwarden.core.report import Report
+    from mlwarden.sign.keys import EcdsaSigner, EcdsaVerifier
+
+_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._/-]{0,199}$")
+_VERSION = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._+-]{0,99}$")
+_USER = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._@-]{0,127}$")
+PUBLIC_KEY_META = "registry_public_key"
+MAX_ATTESTATION_BYTES = 16 << 20
+
+# Stage transitions a promotion may make; rollback has its own path.
+TRANSITIONS: dict[Stage, frozenset[Stage]] = {
+    Stage.NONE: frozenset({Stage.STAGING, Stage.ARCHIVED}),
+    Stage.STAGING: frozenset({Stage.PRODUCTION, Stage.ARCHIVED}),
+    Stage.PRODUCTION: frozenset({Stage.ARCHIVED}),
+    Stage.ARCHIVED: frozenset({Stage.STAGING}),
+}
+GATED_STAGES = frozenset({Stage.STAGING, Stage.PRODUCTION})
+
+
+class PromotionDenied(DeniedError):
+    """The stage's policy denied a promotion; ``report`` holds the gate's full report."""
+
+    def __init__(self, message: str, report: Report) -> None:
+        super().__init__(message)
+        self.report = report
+
+
+@dataclass(frozen=True, slots=True)
+class VersionInfo:
+    """A version as the CLI shows it."""
+
+    model: str
+    version: str
+    digest: str
+    kind: str
+    size: int
+    stage: str
+    published_by: str
+    created_at: str
+    attestations: tuple[dict[str, str], ...] = ()
+    approvals: tuple[dict[str, str], ...] = ()
+    history: tuple[dict[str, str], ...] = ()
+
+    @property
+    def ref(self) -> str:
+        return f"{self.model}@{self.version}"
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"model": self.model, "version": self.version, "digest": self.digest,
+                "kind": self.kind, "size": self.size, "stage": self.stage,
+                "published_by": self.published_by, "created_at": self.created_at,
+                "attestations": list(self.attestations), "approvals": list(self.approvals),
+                "history": list(self.history)}
+
+
+@dataclass(frozen=True, slots=True)
+class Evidence:
+    """What the gate reads about a stored version (materialised and verified in ``path``)."""
+
+    ref: str
+    digest: str
+    path: Path
+    publisher: str
+    attestations: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
+    approvers: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
+    """Stage → approver names."""
+
+
+def _info(v: ModelVersion, *, detail: bool = False, history: Sequence[StageEvent] = ()) -> VersionInfo:
+    atts = tuple({"kind": a.kind, "digest": a.digest, "added_by": a.added_by,
+                  "added_at": a.added_at} for a in v.attestations) if detail else ()
+    apps = tuple({"approver": a.approver, "stage": a.stage, "comment": a.comment,
+                  "at": a.created_at} for a in v.approvals) if detail else ()
+    hist = tuple({"from": e.from_stage, "to": e.to_stage, "actor": e.actor, "reason": e.reason,
+                  "at": e.created_at} for e in history)
+    return VersionInfo(v.model.name, v.version, v.digest, v.kind, v.size, v.stage, v.published_by,
+                       v.created_at, atts, apps, hist)
+
+
+def split_ref(ref: str) -> tuple[str, str | None]:
+    """``NAME@VERSION`` → (name, version); ``NAME`` → (name, None)."""
+    name, sep, version = ref.partition("@")
+    if not _NAME.match(name) or (sep and not _VERSION.match(version)):
+        raise UsageError(f"not a model reference: {ref!r} (use NAME or NAME@VERSION)")
+    return name, (version if sep else None)
+
+
+class Registry:
+    """A registry opened on a database and a store; migrations run on open."""
+
+    def __init__(self, config: RegistryConfig) -> None:
+        self.config = config
+        self.engine = db.make_engine(config.db_url)
+        db.upgrade(self.engine)
+        self.store = ArtifactStore(config.store_url)
+        self._signer: EcdsaSigner | None = None
+
+    @classmethod
+    def open(cls, home: str | Path | None = None, db_url: str | None = None,
+             store: str | None = None) -> Registry:
+        return cls(resolve(home, db_url, store))
+
+    def close(self) -> None:
+        self.engine.dispose()
+
+    def __enter__(self) -> Registry:
+        return self
+
+    def __exit__(self, *_exc: object) -> None:
+        self.close()
+
+    def transaction(self) -> contextlib.AbstractContextManager[Session]:
+        return db.transaction(self.engine)
+
+    # -- the registry key (signs audit checkpoints) ---------------------------------------
+    def signer(self) -> EcdsaSigner | None:
+        """The registry's signing key, if this machine holds it."""
+        if self._signer is None and self.config.key_path.is_file():
+            from mlwarden.sign.keys import EcdsaSigner, load_private_key
+
+            self._signer = EcdsaSigner(load_private_key(self.config.key_path))
+        return self._signer
+
+    def verifier(self, session: Session) -> EcdsaVerifier | None:
+        from mlwarden.sign.keys import EcdsaVerifier, parse_public_key
+
+        row = session.get(RegistryMeta, PUBLIC_KEY_META)
+        if row is None:
+            return None
+        verifier = EcdsaVerifier(parse_public_key(row.value.encode(), source="registry_meta"))
+        local = self.signer()
+        if local is not None and local.keyid != verifier.keyid:
+            raise VerificationError("the registry's public key in the database does not match "
+                                    "its private key", path=self.config.key_path,
+                                    advice="the database key was replaced: treat the audit log "
+                                           "as compromised")
+        return verifier
+
+    def _audit(self, session: Session, actor: str, action: str, subject: str,
+               details: Mapping[str, Any] | None = None) -> None:
+        audit.append(session, actor=actor, action=action, subject=subject, details=details,
+                     signer=self.signer())
+
+    def record(self, principal: auth.Principal | str, action: str, subject: str,
+               details: Mapping[str, Any] | None = None) -> None:
+        """Append an event from another component (a gate decision, a serving event)."""
+        actor = principal if isinstance(principal, str) else principal.name
+        with self.transaction() as s:
+            self._audit(s, actor, action, subject, details)
+
+    # -- bootstrap and identity -----------------------------------------------------------
+    def init(self, admin: str) -> str:
+        """Create the first admin and the registry key; returns the admin's token (shown once)."""
+        from mlwarden.core.atomic import atomic_write_bytes
+        from mlwarden.sign.keys import EcdsaSigner, generate_private_key, private_pem, public_pem
+
+        _check_user_name(admin)
+        with self.transaction() as s:
+            if s.scalar(select(func.count()).select_from(User)):
+                raise DeniedError("the registry is already initialised",
+                                  advice="ask an admin for a token (mlwarden registry user add)")
+            if self.signer() is None:
+                key = generate_private_key("P-256")
+                atomic_write_bytes(self.config.key_path, private_pem(key, None), mode=0o600)
+                self._signer = EcdsaSigner(key)
+            signer = self.signer()
+            assert signer is not None
+            s.merge(RegistryMeta(key=PUBLIC_KEY_META,
+                                 value=public_pem(signer.public_key).decode("ascii")))
+            token = self._create_user(s, admin, frozenset({"admin"}), created_by=admin)
+            self._audit(s, admin, "registry.init", admin,
+                        {"roles": ["admin"], "key_id": signer.keyid})
+        return token
+
+    def _create_user(self, s: Session, name: str, roles: frozenset[str], created_by: str) -> str:
+        user = User(name=name, created_at=audit.now_iso(), created_by=created_by,
+                    roles=[UserRole(role=r) for r in sorted(roles)])
+        s.add(user)
+        try:
+            s.flush()
+        except IntegrityError:
+            raise InputError(f"user {name!r} already exists") from None
+        return self._issue_token(s, user)
+
+    def _issue_token(self, s: Session, user: User) -> str:
+        tok = auth.new_token()
+        s.add(ApiToken(id=tok.token_id, user_id=user.id, salt=tok.salt,
+                       secret_hash=tok.secret_hash, created_at=audit.now_iso()))
+        s.flush()
+        return tok.value
+
+    def authenticate(self, token: str | None) -> auth.Principal:
+        if not token:
+            raise DeniedError("no API token given", advice="set MLWARDEN_TOKEN or pass --token; "
+                                                           "'mlwarden registry init' makes the first")
+        parts = auth.split_token(token)
+        with self.transaction() as s:
+            row = s.get(ApiToken, parts[0]) if parts else None
+            ok = auth.check_secret(parts[1] if parts else "x", row.salt if row else None,
+                                   row.secret_hash if row else None)
+            if not ok or row is None or row.revoked_at is not None:
+                raise DeniedError("invalid or revoked API token")
+            return auth.Principal(row.user.name, row.user.role_names, row.id)
+
+    def add_user(self, p: auth.Principal, name: str, roles: frozenset[str]) -> str:
+        p.require(auth.Action.MANAGE_USERS)
+        _check_user_name(name)
+        with self.transaction() as s:
+            token = self._create_user(s, name, roles, created_by=p.name)
+            self._audit(s, p.name, "user.add", name, {"roles": sorted(roles)})
+        return token
+
+    def set_roles(self, p: auth.Principal, name: str, roles: frozenset[str]) -> None:
+        p.require(auth.Action.MANAGE_USERS)
+        with self.transaction() as s:
+            user = self._user(s, name)
+            before = sorted(user.role_names)
+            if name == p.name and "admin" not in roles:
+                raise DeniedError("an admin cannot remove their own admin role")
+            user.roles = [UserRole(role=r) for r in sorted(roles)]
+            s.flush()
+            self._audit(s, p.name, "user.roles", name, {"before": before, "after": sorted(roles)})
+
+    def create_token(self, p: auth.Principal, name: str) -> str:
+        if name != p.name:
+            p.require(auth.Action.MANAGE_USERS)
+        with self.transaction() as s:
+            token = self._issue_token(s, self._user(s, name))
+            self._audit(s, p.name, "token.create", name, {"token_id": token.split("_")[1]})
+        return token
+
+    def revoke_token(self, p: auth.Principal, token_id: str) -> None:
+        with self.transaction() as s:
+            row = s.get(ApiToken, token_id)
+            if row is None:
+                raise InputError(f"no token with id {token_id!r}")
+            if row.user.name != p.name:
+                p.require(auth.Action.MANAGE_USERS)
+            row.revoked_at = audit.now_iso()
+            self._audit(s, p.name, "token.revoke", row.user.name, {"token_id": token_id})
+
+    def users(self, p: auth.Principal) -> list[dict[str, Any]]:
+        p.require(auth.Action.MANAGE_USERS)
+        with self.transaction() as s:
+            out = []
+            for u in s.execute(select(User).order_by(User.name)).scalars():
+                tokens = s.execute(select(ApiToken).where(ApiToken.user_id == u.id)).scalars()
+                out.append({"name": u.name, "roles": sorted(u.role_names),
+                            "created_at": u.created_at,
+                            "tokens": [{"id": t.id, "revoked": t.revoked_at is not None}
+                                       for t in tokens]})
+            return out
+
+    @staticmethod
+    def _user(s: Session, name: str) -> User:
+        user = s.execute(select(User).where(User.name == name)).scalar_one_or_none()
+        if user is None:
+            raise InputError(f"unknown user {name!r}")
+        return user
+
+    # -- models and versions ----------------------------------------------------------------
+    def _version(self, s: Session, ref: str, stage: str | None = None) -> ModelVersion:
+        name, label = split_ref(ref)
+        model = s.execute(select(RegisteredModel).where(RegisteredModel.name == name)
+                          ).scalar_one_or_none()
+        if model is None:
+            raise InputError(f"unknown model {name!r}", advice="see 'mlwarden registry list'")
+        q = select(ModelVersion).where(ModelVersion.model_id == model.id)
+        if label is not None:
+            v = s.execute(q.where(ModelVersion.version == label)).scalar_one_or_none()
+            if v is None:
+                raise InputError(f"model {name!r} has no version {label!r}")
+            return v
+        if stage is not None:
+            v = s.execute(q.where(ModelVersion.stage == stage).order_by(ModelVersion.id.desc())
+                          ).scalars().first()
+            if v is None:
+                raise InputError(f"no version of {name!r} is in {stage}")
+            return v
+        v = s.execute(q.order_by(ModelVersion.id.desc())).scalars().first()
+        if v is None:
+            raise InputError(f"model {name!r} has no versions")
+        return v
+
+    def push(self, p: auth.Principal, path: Path, model: str, version: str | None = None,
+             attachments: Mapping[AttestationKind, Sequence[Path]] | None = None) -> VersionInfo:
+        """Store ``path`` and register it as a new version of ``model`` (created if new)."""
+        p.require(auth.Action.PUSH)
+        split_ref(model if version is None else f"{model}@{version}")
+        texts = [(kind, _read_attestation(f)) for kind, files in (attachments or {}).items()
+                 for f in files]
+        manifest = build(path, self.store.put_file)
+        manifest_digest = self.store.put_bytes(manifest.to_json())
+        with self.transaction() as s:
+            m = s.execute(select(RegisteredModel).where(RegisteredModel.name == model)
+                          ).scalar_one_or_none()
+            if m is None:
+                m = RegisteredModel(name=model, created_at=audit.now_iso(), created_by=p.name)
+                s.add(m)
+                s.flush()
+                self._audit(s, p.name, "model.create", model)
+            same = s.execute(select(ModelVersion).where(ModelVersion.model_id == m.id,
+                                                        ModelVersion.digest == manifest.digest)
+                             ).scalar_one_or_none()
+            if same is not None:
+                raise InputError(f"this content ({manifest.digest}) is already registered as "
+                                 f"{model}@{same.version}", path=path)
+            if version is None:
+                count = s.scalar(select(func.count()).select_from(ModelVersion)
+                                 .where(ModelVersion.model_id == m.id)) or 0
+                version = str(count + 1)
+            clash = s.execute(select(ModelVersion).where(ModelVersion.model_id == m.id,
+                                                         ModelVersion.version == version)
+                              ).scalar_one_or_none()
+            if clash is not None:
+                raise InputError(f"{model}@{version} already exists with digest {clash.digest}; "
+                                 "a version's content never changes", path=path,
+                                 advice="push it under a new version")
+            v = ModelVersion(model_id=m.id, version=version, digest=manifest.digest,
+                             manifest_digest=manifest_digest, kind=manifest.kind,
+                             size=manifest.size, stage=Stage.NONE.value, published_by=p.name,
+                             created_at=audit.now_iso())
+            s.add(v)
+            s.flush()
+            for kind, text in texts:
+                self._attach(s, p, v, kind, text)
+            self._audit(s, p.name, "version.push", f"{model}@{version}",
+                        {"digest": manifest.digest, "kind": manifest.kind, "size": manifest.size,
+                         "files": len(manifest.files),
+                         "attestations": [k.value for k, _ in texts]})
+            s.refresh(v)
+            return _info(v, detail=True)
+
+    def _attach(self, s: Session, p: auth.Principal, v: ModelVersion, kind: AttestationKind,
+                text: str) -> None:
+        digest = "sha256:" + hashlib.sha256(text.encode("utf-8")).hexdigest()
+        s.add(Attestation(version_id=v.id, kind=kind.value, digest=digest, content=text,
+                          added_by=p.name, added_at=audit.now_iso()))
+        s.flush()
+        self._audit(s, p.name, "version.attest", f"{v.model.name}@{v.version}",
+                    {"kind": kind.value, "digest": digest})
+
+    def attach(self, p: auth.Principal, ref: str, kind: AttestationKind, path: Path) -> None:
+        p.require(auth.Action.ATTACH)
+        text = _read_attestation(path)
+        with self.transaction() as s:
+            self._attach(s, p, self._version(s, ref), kind, text)
+
+    def list_versions(self, p: auth.Principal, model: str | None = None) -> list[VersionInfo]:
+        p.require(auth.Action.READ)
+        with self.transaction() as s:
+            q = select(ModelVersion).join(RegisteredModel)
+            if model is not None:
+                split_ref(model)
+                if s.execute(select(RegisteredModel).where(RegisteredModel.name == model)
+                             ).scalar_one_or_none() is None:
+                    raise InputError(f"unknown model {model!r}")
+                q = q.where(RegisteredModel.name == model)
+            rows = s.execute(q.order_by(RegisteredModel.name, ModelVersion.id)).scalars().all()
+            return [_info(v) for v in rows]
+
+    def show(self, p: auth.Principal, ref: str) -> VersionInfo:
+        p.require(auth.Action.READ)
+        with self.transaction() as s:
+            v = self._version(s, ref)
+            events = s.execute(select(StageEvent).where(StageEvent.version_id == v.id)
+                               .order_by(StageEvent.id)).scalars().all()
+            return _info(v, detail=True, history=events)
+
+    # -- evidence, pull -----------------------------------------------------------------------
+    def _manifest(self, v: ModelVersion) -> Manifest:
+        manifest = Manifest.from_json(self.store.read_verified(v.manifest_digest),
+                                      source=f"{v.ref} manifest")
+        if manifest.digest != v.digest:
+            raise VerificationError(f"{v.ref}: stored manifest digest {manifest.digest} differs "
+                                    f"from the registered digest {v.digest}")
+        return manifest
+
+    def _materialise(self, v: ModelVersion, into: Path) -> Path:
+        """Write the version's files under ``into`` (verifying every byte); return the root."""
+        manifest = self._manifest(v)
+        root = into / manifest.name
+        if manifest.kind == "file":
+            self.store.copy_out(manifest.files[0].digest, root)
+        else:
+            for f in manifest.files:
+                self.store.copy_out(f.digest, root / f.path)
+        return root
+
+    @contextlib.contextmanager
+    def evidence(self, p: auth.Principal, ref: str) -> Iterator[Evidence]:
+        """The version's files (verified, in a temporary folder) and its attestations."""
+        p.require(auth.Action.READ)
+        with self.transaction() as s:
+            v = self._version(s, ref)
+            atts: dict[str, list[str]] = {}
+            for a in v.attestations:
+                atts.setdefault(a.kind, []).append(a.content)
+            approvers: dict[str, list[str]] = {}
+            for ap in v.approvals:
+                approvers.setdefault(ap.stage, []).append(ap.approver)
+            row = (v.ref, v.digest, v.published_by)
+        with tempfile.TemporaryDirectory(prefix="mlwarden-gate-") as tmp:
+            with self.transaction() as s:
+                root = self._materialise(self._version(s, ref), Path(tmp))
+            yield Evidence(row[0], row[1], root, row[2],
+                           {k: tuple(x) for k, x in atts.items()},
+                           {k: tuple(x) for k, x in approvers.items()})
+
+    def pull(self, p: auth.Principal, ref: str, dest: Path, *, stage: str | None = None,
+             trusted_keys: Sequence[Path] = (), require_signature: bool = False) -> Path:
+        """Re-verify digest (and signature, when the version carries one) and write ``dest``.
+
+        Files are materialised in a temporary folder beside ``dest`` and renamed into place only
+        after every check passed; ``dest`` must not exist.
+        """
+        p.require(auth.Action.PULL)
+        if dest.exists() or dest.is_symlink():
+            raise InputError("already exists; pull into a new path", path=dest)
+        parent = dest.parent if str(dest.parent) else Path(".")
+        try:
+            parent.mkdir(parents=True, exist_ok=True)
+            tmp = Path(tempfile.mkdtemp(prefix=f".{dest.name}.pull-", dir=parent))
+        except OSError as exc:
+            raise InputError(f"cannot write here: {exc.strerror}", path=dest) from None
+        try:
+            with self.transaction() as s:
+                v = self._version(s, ref, stage)
+                ref_resolved, digest = v.ref, v.digest
+                bundles = [a.content for a in v.attestations
+                           if a.kind == AttestationKind.SIGNATURE.value]
+                root = self._materialise(v, tmp)
+                version_stage = v.stage
+                verifiers = self._trust(s, version_stage, trusted_keys)
+            from mlwarden.registry.manifest import digest_of_path
+
+            if digest_of_path(root) != digest:
+                raise VerificationError(f"{ref_resolved}: pulled files do not hash to {digest}")
+            signer_ids: list[str] = []
+            if bundles:
+                from mlwarden.gate.checks import verify_signature_bundles
+
+                signer_ids = verify_signature_bundles(root, bundles, verifiers,
+                                                      source=ref_resolved)
+            elif require_signature:
+                raise VerificationError(f"{ref_resolved} carries no signature")
+            os.replace(root, dest)
+            with self.transaction() as s:
+                self._audit(s, p.name, "version.pull", ref_resolved,
+                            {"digest": digest, "signature_verified": bool(signer_ids),
+                             "signers": signer_ids})
+            return dest
+        finally:
+            shutil.rmtree(tmp, ignore_errors=True)
+
+    def _trust(self, s: Session, stage: str, paths: Sequence[Path]) -> list[EcdsaVerifier]:
+        """Keys to verify a pulled signature: ``--key`` files, else the stage's stored policy."""
+        from mlwarden.gate.checks import load_verifiers, verifiers_from_paths
+        from mlwarden.gate.requirements import key_texts, requirements_for
+
+        if paths:
+            return verifiers_from_paths(paths)
+        for name in (stage, Stage.PRODUCTION.value, Stage.STAGING.value):
+            row = s.get(StagePolicy, name)
+            if row is not None:
+                policy = _parse_policy(row)
+                return load_verifiers(key_texts(requirements_for(policy, name), policy))
+        return []
+
+    # -- policy, approvals, promotion, rollback ------------------------------------------------
+    def set_stage_policy(self, p: auth.Principal, stage: str, path: Path) -> Policy:
+        from mlwarden.core.policy import Policy
+        from mlwarden.gate.requirements import inline_keys, key_texts, requirements_for
+
+        p.require(auth.Action.SET_POLICY)
+        st = _gated_stage(stage)
+        Policy.load(path)  # names the file and field of any mistake
+        text = inline_keys(path.read_text(encoding="utf-8"), path)
+        policy = Policy.from_yaml(text, source=str(path))
+        from mlwarden.gate.checks import load_verifiers
+
+        load_verifiers(key_texts(requirements_for(policy, st.value), policy))  # fail now, not later
+        with self.transaction() as s:
+            s.merge(StagePolicy(stage=st.value, text=text, digest=policy.digest, set_by=p.name,
+                                set_at=audit.now_iso()))
+            self._audit(s, p.name, "policy.set", st.value,
+                        {"policy": policy.name, "digest": policy.digest, "source": str(path)})
+        return policy
+
+    def stage_policy(self, stage: str) -> Policy:
+        """The stored policy for ``stage``, else the built-in default (secure defaults)."""
+        from mlwarden.gate.requirements import default_policy
+
+        st = _gated_stage(stage)
+        with self.transaction() as s:
+            row = s.get(StagePolicy, st.value)
+            return _parse_policy(row) if row is not None else default_policy(st.value)
+
+    def approve(self, p: auth.Principal, ref: str, stage: str = "production",
+                comment: str = "") -> None:
+        p.require(auth.Action.APPROVE)
+        st = _gated_stage(stage)
+        with self.transaction() as s:
+            v = self._version(s, ref)
+            if v.published_by == p.name:
+                raise DeniedError(f"{p.name!r} published {v.ref} and cannot approve it "
+                                  "(approvals must come from someone else)")
+            if any(a.approver == p.name and a.stage == st.value for a in v.approvals):
+                raise InputError(f"{p.name!r} already approved {v.ref} for {st.value}")
+            s.add(Approval(version_id=v.id, approver=p.name, stage=st.value, comment=comment,
+                           created_at=audit.now_iso()))
+            s.flush()
+            self._audit(s, p.name, "version.approve", v.ref,
+                        {"stage": st.value, "digest": v.digest, "comment": comment})
+
+    def promote(self, p: auth.Principal, ref: str, stage: str, *, reason: str = "") -> Report:
+        """Move a version to ``stage``; gated stages run the stage's policy first.
+
+        A deny is recorded in the audit log and raised as :class:`DeniedError` (exit 1).
+        """
+        from mlwarden.core.report import Report, utcnow
+
+        p.require(auth.Action.PROMOTE)
+        try:
+            target = Stage(stage)
+        except ValueError:
+            raise UsageError(f"unknown stage {stage!r} (stages: "
+                             f"{', '.join(s.value for s in Stage)})") from None
+        with self.transaction() as s:
+            v = self._version(s, ref)
+            current, ref = Stage(v.stage), v.ref
+        if target not in TRANSITIONS[current]:
+            raise DeniedError(f"{ref} is in {current.value}; it cannot move to {target.value} "
+                              f"(allowed: {', '.join(sorted(x.value for x in TRANSITIONS[current]))})")
+        if target in GATED_STAGES:
+            from mlwarden.gate.engine import gate_evidence
+
+            policy = self.stage_policy(target.value)
+            with self.evidence(p, ref) as ev:
+                report = gate_evidence(policy, ev, stage=target.value)
+            decision = report.decision
+            assert decision is not None
+            if not decision.allowed:
+                with self.transaction() as s:
+                    self._audit(s, p.name, "version.promote.denied", ref,
+                                {"stage": target.value, "decision": decision.to_dict()})
+                try:
+                    decision.enforce()
+                except DeniedError as exc:
+                    raise PromotionDenied(exc.message, report) from None
+        else:
+            report = Report.build("registry promote", ref, [], started_at=utcnow())
+            decision = None
+        with self.transaction() as s:
+            v = self._version(s, ref)
+            if v.stage != current.value:
+                raise DeniedError(f"{ref} changed stage while it was being gated; retry")
+            superseded = []
+            if target is Stage.PRODUCTION:
+                for old in s.execute(select(ModelVersion).where(
+                        ModelVersion.model_id == v.model_id,
+                        ModelVersion.stage == Stage.PRODUCTION.value)).scalars():
+                    self._move(s, p, old, Stage.ARCHIVED, f"superseded by {ref}")
+                    superseded.append(old.version)
+            self._move(s, p, v, target, reason,
+                       decision=decision.to_dict() if decision is not None else None)
+            self._audit(s, p.name, "version.promote", ref,
+                        {"from": current.value, "to": target.value, "digest": v.digest,
+                         "reason": reason, "superseded": superseded,
+                         "decision": decision.to_dict() if decision is not None else None})
+        return report
+
+    def _move(self, s: Session, p: auth.Principal, v: ModelVersion, to: Stage, reason: str,
+              decision: Mapping[str, Any] | None = None) -> None:
+        s.add(StageEvent(version_id=v.id, from_stage=v.stage, to_stage=to.value, actor=p.name,
+                         reason=reason, decision=audit.canonical_json(decision) if decision else "",
+                         created_at=audit.now_iso()))
+        v.stage = to.value
+        s.flush()
+
+    def rollback(self, p: auth.Principal, model: str, reason: str) -> tuple[str, str]:
+        """Return production to the previous version that was allowed into production."""
+        p.require(auth.Action.ROLLBACK)
+        if not reason.strip():
+            raise UsageError("a rollback needs --reason")
+        with self.transaction() as s:
+            current = self._version(s, model, Stage.PRODUCTION.value)
+            events = s.execute(select(StageEvent).join(ModelVersion)
+                               .where(ModelVersion.model_id == current.model_id,
+                                      StageEvent.to_stage == Stage.PRODUCTION.value,
+                                      StageEvent.version_id != current.id)
+                               .order_by(StageEvent.id.desc())).scalars().all()
+            target: ModelVersion | None = None
+            problems: list[str] = []
+            for event in events:
+                candidate = event.version
+                try:
+                    self._check_blobs(candidate)
+                except VerificationError as exc:
+                    problems.append(f"{candidate.ref}: {exc.message}")
+                    continue
+                target = candidate
+                break
+            if target is None:
+                extra = f" ({'; '.join(problems)})" if problems else ""
+                raise DeniedError(f"no earlier production version of {model!r} to roll back "
+                                  f"to{extra}")
+            self._move(s, p, current, Stage.ARCHIVED, f"rollback: {reason}")
+            self._move(s, p, target, Stage.PRODUCTION, f"rollback: {reason}")
+            self._audit(s, p.name, "version.rollback", current.model.name,
+                        {"from": current.version, "to": target.version,
+                         "from_digest": current.digest, "to_digest": target.digest,
+                         "reason": reason})
+            return current.ref, target.ref
+
+    def _check_blobs(self, v: ModelVersion) -> None:
+        with tempfile.TemporaryDirectory(prefix="mlwarden-check-") as tmp:
+            self._materialise(v, Path(tmp))
+
+    # -- audit ---------------------------------------------------------------------------------
+    def audit_verify(self, p: auth.Principal) -> audit.ChainStatus:
+        p.require(auth.Action.AUDIT)
+        with self.transaction() as s:
+            return audit.verify(s, self.verifier(s))
+
+    def audit_records(self, p: auth.Principal, *, since: int = 0) -> Iterator[audit.AuditRecord]:
+        p.require(auth.Action.AUDIT)
+        with Session(self.engine) as s:
+            for row in audit.iter_entries(s):
+                if row.seq > since:
+                    yield audit.AuditRecord.of(row)
+
+    def audit_checkpoint(self, p: auth.Principal) -> int | None:
+        p.require(auth.Action.AUDIT)
+        signer = self.signer()
+        if signer is None:
+            raise ConfigError("this machine does not hold the registry key",
+                              path=self.config.key_path)
+        with self.transaction() as s:
+            cp = audit.checkpoint_now(s, signer)
+            return cp.seq if cp else None
+
+
+def _check_user_name(name: str) -> None:
+    if not _USER.match(name):
+        raise UsageError(f"not a valid user name: {name!r} (letters, digits, . _ @ -)")
+
+
+def _gated_stage(stage: str) -> Stage:
+    try:
+        st = Stage(stage)
+    except ValueError:
+        st = None
+    if st not in GATED_STAGES:
+        raise UsageError(f"stage must be staging or production, not {stage!r}")
+    assert st is not None
+    return st
+
+
+def _parse_policy(row: StagePolicy) -> Policy:
+    from mlwarden.core.policy import Policy
+
+    return Policy.from_yaml(row.text, source=f"registry policy for {row.stage}")
+
+
+def _read_attestation(path: Path) -> str:
+    try:
+        data = path.read_bytes()
+    except FileNotFoundError:
+        raise InputError("attestation file not found", path=path) from None
+    except OSError as exc:
+        raise InputError(f"cannot read: {exc.strerror or exc}", path=path) from None
+    if len(data) > MAX_ATTESTATION_BYTES:
+        raise InputError("attestation file is larger than 16 MiB", path=path)
+    try:
+        text = data.decode("utf-8")
+        json.loads(text)
+    except (UnicodeDecodeError, ValueError):
+        raise InputError("not a JSON attestation (signature bundle, DSSE envelope or report)",
+                         path=path) from None
+    return text

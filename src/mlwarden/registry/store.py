@@ -1,0 +1,189 @@
+"""The immutable, content-addressed artifact store: ``<root>/sha256/ab/cdef…``.
+
+Objects are named by the SHA-256 of their bytes. A write streams into a temporary object while
+hashing and renames it into place, so a reader never sees half an object; every read re-hashes what
+it hands out, so a tampered object is detected (:class:`VerificationError`) instead of served. The
+root is a local folder by default, or any fsspec URL (``s3://bucket/prefix``) when fsspec is
+installed.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import os
+import re
+import secrets
+import tempfile
+from collections.abc import Iterator
+from pathlib import Path
+from typing import IO, Any
+
+from mlwarden.core.errors import ConfigError, InputError, VerificationError
+
+CHUNK = 1 << 20
+_DIGEST = re.compile(r"^sha256:[0-9a-f]{64}$")
+
+
+def _hexof(digest: str) -> str:
+    if not _DIGEST.match(digest):
+        raise InputError(f"not a sha256 digest: {digest!r}")
+    return digest.split(":", 1)[1]
+
+
+class ArtifactStore:
+    """Content-addressed blobs under ``root`` (a folder or an fsspec URL)."""
+
+    def __init__(self, root: str) -> None:
+        self.root = root
+        self._fs: Any = None
+        if "://" in root and not root.startswith("file://"):
+            try:
+                import fsspec
+            except ImportError:
+                raise ConfigError(f"the artifact store {root!r} needs fsspec",
+                                  advice="pip install fsspec (and the backend, e.g. s3fs)") from None
+            try:
+                self._fs, self._base = fsspec.core.url_to_fs(root)
+            except (ImportError, ValueError) as exc:
+                raise ConfigError(f"cannot open the artifact store {root!r}: {exc}") from None
+        else:
+            self._base = root.removeprefix("file://")
+
+    @property
+    def is_local(self) -> bool:
+        return self._fs is None
+
+    def object_path(self, digest: str) -> str:
+        hexd = _hexof(digest)
+        return f"{self._base.rstrip('/')}/sha256/{hexd[:2]}/{hexd[2:]}"
+
+    def exists(self, digest: str) -> bool:
+        path = self.object_path(digest)
+        return Path(path).is_file() if self.is_local else bool(self._fs.exists(path))
+
+    # -- writing ---------------------------------------------------------------------------
+    def put_file(self, path: str | Path) -> tuple[str, int]:
+        """Store a file's bytes; returns ``(sha256:…, size)``."""
+        try:
+            with open(path, "rb") as handle:
+                return self._put_stream(handle)
+        except FileNotFoundError:
+            raise InputError("file not found", path=path) from None
+        except IsADirectoryError:
+            raise InputError("is a directory, expected a file", path=path) from None
+        except PermissionError as exc:
+            raise InputError(f"cannot read: {exc.strerror}", path=path) from None
+
+    def put_bytes(self, data: bytes) -> str:
+        import io
+
+        return self._put_stream(io.BytesIO(data))[0]
+
+    def _put_stream(self, source: IO[bytes]) -> tuple[str, int]:
+        if self.is_local:
+            return self._put_local(source)
+        return self._put_remote(source)
+
+    def _put_local(self, source: IO[bytes]) -> tuple[str, int]:
+        tmp_dir = Path(self._base) / "tmp"
+        try:
+            tmp_dir.mkdir(parents=True, exist_ok=True)
+            fd, tmp = tempfile.mkstemp(dir=tmp_dir, prefix="put-")
+        except OSError as exc:
+            raise ConfigError(f"cannot write to the artifact store: {exc.strerror or exc}",
+                              path=self._base) from None
+        try:
+            h, size = hashlib.sha256(), 0
+            with os.fdopen(fd, "wb") as out:
+                while chunk := source.read(CHUNK):
+                    h.update(chunk)
+                    size += len(chunk)
+                    out.write(chunk)
+                out.flush()
+                os.fsync(out.fileno())
+            digest = "sha256:" + h.hexdigest()
+            target = Path(self.object_path(digest))
+            if target.is_file() and self._hash_local(target) == digest:
+                os.unlink(tmp)
+                return digest, size
+            target.parent.mkdir(parents=True, exist_ok=True)
+            os.chmod(tmp, 0o444)
+            os.replace(tmp, target)  # also replaces a corrupted object with the verified bytes
+            return digest, size
+        except BaseException:
+            with contextlib.suppress(OSError):
+                os.unlink(tmp)
+            raise
+
+    def _put_remote(self, source: IO[bytes]) -> tuple[str, int]:
+        tmp = f"{self._base.rstrip('/')}/tmp/put-{secrets.token_hex(8)}"  # noqa: S108 - in the store
+        h, size = hashlib.sha256(), 0
+        with self._fs.open(tmp, "wb") as out:
+            while chunk := source.read(CHUNK):
+                h.update(chunk)
+                size += len(chunk)
+                out.write(chunk)
+        digest = "sha256:" + h.hexdigest()
+        target = self.object_path(digest)
+        if self._fs.exists(target):
+            self._fs.rm(tmp)
+        else:
+            self._fs.mv(tmp, target)
+        return digest, size
+
+    # -- reading ---------------------------------------------------------------------------
+    @staticmethod
+    def _hash_local(path: Path) -> str:
+        h = hashlib.sha256()
+        with open(path, "rb") as handle:
+            while chunk := handle.read(CHUNK):
+                h.update(chunk)
+        return "sha256:" + h.hexdigest()
+
+    @contextlib.contextmanager
+    def _open(self, digest: str) -> Iterator[IO[bytes]]:
+        path = self.object_path(digest)
+        try:
+            handle: IO[bytes] = open(path, "rb") if self.is_local else self._fs.open(path, "rb")  # noqa: SIM115
+        except FileNotFoundError:
+            raise VerificationError(f"store object {digest} is missing",
+                                    path=path, advice="the artifact store was tampered with "
+                                                      "or is not the registry's store") from None
+        with handle:
+            yield handle
+
+    def read_verified(self, digest: str, *, limit: int = 64 << 20) -> bytes:
+        """The bytes of a small object (a manifest), after checking they hash to ``digest``."""
+        with self._open(digest) as handle:
+            data = handle.read(limit + 1)
+        if len(data) > limit:
+            raise VerificationError(f"store object {digest} is larger than expected")
+        if "sha256:" + hashlib.sha256(data).hexdigest() != digest:
+            raise VerificationError(f"store object {digest} was tampered with: its bytes no "
+                                    "longer hash to its name", path=self.object_path(digest))
+        return data
+
+    def copy_out(self, digest: str, dest: Path) -> int:
+        """Write the object to ``dest`` while hashing; a mismatch removes ``dest`` and raises."""
+        h, size = hashlib.sha256(), 0
+        dest.parent.mkdir(parents=True, exist_ok=True)
+        try:
+            with self._open(digest) as src, open(dest, "wb") as out:
+                while chunk := src.read(CHUNK):
+                    h.update(chunk)
+                    size += len(chunk)
+                    out.write(chunk)
+                out.flush()
+                os.fsync(out.fileno())
+        except BaseException:
+            with contextlib.suppress(OSError):
+                dest.unlink()
+            raise
+        if "sha256:" + h.hexdigest() != digest:
+            dest.unlink()
+            raise VerificationError(f"store object {digest} was tampered with: its bytes no "
+                                    "longer hash to its name", path=self.object_path(digest),
+                                    advice="refusing to hand it out; restore it from a backup "
+                                           "or push the model again")
+        return size
