@@ -57,6 +57,11 @@ def _register() -> None:
     app.command("trace")(provenance.trace)
     app.command("bom")(provenance.bom)
     app.add_typer(data.app, name="data")
+    from mlwarden.cli import audit, gate, registry
+
+    app.add_typer(registry.app, name="registry")
+    app.command("gate")(gate.gate)
+    app.add_typer(audit.app, name="audit")
 
 
 _register()
