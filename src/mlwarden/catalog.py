@@ -12,6 +12,7 @@ RULE_MODULES: tuple[str, ...] = (
     "mlwarden.core.policy",
     "mlwarden.provenance.rules",
     "mlwarden.scan.format_rules",
+    "mlwarden.scan.pickle.rules",
 )
 
 

@@ -1,0 +1,139 @@
+"""Entry points: analyse one pickle, a run of concatenated pickles, or sniff whether bytes are one."""
+
+from __future__ import annotations
+
+from mlwarden.core.finding import JSONValue
+from mlwarden.core.severity import Severity
+from mlwarden.scan.interface import ScanContext, ScanLimits, ScanTarget
+from mlwarden.scan.pickle import names, rules
+from mlwarden.scan.pickle.result import PickleResult, ResolvedGlobal
+from mlwarden.scan.pickle.values import Imp
+from mlwarden.scan.pickle.vm import VM, Shared
+
+_SNIFF_LIMITS = ScanLimits(max_pickle_opcodes=4096, max_pickle_stack=4096, max_pickle_memo=4096)
+
+
+def _view(data: bytes | memoryview) -> memoryview:
+    view = data if isinstance(data, memoryview) else memoryview(data)
+    if view.ndim != 1 or view.itemsize != 1:
+        view = view.cast("B")
+    return view
+
+
+def _report_imports(shared: Shared) -> None:
+    """One finding per non-safe import (dangerous-and-called is critical), in stream order."""
+    for imp in sorted(shared.imports, key=lambda i: (i.call_offset or i.offset, i.offset)):
+        if imp.verdict == names.SAFE or imp.handled in ("unresolved",):
+            continue
+        qual = imp.qualname
+        at = imp.call_offset if imp.called and imp.call_offset is not None else imp.offset
+        evidence: dict[str, JSONValue] = {
+            "callable": qual, "opcode": imp.opcode, "offset": imp.offset, "reason": imp.reason,
+            "called": imp.called,
+        }
+        if imp.called:
+            evidence.update(called_by=imp.call_opcode, call_offset=imp.call_offset,
+                            args=imp.call_args)
+        if imp.derived_from:
+            evidence["derived_from"] = imp.derived_from
+        if imp.nested_depth:
+            evidence["nested_depth"] = imp.nested_depth
+        if imp.nested_offset is not None:
+            evidence["nested_offset"] = imp.nested_offset
+        location = shared.target.location(at)
+        where = f"{imp.opcode} at offset {imp.offset}"
+        if imp.handled == "ext":
+            shared.ctx.add(rules.EXTENSION_OPCODE.finding(
+                f"{where} imports extension-registry code {imp.name}"
+                + (f", called by {imp.call_opcode} at offset {imp.call_offset}" if imp.called else ""),
+                location, evidence=evidence,
+                severity=Severity.CRITICAL if imp.called else Severity.HIGH))
+        elif imp.verdict == names.DANGEROUS:
+            if imp.handled in ("nested", "code"):
+                continue  # reported by the nested-payload / code-object rule with more detail
+            if imp.called:
+                shared.ctx.add(rules.DANGEROUS_CALL.finding(
+                    f"{qual} is called by {imp.call_opcode} at offset {imp.call_offset} "
+                    f"({where}; {imp.reason})", location, evidence=evidence))
+            else:
+                shared.ctx.add(rules.DANGEROUS_IMPORT.finding(
+                    f"{where} imports {qual} ({imp.reason})", location, evidence=evidence))
+        else:
+            shared.ctx.add(rules.UNVETTED_IMPORT.finding(
+                f"{where} imports {qual}, which is not on the allowlist"
+                + (f"; it is called by {imp.call_opcode} at offset {imp.call_offset}"
+                   if imp.called else ""), location, evidence=evidence))
+
+
+def _resolved(imports: list[Imp]) -> tuple[ResolvedGlobal, ...]:
+    return tuple(ResolvedGlobal(module=i.module, name=i.name, offset=i.offset, verdict=i.verdict,
+                                called=i.called) for i in imports)
+
+
+def analyze_pickle(target: ScanTarget, ctx: ScanContext, *, start: int = 0) -> PickleResult:
+    """Analyse one pickle starting at byte ``start`` of ``target.data``; findings go to ``ctx``.
+
+    Returns where the stream ended (just after STOP, or where analysis stopped), so a caller can go
+    on with the next pickle. Never raises on hostile input.
+    """
+    view = _view(target.data)
+    shared = Shared(target=target, ctx=ctx)
+    vm = VM(shared, view, start, len(view), base=0, anchor=start)
+    vm.run()
+    _report_imports(shared)
+    return PickleResult(start=start, end=vm.pos, complete=vm.complete, protocol=vm.proto,
+                        globals=_resolved(shared.imports))
+
+
+def analyze_pickles(target: ScanTarget, ctx: ScanContext, *, start: int = 0) -> list[PickleResult]:
+    """Analyse pickles concatenated from ``start`` to the end of the data.
+
+    Each stream may use its own protocol. Bytes after a complete pickle that do not look like
+    another pickle are reported as trailing data (low); a broken stream is reported by the VM.
+    """
+    view = _view(target.data)
+    results: list[PickleResult] = []
+    pos = start
+    while pos < len(view):
+        if results and not looks_like_pickle(bytes(view[pos:pos + 256]), final=pos + 256 >= len(view)):
+            ctx.add(rules.TRAILING_DATA.finding(
+                f"{len(view) - pos} bytes after the last pickle (offset {pos}) are not a pickle",
+                target.location(pos), evidence={"offset": pos, "size": len(view) - pos}))
+            break
+        result = analyze_pickle(target, ctx, start=pos)
+        results.append(result)
+        if not result.complete or result.end <= pos:
+            break
+        pos = result.end
+    if not results:
+        analyze_pickle_empty(target, ctx, start)
+    return results
+
+
+def analyze_pickle_empty(target: ScanTarget, ctx: ScanContext, start: int) -> None:
+    ctx.add(rules.MALFORMED.finding(f"no pickle data at offset {start} (empty stream)",
+                                    target.location(start),
+                                    evidence={"offset": start, "problem": "empty stream"}))
+
+
+def looks_like_pickle(head: bytes, *, final: bool = False) -> bool:
+    """Whether ``head`` (the first bytes of a file) plausibly starts a pickle of protocol 0-5.
+
+    A PROTO opcode with a known protocol is enough. Without one (protocols 0 and 1) the head is run
+    through the VM silently: it must consist of valid opcodes that keep the stack consistent, and
+    either reach STOP or run on to the end of ``head`` after several opcodes. ``final`` says that
+    ``head`` is the whole data, so running out of bytes is not a pass.
+    """
+    if len(head) >= 2 and head[0] == 0x80 and head[1] <= 5:
+        return True
+    if not head or chr(head[0]) not in "(cl]}).NIFSVKJMXUTGdtiLgh":
+        return False
+    target = ScanTarget(path="<sniff>", data=head)
+    shared = Shared(target=target, ctx=ScanContext(limits=_SNIFF_LIMITS), emit_findings=False)
+    vm = VM(shared, memoryview(head), 0, len(head))
+    vm.run()
+    if vm.complete:
+        return True
+    if vm.failure == "limit":
+        return True
+    return vm.failure == "truncated" and not final and vm.nops >= 4 and vm.pos >= min(len(head), 32)

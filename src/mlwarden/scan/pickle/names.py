@@ -1,0 +1,237 @@
+"""Which importable names a pickle may reference: an allowlist of inert constructors, a denylist
+of known gadgets, and "unknown" for everything else.
+
+The allowlist is what keeps recall at 1.00: the standard library alone holds hundreds of callables
+that run commands, open files or load code, and no denylist lists them all. A name on neither list
+is never silently safe — it is "unknown", a high finding that a policy can waive with
+``allow_globals`` patterns (``module.Name`` or ``module.*``). A policy pattern never overrides the
+denylist.
+
+Nothing here imports the modules it judges: every decision is made on the dotted name alone.
+"""
+
+from __future__ import annotations
+
+import fnmatch
+import re
+from dataclasses import dataclass
+from functools import lru_cache
+
+SAFE = "safe"
+DANGEROUS = "dangerous"
+UNKNOWN = "unknown"
+
+
+def words(text: str) -> list[str]:
+    return text.split()
+
+
+@dataclass(frozen=True, slots=True)
+class Verdict:
+    """How one imported name is judged, and why."""
+
+    verdict: str
+    reason: str
+
+
+_TORCH_DTYPES = words(
+    "bfloat16 bits16 bits1x8 bits2x4 bits4x2 bits8 bool complex128 complex32 complex64 float16 "
+    "float32 float4_e2m1fn_x2 float64 float8_e4m3fn float8_e4m3fnuz float8_e5m2 float8_e5m2fnuz "
+    "float8_e8m0fnu int1 int16 int2 int3 int32 int4 int5 int6 int64 int7 int8 qint32 qint8 quint2x4 "
+    "quint4x2 quint8 uint1 uint16 uint2 uint3 uint32 uint4 uint5 uint6 uint64 uint7 uint8 half float "
+    "double long int short cfloat cdouble chalf per_channel_affine per_channel_affine_float_qparams "
+    "per_channel_symmetric per_tensor_affine per_tensor_symmetric strided sparse_coo sparse_csr "
+    "sparse_csc sparse_bsr sparse_bsc _mkldnn contiguous_format channels_last channels_last_3d "
+    "preserve_format")
+_TORCH_TYPES = words("BFloat16 Bool Byte Char ComplexDouble ComplexFloat Double Float Half Int Long "
+                "QInt32 QInt8 QUInt2x4 QUInt4x2 QUInt8 Short")
+
+_NUMPY_SCALARS = words(
+    "bool_ bool int8 int16 int32 int64 uint8 uint16 uint32 uint64 intc uintc intp uintp int_ uint "
+    "longlong ulonglong short ushort byte ubyte float16 float32 float64 float128 half single double "
+    "longdouble complex64 complex128 complex256 csingle cdouble clongdouble object_ str_ bytes_ void "
+    "datetime64 timedelta64 generic number integer signedinteger unsignedinteger floating "
+    "complexfloating inexact character flexible")
+_NUMPY_UFUNCS = words(
+    "absolute add arccos arccosh arcsin arcsinh arctan arctan2 arctanh cbrt ceil clip conjugate "
+    "copysign cos cosh deg2rad degrees divide equal exp exp2 expm1 fabs floor floor_divide fmax fmin "
+    "fmod greater greater_equal hypot isfinite isinf isnan less less_equal log log10 log1p log2 "
+    "logaddexp logaddexp2 logical_and logical_not logical_or logical_xor maximum minimum multiply "
+    "negative not_equal positive power rad2deg radians reciprocal remainder rint sign sin sinh sqrt "
+    "square subtract tan tanh trunc")
+
+_SAFE_EXACT: frozenset[str] = frozenset(
+    [
+        # builtins: plain value types only
+        *(f"builtins.{n}" for n in words(
+            "set frozenset dict list tuple bytearray complex slice range bytes str int float bool "
+            "object Ellipsis NotImplemented")),
+        "collections.OrderedDict", "collections.defaultdict", "collections.deque",
+        "collections.Counter",
+        "copyreg._reconstructor", "copyreg.__newobj__", "copyreg.__newobj_ex__",
+        *(f"datetime.{n}" for n in ("datetime", "date", "time", "timedelta", "timezone", "tzinfo")),
+        "decimal.Decimal", "fractions.Fraction", "uuid.UUID", "uuid.SafeUUID", "re._compile",
+        "_codecs.encode",  # the latin-1 bytes idiom of protocols 0-2, checked at the call
+        "functools.partial",  # its function is judged as a global of its own
+        *(f"pathlib.{n}" for n in ("Path", "PosixPath", "WindowsPath", "PurePath", "PurePosixPath",
+                                   "PureWindowsPath")),
+        # torch: what torch.load(weights_only=True) accepts
+        "torch.Size", "torch.Tensor", "torch.device", "torch.nn.parameter.Parameter",
+        "torch.nn.parameter.Buffer", "torch.serialization._get_layout",
+        "torch._tensor._rebuild_from_type_v2", "torch._tensor._rebuild_from_type",
+        *(f"torch._utils._rebuild_{n}" for n in words(
+            "tensor tensor_v2 tensor_v3 parameter parameter_with_state sparse_tensor qtensor "
+            "nested_tensor wrapper_subclass meta_tensor_no_storage device_tensor_from_numpy "
+            "device_tensor_from_cpu_tensor")),
+        "torch.storage.TypedStorage", "torch.storage.UntypedStorage", "torch.storage._TypedStorage",
+        *(f"torch.{d}" for d in _TORCH_DTYPES),
+        *(f"torch.{t}Storage" for t in _TORCH_TYPES),
+        *(f"torch.cuda.{t}Storage" for t in _TORCH_TYPES),
+        *(f"{m}.{t}Tensor" for m in ("torch", "torch.cuda", "torch.sparse", "torch.cuda.sparse")
+          for t in _TORCH_TYPES),
+        # numpy
+        *(f"{m}.{n}" for m in ("numpy.core.multiarray", "numpy._core.multiarray")
+          for n in ("_reconstruct", "scalar")),
+        "numpy.core.numeric._frombuffer", "numpy._core.numeric._frombuffer",
+        "numpy.ndarray", "numpy.dtype", "numpy.matrix", "numpy.recarray", "numpy.memmap",
+        "numpy.ma.core._mareconstruct", "numpy.ma.core.MaskedArray", "numpy.ma.MaskedArray",
+        "numpy.random._pickle.__bit_generator_ctor", "numpy.random._pickle.__randomstate_ctor",
+        "numpy.random._pickle.__generator_ctor", "numpy.random.mtrand.RandomState",
+        "numpy.random._generator.Generator", "numpy.random.bit_generator.SeedSequence",
+        "numpy.random.bit_generator.__pyx_unpickle_SeedSequence",
+        *(f"numpy.random._{m}.{c}" for m, c in (("mt19937", "MT19937"), ("pcg64", "PCG64"),
+                                                ("pcg64", "PCG64DXSM"), ("philox", "Philox"),
+                                                ("sfc64", "SFC64"))),
+        *(f"numpy.{n}" for n in _NUMPY_SCALARS),
+        *(f"numpy.{n}" for n in _NUMPY_UFUNCS),
+        *(f"numpy.dtypes.{n}" for n in words(
+            "Float64DType Float32DType Float16DType Int64DType Int32DType Int16DType Int8DType "
+            "UInt64DType UInt32DType UInt16DType UInt8DType BoolDType ObjectDType StrDType "
+            "BytesDType VoidDType Complex64DType Complex128DType DateTime64DType "
+            "TimeDelta64DType StringDType")),
+        # joblib's array placeholders (their inline buffers are skipped by the VM)
+        "joblib.numpy_pickle.NumpyArrayWrapper", "joblib.numpy_pickle_compat.NDArrayWrapper",
+        "sklearn.externals.joblib.numpy_pickle.NumpyArrayWrapper",
+        # gradient boosting libraries
+        "xgboost.core.Booster", "lightgbm.basic.Booster",
+        # pandas internals needed for DataFrames and Series
+        "pandas._libs.internals._unpickle_block", "pandas.core.internals.blocks.new_block",
+        "pandas.core.internals.blocks._new_block", "pandas.core.indexes.base._new_Index",
+        "pandas.core.indexes.datetimes._new_DatetimeIndex",
+        "pandas.core.indexes.period._new_PeriodIndex",
+        "pandas._libs.tslibs.timestamps._unpickle_timestamp",
+        "pandas._libs.tslibs.timedeltas._timedelta_unpickle",
+        "pandas._libs.tslibs.nattype.__nat_unpickle",
+        "pandas._libs.arrays.__pyx_unpickle_NDArrayBacked",
+        # pyarrow pieces pandas' string columns pickle through
+        "pyarrow.lib._restore_array", "pyarrow.lib.py_buffer", "pyarrow.lib.type_for_alias",
+        "pyarrow.lib._reconstruct_table", "pyarrow.lib._reconstruct_record_batch",
+        "pyarrow.lib.chunked_array",
+        # sklearn's Cython helpers that only allocate (cls.__new__(cls))
+        "sklearn.neighbors._kd_tree.newObj", "sklearn.neighbors._ball_tree.newObj",
+        "sklearn.neighbors._binary_tree.newObj", "sklearn.metrics._dist_metrics.newObj",
+    ]
+)
+
+# Whole modules (and their submodules) whose every callable can run code, touch files, the network
+# or the interpreter. Allowlisted exact names above win over these (torch.serialization._get_layout).
+_DANGEROUS_MODULES: frozenset[str] = frozenset(words(
+    "os posix nt posixpath ntpath subprocess _posixsubprocess pty tty runpy code codeop idlelib pip "
+    "_pip ensurepip importlib imp zipimport pkgutil multiprocessing _multiprocessing concurrent "
+    "threading _thread ctypes _ctypes cffi webbrowser shutil socket _socket socketserver ssl select "
+    "selectors http urllib urllib3 smtplib ftplib telnetlib poplib imaplib nntplib xmlrpc requests "
+    "httpx aiohttp pickle _pickle pickletools dill cloudpickle joblib marshal sys signal platform "
+    "bdb pdb trace tracemalloc doctest venv site sysconfig timeit cProfile profile pstats pydoc "
+    "asyncio tempfile gc inspect types io _io fileinput shelve dbm sqlite3 tarfile zipfile "
+    "builtins __builtin__ distutils setuptools lib2to3 tkinter _tkinter turtle turtledemo unittest "
+    "mailcap cgi cgitb getpass readline rlcompleter resource fcntl mmap _winapi msvcrt winreg "
+    "logging faulthandler atexit operator _operator functools _functools copyreg copy_reg "
+    "pathlib glob linecache compileall py_compile zipapp ctypes.util _osx_support _aix_support "
+    "torch.hub torch.serialization torch.jit torch.utils.collect_env torch.utils.cpp_extension "
+    "torch.utils.data torch._dynamo torch._inductor torch.package torch.ops torch.classes "
+    "torch.storage torch.distributed torch.multiprocessing torch.compiler torch.testing torch._C "
+    "numpy.testing numpy.f2py numpy.distutils numpy.ctypeslib numpy.lib.npyio numpy.lib.format "
+    "numpy.lib._npyio_impl numpy.lib.utils numpy.load numpy.loadtxt numpy.fromfile "
+    "pandas.io pandas.core.computation numexpr sklearn.utils._testing sklearn.utils._mocking "
+    "sklearn.utils.fixes sklearn.externals.joblib yaml jinja2 mako dask keras tensorflow "
+    "IPython jupyter_client nbformat paramiko fabric invoke sh plumbum pexpect psutil docker "
+    "boto3 botocore google.cloud azure git dulwich"))
+
+_DANGEROUS_NAMES: frozenset[str] = frozenset(words(
+    "numpy.load numpy.loadtxt numpy.genfromtxt numpy.fromfile numpy.save numpy.savez numpy.tofile "
+    "numpy.memmap.flush pandas.read_pickle pandas.read_csv pandas.read_json pandas.read_html "
+    "pandas.read_sql pandas.read_parquet pandas.read_excel pandas.eval pandas.to_pickle "
+    "torch.load torch.save torch.from_file torch.compile torch.ops scipy.io.loadmat "
+    "scipy.io.savemat scipy.weave.inline"))
+
+# Byte-producing helpers an attacker uses to hide a nested payload; the VM evaluates them (with
+# size bounds) but a model never needs them, so they are unknown imports.
+DECODERS: frozenset[str] = frozenset(words(
+    "base64.b64decode base64.standard_b64decode base64.urlsafe_b64decode base64.b32decode "
+    "base64.b16decode base64.a85decode base64.b85decode base64.decodebytes binascii.a2b_base64 "
+    "binascii.a2b_hex binascii.unhexlify codecs.decode _codecs.decode codecs.encode "
+    "zlib.decompress bz2.decompress lzma.decompress gzip.decompress builtins.bytes.fromhex "
+    "bytes.fromhex"))
+
+_DUNDER = re.compile(r"^__\w+__$")
+_IDENT = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
+_CAMEL = re.compile(r"^_?[A-Z][A-Za-z0-9_]*$")
+_PYX_UNPICKLE = re.compile(r"^__pyx_unpickle_[A-Za-z0-9_]+$")
+
+_CLASS_PACKAGES = ("sklearn", "xgboost.sklearn", "lightgbm.sklearn", "torch.nn.modules",
+                   "pandas", "pyarrow.lib", "scipy.stats._distn_infrastructure")
+_CLASS_PACKAGE_DENY = ("pandas.io", "pandas.core.computation", "pandas.plotting", "pandas.api",
+                       "pandas.util", "pandas.testing", "pandas.tests", "pyarrow.lib.NativeFile",
+                       "sklearn.utils._testing", "sklearn.utils._mocking", "sklearn.utils.fixes",
+                       "sklearn.externals", "sklearn.datasets", "sklearn.experimental",
+                       "sklearn.utils.parallel", "sklearn.utils._joblib")
+_PYX_PACKAGES = ("sklearn", "pandas._libs", "numpy.random", "scipy.sparse", "scipy.spatial")
+
+
+def _within(module: str, packages: tuple[str, ...] | frozenset[str]) -> bool:
+    return any(module == p or module.startswith(p + ".") for p in packages)
+
+
+def _dangerous_module(module: str) -> bool:
+    parts = module.split(".")
+    return any(".".join(parts[:i]) in _DANGEROUS_MODULES for i in range(1, len(parts) + 1))
+
+
+@lru_cache(maxsize=4096)
+def judge(module: str, name: str) -> Verdict:
+    """The verdict on ``module.name`` as a pickle would import it (``name`` may be dotted)."""
+    qual = f"{module}.{name}" if name else module
+    parts = name.split(".") if name else []
+    if not module or not all(_IDENT.match(p) for p in (*module.split("."), *parts)):
+        return Verdict(DANGEROUS, "not a valid dotted Python name (an evasion attempt)")
+    if qual in _SAFE_EXACT:
+        return Verdict(SAFE, "allowlisted constructor")
+    if qual in _DANGEROUS_NAMES or qual.startswith(tuple(f"{n}." for n in _DANGEROUS_NAMES)):
+        return Verdict(DANGEROUS, "denylisted callable (loads, runs or writes outside the model)")
+    if any(_DUNDER.match(p) for p in parts[1:]) or (
+        parts and _DUNDER.match(parts[0]) and parts[0] not in {"__newobj__", "__newobj_ex__"}
+    ):
+        return Verdict(DANGEROUS, "reaches a dunder attribute (introspection gadget)")
+    if qual in DECODERS:
+        return Verdict(UNKNOWN, "decoder a model never needs (hides a nested payload)")
+    if _dangerous_module(module):
+        return Verdict(DANGEROUS, f"denylisted module {module.split('.')[0]!r} "
+                                  "(code execution, files, network or interpreter state)")
+    if len(parts) == 1 and not _within(module, _CLASS_PACKAGE_DENY):
+        if _within(module, _CLASS_PACKAGES) and _CAMEL.match(name):
+            return Verdict(SAFE, "model or container class of an allowlisted library")
+        if _within(module, _PYX_PACKAGES) and _PYX_UNPICKLE.match(name):
+            return Verdict(SAFE, "Cython unpickle helper of an allowlisted library class")
+        if module.startswith("scipy.sparse") and re.fullmatch(r"[a-z]{3}_(matrix|array)", name):
+            return Verdict(SAFE, "scipy sparse matrix class")
+    return Verdict(UNKNOWN, "not on the allowlist of model constructors")
+
+
+def allowed_by_policy(module: str, name: str, patterns: tuple[str, ...]) -> bool:
+    """Whether policy ``allow_globals`` patterns (``module.Name``, ``module.*``) allow this name."""
+    qual = f"{module}.{name}" if name else module
+    return any(fnmatch.fnmatchcase(qual, p) for p in patterns)
+
+
+def qualname(module: str, name: str) -> str:
+    return f"{module}.{name}" if name else module

@@ -1,0 +1,175 @@
+"""The symbolic values the pickle VM keeps on its stack and in its memo.
+
+Constants are plain Python values (None, bool, int, float, str, tuple); everything the unpickler
+would build by importing or calling is represented by what it came from, never by the real object.
+Large byte and text payloads stay in the scanned buffer as :class:`Blob` (offset and length only).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+ITEM_CAP = 4096
+"""Items kept per symbolic container; the rest are only counted (bounded memory)."""
+
+
+@dataclass(slots=True, eq=False)
+class Imp:
+    """One imported (or derived) name: the record findings and :class:`ResolvedGlobal` come from."""
+
+    module: str
+    name: str
+    offset: int
+    """Absolute offset (in the scanned target) of the opcode that produced it."""
+    opcode: str
+    verdict: str
+    reason: str
+    called: bool = False
+    call_offset: int | None = None
+    call_opcode: str | None = None
+    handled: str | None = None
+    """``nested``/``code``/``ext`` when a dedicated rule reported the call instead."""
+    derived_from: str | None = None
+    nested_depth: int = 0
+    call_args: str | None = None
+    nested_offset: int | None = None
+    """Offset inside a decoded nested payload (whose findings sit at the outer call's offset)."""
+
+    @property
+    def qualname(self) -> str:
+        return f"{self.module}.{self.name}" if self.name else self.module
+
+
+@dataclass(slots=True, eq=False)
+class Ref:
+    """An imported object on the stack (class, function or module)."""
+
+    imp: Imp
+
+
+@dataclass(slots=True, eq=False)
+class Blob:
+    """A byte/text constant left in the buffer: ``data[offset:offset+length]`` of the VM's data."""
+
+    offset: int
+    length: int
+    kind: str
+    """``bytes``, ``bytearray``, ``str`` (UTF-8) or ``str8`` (protocol-0/1 8-bit string)."""
+
+
+@dataclass(slots=True, eq=False)
+class Decoded:
+    """Bytes or text computed by evaluating a decoder on constants."""
+
+    value: bytes | str
+    offset: int
+    """Absolute offset of the call that produced it."""
+
+
+@dataclass(slots=True, eq=False)
+class Call:
+    """The result of calling something (an object the unpickler would build)."""
+
+    func: object
+    offset: int
+
+
+@dataclass(slots=True, eq=False)
+class SList:
+    items: list[object] = field(default_factory=list)
+    dropped: int = 0
+
+
+@dataclass(slots=True, eq=False)
+class SDict:
+    pairs: list[tuple[object, object]] = field(default_factory=list)
+    dropped: int = 0
+
+    def get(self, key: str) -> object:
+        for k, v in self.pairs:
+            if k == key:
+                return v
+        return None
+
+    def has(self, key: str) -> bool:
+        return any(k == key for k, _ in self.pairs)
+
+
+@dataclass(slots=True, eq=False)
+class SSet:
+    items: list[object] = field(default_factory=list)
+    dropped: int = 0
+
+
+@dataclass(slots=True, eq=False)
+class Partial:
+    """``functools.partial(func, *args)``."""
+
+    func: object
+    args: tuple[object, ...]
+
+
+@dataclass(slots=True, eq=False)
+class AttrGetter:
+    names: tuple[str, ...]
+
+
+@dataclass(slots=True, eq=False)
+class MethodCaller:
+    name: str
+    args: tuple[object, ...]
+
+
+@dataclass(slots=True, eq=False)
+class BytesIO:
+    """``io.BytesIO(payload)``: a file-like a nested loader reads."""
+
+    payload: object
+
+
+@dataclass(slots=True, eq=False)
+class DType:
+    """``numpy.dtype(code, align, copy)`` and its BUILD state (for joblib's inline arrays)."""
+
+    code: object
+    state: object = None
+
+
+@dataclass(slots=True, eq=False)
+class ArrayWrapper:
+    """joblib's ``NumpyArrayWrapper``: its array bytes follow the BUILD inline in the stream."""
+
+    state: object = None
+
+
+@dataclass(slots=True, eq=False)
+class Opaque:
+    """Something the VM does not model further (a persistent id, an out-of-band buffer, a code object)."""
+
+    what: str
+
+
+def describe(value: object, limit: int = 120) -> str:
+    """A short, bounded, non-recursive text for evidence."""
+    text: str
+    if isinstance(value, Ref):
+        text = value.imp.qualname
+    elif isinstance(value, Blob):
+        text = f"<{value.kind} of {value.length} bytes>"
+    elif isinstance(value, Decoded):
+        text = f"<decoded {type(value.value).__name__} of {len(value.value)}>"
+    elif isinstance(value, Call):
+        text = f"{describe(value.func, 60)}(...)"
+    elif isinstance(value, tuple):
+        text = "(" + ", ".join(describe(v, 40) for v in value[:6]) + (", ..." if len(value) > 6 else "") + ")"
+    elif isinstance(value, SList | SSet):
+        text = f"<{type(value).__name__[1:].lower()} of {len(value.items) + value.dropped}>"
+    elif isinstance(value, SDict):
+        text = f"<dict of {len(value.pairs) + value.dropped}>"
+    elif isinstance(value, str | bytes | int | float | bool) or value is None:
+        text = repr(value) if not isinstance(value, int) or value.bit_length() < 256 else "<big int>"
+    elif isinstance(value, Opaque):
+        text = f"<{value.what}>"
+    else:
+        text = f"<{type(value).__name__}>"
+    return text if len(text) <= limit else text[: limit - 3] + "..."
