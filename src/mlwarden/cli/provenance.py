@@ -90,7 +90,7 @@ def train(
     if from_mlflow is not None:
         if command:
             raise UsageError("--from-mlflow imports a finished run: give no command")
-        from mlwarden.provenance.mlflow import import_run
+        from mlwarden.provenance.mlflow_import import import_run
 
         uri = mlflow_tracking_uri or os.environ.get("MLFLOW_TRACKING_URI") or "file:./mlruns"
         result = import_run(from_mlflow, tracking_uri=uri, outputs=outputs, signer=signer,

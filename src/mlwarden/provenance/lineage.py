@@ -226,9 +226,10 @@ def _recorded_links(run: TrainingRun) -> list[Link]:
     python = env.get("python", {}) if isinstance(env.get("python"), Mapping) else {}
     plat = env.get("platform", {}) if isinstance(env.get("platform"), Mapping) else {}
     packages = env.get("packages", []) if isinstance(env.get("packages"), list) else []
+    described = (f"Python {python.get('version')} on {plat.get('platform', '?')}; "
+                 if python.get("version") else "interpreter not recorded; ")
     links = [Link("environment", "environment", Status.RECORDED,
-                  f"Python {python.get('version', '?')} on {plat.get('platform', '?')}; "
-                  f"{len(packages)} packages")]
+                  f"{described}{len(packages)} packages")]
     shown = ", ".join(f"{k}={v}" for k, v in list(run.parameters.items())[:8])
     more = f" (+{len(run.parameters) - 8} more)" if len(run.parameters) > 8 else ""
     links.append(Link("parameters", "parameters", Status.RECORDED,
