@@ -10,9 +10,11 @@ import importlib
 
 RULE_MODULES: tuple[str, ...] = (
     "mlwarden.core.policy",
+    "mlwarden.gate.rules",
     "mlwarden.provenance.rules",
     "mlwarden.scan.format_rules",
     "mlwarden.scan.pickle.rules",
+    "mlwarden.sign.rules",
 )
 
 
