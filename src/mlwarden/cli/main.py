@@ -56,6 +56,12 @@ def _register() -> None:
     app.command("train")(provenance.train)
     app.command("trace")(provenance.trace)
     app.command("bom")(provenance.bom)
+    from mlwarden.cli import sign
+
+    app.command("sign")(sign.sign)
+    app.command("verify")(sign.verify)
+    app.command("digest")(sign.digest)
+    app.add_typer(sign.keys_app, name="keys")
     app.add_typer(data.app, name="data")
     from mlwarden.cli import audit, gate, registry
 

@@ -1,0 +1,309 @@
+"""``mlwarden sign``, ``verify``, ``digest`` and ``keys``: OMS model signatures and the key store."""
+
+from __future__ import annotations
+
+import json
+import sys
+from enum import Enum
+from pathlib import Path
+from typing import TYPE_CHECKING, Annotated
+
+import typer
+
+from mlwarden.cli.common import FormatOpt, OutputOpt
+from mlwarden.report.interface import OutputFormat
+
+if TYPE_CHECKING:
+    from cryptography.hazmat.primitives.asymmetric import ec
+
+    from mlwarden.sign.signing import SigningMaterial
+    from mlwarden.sign.trust import Trust
+
+
+class Method(str, Enum):
+    KEY = "key"
+    PKI = "pki"
+    SIGSTORE = "sigstore"
+
+
+class HashChoice(str, Enum):
+    SHA256 = "sha256"
+    BLAKE2B = "blake2b"
+
+
+ModelArg = Annotated[Path, typer.Argument(help="The model: a directory or a single file.")]
+SignatureOpt = Annotated[Path | None, typer.Option(
+    "--signature", "-s", help="The signature file (default MODEL/model.sig, or MODEL.sig for a "
+                              "single file).")]
+PassphraseFileOpt = Annotated[Path | None, typer.Option(
+    "--passphrase-file", help="Read the key passphrase from this file (else "
+                              "$MLWARDEN_KEY_PASSPHRASE, else a prompt).", dir_okay=False)]
+HomeOpt = Annotated[Path | None, typer.Option(
+    "--home", help="State folder holding keys/ (default $MLWARDEN_HOME or ./.mlwarden).")]
+
+
+def _say(text: str) -> None:
+    """One plain result line on stdout (never wrapped, so scripts can parse it)."""
+    sys.stdout.write(text + "\n")
+
+
+def _prompt(confirm: bool) -> str:
+    return str(typer.prompt("Key passphrase", hide_input=True, confirmation_prompt=confirm))
+
+
+def _signer_key(key: str, passphrase_file: Path | None,
+                home: Path | None) -> ec.EllipticCurvePrivateKey:
+    """A key from a PEM path, or by name from the key store."""
+    from mlwarden.sign.keys import load_private_key
+    from mlwarden.sign.keystore import KeyStore, read_passphrase
+
+    path = Path(key)
+    if path.is_file():
+        data = path.read_bytes()
+        passphrase = None
+        if b"ENCRYPTED" in data:
+            passphrase = read_passphrase(passphrase_file=passphrase_file,
+                                         prompt=lambda: _prompt(False))
+        elif passphrase_file is not None:
+            from mlwarden.core.errors import UsageError
+
+            raise UsageError("--passphrase-file given but the key is not encrypted", path=path)
+        return load_private_key(path, passphrase)
+    store = KeyStore.open(home)
+    store.get(key)  # a clear error naming the known keys before asking for a passphrase
+    return store.private_key(key, read_passphrase(passphrase_file=passphrase_file,
+                                                  prompt=lambda: _prompt(False)))
+
+
+def sign(
+    model: ModelArg,
+    key: Annotated[str | None, typer.Option(
+        "--key", "-k", help="Private key: a key-store name or a PEM file (ECDSA P-256/384/521).")
+    ] = None,
+    cert_chain: Annotated[list[Path] | None, typer.Option(
+        "--cert-chain", help="PKI: the signing certificate, then its intermediates (PEM; "
+                             "repeatable or one file with several).")] = None,
+    signature: SignatureOpt = None,
+    method: Annotated[Method | None, typer.Option(
+        "--method", "-m", help="key, pki or sigstore (default: pki with --cert-chain, else key).",
+        case_sensitive=False)] = None,
+    passphrase_file: PassphraseFileOpt = None,
+    hash_name: Annotated[HashChoice, typer.Option(
+        "--hash", help="Per-file hash. Only sha256 is verified by the stock model_signing CLI.",
+        case_sensitive=False)] = HashChoice.SHA256,
+    shard_size: Annotated[int | None, typer.Option(
+        "--shard-size", min=1, help="Hash files in shards of this many bytes (OMS 'shards' "
+                                    "serialization; the model_signing CLI cannot verify it).")
+    ] = None,
+    allow_symlinks: Annotated[bool, typer.Option(
+        "--allow-symlinks", help="Follow symbolic links that stay inside the model.")] = False,
+    ignore: Annotated[list[str] | None, typer.Option(
+        "--ignore", help="A path inside the model to leave out (repeatable).")] = None,
+    identity_token: Annotated[str | None, typer.Option(
+        "--identity-token", help="Sigstore: an OIDC identity token to sign with.")] = None,
+    staging: Annotated[bool, typer.Option(
+        "--staging", help="Sigstore: use the staging instance.")] = False,
+    home: HomeOpt = None,
+    as_json: Annotated[bool, typer.Option("--json", help="Print the result as JSON.")] = False,
+) -> None:
+    """Sign MODEL in the OpenSSF Model Signing format (a Sigstore bundle, detached)."""
+    from mlwarden.cli.common import err
+    from mlwarden.core.errors import UsageError
+    from mlwarden.sign.manifest import Serialization
+
+    chosen = method or (Method.PKI if cert_chain else Method.KEY)
+    if chosen is Method.SIGSTORE:
+        from mlwarden.sign.signing import sign_model_sigstore
+
+        if key or cert_chain:
+            raise UsageError("--method sigstore signs keylessly: drop --key and --cert-chain")
+        path = sign_model_sigstore(model, signature=signature, use_staging=staging,
+                                   identity_token=identity_token)
+        _say(f"signed {model} with Sigstore -> {path}")
+        return
+    if not key:
+        raise UsageError(f"--method {chosen.value} needs --key (a key-store name or a PEM file)")
+    if chosen is Method.PKI and not cert_chain:
+        raise UsageError("--method pki needs --cert-chain (the signing certificate first)")
+    if chosen is Method.KEY and cert_chain:
+        raise UsageError("--cert-chain is for --method pki")
+    if hash_name is not HashChoice.SHA256 or shard_size:
+        err().print("[yellow]warning[/]: a non-default hash or sharding cannot be verified by the "
+                    "model_signing CLI (it assumes files + sha256)")
+    serialization = Serialization("shards" if shard_size else "files", hash_name.value,
+                                  allow_symlinks, (), shard_size)
+    material = _material(chosen, key, cert_chain or [], passphrase_file, home)
+    from mlwarden.sign.signing import sign_model
+
+    result = sign_model(model, material, signature=signature, serialization=serialization,
+                        ignore=ignore or ())
+    if as_json:
+        sys.stdout.write(json.dumps(result.to_dict(), indent=2) + "\n")
+        return
+    _say(f"signed {model} -> {result.signature}")
+    _say(f"  method {result.method}, key {result.keyid}")
+    _say(f"  {len(result.manifest.resources)} resources, {result.bytes_hashed} bytes, "
+                f"{result.seconds:.3f}s")
+    _say(f"  model digest {result.model_digest}")
+
+
+def _material(method: Method, key: str, chain: list[Path], passphrase_file: Path | None,
+              home: Path | None) -> SigningMaterial:
+    from mlwarden.sign.keys import EcdsaSigner
+    from mlwarden.sign.signing import CertificateMaterial, KeyMaterial
+
+    signer = EcdsaSigner(_signer_key(key, passphrase_file, home))
+    if method is Method.KEY:
+        return KeyMaterial(signer)
+    from mlwarden.sign.pki import load_certificates
+
+    certs = tuple(c for p in chain for c in load_certificates(p))
+    return CertificateMaterial(signer, certs)
+
+
+def _trust(public_key: list[Path] | None, trust: Path | None, cert_chain: list[Path] | None,
+           identity: str | None, issuer: str | None) -> Trust:
+    from mlwarden.core.errors import UsageError
+    from mlwarden.sign.trust import AllOf, AnyOf, SigstoreIdentityIs, Trust
+
+    given = sum(bool(x) for x in (public_key, trust, cert_chain, issuer))
+    if given == 0:
+        raise UsageError("say whom to trust: --public-key KEY.pub, --trust trust.yaml, "
+                         "--cert-chain ROOT.pem, or --identity with --issuer (Sigstore)")
+    if given > 1:
+        raise UsageError("give one of --public-key, --trust, --cert-chain or --issuer")
+    if trust is not None:
+        return Trust.load(trust)
+    if public_key:
+        return Trust.from_public_keys(public_key)
+    if cert_chain:
+        return Trust.from_roots(cert_chain, identity)
+    if not identity or not issuer:
+        raise UsageError("Sigstore verification needs both --identity and --issuer")
+    return Trust(policy=AnyOf((AllOf((SigstoreIdentityIs(identity, issuer),)),)),
+                 sigstore=((identity, issuer),), source="command line")
+
+
+def verify(
+    model: ModelArg,
+    signature: SignatureOpt = None,
+    public_key: Annotated[list[Path] | None, typer.Option(
+        "--public-key", "-k", help="Trust this public key (PEM) for the model (repeatable).")
+    ] = None,
+    trust: Annotated[Path | None, typer.Option(
+        "--trust", "-t", help="A trust file (YAML): which signers may sign which models.")] = None,
+    cert_chain: Annotated[list[Path] | None, typer.Option(
+        "--cert-chain", help="PKI: trusted root certificate(s) (PEM, repeatable).")] = None,
+    identity: Annotated[str | None, typer.Option(
+        "--identity", help="The signer identity to require: a certificate subject DN or SAN "
+                           "(with --cert-chain), or a Sigstore identity (with --issuer).")] = None,
+    issuer: Annotated[str | None, typer.Option(
+        "--issuer", help="Sigstore: the OIDC issuer of --identity.")] = None,
+    fmt: FormatOpt = OutputFormat.TABLE,
+    output: OutputOpt = None,
+) -> None:
+    """Verify MODEL against its signature and the trust given; exit 1 naming what failed."""
+    import warnings
+
+    from mlwarden.cli.common import emit, err, exit_code_for
+    from mlwarden.sign.trust import UnsafeTrustWarning
+    from mlwarden.sign.verify import verification_report, verify_model
+
+    trusted = _trust(public_key, trust, cert_chain, identity, issuer)
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always", UnsafeTrustWarning)
+        if fmt is OutputFormat.TABLE and output is None:
+            result = verify_model(model, signature, trusted)
+        else:
+            report = verification_report(model, signature, trusted)
+    for warning in caught:
+        err().print(f"[yellow]warning[/]: {warning.message}")
+    if fmt is OutputFormat.TABLE and output is None:
+        _say(f"verified {model} ({result.signature})")
+        _say(f"  signed by {result.identity.describe()}, trusted as "
+                      f"'{result.trusted_as}'")
+        _say(f"  {len(result.manifest.resources)} resources, {result.bytes_hashed} "
+                      f"bytes, {result.seconds:.3f}s")
+        if result.model_digest:
+            _say(f"  model digest {result.model_digest}")
+        return
+    emit(report, fmt, output)
+    raise typer.Exit(int(exit_code_for(report)))
+
+
+def digest(
+    model: ModelArg,
+    as_json: Annotated[bool, typer.Option(
+        "--json", help="Also print the OMS root digest and the resource count, as JSON.")] = False,
+) -> None:
+    """Print MODEL's digest (sha256 over its canonical OMS resources list): its identity."""
+    from mlwarden.sign.manifest import hash_model
+
+    manifest = hash_model(model)
+    if as_json:
+        sys.stdout.write(json.dumps({
+            "model": str(model), "model_digest": manifest.model_digest(),
+            "oms_root_digest": "sha256:" + manifest.root_digest(),
+            "files": len(manifest.resources),
+            "bytes": sum(r.size or 0 for r in manifest.resources)}, indent=2) + "\n")
+        return
+    sys.stdout.write(manifest.model_digest() + "\n")
+
+
+keys_app = typer.Typer(help="Manage signing keys (encrypted, under $MLWARDEN_HOME/keys).",
+                       no_args_is_help=True)
+
+
+@keys_app.command("generate")
+def keys_generate(
+    name: Annotated[str, typer.Argument(help="The key's name in the store.")],
+    curve: Annotated[str, typer.Option("--curve", help="P-256, P-384 or P-521.")] = "P-256",
+    passphrase_file: PassphraseFileOpt = None,
+    home: HomeOpt = None,
+) -> None:
+    """Generate an ECDSA key pair; the private key is stored encrypted (mode 0600)."""
+    from mlwarden.sign.keystore import KeyStore, check_name, read_passphrase
+
+    check_name(name)
+    store = KeyStore.open(home)
+    passphrase = read_passphrase(passphrase_file=passphrase_file, prompt=lambda: _prompt(True))
+    stored = store.generate(name, passphrase, curve)
+    _say(f"generated {stored.curve} key '{name}' (key id {stored.keyid})")
+    _say(f"  private: {stored.private_path} (encrypted)")
+    _say(f"  public:  {stored.public_path}")
+
+
+@keys_app.command("list")
+def keys_list(
+    home: HomeOpt = None,
+    as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
+) -> None:
+    """List the keys in the store."""
+    from mlwarden.sign.keystore import KeyStore
+
+    keys = KeyStore.open(home).list()
+    if as_json:
+        sys.stdout.write(json.dumps([k.to_dict() for k in keys], indent=2) + "\n")
+        return
+    if not keys:
+        _say("no keys (create one with 'mlwarden keys generate NAME')")
+    for k in keys:
+        _say(f"{k.name}\t{k.curve}\t{k.keyid}\t{k.created:%Y-%m-%d}")
+
+
+@keys_app.command("export")
+def keys_export(
+    name: Annotated[str, typer.Argument(help="The key's name in the store.")],
+    output: Annotated[Path | None, typer.Option(
+        "--output", "-o", help="Write the public key here instead of stdout.")] = None,
+    home: HomeOpt = None,
+) -> None:
+    """Export a public key (PEM) to give to verifiers. Private keys are never exported."""
+    from mlwarden.core.atomic import atomic_write_bytes
+    from mlwarden.sign.keystore import KeyStore
+
+    pem = KeyStore.open(home).export_public(name)
+    if output is not None:
+        atomic_write_bytes(output, pem)
+        return
+    sys.stdout.write(pem.decode("ascii"))
