@@ -35,7 +35,7 @@ DANGEROUS_ATTRIBUTES = frozenset({
     "mro", "func_globals", "func_code", "func_closure", "f_globals", "f_locals", "f_back",
     "f_builtins", "f_code", "gi_frame", "gi_code", "cr_frame", "cr_code", "ag_frame", "ag_code",
     "tb_frame", "tb_next", "co_code", "im_func", "im_self", "im_class", "load_module",
-    "exec_module", "system", "popen", "spawn",
+    "exec_module",
 })
 """Attribute names (besides ``_``-prefixed ones) that only serve to reach interpreter internals."""
 
@@ -277,8 +277,11 @@ class _Analyzer:
         n = self.n
         if depth > 20:
             return True
-        if isinstance(node, n.Concat | n.Add | n.Mod | n.Mul):
+        if isinstance(node, n.Concat):
             return True
+        if isinstance(node, n.Add | n.Mod | n.Mul):  # index arithmetic is not string building
+            return any(isinstance(c.value, str) for c in node.find_all(n.Const)) or any(
+                self.builds_strings(side, depth + 1) for side in (node.left, node.right))
         if isinstance(node, n.Filter):
             return node.name in STRING_FILTERS
         if isinstance(node, n.Call) and isinstance(node.node, n.Getattr):

@@ -201,9 +201,12 @@ class OnnxScanner(FormatScanner):
                 if not seen and not (f.number == 1 and 1 <= f.value <= 64):
                     return False
                 seen.append(f)
-        except WireError:
-            # A truncated model still counts when its start is unmistakably ONNX.
-            return len(seen) >= 2 and any(f.number in (3, 4, 5, 6, 8) for f in seen)
+        except WireError as exc:
+            # A truncated model still counts when its start is unmistakably ONNX: a valid
+            # ir_version followed by a cut-off graph (tag 0x3a), or by several model fields.
+            graph_cut = exc.offset < len(buf) and buf[exc.offset] == 0x3A
+            return bool(seen) and (graph_cut or (
+                len(seen) >= 2 and any(f.number in (3, 4, 5, 6, 8) for f in seen)))
         return any(f.number == 7 for f in seen)
 
     def scan(self, target: ScanTarget, ctx: ScanContext) -> None:

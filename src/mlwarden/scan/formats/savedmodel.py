@@ -29,7 +29,15 @@ from mlwarden.core.rules import Rule
 from mlwarden.core.severity import Severity
 from mlwarden.scan import format_rules as R
 from mlwarden.scan.formats.keras_config import ConfigError, analyze_config, parse_config
-from mlwarden.scan.formats.protobuf_wire import LEN, VARINT, Buffer, WireError, iter_fields, text
+from mlwarden.scan.formats.protobuf_wire import (
+    LEN,
+    VARINT,
+    Buffer,
+    WireError,
+    iter_fields,
+    read_varint,
+    text,
+)
 from mlwarden.scan.interface import FormatScanner, ScanContext, ScanTarget
 
 PYTHON_OPS = frozenset({"PyFunc", "PyFuncStateless", "EagerPyFunc"})
@@ -165,6 +173,16 @@ def _looks_like_meta_graph(buf: Buffer, start: int, end: int) -> bool:
     return fields > 0
 
 
+def _cut_meta_graph(buf: Buffer, offset: int) -> bool:
+    if offset < 2 or bytes(buf[:2]) != b"\x08\x01" or offset >= len(buf) or buf[offset] != 0x12:
+        return False
+    try:
+        _, payload = read_varint(buf, offset + 1, len(buf))
+    except WireError:
+        return False
+    return payload < len(buf) and buf[payload] in (0x0A, 0x12)
+
+
 class SavedModelScanner(FormatScanner):
     """TensorFlow ``saved_model.pb``."""
 
@@ -189,8 +207,10 @@ class SavedModelScanner(FormatScanner):
                     metas += 1
                 else:
                     return False
-        except WireError:
-            return metas > 0
+        except WireError as exc:
+            # Truncated: still a SavedModel if a cut-off meta graph (tag 0x12, payload starting
+            # with MetaGraphDef field 1 or 2) follows the schema version or a whole meta graph.
+            return metas > 0 or _cut_meta_graph(buf, exc.offset)
         return metas > 0
 
     def scan(self, target: ScanTarget, ctx: ScanContext) -> None:

@@ -1,0 +1,136 @@
+"""TensorFlow SavedModel and keras_metadata.pb, built by hand with the wire writer (no TF here)."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from mlwarden.core.severity import Severity
+from mlwarden.scan.formats.protobuf_wire import field_bytes as fb
+from mlwarden.scan.formats.protobuf_wire import field_varint as fv
+
+from .conftest import assert_no_crash, by_rule, format_of, rule_ids, scan
+from .keras_samples import keras3_lambda
+
+
+def attr(key: str, *, s: str | None = None, strings: list[str] | None = None,
+         type_: int | None = None) -> bytes:
+    if s is not None:
+        value = fb(2, s)
+    elif strings is not None:
+        value = fb(1, b"".join(fb(2, x) for x in strings))
+    else:
+        value = fv(6, type_ or 1)
+    return fb(5, fb(1, key) + fb(2, value))
+
+
+def node(name: str, op: str, *inputs: str, attrs: bytes = b"") -> bytes:
+    return fb(1, name) + fb(2, op) + b"".join(fb(3, i) for i in inputs) + attrs
+
+
+def function(name: str, *nodes: bytes) -> bytes:
+    return fb(1, fb(1, name)) + b"".join(fb(3, n) for n in nodes)
+
+
+def saved_model(graph_nodes: list[bytes], functions: list[bytes] = ()) -> bytes:  # type: ignore[assignment]
+    graph = b"".join(fb(1, n) for n in graph_nodes)
+    if functions:
+        graph += fb(2, b"".join(fb(1, f) for f in functions))
+    graph += fb(4, fv(1, 1808))  # versions.producer
+    meta_info = fb(4, "serve") + fb(5, "2.15.0")
+    signature = fb(5, fb(1, "serving_default") + fb(2, fb(3, "tensorflow/serving/predict")))
+    saver = fb(3, fb(1, "saver_filename:0") + fb(2, "StatefulPartitionedCall_1:0"))
+    meta_graph = fb(1, meta_info) + fb(2, graph) + saver + signature
+    return fv(1, 1) + fb(2, meta_graph)
+
+
+CHECKPOINT_NODES = [
+    node("saver_filename", "Placeholder", attrs=attr("dtype", type_=7)),
+    node("SaveV2/tensor_names", "Const", attrs=attr("dtype", type_=7)),
+    node("SaveV2", "SaveV2", "saver_filename", "SaveV2/tensor_names"),
+    node("ShardedFilename", "ShardedFilename", "saver_filename"),
+    node("MergeV2Checkpoints", "MergeV2Checkpoints", "ShardedFilename"),
+    node("RestoreV2", "RestoreV2", "saver_filename"),
+    node("StringJoin", "StringJoin", "saver_filename"),
+]
+
+
+def benign() -> bytes:
+    fn = function("__inference_serving_default_42",
+                  node("dense/MatMul", "MatMul", "x", "w"), node("dense/Relu", "Relu", "m"),
+                  node("call", "StatefulPartitionedCall", "x"))
+    return saved_model([node("x", "Placeholder"), node("w", "VarHandleOp"), *CHECKPOINT_NODES,
+                        node("StatefulPartitionedCall", "StatefulPartitionedCall", "x")], [fn])
+
+
+def test_benign_savedmodel_with_checkpoint_ops_is_clean() -> None:
+    ctx = scan(benign())
+    assert format_of(ctx) == "tf-savedmodel" and ctx.findings == []
+
+
+@pytest.mark.parametrize("op", ["PyFunc", "PyFuncStateless", "EagerPyFunc"])
+def test_python_call_ops_in_the_graph(op: str) -> None:
+    ctx = scan(saved_model([*CHECKPOINT_NODES, node("evil", op, attrs=attr("token", s="pyfunc_0"))]))
+    [finding] = by_rule(ctx, "MW-TF-001")
+    assert finding.severity is Severity.HIGH and "pyfunc_0" in finding.message
+
+
+@pytest.mark.parametrize(("op", "severity"), [("ReadFile", Severity.HIGH),
+                                              ("WriteFile", Severity.CRITICAL),
+                                              ("MatchingFiles", Severity.MEDIUM)])
+def test_file_ops_hidden_in_a_library_function(op: str, severity: Severity) -> None:
+    fn = function("__inference_call_7", node("read", op, "path"))
+    ctx = scan(saved_model([node("x", "Placeholder")], [benign_fn(), fn]))
+    [finding] = by_rule(ctx, "MW-TF-002")
+    assert finding.severity is severity
+    assert finding.evidence["in"] == "function __inference_call_7"
+
+
+def benign_fn() -> bytes:
+    return function("f", node("a", "AddV2", "x", "y"))
+
+
+def test_printv2_to_a_file_and_debug_urls() -> None:
+    ctx = scan(saved_model([
+        node("p", "PrintV2", "x", attrs=attr("output_stream", s="file:///root/.bashrc")),
+        node("q", "PrintV2", "x", attrs=attr("output_stream", s="stderr")),
+        node("d", "DebugIdentity", "x", attrs=attr("debug_urls", strings=["file:///tmp/dump"])),
+    ]))
+    messages = [f.message for f in by_rule(ctx, "MW-TF-002")]
+    assert len(messages) == 2
+    assert any("/root/.bashrc" in m for m in messages) and any("/tmp/dump" in m for m in messages)
+
+
+def test_truncated_savedmodel_is_malformed() -> None:
+    data = saved_model([*CHECKPOINT_NODES, node("evil", "PyFunc")])
+    ctx = scan(data[:-5])
+    assert_no_crash(ctx)
+    assert "MW-TF-003" in rule_ids(ctx)
+
+
+def test_not_claimed_when_not_a_savedmodel() -> None:
+    assert format_of(scan(fv(1, 1) + fb(2, b"hello world"))) != "tf-savedmodel"
+    assert format_of(scan(fv(1, 3) + fb(2, fb(2, b"")))) != "tf-savedmodel"
+
+
+def keras_metadata(*configs: dict[str, object]) -> bytes:
+    out = b""
+    for i, cfg in enumerate(configs):
+        out += fb(1, fv(2, i) + fb(3, f"root.layer-{i}") + fb(4, "_tf_keras_layer")
+                  + fb(5, json.dumps(cfg)))
+    return out
+
+
+def test_keras_metadata_lambda_is_critical() -> None:
+    benign_layer = {"name": "dense", "class_name": "Dense", "config": {"units": 4}}
+    ctx = scan(keras_metadata(benign_layer, keras3_lambda("meta_lambda")))
+    assert format_of(ctx) == "keras-metadata"
+    [finding] = by_rule(ctx, "MW-KERAS-001")
+    assert finding.severity is Severity.CRITICAL and "meta_lambda" in finding.message
+
+
+def test_keras_metadata_benign_and_broken_json() -> None:
+    assert scan(keras_metadata({"name": "d", "class_name": "Dense", "config": {}})).findings == []
+    broken = fb(1, fv(2, 0) + fb(4, "_tf_keras_layer") + fb(5, "{not json"))
+    assert "MW-KERAS-004" in rule_ids(scan(broken))
