@@ -83,6 +83,10 @@ _SAFE_EXACT: frozenset[str] = frozenset(
             "tensor tensor_v2 tensor_v3 parameter parameter_with_state sparse_tensor qtensor "
             "nested_tensor wrapper_subclass meta_tensor_no_storage device_tensor_from_numpy "
             "device_tensor_from_cpu_tensor")),
+        # TorchScript archives' pickles: identity/list builders of torch.jit._pickle
+        *(f"torch.jit._pickle.{n}" for n in words(
+            "restore_type_tag build_intlist build_tensorlist build_doublelist build_boollist "
+            "build_tensor_from_id")),
         "torch.storage.TypedStorage", "torch.storage.UntypedStorage", "torch.storage._TypedStorage",
         *(f"torch.{d}" for d in _TORCH_DTYPES),
         *(f"torch.{t}Storage" for t in _TORCH_TYPES),

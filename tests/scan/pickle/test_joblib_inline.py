@@ -1,0 +1,83 @@
+"""joblib's inline array buffers: skipped exactly as joblib's reader does, object arrays analysed."""
+
+from __future__ import annotations
+
+import struct
+
+from mlwarden.core.severity import Severity
+from tests.scan.pickle.opcodes import (
+    BUILD,
+    EMPTY_DICT,
+    EMPTY_TUPLE,
+    MARK,
+    NEWOBJ,
+    REDUCE,
+    SETITEMS,
+    STOP,
+    TUPLE,
+    TUPLE3,
+    binint1,
+    by_rule,
+    call,
+    global_,
+    proto,
+    s,
+    scan,
+)
+
+
+def _dtype(code: str, flags: int) -> bytes:
+    state = (MARK + binint1(3) + s("<") + b"NNN" + b"J" + struct.pack("<i", -1)
+             + b"J" + struct.pack("<i", -1) + binint1(flags) + TUPLE)
+    return (global_("numpy", "dtype") + s(code) + b"\x89\x88" + TUPLE3 + REDUCE + state + BUILD)
+
+
+def wrapper(code: str, shape: tuple[int, ...], *, flags: int = 0, aligned: bool = True) -> bytes:
+    items = (s("subclass") + global_("numpy", "ndarray") + s("shape") + MARK
+             + b"".join(binint1(d) for d in shape) + TUPLE + s("order") + s("C")
+             + s("dtype") + _dtype(code, flags) + s("allow_mmap") + b"\x88")
+    if aligned:
+        items += s("numpy_array_alignment_bytes") + binint1(16)
+    return (global_("joblib.numpy_pickle", "NumpyArrayWrapper") + EMPTY_TUPLE + NEWOBJ + EMPTY_DICT
+            + MARK + items + SETITEMS + BUILD)
+
+
+EVIL = call("os", "system", s("touch /tmp/should-not-exist"), protocol=4)
+
+
+def test_raw_buffer_that_looks_like_a_payload_is_skipped() -> None:
+    # 2 x 3 float64 = 48 raw bytes holding a pickle payload: data, never opcodes
+    raw = EVIL.ljust(48, b"\x00")
+    data = proto(2) + MARK + wrapper("f8", (2, 3)) + bytes([3]) + b"\xff" * 3 + raw + TUPLE + STOP
+    ctx, [result] = scan(data)
+    assert result.complete and result.end == len(data)
+    assert ctx.findings == []
+
+
+def test_unaligned_legacy_wrapper() -> None:
+    raw = bytes(range(24))
+    data = proto(2) + wrapper("i4", (6,), aligned=False) + raw + STOP
+    ctx, [result] = scan(data)
+    assert result.complete and ctx.findings == []
+
+
+def test_object_array_is_a_nested_pickle_and_is_analysed() -> None:
+    data = proto(2) + MARK + wrapper("O8", (1,), flags=63) + EVIL + TUPLE + STOP
+    ctx, [result] = scan(data)
+    [finding] = by_rule(ctx, "MW-PKL-001")
+    assert finding.evidence["callable"] == "os.system" and finding.severity is Severity.CRITICAL
+    assert data.index(EVIL) <= finding.location.offset < data.index(EVIL) + len(EVIL)
+    assert result.complete and result.end == len(data)
+
+
+def test_buffer_past_the_end_is_truncation() -> None:
+    data = proto(2) + wrapper("f8", (100,)) + bytes([0]) + b"\x00" * 10
+    ctx, [result] = scan(data)
+    assert not result.complete and by_rule(ctx, "MW-PKL-008")
+
+
+def test_unsized_dtype_is_reported_not_misparsed() -> None:
+    data = proto(2) + wrapper("U", (2,)) + b"\x00" * 64 + STOP
+    ctx, [result] = scan(data)
+    [finding] = by_rule(ctx, "MW-PKL-008")
+    assert "cannot size" in finding.message and not result.complete

@@ -1,0 +1,80 @@
+"""Hostile bytes never crash the VM, never hang it, and never come back clean when broken."""
+
+from __future__ import annotations
+
+import pickle
+import time
+
+import numpy as np
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from mlwarden.scan.interface import ScanContext, ScanLimits, ScanTarget
+from mlwarden.scan.pickle import analyze_pickle, analyze_pickles, looks_like_pickle
+
+LIMITS = ScanLimits(max_pickle_opcodes=200_000, max_pickle_stack=50_000, max_pickle_memo=50_000)
+
+SEEDS = [pickle.dumps(obj, protocol=p) for p in range(6) for obj in (
+    {"w": [1.5, 2, "x", b"y", None, True], "t": (1, (2, 3)), "s": {4}, "f": frozenset([5])},
+    np.arange(6, dtype=np.int16).reshape(2, 3),
+    [10**30, -7, 3.25, "ünïcode", bytearray(b"ab")],
+)]
+
+
+def _run(data: bytes) -> None:
+    ctx = ScanContext(limits=LIMITS)
+    target = ScanTarget(path="fuzz.pkl", data=data)
+    start = time.perf_counter()
+    results = analyze_pickles(target, ctx)
+    result = analyze_pickle(target, ctx)
+    assert time.perf_counter() - start < 5
+    assert 0 <= result.end <= len(data)
+    for r in results:
+        assert r.start <= r.end <= len(data)
+    if not result.complete:  # a broken stream is never clean
+        assert ctx.findings
+    looks_like_pickle(data[:256])
+
+
+@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(st.binary(max_size=2048))
+def test_random_bytes(data: bytes) -> None:
+    _run(data)
+
+
+@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(st.binary(max_size=512))
+def test_random_bytes_after_a_protocol_header(data: bytes) -> None:
+    _run(b"\x80\x04" + data)
+
+
+@settings(max_examples=400, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(st.sampled_from(SEEDS), st.data())
+def test_mutated_and_truncated_real_pickles(seed: bytes, data: st.DataObject) -> None:
+    buf = bytearray(seed)
+    for _ in range(data.draw(st.integers(0, 6))):
+        pos = data.draw(st.integers(0, len(buf) - 1))
+        action = data.draw(st.sampled_from(["flip", "insert", "delete"]))
+        if action == "flip":
+            buf[pos] = data.draw(st.integers(0, 255))
+        elif action == "insert":
+            buf[pos:pos] = data.draw(st.binary(min_size=1, max_size=8))
+        elif len(buf) > 1:
+            del buf[pos]
+    cut = data.draw(st.integers(0, len(buf)))
+    _run(bytes(buf[:cut]))
+
+
+def test_complete_seeds_are_clean() -> None:
+    for seed in SEEDS:
+        ctx = ScanContext(limits=LIMITS)
+        result = analyze_pickle(ScanTarget(path="seed.pkl", data=seed), ctx)
+        assert result.complete and ctx.findings == []
+
+
+def test_memoryview_of_a_slice_is_supported() -> None:
+    payload = b"junk" + pickle.dumps({"a": "line\nbreak"}, protocol=0) + b"tail"
+    view = memoryview(payload)[4:-4]
+    ctx = ScanContext()
+    result = analyze_pickle(ScanTarget(path="v.pkl", data=view), ctx)
+    assert result.complete and result.end == len(view) and ctx.findings == []
