@@ -51,6 +51,9 @@ def _register() -> None:
     from mlwarden.cli import scan
 
     app.command("scan")(scan.scan)
+    from mlwarden.cli import convert
+
+    app.command("convert")(convert.convert)
     from mlwarden.cli import data, provenance
 
     app.command("train")(provenance.train)

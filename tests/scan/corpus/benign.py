@@ -92,8 +92,7 @@ def fitted_models() -> dict[str, Any]:
         "pipeline_logreg": make_pipeline(StandardScaler(), LogisticRegression(max_iter=200)),
         "random_forest": RandomForestClassifier(n_estimators=4, max_depth=3, random_state=0),
         "gradient_boosting": GradientBoostingClassifier(n_estimators=5, random_state=0),
-        "pca_svc": make_pipeline(PCA(n_components=3, random_state=0), SVC(probability=True,
-                                                                            random_state=0)),
+        "pca_svc": make_pipeline(PCA(n_components=3, random_state=0), SVC(random_state=0)),
         "knn": make_pipeline(StandardScaler(), KNeighborsClassifier(n_neighbors=3)),
         "kmeans": KMeans(n_clusters=3, n_init=2, random_state=0),
     }

@@ -1,0 +1,17 @@
+"""Why a conversion stops: the file was refused, cannot be converted, or did not verify."""
+
+from __future__ import annotations
+
+from mlwarden.core.errors import DeniedError, InputError, VerificationError
+
+
+class ConversionRefused(DeniedError):
+    """The scanner flagged the file (or could not check all of it): nothing was loaded (exit 1)."""
+
+
+class NotConvertible(InputError):
+    """The file is not something this converter turns into a safe format (exit 2)."""
+
+
+class ConversionMismatch(VerificationError):
+    """The converted model does not reproduce the original's tensors or predictions (exit 1)."""
