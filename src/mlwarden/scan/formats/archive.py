@@ -425,6 +425,10 @@ class SevenZipScanner(FormatScanner):
                 factory = BytesIOFactory(limits.max_member_size)
                 archive.extractall(factory=factory)  # noqa: S202 - into memory, no paths
         except Exception as exc:  # noqa: BLE001 - py7zr raises many types on hostile input
+            if type(exc).__name__ == "PasswordRequired":
+                ctx.add(ENCRYPTED_MEMBER.finding("7z archive is encrypted (headers included)", loc))
+                ctx.skip(target, "encrypted 7z archive")
+                return
             ctx.add(MALFORMED_ARCHIVE.finding(f"unreadable 7z archive: {type(exc).__name__}: {exc}",
                                               loc))
             ctx.skip(target, "unreadable 7z archive")

@@ -19,7 +19,12 @@ from mlwarden.core.severity import Severity
 from mlwarden.scan.container_rules import TORCH_UNEXPECTED_MEMBER, TORCHSCRIPT_CODE
 from mlwarden.scan.formats import zipreader
 from mlwarden.scan.formats.archive import open_zip, scan_zip_members
-from mlwarden.scan.formats.pickled import analyze_embedded, looks_pickled, record_format
+from mlwarden.scan.formats.pickled import (
+    analyze_embedded,
+    looks_pickled,
+    note_ran,
+    record_format,
+)
 from mlwarden.scan.interface import FormatScanner, ScanContext, ScanTarget
 
 _STORAGE = re.compile(r"^(?:[^/]*/)?data/[^/]+$")
@@ -49,11 +54,25 @@ DANGEROUS_CALLS = {
     "torch.jit.load": "loads another TorchScript archive",
 }
 PYTHON_ESCAPES = {"eval", "exec", "compile", "__import__", "open", "getattr", "setattr",
-                  "globals", "locals", "vars", "__builtins__", "breakpoint", "input"}
+                  "globals", "locals", "vars", "breakpoint", "exit", "quit"}
 """Python builtins TorchScript cannot compile: their presence means the code is not genuine
 TorchScript (or is meant for another loader)."""
 BANNED_MODULES = {"os", "sys", "subprocess", "socket", "shutil", "ctypes", "importlib", "builtins",
                   "pickle", "marshal", "runpy", "pty", "multiprocessing", "urllib", "requests"}
+
+
+TORCHSCRIPT_UNPICKLER_NAMES = frozenset({
+    "torch.jit._pickle.build_intlist", "torch.jit._pickle.build_tensorlist",
+    "torch.jit._pickle.build_doublelist", "torch.jit._pickle.build_boollist",
+    "torch.jit._pickle.build_complexlist", "torch.jit._pickle.build_tensor_from_id",
+    "torch.jit._pickle.restore_type_tag", "torch._utils._rebuild_tensor_v2",
+    "torch._utils._rebuild_qtensor", "torch._utils._rebuild_sparse_tensor", "torch.device",
+    "torch.tensor", "collections.OrderedDict", "builtins.set",
+})
+"""Globals that torch's C++ TorchScript unpickler resolves (besides ``__torch__`` classes, which
+are compiled from the archive's own code/): it imports nothing else, so a TorchScript pickle can
+only reach Python through these names and through code/."""
+_IMPORT_RULES = frozenset({"MW-PKL-001", "MW-PKL-002", "MW-PKL-003"})
 
 
 def is_torch_archive(directory: zipreader.ZipDirectory) -> bool:
@@ -81,7 +100,8 @@ class TorchZipScanner(FormatScanner):
         directory = open_zip(target, ctx)
         if directory is None:
             return
-        torchscript = any(_CODE.match(e.name) for e in directory.entries)
+        # torch.load hands archives holding constants.pkl to torch.jit.load (C++ unpickler).
+        torchscript = any(e.name.endswith("constants.pkl") for e in directory.entries)
         record_format(ctx, target, "torchscript" if torchscript else "torch-zip")
 
         def wanted(entry: zipreader.ZipEntry) -> bool:
@@ -96,7 +116,10 @@ class TorchZipScanner(FormatScanner):
                     ctx.add(TORCH_UNEXPECTED_MEMBER.finding(
                         f"pickle member {name!r} is not one torch.save/torch.jit.save writes; it "
                         "was analysed", child.location(), evidence={"member": name}))
-                analyze_embedded(child, ctx)
+                if torchscript and _EXPECTED_PICKLES.search(name):
+                    analyze_torchscript_pickle(child, ctx)
+                else:
+                    analyze_embedded(child, ctx)
             elif _CODE.match(name):
                 record_format(ctx, child, "torchscript-code")
                 check_torchscript_code(child, ctx)
@@ -104,6 +127,33 @@ class TorchZipScanner(FormatScanner):
                 ctx.scan_nested(child)
 
         scan_zip_members(target, ctx, directory, handle, wanted)
+
+
+def analyze_torchscript_pickle(target: ScanTarget, ctx: ScanContext) -> None:
+    """A pickle that torch.jit.load reads with its C++ unpickler.
+
+    That unpickler resolves only ``__torch__`` classes (compiled from code/) and a few rebuild
+    helpers. When every global of the pickle is one of those, the pickle VM's import findings
+    about them (it judges names for Python's unpickler, where ``torch.jit`` is a gadget) do not
+    apply and are dropped; any other global keeps every finding.
+    """
+    scratch = ScanContext(limits=ctx.limits, allow_globals=ctx.allow_globals,
+                          dispatch=ctx.dispatch)
+    results = analyze_embedded(target, scratch)
+    note_ran(ctx, "pickle", _pickle_version())
+    contained = all(g.verdict == "safe" or g.qualname in TORCHSCRIPT_UNPICKLER_NAMES
+                    or g.qualname.startswith("__torch__.") for r in results for g in r.globals)
+    for finding in scratch.findings:
+        if not (contained and finding.rule_id in _IMPORT_RULES):
+            ctx.add(finding)
+    ctx.skipped.extend(scratch.skipped)
+    ctx.formats.update(scratch.formats)
+
+
+def _pickle_version() -> str:
+    from mlwarden.scan.pickle import PickleScanner
+
+    return PickleScanner.version
 
 
 def _dotted(node: ast.AST) -> str | None:
@@ -147,8 +197,12 @@ def check_torchscript_code(target: ScanTarget, ctx: ScanContext) -> None:
             if root in BANNED_MODULES:
                 hit(f"from {node.module} import", line, "imports a Python module TorchScript "
                     "cannot use (the code is not genuine TorchScript)", Severity.HIGH)
-        elif isinstance(node, ast.Name) and node.id in PYTHON_ESCAPES:
-            hit(node.id, line, "uses a Python builtin TorchScript cannot compile", Severity.HIGH)
+        elif isinstance(node, ast.Call) and isinstance(node.func, ast.Name) and \
+                node.func.id in PYTHON_ESCAPES:
+            hit(f"{node.func.id}()", line, "calls a Python builtin TorchScript cannot compile",
+                Severity.HIGH)
+        elif isinstance(node, ast.Name) and node.id == "__builtins__":
+            hit(node.id, line, "reaches the Python builtins", Severity.HIGH)
         elif isinstance(node, ast.Attribute):
             dotted = _dotted(node)
             if dotted is None:

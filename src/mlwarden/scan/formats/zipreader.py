@@ -95,8 +95,12 @@ def _decode_name(raw: bytes, flags: int) -> str:
     return raw.decode("cp437")
 
 
-def find_eocd(buf: bytes | memoryview) -> int | None:
-    """Offset of the end-of-central-directory record, searching back over a possible comment."""
+def find_eocd(buf: bytes | memoryview, *, strict: bool = False) -> int | None:
+    """Offset of the end-of-central-directory record, searching back over a possible comment.
+
+    ``strict`` accepts only a record whose comment ends exactly at the end of the buffer; otherwise
+    the last signature found is used when none fits exactly (trailing bytes after the archive).
+    """
     size = len(buf)
     if size < _EOCD.size:
         return None
@@ -109,7 +113,7 @@ def find_eocd(buf: bytes | memoryview) -> int | None:
             comment_len = struct.unpack_from("<H", tail, pos + 20)[0]
             if pos + _EOCD.size + comment_len == len(tail):
                 return start + pos
-            if best is None:
+            if best is None and not strict:
                 best = start + pos
         pos = tail.rfind(EOCD_SIG, 0, pos)
     return best
@@ -120,7 +124,7 @@ def looks_like_zip(head: bytes, buf: bytes | memoryview) -> bool:
     (an archive with bytes prepended, like a self-extractor)."""
     if head[:4] in (LOCAL_SIG, EOCD_SIG, b"PK\x07\x08"):
         return True
-    if find_eocd(buf) is None:
+    if find_eocd(buf, strict=True) is None:
         return False
     try:
         directory = read_directory(buf, max_members=1, recover=False)

@@ -1,0 +1,158 @@
+"""Generic archives: members scanned by content; hostile structures are findings, not crashes."""
+
+from __future__ import annotations
+
+import io
+import tarfile
+import zipfile
+
+import pytest
+
+from mlwarden.scan.engine import scan_bytes
+from mlwarden.scan.interface import ScanLimits
+
+from .conftest import Member, benign_pickle, build_zip, critical, evil_pickle, rules, scan
+
+
+def tar_of(*members: tarfile.TarInfo | tuple[str, bytes]) -> bytes:
+    buf = io.BytesIO()
+    with tarfile.open(fileobj=buf, mode="w") as tar:
+        for m in members:
+            if isinstance(m, tarfile.TarInfo):
+                tar.addfile(m)
+            else:
+                info = tarfile.TarInfo(m[0])
+                info.size = len(m[1])
+                tar.addfile(info, io.BytesIO(m[1]))
+    return buf.getvalue()
+
+
+def test_zip_members_scanned_by_content_whatever_their_name() -> None:
+    buf = io.BytesIO()
+    with zipfile.ZipFile(buf, "w", zipfile.ZIP_DEFLATED) as z:
+        z.writestr("README.md", "# a model")
+        z.writestr("weights/part-0001.json", evil_pickle())
+    report = scan(buf.getvalue(), "bundle.zip")
+    assert critical(report)
+    assert report.metadata["formats"]["bundle.zip!README.md"] == "unknown"
+    assert report.metadata["formats"]["bundle.zip!weights/part-0001.json"] == "pickle"
+
+
+def test_nested_archives_and_depth_limit() -> None:
+    inner = build_zip([Member("m.pkl", evil_pickle())])
+    middle = tar_of(("inner.zip", inner))
+    outer = build_zip([Member("middle.tar", middle, method=8)])
+    report = scan(outer)
+    assert critical(report)
+    assert any(f.location.member == "middle.tar/inner.zip/m.pkl" for f in report.findings)
+    shallow = scan_bytes(outer, limits=ScanLimits(max_depth=1))
+    assert "MW-FMT-002" in rules(shallow)
+    assert shallow.skipped
+
+
+@pytest.mark.parametrize("name", ["../../etc/cron.d/x", "/abs/path.pkl", "C:\\\\win\\\\x.pkl",
+                                  "a/../../b.pkl", "nul\x00byte.pkl"])
+def test_traversal_names(name: str) -> None:
+    assert "MW-ARC-002" in rules(scan(build_zip([Member(name, benign_pickle())])))
+    if "\x00" not in name:  # tar names end at the first NUL
+        assert "MW-ARC-002" in rules(scan(tar_of((name, benign_pickle()))))
+
+
+def test_safe_names_are_not_traversal() -> None:
+    report = scan(build_zip([Member("a/b..c/d.pkl", benign_pickle())]))
+    assert "MW-ARC-002" not in rules(report)
+
+
+def test_zip_bomb_by_declared_ratio_is_not_unpacked() -> None:
+    bomb = build_zip([Member("zeros.bin", b"\x00" * (8 << 20), method=8)])
+    report = scan(bomb)
+    assert "MW-ARC-001" in rules(report)
+    assert any(s.reason == "decompression bomb" for s in report.skipped)
+
+
+def test_zip_member_lying_about_its_size_is_bounded() -> None:
+    data = bytearray(build_zip([Member("a.bin", b"\x00" * (4 << 20), method=8)]))
+    # rewrite the central directory's uncompressed size to 100 bytes
+    cd = data.rfind(b"PK\x01\x02")
+    data[cd + 24:cd + 28] = (100).to_bytes(4, "little")
+    report = scan(bytes(data))
+    assert "MW-ARC-001" in rules(report)
+
+
+def test_member_count_limit() -> None:
+    archive = build_zip([Member(f"f{i}.txt", b"x") for i in range(30)])
+    report = scan_bytes(archive, limits=ScanLimits(max_members=10))
+    assert "MW-ARC-001" in rules(report)
+
+
+def test_encrypted_member_is_finding_and_skip_never_clean() -> None:
+    report = scan(build_zip([Member("model.pkl", b"\x12\x34" * 20, flags=0x1)]))
+    assert "MW-ARC-004" in rules(report)
+    assert report.skipped
+
+
+def test_zip_symlink_member() -> None:
+    link = Member("evil_link", b"/etc/passwd", external_attr=(0o120777 << 16))
+    assert "MW-ARC-003" in rules(scan(build_zip([link])))
+
+
+def test_tar_links_and_devices() -> None:
+    sym = tarfile.TarInfo("weights.pkl")
+    sym.type, sym.linkname = tarfile.SYMTYPE, "/root/.ssh/authorized_keys"
+    hard = tarfile.TarInfo("hard")
+    hard.type, hard.linkname = tarfile.LNKTYPE, "weights.pkl"
+    dev = tarfile.TarInfo("dev")
+    dev.type = tarfile.CHRTYPE
+    report = scan(tar_of(sym, hard, dev, ("ok.pkl", benign_pickle())))
+    hits = [f for f in report.findings if f.rule_id == "MW-ARC-003"]
+    assert len(hits) == 3
+    assert not critical(report)
+
+
+@pytest.mark.parametrize("cut", [10, 100, 600, 1100])
+def test_truncated_archives_are_findings(cut: int) -> None:
+    data = tar_of(("a.pkl", evil_pickle()), ("b.pkl", evil_pickle()))
+    report = scan(data[:cut])
+    assert report.findings or report.skipped or report.metadata["formats"]["x.bin"] == "unknown"
+    zipped = build_zip([Member("a.pkl", evil_pickle(), method=8), Member("b.txt", b"x" * 100)])
+    report = scan(zipped[: len(zipped) - 30])
+    assert "MW-ARC-005" in rules(report)
+
+
+def test_corrupt_deflate_member() -> None:
+    data = bytearray(build_zip([Member("a.pkl", evil_pickle() * 50, method=8)]))
+    data[40:60] = b"\xff" * 20
+    report = scan(bytes(data))
+    assert "MW-ARC-005" in rules(report)
+
+
+def test_unsupported_and_supported_methods() -> None:
+    buf = io.BytesIO()
+    with zipfile.ZipFile(buf, "w") as z:
+        z.writestr("a.pkl", evil_pickle(), compress_type=zipfile.ZIP_BZIP2)
+        z.writestr("b.pkl", evil_pickle(), compress_type=zipfile.ZIP_LZMA)
+    report = scan(buf.getvalue())
+    assert sum(f.rule_id == "MW-PKL-001" for f in report.findings) == 2
+    assert "MW-ARC-007" in rules(scan(build_zip([Member("c.pkl", b"abc", method=97)])))
+
+
+def test_seven_zip() -> None:
+    py7zr = pytest.importorskip("py7zr")
+    buf = io.BytesIO()
+    with py7zr.SevenZipFile(buf, "w") as archive:
+        archive.writestr(evil_pickle(), "model/weights.bin")
+        archive.writestr(b"hello", "README")
+    report = scan(buf.getvalue(), "m.7z")
+    assert critical(report)
+    buf = io.BytesIO()
+    with py7zr.SevenZipFile(buf, "w", password="secret", header_encryption=True) as archive:
+        archive.writestr(evil_pickle(), "model.pkl")
+    report = scan(buf.getvalue(), "m.7z")
+    assert "MW-ARC-004" in rules(report) and report.skipped
+    buf = io.BytesIO()
+    with py7zr.SevenZipFile(buf, "w", password="secret") as archive:
+        archive.writestr(evil_pickle(), "model.pkl")
+    report = scan(buf.getvalue(), "m.7z")
+    assert "MW-ARC-004" in rules(report) and report.skipped
+    report = scan(buf.getvalue()[:40], "m.7z")
+    assert "MW-ARC-005" in rules(report)
