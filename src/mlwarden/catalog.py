@@ -12,6 +12,7 @@ RULE_MODULES: tuple[str, ...] = (
     "mlwarden.core.policy",
     "mlwarden.gate.rules",
     "mlwarden.provenance.rules",
+    "mlwarden.scan.container_rules",
     "mlwarden.scan.format_rules",
     "mlwarden.scan.pickle.rules",
     "mlwarden.sign.rules",
