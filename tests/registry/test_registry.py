@@ -228,3 +228,14 @@ def test_reopening_runs_no_migration_twice_and_keeps_data(env: Env, tmp_path: Pa
             assert conn.execute(text("SELECT version_num FROM alembic_version")).scalar() == "0001"
     finally:
         again.close()
+
+
+def test_schema_head_constant_matches_the_migrations() -> None:
+    from alembic.config import Config
+    from alembic.script import ScriptDirectory
+
+    from mlwarden.registry.db import MIGRATIONS, SCHEMA_HEAD
+
+    cfg = Config()
+    cfg.set_main_option("script_location", str(MIGRATIONS))
+    assert ScriptDirectory.from_config(cfg).get_current_head() == SCHEMA_HEAD

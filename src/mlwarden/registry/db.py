@@ -19,6 +19,8 @@ from sqlalchemy.orm import Session
 from mlwarden.core.errors import ConfigError
 
 MIGRATIONS = Path(__file__).resolve().parent / "migrations"
+SCHEMA_HEAD = "0001"
+"""The newest migration; opening a database already there skips alembic (a test keeps it true)."""
 BUSY_TIMEOUT_S = 60.0
 _MIGRATION_LOCK = 0x6D6C7764  # "mlwd": PostgreSQL advisory lock held while migrating
 
@@ -51,8 +53,24 @@ def make_engine(url: str) -> Engine:
     return create_engine(url, pool_pre_ping=True)
 
 
+def current_revision(engine: Engine) -> str | None:
+    """The schema revision recorded in the database (``None`` for a new database)."""
+    from sqlalchemy import inspect
+
+    try:
+        with engine.connect() as conn:
+            if not inspect(conn).has_table("alembic_version"):
+                return None
+            return conn.execute(text("SELECT version_num FROM alembic_version")).scalar()
+    except OperationalError as exc:
+        raise ConfigError(f"cannot open the registry database: {_first_line(exc)}",
+                          path=_safe_url(engine)) from None
+
+
 def upgrade(engine: Engine) -> None:
     """Bring the schema to the newest migration (``alembic upgrade head``), under a lock."""
+    if current_revision(engine) == SCHEMA_HEAD:
+        return
     from alembic import command
     from alembic.config import Config
 
