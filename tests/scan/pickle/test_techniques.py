@@ -476,3 +476,28 @@ def test_large_binary_payload_is_skipped_without_walking() -> None:
                       + EMPTY_TUPLE + REDUCE + STOP)
     ctx, [result] = scan(data)
     assert result.complete and result.end == len(data) and ctx.findings == []
+
+
+# ---------------------------------------------------------------------- parser divergences
+@pytest.mark.parametrize("number", [b"I0x10\n", b"I010\n", b"I 7 \n", b"L0x1fL\n", b"I1_000\n"])
+def test_integer_forms_either_unpickler_accepts_do_not_cut_the_stream(number: bytes,
+                                                                      canary: str) -> None:
+    data = number + b"0" + b"cos\nsystem\n(" + string0(canary) + b"tR."
+    ctx, [result] = scan(data)
+    assert result.complete and by_rule(ctx, "MW-PKL-001")
+
+
+def test_value_types_that_open_files_when_called(tmp_path: Path) -> None:
+    target = str(tmp_path / "created")
+    for module, name in (("numpy", "memmap"), ("pandas", "HDFStore"), ("pyarrow.lib", "OSFile")):
+        ctx, _ = scan(call(module, name, s(target), protocol=4))
+        assert worst(ctx) is CRIT, (module, name)
+    assert not (tmp_path / "created").exists()
+
+
+def test_memmap_subclass_argument_is_benign(tmp_path: Path) -> None:
+    import numpy as np
+
+    mm = np.memmap(tmp_path / "m.dat", dtype=np.float32, mode="w+", shape=(4,))
+    ctx, _ = scan(pickle.dumps(mm, protocol=4))
+    assert ctx.findings == []

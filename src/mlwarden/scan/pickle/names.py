@@ -98,6 +98,7 @@ _SAFE_EXACT: frozenset[str] = frozenset(
           for n in ("_reconstruct", "scalar")),
         "numpy.core.numeric._frombuffer", "numpy._core.numeric._frombuffer",
         "numpy.ndarray", "numpy.dtype", "numpy.matrix", "numpy.recarray", "numpy.memmap",
+        "numpy.core.memmap.memmap", "numpy._core.memmap.memmap",
         "numpy.ma.core._mareconstruct", "numpy.ma.core.MaskedArray", "numpy.ma.MaskedArray",
         "numpy.random._pickle.__bit_generator_ctor", "numpy.random._pickle.__randomstate_ctor",
         "numpy.random._pickle.__generator_ctor", "numpy.random.mtrand.RandomState",
@@ -156,7 +157,9 @@ _DANGEROUS_MODULES: frozenset[str] = frozenset(words(
     "torch.storage torch.distributed torch.multiprocessing torch.compiler torch.testing torch._C "
     "numpy.testing numpy.f2py numpy.distutils numpy.ctypeslib numpy.lib.npyio numpy.lib.format "
     "numpy.lib._npyio_impl numpy.lib.utils numpy.load numpy.loadtxt numpy.fromfile "
-    "pandas.io pandas.core.computation numexpr sklearn.utils._testing sklearn.utils._mocking "
+    "pandas.io pandas.core.computation pyarrow.fs pyarrow.parquet pyarrow.csv pyarrow.feather "
+    "pyarrow.dataset pyarrow.orc pyarrow.ipc pyarrow.flight pyarrow.cffi numexpr "
+    "sklearn.utils._testing sklearn.utils._mocking "
     "sklearn.utils.fixes sklearn.externals.joblib yaml jinja2 mako dask keras tensorflow "
     "IPython jupyter_client nbformat paramiko fabric invoke sh plumbum pexpect psutil docker "
     "boto3 botocore google.cloud azure git dulwich"))
@@ -166,7 +169,10 @@ _DANGEROUS_NAMES: frozenset[str] = frozenset(words(
     "numpy.memmap.flush pandas.read_pickle pandas.read_csv pandas.read_json pandas.read_html "
     "pandas.read_sql pandas.read_parquet pandas.read_excel pandas.eval pandas.to_pickle "
     "torch.load torch.save torch.from_file torch.compile torch.ops scipy.io.loadmat "
-    "scipy.io.savemat scipy.weave.inline"))
+    "scipy.io.savemat scipy.weave.inline pandas.HDFStore pandas.ExcelWriter pandas.ExcelFile "
+    "pyarrow.lib.OSFile pyarrow.lib.MemoryMappedFile pyarrow.lib.PythonFile pyarrow.lib.NativeFile "
+    "pyarrow.lib.memory_map pyarrow.lib.create_memory_map pyarrow.lib.input_stream "
+    "pyarrow.lib.output_stream pyarrow.OSFile pyarrow.memory_map"))
 
 # Byte-producing helpers an attacker uses to hide a nested payload; the VM evaluates them (with
 # size bounds) but a model never needs them, so they are unknown imports.
@@ -183,13 +189,27 @@ _CAMEL = re.compile(r"^_?[A-Z][A-Za-z0-9_]*$")
 _PYX_UNPICKLE = re.compile(r"^__pyx_unpickle_[A-Za-z0-9_]+$")
 
 _CLASS_PACKAGES = ("sklearn", "xgboost.sklearn", "lightgbm.sklearn", "torch.nn.modules",
-                   "pandas", "pyarrow.lib", "scipy.stats._distn_infrastructure")
+                   "pandas.core", "pandas._libs", "pandas.arrays")
+# pandas and pyarrow re-export file handles at their top level (pandas.HDFStore, ExcelWriter,
+# pyarrow.lib.OSFile): only value types are allowed there, by name.
+_PANDAS_TOP = frozenset(words(
+    "DataFrame Series Index MultiIndex RangeIndex DatetimeIndex TimedeltaIndex PeriodIndex "
+    "CategoricalIndex IntervalIndex Categorical Timestamp Timedelta Period Interval NaT "
+    "DateOffset NamedAgg Flags"))
+_VALUE_SUFFIXES = ("Dtype", "DType", "Array", "Type", "Scalar", "Table", "RecordBatch", "Schema",
+                   "Field", "Index", "Block", "Manager", "Offset")
 _CLASS_PACKAGE_DENY = ("pandas.io", "pandas.core.computation", "pandas.plotting", "pandas.api",
                        "pandas.util", "pandas.testing", "pandas.tests", "pyarrow.lib.NativeFile",
                        "sklearn.utils._testing", "sklearn.utils._mocking", "sklearn.utils.fixes",
                        "sklearn.externals", "sklearn.datasets", "sklearn.experimental",
                        "sklearn.utils.parallel", "sklearn.utils._joblib")
 _PYX_PACKAGES = ("sklearn", "pandas._libs", "numpy.random", "scipy.sparse", "scipy.spatial")
+
+
+CALL_DANGEROUS: frozenset[str] = frozenset(words(
+    "numpy.memmap numpy.core.memmap.memmap numpy._core.memmap.memmap"))
+"""Classes that are inert as an argument (an ndarray subclass for ``_reconstruct``) but open or
+create a file when called."""
 
 
 def _within(module: str, packages: tuple[str, ...] | frozenset[str]) -> bool:
@@ -219,11 +239,15 @@ def judge(module: str, name: str) -> Verdict:
     if qual in DECODERS:
         return Verdict(UNKNOWN, "decoder a model never needs (hides a nested payload)")
     if _dangerous_module(module):
-        return Verdict(DANGEROUS, f"denylisted module {module.split('.')[0]!r} "
+        return Verdict(DANGEROUS, f"denylisted module {module!r} "
                                   "(code execution, files, network or interpreter state)")
     if len(parts) == 1 and not _within(module, _CLASS_PACKAGE_DENY):
         if _within(module, _CLASS_PACKAGES) and _CAMEL.match(name):
             return Verdict(SAFE, "model or container class of an allowlisted library")
+        if module == "pandas" and (name in _PANDAS_TOP or name.endswith(_VALUE_SUFFIXES)):
+            return Verdict(SAFE, "pandas value type")
+        if module == "pyarrow.lib" and _CAMEL.match(name) and name.endswith(_VALUE_SUFFIXES):
+            return Verdict(SAFE, "pyarrow value type")
         if _within(module, _PYX_PACKAGES) and _PYX_UNPICKLE.match(name):
             return Verdict(SAFE, "Cython unpickle helper of an allowlisted library class")
         if module.startswith("scipy.sparse") and re.fullmatch(r"[a-z]{3}_(matrix|array)", name):

@@ -336,6 +336,9 @@ class VM:
         argv: tuple[object, ...] = args if isinstance(args, tuple) else ()
         if isinstance(func, Ref):
             imp = func.imp
+            if imp.qualname in names.CALL_DANGEROUS:
+                imp.verdict = names.DANGEROUS
+                imp.reason = "opens or creates a file when called"
             if not imp.called:
                 imp.called = True
                 imp.call_offset = self.loc(off)
@@ -653,12 +656,12 @@ class VM:
         elif line == b"01":
             self.push(True)
         else:
-            self.push(int(line))
+            self.push(_parse_int(line))
         return pos
 
     def op_long(self, pos: int) -> int:
         line, pos = self._readline(pos)
-        self.push(int(line[:-1] if line.endswith(b"L") else line))
+        self.push(_parse_int(line[:-1] if line.endswith(b"L") else line))
         return pos
 
     def op_binint(self, pos: int) -> int:
@@ -1050,6 +1053,33 @@ def _opname(data: memoryview, off: int, end: int) -> str:
     if off >= end:
         return "<end of stream>"
     return _OPNAMES.get(data[off], f"0x{data[off]:02x}")
+
+
+_C_INT = re.compile(rb"\s*([+-]?)(0[xX][0-9a-fA-F]+|0[0-7]*|[1-9][0-9]*)\s*")
+
+
+def _parse_int(line: bytes) -> int:
+    """An INT/LONG argument as either unpickler accepts it.
+
+    Python's unpickler uses ``int(data, 0)`` (hex, underscores); the C one ``strtol(s, 0)`` first
+    (hex and C octal ``010``) and then ``int(s, 0)``. Accepting the union means a stream that one of
+    them loads is never cut short here (which would hide what follows).
+    """
+    try:
+        return int(line, 0)
+    except ValueError:
+        pass
+    match = _C_INT.fullmatch(line)
+    if match is None:
+        raise ValueError("not an integer")
+    sign, body = match.groups()
+    if body[:2] in (b"0x", b"0X"):
+        value = int(body[2:], 16)
+    elif body.startswith(b"0"):
+        value = int(body, 8)
+    else:
+        value = int(body)
+    return -value if sign == b"-" else value
 
 
 def _plausible(head: bytes) -> bool:
