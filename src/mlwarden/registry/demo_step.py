@@ -1,0 +1,93 @@
+"""The demo's "Register, gate and promote" step: the release half of the lifecycle.
+
+It uses the signature and provenance earlier steps left in the context when there are any, and
+otherwise signs the model itself with a fresh release key, so the step works on its own.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from mlwarden.demo import DemoContext
+
+
+def _sign(model: Path, keys: Path) -> tuple[Path, Path]:
+    """Sign ``model`` (OMS bundle, P-256 key) and return (signature, public key)."""
+    from mlwarden.core.atomic import atomic_write_bytes, atomic_write_text
+    from mlwarden.core.attestation import sign_statement
+    from mlwarden.sign.bundle import Bundle
+    from mlwarden.sign.keys import EcdsaSigner, generate_private_key, pem_hint, public_pem
+    from mlwarden.sign.manifest import hash_model
+    from mlwarden.sign.oms import manifest_to_statement
+
+    signer = EcdsaSigner(generate_private_key("P-256"))
+    pub = keys / "release.pub"
+    atomic_write_bytes(pub, public_pem(signer.public_key))
+    envelope = sign_statement(manifest_to_statement(hash_model(model)), signer)
+    sig = model.with_name(model.name + ".sig")
+    atomic_write_text(sig, Bundle(envelope, public_key_hint=pem_hint(signer.public_key)).to_json())
+    return sig, pub
+
+
+def step_registry(ctx: DemoContext) -> None:
+    """Push the model with its evidence, gate it into staging and production, pull it back."""
+    import shutil
+
+    from mlwarden.core.errors import DeniedError
+    from mlwarden.core.report import CheckRun
+    from mlwarden.registry.models import AttestationKind
+    from mlwarden.registry.service import Registry
+    from mlwarden.report.interface import OutputFormat, write_report
+
+    root = ctx.workdir / "release"  # this step's own folder, made afresh on every run
+    shutil.rmtree(root, ignore_errors=True)
+    model = ctx.artifacts["model"]
+    sig, pub = ctx.artifacts.get("signature"), ctx.artifacts.get("public_key")
+    if sig is None or pub is None:
+        sig, pub = _sign(model, root / "keys")
+        ctx.log(f"signed {model.name} with a fresh release key ({pub})")
+    provenance = ctx.artifacts.get("provenance")
+    policy = root / "policies" / "production.yaml"
+    policy.parent.mkdir(parents=True, exist_ok=True)
+    policy.write_text(
+        "name: release\nfail_on: high\nextensions:\n  gate:\n    scan: true\n"
+        f"    signature: true\n    trusted_keys: [{pub.resolve()}]\n"
+        f"    provenance: {'true' if provenance else 'false'}\n"
+        "    stages:\n      production: {approvals: 2}\n", encoding="utf-8")
+
+    home = root / ".mlwarden"
+    with Registry.open(home=home, db_url=f"sqlite:///{(home / 'registry.db').resolve()}") as reg:
+        admin = reg.authenticate(reg.init("admin"))
+        publisher = reg.authenticate(reg.add_user(admin, "pat", frozenset({"publisher"})))
+        approvers = [reg.authenticate(reg.add_user(admin, n, frozenset({"approver"})))
+                     for n in ("ann", "bob")]
+        for stage in ("staging", "production"):
+            reg.set_stage_policy(admin, stage, policy)
+        attachments = {AttestationKind.SIGNATURE: [sig]}
+        if provenance:
+            attachments[AttestationKind.PROVENANCE] = [provenance]
+        info = reg.push(publisher, model, "breast-cancer-classifier", "1.0", attachments)
+        ctx.log(f"pushed {info.ref} ({info.digest}) with {len(info.attestations)} attestation(s)")
+        reg.promote(publisher, info.ref, "staging")
+        ctx.log(f"{info.ref} passed the staging gate (scan clean, signature by a trusted key)")
+        try:
+            reg.promote(publisher, info.ref, "production")
+        except DeniedError as exc:
+            ctx.log(f"production refused, as it should be: {exc.message}")
+        for approver in approvers:
+            reg.approve(approver, info.ref, comment="metrics and evidence reviewed")
+        report = reg.promote(publisher, info.ref, "production", reason="demo release")
+        ctx.log(f"approved by ann and bob; {info.ref} is now in production")
+        pulled = reg.pull(publisher, info.ref, root / "deploy" / model.name,
+                          require_signature=True)
+        ctx.log(f"pulled {pulled} (digest and signature re-verified)")
+        status = reg.audit_verify(admin)
+        reg.audit_checkpoint(admin)
+    for fmt in (OutputFormat.JSON, OutputFormat.SARIF):
+        write_report(report, fmt, ctx.workdir / "reports" / f"gate{fmt.suffix}")
+    ctx.log(f"audit log intact: {status.entries} hash-chained entries; checkpoint signed")
+    ctx.checks.append(CheckRun("gate", "1"))
+    ctx.facts["registry_stage"] = "production"
+    ctx.facts["audit_entries"] = status.entries
