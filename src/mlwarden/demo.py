@@ -81,10 +81,17 @@ def step_digest(ctx: DemoContext) -> None:
     ctx.log(f"model digest {digest}")
 
 
+def _registry_step(ctx: DemoContext) -> None:
+    from mlwarden.registry.demo_step import step_registry
+
+    step_registry(ctx)
+
+
 STEPS: list[Step] = [
     Step("Prepare data", step_data),
     Step("Train a model", step_train),
     Step("Identify the model by digest", step_digest),
+    Step("Register, gate and promote", _registry_step),
 ]
 
 
