@@ -81,3 +81,9 @@ def test_unsized_dtype_is_reported_not_misparsed() -> None:
     ctx, [result] = scan(data)
     [finding] = by_rule(ctx, "MW-PKL-008")
     assert "cannot size" in finding.message and not result.complete
+
+
+def test_object_arrays_nested_in_object_arrays_are_bounded() -> None:
+    data = proto(2) + (proto(2) + wrapper("O8", (1,), flags=63)) * 2000
+    ctx, [result] = scan(data)
+    assert not result.complete and by_rule(ctx, "MW-PKL-009")

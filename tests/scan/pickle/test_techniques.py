@@ -458,7 +458,7 @@ def test_ten_million_opcodes_stop_at_the_opcode_limit() -> None:
 
 
 def test_deep_list_nesting_is_bounded() -> None:
-    depth = 300_000
+    depth = 100_000
     data = proto(2) + b"]" * depth + b"a" * (depth - 1) + STOP
     ctx, [result] = scan(data)
     assert result.complete and ctx.findings == []
@@ -501,3 +501,16 @@ def test_memmap_subclass_argument_is_benign(tmp_path: Path) -> None:
     mm = np.memmap(tmp_path / "m.dat", dtype=np.float32, mode="w+", shape=(4,))
     ctx, _ = scan(pickle.dumps(mm, protocol=4))
     assert ctx.findings == []
+
+
+def test_deeply_nested_call_arguments_are_described_without_recursion(canary: str) -> None:
+    nested = s(canary) + b"\x85" * 50_000
+    data = proto(2) + global_("os", "system") + nested + TUPLE1 + REDUCE + STOP
+    ctx, [result] = scan(data)
+    assert result.complete and by_rule(ctx, "MW-PKL-001") and not by_rule(ctx, "MW-PKL-008")
+
+
+def test_chain_of_computed_calls_is_bounded() -> None:
+    data = proto(2) + global_("mypkg", "factory") + (EMPTY_TUPLE + REDUCE) * 5000 + STOP
+    ctx, [result] = scan(data)
+    assert result.complete and by_rule(ctx, "MW-PKL-011")

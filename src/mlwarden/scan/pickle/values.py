@@ -149,9 +149,11 @@ class Opaque:
     what: str
 
 
-def describe(value: object, limit: int = 120) -> str:
-    """A short, bounded, non-recursive text for evidence."""
+def describe(value: object, limit: int = 120, _depth: int = 0) -> str:
+    """A short text for evidence, bounded in length and in nesting depth."""
     text: str
+    if _depth > 3:
+        return "..."
     if isinstance(value, Ref):
         text = value.imp.qualname
     elif isinstance(value, Blob):
@@ -159,9 +161,10 @@ def describe(value: object, limit: int = 120) -> str:
     elif isinstance(value, Decoded):
         text = f"<decoded {type(value.value).__name__} of {len(value.value)}>"
     elif isinstance(value, Call):
-        text = f"{describe(value.func, 60)}(...)"
+        text = f"{describe(value.func, 60, _depth + 1)}(...)"
     elif isinstance(value, tuple):
-        text = "(" + ", ".join(describe(v, 40) for v in value[:6]) + (", ..." if len(value) > 6 else "") + ")"
+        text = "(" + ", ".join(describe(v, 40, _depth + 1) for v in value[:6]) \
+            + (", ..." if len(value) > 6 else "") + ")"
     elif isinstance(value, SList | SSet):
         text = f"<{type(value).__name__[1:].lower()} of {len(value.items) + value.dropped}>"
     elif isinstance(value, SDict):

@@ -594,8 +594,10 @@ class VM:
                                  f"({describe(dtype)}); the rest of the stream is unchecked")
         itemsize, hasobject = info
         if hasobject:
+            if self.depth + 1 > MAX_NESTED_PICKLES:
+                raise self.limit("nested pickle depth", self.depth + 1, MAX_NESTED_PICKLES)
             child = VM(self.shared, self.data, pos, self.end, base=self.base, anchor=self.anchor,
-                       depth=self.depth)
+                       depth=self.depth + 1)
             start_ops = self.shared.ops
             child.run()
             self.extra_ops += child.nops - start_ops
