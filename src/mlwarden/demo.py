@@ -87,9 +87,16 @@ def _registry_step(ctx: DemoContext) -> None:
     step_registry(ctx)
 
 
+def _step_scan(ctx: DemoContext) -> None:
+    from mlwarden.scan.demo_step import step_scan
+
+    step_scan(ctx)
+
+
 STEPS: list[Step] = [
     Step("Prepare data", step_data),
     Step("Train a model", step_train),
+    Step("Scan model files", _step_scan),
     Step("Identify the model by digest", step_digest),
     Step("Register, gate and promote", _registry_step),
 ]
