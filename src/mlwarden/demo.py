@@ -93,10 +93,17 @@ def _step_scan(ctx: DemoContext) -> None:
     step_scan(ctx)
 
 
+def _step_sign(ctx: DemoContext) -> None:
+    from mlwarden.sign.demo_step import step_sign
+
+    step_sign(ctx)
+
+
 STEPS: list[Step] = [
     Step("Prepare data", step_data),
     Step("Train a model", step_train),
     Step("Scan model files", _step_scan),
+    Step("Sign the model", _step_sign),
     Step("Identify the model by digest", step_digest),
     Step("Register, gate and promote", _registry_step),
 ]
