@@ -97,7 +97,7 @@ def run_cli(*args: str, cwd: Path, env: dict[str, str] | None = None,
                           text=True, env=full, timeout=300)
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture(scope="session")
 def trained(tmp_path_factory: pytest.TempPathFactory, keys: Keys) -> Path:
     """A git project whose model.skops was trained through ``mlwarden train`` (real sklearn)."""
     if GIT is None:

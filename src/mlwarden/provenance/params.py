@@ -27,8 +27,8 @@ def parse_scalar(text: str) -> Any:
         return text
     if isinstance(value, (dict, list)):
         return text
-    if isinstance(value, float) and value != value:  # NaN is not JSON
-        return text
+    if isinstance(value, float) and (value != value or abs(value) == float("inf")):
+        return text  # NaN and infinities are not JSON
     return value
 
 

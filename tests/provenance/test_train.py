@@ -1,0 +1,214 @@
+"""``mlwarden train`` (library and CLI): what is captured, failures, git and no git, params."""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+
+import pytest
+
+from mlwarden.core.attestation import verify_envelope
+from mlwarden.core.errors import InputError, UsageError
+from mlwarden.provenance import store
+from mlwarden.provenance.lineage import Status, lineage_findings, trace_model
+from mlwarden.provenance.slsa import TrainingRun
+from mlwarden.provenance.train import train
+from mlwarden.sign.manifest import model_digest
+
+from .conftest import Keys, git, init_repo, needs_git, run_cli
+
+WRITE_MODEL = ("import sys, pathlib; p = pathlib.Path(sys.argv[1]); "
+               "p.parent.mkdir(parents=True, exist_ok=True); p.write_bytes(b'weights-' + "
+               "pathlib.Path('data.csv').read_bytes()[:8])")
+
+
+def _project(tmp_path: Path) -> Path:
+    root = tmp_path / "proj"
+    root.mkdir()
+    (root / "data.csv").write_text("x,y\n1,2\n3,4\n5,6\n")
+    return root
+
+
+def _train(root: Path, keys: Keys, **kw: object) -> object:
+    args = dict(data=[Path("data.csv")], outputs=[Path("model.bin")], signer=keys.signer,
+                cwd=root, home=root / ".mlwarden", environ={})
+    args.update(kw)
+    command = args.pop("command", [sys.executable, "-c", WRITE_MODEL, "model.bin"])
+    return train(command, **args)  # type: ignore[arg-type]
+
+
+def _run(root: Path, keys: Keys) -> TrainingRun:
+    envelope = store.load(root / "model.bin.provenance.json")
+    return TrainingRun.from_statement(verify_envelope(envelope, [keys.verifier]))
+
+
+@needs_git
+def test_git_state_is_captured_before_the_run(tmp_path: Path, keys: Keys) -> None:
+    root = _project(tmp_path)
+    commit = init_repo(root)
+    result = _train(root, keys)
+    assert result.ok  # type: ignore[attr-defined]
+    run = _run(root, keys)
+    code = run.code
+    assert code is not None and code.digest == {"gitCommit": commit}
+    # the model the run wrote is untracked, but the tree was clean when training started
+    assert code.annotations["dirty"] is False and "diffSha256" not in code.annotations
+    assert code.uri is not None and code.uri.startswith("git+file://")
+    assert run.subjects[0].name == "model.bin"
+    assert run.subjects[0].digest["sha256"] == model_digest(root / "model.bin").split(":")[1]
+    assert store.index_path(model_digest(root / "model.bin"), root / ".mlwarden").is_file()
+    assert run.exit_code == 0 and run.started_on <= run.finished_on
+    assert run.environment["python"]["version"] == ".".join(map(str, sys.version_info[:3]))
+    assert any(p["name"].lower() == "scikit-learn" for p in run.environment["packages"])
+
+
+@needs_git
+def test_dirty_tree_is_recorded_with_a_diff_digest(tmp_path: Path, keys: Keys) -> None:
+    root = _project(tmp_path)
+    init_repo(root)
+    (root / "data.csv").write_text("x,y\n1,2\n")
+    _train(root, keys)
+    first = _run(root, keys).code
+    assert first is not None and first.annotations["dirty"] is True
+    (root / "data.csv").write_text("x,y\n9,9\n")
+    _train(root, keys)
+    second = _run(root, keys).code
+    assert second is not None
+    assert second.annotations["diffSha256"] != first.annotations["diffSha256"]
+    lineage = trace_model(root / "model.bin", verifiers=[keys.verifier], cwd=root,
+                          home=root / ".mlwarden")
+    assert lineage.ok  # a dirty tree is a finding, not a broken link
+    assert "MW-PROV-006" in [f.rule_id for f in lineage_findings(lineage)]
+    git(root, "commit", "-qam", "data")
+    assert "MW-PROV-006" in [f.rule_id for f in lineage_findings(lineage)]
+
+
+def test_no_git_repository_means_no_code_identity(tmp_path: Path, keys: Keys) -> None:
+    root = _project(tmp_path)
+    _train(root, keys)
+    assert _run(root, keys).code is None
+    lineage = trace_model(root / "model.bin", verifiers=[keys.verifier], cwd=root,
+                          home=root / ".mlwarden")
+    assert lineage.ok
+    assert [f.rule_id for f in lineage_findings(lineage)] == ["MW-PROV-007"]
+
+
+def test_params_from_file_environment_and_flags(tmp_path: Path, keys: Keys) -> None:
+    root = _project(tmp_path)
+    (root / "params.yaml").write_text("lr: 0.01\nepochs: 3\nlayers: [64, 32]\nseed: 1\n")
+    _train(root, keys, params_file=Path("params.yaml"), param_flags=["epochs=5", "name=run a"],
+           environ={"MLWARDEN_PARAM_SEED": "42", "MLWARDEN_PARAM_BATCH_SIZE": "32",
+                    "UNRELATED": "x"})
+    run = _run(root, keys)
+    assert dict(run.parameters) == {"lr": 0.01, "epochs": 5, "layers": [64, 32], "seed": 42,
+                                    "batch_size": 32, "name": "run a"}
+    assert run.seed == 42
+    params_dep = run.of_kind("params-file")
+    assert len(params_dep) == 1 and params_dep[0].name == "params.yaml"
+
+
+def test_failing_command_writes_no_attestation(tmp_path: Path, keys: Keys) -> None:
+    root = _project(tmp_path)
+    result = _train(root, keys, command=[sys.executable, "-c",
+                                         "open('model.bin', 'w').write('half'); raise SystemExit(5)"])
+    assert result.exit_code == 5 and not result.ok  # type: ignore[attr-defined]
+    assert not (root / "model.bin.provenance.json").exists()
+    assert not (root / ".mlwarden" / "attestations").exists()
+    record = json.loads(result.failure_record.read_text())  # type: ignore[attr-defined]
+    assert record["status"] == "failed" and record["exitCode"] == 5
+    assert record["resolvedDependencies"][0]["name"] == "data.csv"
+
+
+def test_failing_command_cli_exits_with_its_code(tmp_path: Path, keys: Keys) -> None:
+    root = _project(tmp_path)
+    proc = run_cli("train", "--data", "data.csv", "--out", "model.bin", "--key", str(keys.private),
+                   "--", sys.executable, "-c", "import sys; print('training...'); sys.exit(5)",
+                   cwd=root)
+    assert proc.returncode == 5
+    assert "training..." in proc.stdout  # the command's own stdio is inherited
+    assert "no provenance attestation written" in proc.stderr
+    assert not (root / "model.bin.provenance.json").exists()
+
+
+def test_missing_data_fails_before_the_command_runs(tmp_path: Path, keys: Keys) -> None:
+    root = _project(tmp_path)
+    with pytest.raises(InputError, match="dataset not found"):
+        _train(root, keys, data=[Path("missing.csv")])
+    assert not (root / "model.bin").exists()
+    proc = run_cli("train", "--data", "missing.csv", "--out", "model.bin", "--key",
+                   str(keys.private), "--", sys.executable, "-c", WRITE_MODEL, "model.bin",
+                   cwd=root)
+    assert proc.returncode == 2
+    assert proc.stderr.strip().splitlines() == [
+        f"mlwarden: error: {root / 'missing.csv'}: dataset not found"]
+    assert not (root / "model.bin").exists()
+
+
+def test_output_not_produced_and_command_not_found(tmp_path: Path, keys: Keys) -> None:
+    root = _project(tmp_path)
+    with pytest.raises(InputError, match="declared output was not produced"):
+        _train(root, keys, command=[sys.executable, "-c", "pass"])
+    with pytest.raises(InputError, match="training command not found"):
+        _train(root, keys, command=["no-such-trainer-xyz"])
+    assert not (root / "model.bin.provenance.json").exists()
+
+
+def test_cli_usage_errors(tmp_path: Path, keys: Keys) -> None:
+    root = _project(tmp_path)
+    no_key = run_cli("train", "--out", "m", "--", "true", cwd=root)
+    assert no_key.returncode == 2 and "--key" in no_key.stderr
+    no_cmd = run_cli("train", "--out", "m", "--key", str(keys.private), cwd=root)
+    assert no_cmd.returncode == 2 and "no training command" in no_cmd.stderr
+    no_out = run_cli("train", "--key", str(keys.private), "--", "true", cwd=root)
+    assert no_out.returncode == 2 and "--out" in no_out.stderr
+    bad_param = run_cli("train", "--out", "m", "--key", str(keys.private), "--param", "novalue",
+                        "--", "true", cwd=root)
+    assert bad_param.returncode == 2 and "KEY=VALUE" in bad_param.stderr
+    for proc in (no_key, no_cmd, no_out, bad_param):
+        assert len(proc.stderr.strip().splitlines()) == 1 and "Traceback" not in proc.stderr
+
+
+def test_directory_model_base_model_and_lock_file(tmp_path: Path, keys: Keys) -> None:
+    root = _project(tmp_path)
+    base = root / "base"
+    base.mkdir()
+    (base / "weights.bin").write_bytes(b"\x00" * 64)
+    (root / "uv.lock").write_text("version = 1\n")
+    script = ("import pathlib; d = pathlib.Path('out'); d.mkdir(); "
+              "(d / 'weights.bin').write_bytes(b'w'); (d / 'config.json').write_text('{}')")
+    with pytest.raises(UsageError, match="inside the output folder"):
+        (root / "out").mkdir()
+        _train(root, keys, outputs=[Path("out")], attestation=Path("out/att.json"),
+               command=[sys.executable, "-c", script])
+    (root / "out").rmdir()
+    result = _train(root, keys, outputs=[Path("out")], base_model=Path("base"),
+                    command=[sys.executable, "-c", script])
+    assert result.attestation == root / "out.provenance.json"  # type: ignore[attr-defined]
+    run = TrainingRun.from_statement(verify_envelope(store.load(root / "out.provenance.json"),
+                                                     [keys.verifier]))
+    assert run.subjects[0].digest["sha256"] == model_digest(root / "out").split(":")[1]
+    assert [d.name for d in run.of_kind("base-model")] == ["base"]
+    assert [d.name for d in run.of_kind("lockfile")] == ["uv.lock"]
+    (base / "weights.bin").write_bytes(b"\x01" * 64)
+    lineage = trace_model(root / "out", verifiers=[keys.verifier], cwd=root,
+                          home=root / ".mlwarden")
+    assert not lineage.ok
+    assert "MW-PROV-010" in [f.rule_id for f in lineage_findings(lineage)]
+
+
+def test_found_by_digest_and_unavailable_inputs(tmp_path: Path, keys: Keys) -> None:
+    root = _project(tmp_path)
+    _train(root, keys, home=tmp_path / "state")
+    elsewhere = tmp_path / "deploy"
+    elsewhere.mkdir()
+    (elsewhere / "model.bin").write_bytes((root / "model.bin").read_bytes())
+    (root / "data.csv").unlink()
+    lineage = trace_model(elsewhere / "model.bin", verifiers=[keys.verifier], cwd=elsewhere,
+                          home=tmp_path / "state")
+    statuses = {link.kind: link.status for link in lineage.links()}
+    assert statuses["subject"] is Status.VERIFIED
+    assert statuses["dataset"] is Status.UNAVAILABLE
+    assert lineage.ok  # a dataset that is not here is not a mismatch
+    rules = [f.rule_id for f in lineage_findings(lineage)]
+    assert "MW-PROV-005" in rules and "MW-PROV-004" not in rules
