@@ -10,8 +10,6 @@ Plain (uncompressed) joblib files are pickles and reach the pickle scanner direc
 
 from __future__ import annotations
 
-import bz2
-import lzma
 import zlib
 from collections.abc import Callable
 from typing import ClassVar
@@ -30,7 +28,7 @@ def _probe(factory: Callable[[], object], head: bytes) -> bool:
     d = factory()
     try:
         d.decompress(head, 64)  # type: ignore[attr-defined]
-    except (zlib.error, OSError, EOFError, ValueError, lzma.LZMAError):
+    except Exception:  # noqa: BLE001 - zlib.error, OSError, EOFError, lzma.LZMAError: not this codec
         return False
     return True
 
@@ -54,9 +52,11 @@ def codec_of(head: bytes) -> str | None:
     if head[:1] == b"\x78" and len(head) >= 2 and (head[0] * 256 + head[1]) % 31 == 0 and \
             _probe(zlib.decompressobj, head[:4096]):
         return "zlib"
-    if head[:3] == b"\x5d\x00\x00" and len(head) >= 13 and \
-            _probe(lambda: lzma.LZMADecompressor(lzma.FORMAT_ALONE), head[:4096]):
-        return "lzma"
+    if head[:3] == b"\x5d\x00\x00" and len(head) >= 13:
+        import lzma
+
+        if _probe(lambda: lzma.LZMADecompressor(lzma.FORMAT_ALONE), head[:4096]):
+            return "lzma"
     return None
 
 
@@ -69,8 +69,12 @@ def decompress(codec: str, data: bytes | memoryview, limit: int) -> Inflated | N
     if codec == "gzip":
         return inflate_zlib(data, limit, wbits=31, multi_member=True)
     if codec == "bz2":
+        import bz2
+
         return inflate_with(bz2.BZ2Decompressor, data, limit, multi_stream=True)
     if codec in ("xz", "lzma"):
+        import lzma
+
         fmt = lzma.FORMAT_XZ if codec == "xz" else lzma.FORMAT_ALONE
         return inflate_with(lambda: lzma.LZMADecompressor(fmt), data, limit,
                             multi_stream=codec == "xz", errors=(lzma.LZMAError,))

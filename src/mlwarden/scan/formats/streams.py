@@ -8,7 +8,6 @@ bomb stops at ``limit`` bytes instead of exhausting memory or disk.
 from __future__ import annotations
 
 import mmap
-import tempfile
 import zlib
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -67,6 +66,8 @@ class _Sink:
             chunk = chunk[:room]
         self.size += len(chunk)
         if self._file is None and len(self._mem) + len(chunk) > SPILL_AT:
+            import tempfile
+
             self._file = tempfile.TemporaryFile(prefix="mlwarden-")  # noqa: SIM115 - closed in finish
             self._file.write(self._mem)
             self._mem = bytearray()

@@ -12,8 +12,6 @@ truncated file), members are recovered from their local headers.
 
 from __future__ import annotations
 
-import bz2
-import lzma
 import struct
 import zlib
 from dataclasses import dataclass, field
@@ -329,6 +327,8 @@ def read_member(buf: bytes | memoryview, entry: ZipEntry, limit: int) -> MemberD
     elif entry.method == DEFLATED:
         inflated = inflate_zlib(raw, limit, wbits=-15)
     elif entry.method == BZIP2:
+        import bz2
+
         inflated = inflate_with(bz2.BZ2Decompressor, raw, limit)
     elif entry.method == LZMA:
         inflated = _inflate_zip_lzma(raw, limit)
@@ -346,6 +346,8 @@ def read_member(buf: bytes | memoryview, entry: ZipEntry, limit: int) -> MemberD
 
 def _inflate_zip_lzma(raw: bytes | memoryview, limit: int) -> Inflated:
     """Zip's LZMA (method 14): a 4-byte version/properties-size header, then LZMA1 properties."""
+    import lzma
+
     head = bytes(raw[:4])
     if len(head) < 4:
         return Inflated(b"", False, False, "lzma header truncated")
