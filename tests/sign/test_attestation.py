@@ -180,3 +180,71 @@ def test_statement_parser_never_crashes(data: object) -> None:
                              "predicate": data}):
         with contextlib.suppress(InputError):
             Statement.from_dict(candidate)
+
+
+@settings(max_examples=150, deadline=None)
+@given(st.binary(max_size=400) | st.text(max_size=400))
+def test_bundle_parser_never_crashes(data: bytes | str) -> None:
+    from mlwarden.sign.bundle import Bundle, SignatureFileError
+
+    with contextlib.suppress(SignatureFileError):
+        Bundle.from_json(data)
+
+
+_json = st.recursive(st.none() | st.booleans() | st.integers() | st.floats(allow_nan=False)
+                     | st.text(max_size=12),
+                     lambda inner: st.lists(inner, max_size=3)
+                     | st.dictionaries(st.text(max_size=10), inner, max_size=4), max_leaves=12)
+
+
+@settings(max_examples=150, deadline=None)
+@given(serialization=_json, resources=_json, extension=_json)
+def test_oms_predicate_parser_never_crashes(serialization: object, resources: object,
+                                            extension: object) -> None:
+    from mlwarden.sign.oms import PREDICATE_TYPE, statement_to_manifest
+
+    predicate = {"serialization": serialization, "resources": resources, "mlwarden": extension}
+    statement = Statement((Subject("m", {"sha256": DIGEST}),), PREDICATE_TYPE, predicate)
+    with contextlib.suppress(InputError):
+        statement_to_manifest(statement)
+
+
+@settings(max_examples=100, deadline=None)
+@given(st.text(max_size=300))
+def test_trust_file_parser_never_crashes(text: str) -> None:
+    from mlwarden.core.errors import PolicyError
+    from mlwarden.sign.trust import Trust
+
+    with contextlib.suppress(PolicyError):
+        Trust.from_yaml(text)
+
+
+_names = st.text(alphabet="ab./:-\x00 0", max_size=10)
+_resource = st.fixed_dictionaries({
+    "name": _names, "algorithm": st.sampled_from(["sha256", "blake2b", "sha256-sharded-4", ""]),
+    "digest": st.sampled_from(["ab" * 32, "AB" * 32, "ab", ""])})
+
+
+@settings(max_examples=200, deadline=None)
+@given(resources=st.lists(_resource, max_size=4),
+       method=st.sampled_from(["files", "shards"]), shard=st.sampled_from([4, 4.0, 4.5, -1]))
+def test_oms_resources_are_accepted_only_when_safe(resources: list[dict[str, str]], method: str,
+                                                   shard: float) -> None:
+    import hashlib
+
+    from mlwarden.sign.oms import PREDICATE_TYPE, statement_to_manifest
+
+    serialization = {"method": method, "hash_type": "sha256", "allow_symlinks": False,
+                     "shard_size": shard}
+    root = hashlib.sha256(b"".join(bytes.fromhex(r["digest"]) for r in resources
+                                   if len(r["digest"]) % 2 == 0)).hexdigest()
+    statement = Statement((Subject("m", {"sha256": root}),), PREDICATE_TYPE,
+                          {"serialization": serialization, "resources": resources})
+    try:
+        manifest, _ = statement_to_manifest(statement)
+    except InputError:
+        return
+    for resource in manifest.resources:
+        path = resource.path
+        assert path == "." or (".." not in path.split("/") and not path.startswith("/")
+                               and "\x00" not in path)

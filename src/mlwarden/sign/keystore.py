@@ -152,4 +152,5 @@ class KeyStore:
         return load_private_key(path, passphrase)
 
     def export_public(self, name: str) -> bytes:
-        return self.public_path(name).read_bytes() if self.get(name) else b""
+        """The public key's PEM (private keys are never exported)."""
+        return public_pem(load_public_key(self.get(name).public_path))
