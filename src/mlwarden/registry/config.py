@@ -22,8 +22,9 @@ class RegistryConfig:
 
     @property
     def key_path(self) -> Path:
-        """The registry's ECDSA private key (signs audit checkpoints)."""
-        return self.home / "keys" / "registry.key"
+        """The registry's ECDSA private key (signs audit checkpoints), kept apart from the signing
+        key store under ``keys/`` so the two never mix."""
+        return self.home / "registry" / "checkpoint-key.pem"
 
 
 def resolve_home(home: str | Path | None = None) -> Path:
