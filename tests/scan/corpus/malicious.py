@@ -97,6 +97,16 @@ def _corrupt_zip_member(data: bytes, member: str, *, crc: bool, flags: int) -> b
     return bytes(buf)
 
 
+def _rename_local_header(data: bytes, member: str) -> bytes:
+    """Change the last character of ``member``'s name in its local header only."""
+    with zipfile.ZipFile(io.BytesIO(data)) as zf:
+        offset = zf.getinfo(member).header_offset
+    buf = bytearray(data)
+    name_len = struct.unpack_from("<H", buf, offset + 26)[0]
+    buf[offset + 30 + name_len - 1] = ord("X")
+    return bytes(buf)
+
+
 def _torch(root: Path, c: str) -> list[Sample]:
     import torch
 
@@ -128,9 +138,13 @@ def _torch(root: Path, c: str) -> list[Sample]:
     add("malicious/pytorch/zip_bad_crc.pt", _corrupt_zip_member(bad, "archive/data.pkl", crc=True,
                                                                flags=0),
         "data.pkl with a wrong CRC (Python's zipfile refuses it)")
-    add("malicious/pytorch/zip_encrypted_flag.pt",
-        _corrupt_zip_member(bad, "archive/data.pkl", crc=False, flags=0x1),
-        "data.pkl marked encrypted (flag bit 0) although it is not")
+    # (an encrypted-flag member is not a sample: torch's miniz refuses it too, so it cannot load)
+    add("malicious/pytorch/zip_local_name_mismatch.pt", _rename_local_header(bad, "archive/data.pkl"),
+        "local header name differs from the central directory (Python's zipfile refuses, torch "
+        "loads)")
+    add("malicious/pytorch/zip_data_descriptor_flag.pt",
+        _corrupt_zip_member(bad, "archive/data.pkl", crc=False, flags=0x8),
+        "data.pkl with the data-descriptor flag set but no descriptor")
     # legacy (pre-1.6) stream: magic, protocol, sys_info, then the object pickle, storage keys
     legacy = b"".join(pickle.dumps(x, protocol=2) for x in (
         0x1950A86A20F9469CFC6C, 1001,
@@ -261,7 +275,15 @@ def _keras(root: Path, c: str) -> list[Sample]:
         out.append(Sample(rel, "keras", technique, "malicious"))
 
     add("malicious/keras/lambda.keras", keras_archive(_sequential("seq", [dense, lam])),
-        "Keras v3 Lambda layer with marshalled bytecode")
+        "Keras v3 Lambda, function as serialization_lib's __lambda__ {value: func_dump}")
+    code, defaults, closure = _lambda_fn(c)
+    lam_cfg = _keras_layer("Lambda", "lambda_1", {
+        "function": {"class_name": "__lambda__",
+                     "config": {"code": code, "defaults": defaults, "closure": closure}},
+        "arguments": {}, "output_shape": None})
+    add("malicious/keras/lambda_get_config.keras",
+        keras_archive(_sequential("seq", [dense, lam_cfg])),
+        "Keras v3 Lambda as Lambda.get_config() writes it (code/defaults/closure)")
     nested = _sequential("outer", [dense, _sequential("inner", [lam])])
     add("malicious/keras/nested_lambda.keras", keras_archive(nested),
         "Lambda inside a nested Sequential submodel")
