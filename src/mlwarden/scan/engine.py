@@ -50,6 +50,18 @@ def load_scanners() -> list[type[FormatScanner]]:
     return scanners_by_priority()
 
 
+_ORDER: tuple[int, list[type[FormatScanner]]] = (-1, [])
+
+
+def _ordered() -> list[type[FormatScanner]]:
+    """The scanners in detection order (re-sorted only when the registry changes)."""
+    global _ORDER
+    size = len(FormatScanner.registry)
+    if _ORDER[0] != size:
+        _ORDER = (size, scanners_by_priority())
+    return _ORDER[1]
+
+
 @dataclass
 class EngineContext(ScanContext):
     """The scan context of the engine: also remembers which scanners ran."""
@@ -77,7 +89,7 @@ def dispatch(target: ScanTarget, ctx: ScanContext) -> None:
         ctx.formats[key] = "empty"
         return
     head = target.head(HEAD_SIZE)
-    for cls in scanners_by_priority():
+    for cls in _ordered():
         try:
             hit = cls.detect(head, target)
         except Exception as exc:  # noqa: BLE001 - a detector bug must not hide the file
@@ -181,12 +193,28 @@ def _scan_chunk(chunk: list[tuple[str, str]], limits: ScanLimits, allow_globals:
                       digest=digest) for fs, display in chunk]
 
 
-def _default_workers(n_files: int) -> int:
-    return max(1, min(n_files, os.cpu_count() or 1))
+PARALLEL_MIN_FILES = 16
+PARALLEL_MIN_BYTES = 64 * 1024 * 1024
+"""Below both, starting worker processes costs more than it saves: scan in this process."""
+
+
+def _default_workers(jobs: list[tuple[str, str]]) -> int:
+    if len(jobs) < 2:
+        return 1
+    if len(jobs) < PARALLEL_MIN_FILES:
+        total = 0
+        for fs, _ in jobs:
+            try:
+                total += os.stat(fs).st_size
+            except OSError:
+                continue
+        if total < PARALLEL_MIN_BYTES:
+            return 1
+    return max(1, min(len(jobs), os.cpu_count() or 1))
 
 
 def _run_parallel(jobs: list[tuple[str, str]], limits: ScanLimits, allow_globals: tuple[str, ...],
-                  digest: bool, workers: int, advance: Callable[[int], None]) -> list[FileResult]:
+                  digest: bool, workers: int, progress: bool) -> list[FileResult]:
     from concurrent.futures import ProcessPoolExecutor, as_completed
 
     # Chunks of a few files amortise process hand-over; small enough to balance big files.
@@ -194,12 +222,14 @@ def _run_parallel(jobs: list[tuple[str, str]], limits: ScanLimits, allow_globals
     chunks = [jobs[i:i + size] for i in range(0, len(jobs), size)]
     results: dict[int, list[FileResult]] = {}
     with ProcessPoolExecutor(max_workers=workers) as pool:
+        # Submitting starts (forks) the workers: do it before the progress bar starts its thread.
         futures = {pool.submit(_scan_chunk, c, limits, allow_globals, digest): i
                    for i, c in enumerate(chunks)}
-        for future in as_completed(futures):
-            index = futures[future]
-            results[index] = future.result()
-            advance(len(chunks[index]))
+        with _progress(len(jobs), progress) as advance:
+            for future in as_completed(futures):
+                index = futures[future]
+                results[index] = future.result()
+                advance(len(chunks[index]))
     return [r for i in range(len(chunks)) for r in results[i]]
 
 
@@ -217,17 +247,18 @@ def scan_paths(paths: Sequence[str | Path], *, limits: ScanLimits = DEFAULT_LIMI
     names = [str(p) for p in paths]
     found = walk(names)
     jobs = [(str(f.fs_path), f.display) for f in found.files]
-    n_workers = workers if workers is not None else _default_workers(len(jobs))
+    n_workers = workers if workers is not None else _default_workers(jobs)
+    load_scanners()  # before forking: workers inherit the imported scanners
     allowed = tuple(allow_globals)
-    with _progress(len(jobs), progress) as advance:
-        if n_workers <= 1 or len(jobs) <= 1:
-            results = []
+    if n_workers <= 1 or len(jobs) <= 1:
+        results = []
+        with _progress(len(jobs), progress) as advance:
             for fs, display in jobs:
                 results.append(scan_file(Path(fs), display, limits=limits, allow_globals=allowed,
                                          digest=digest))
                 advance(1)
-        else:
-            results = _run_parallel(jobs, limits, allowed, digest, n_workers, advance)
+    else:
+        results = _run_parallel(jobs, limits, allowed, digest, n_workers, progress)
     return _build(names, started, found.findings, found.skipped, found.formats, results, digest)
 
 
