@@ -193,3 +193,10 @@ def test_key_signature_needs_a_key_and_certificate_needs_a_root(
     sign_pki(model, pki)
     with pytest.raises(VerificationError, match="no trusted root"):
         verify_model(model, None, Trust.from_public_keys([key.public]))
+
+
+def test_trust_from_pem_bytes(model: Path, keys: Callable[..., KeyFiles]) -> None:
+    key = keys()
+    sign_model(model, KeyMaterial(EcdsaSigner(key.key)))
+    trust = Trust.from_public_key_pems([("policy key", key.public.read_bytes())])
+    assert verify_model(model, None, trust).trusted_as == "policy key"

@@ -261,3 +261,13 @@ def test_findings_carry_paths_and_evidence(signed: tuple[Path, KeyFiles, Trust])
                    (rules.FILE_ADDED.id, f"{model}/new.bin")]
     truncated = next(f for f in findings if f.rule_id == rules.FILE_MODIFIED.id)
     assert truncated.evidence["kind"] == "truncated"
+
+
+def test_statement_parser_checks_file_versus_directory(signed: tuple[Path, KeyFiles, Trust]) -> None:
+    from mlwarden.sign.oms import statement_to_manifest
+
+    model, _, _ = signed
+    statement = Statement.from_json_bytes(Bundle.load(model / "model.sig").envelope.payload)
+    statement_to_manifest(statement, single_file=False)
+    with pytest.raises(InputError, match="for a model directory"):
+        statement_to_manifest(statement, single_file=True)

@@ -98,7 +98,9 @@ def statement_to_manifest(statement: Statement, *, source: str = "<signature>",
                           single_file: bool | None = None) -> tuple[Manifest, dict[str, int]]:
     """The manifest a verified OMS statement describes, and the recorded sizes (may be empty).
 
-    Raises :class:`InputError` naming the field when the statement is not a valid OMS v1.0 one.
+    ``single_file`` (when known) says whether the model being checked is one file (the signature
+    must then hold the single resource ``.``) or a directory (it must not). Raises
+    :class:`InputError` naming the field when the statement is not a valid OMS v1.0 one.
     """
     if statement.predicate_type == LEGACY_PREDICATE_TYPE:
         raise InputError("signature uses the pre-1.0 predicate Digests/v0.1, which has no "
@@ -152,6 +154,12 @@ def statement_to_manifest(statement: Statement, *, source: str = "<signature>",
         resources.append(Resource(name, algorithm, digest))
     if "." in names and len(names) > 1:
         raise InputError("resource '.' (a single-file model) is mixed with other resources",
+                         path=source)
+    if single_file is True and names != {"."} and serialization.method == "files":
+        raise InputError("the signature is for a model directory, but the model is a single "
+                         "file", path=source)
+    if single_file is False and "." in names:
+        raise InputError("the signature is for a single file, but the model is a directory",
                          path=source)
     got_root = hashlib.sha256(b"".join(bytes.fromhex(r.digest) for r in resources)).hexdigest()
     if got_root != expected_root:

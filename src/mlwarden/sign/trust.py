@@ -252,6 +252,18 @@ class Trust:
         return cls(policy=policy, keys=keys, source=", ".join(str(p) for p in paths))
 
     @classmethod
+    def from_public_key_pems(cls, keys: Sequence[tuple[str, bytes]]) -> Trust:
+        """Trust these PEM public keys, each with a label, for any model."""
+        from mlwarden.sign.keys import parse_public_key
+
+        trusted = tuple(TrustedKey(label, parse_public_key(pem, source=label))
+                        for label, pem in keys)
+        if not trusted:
+            raise InputError("no public key given")
+        policy = AnyOf(tuple(AllOf((KeyIs(k.keyid),), name=k.name) for k in trusted))
+        return cls(policy=policy, keys=trusted, source=", ".join(k.name for k in trusted))
+
+    @classmethod
     def from_roots(cls, paths: Sequence[str | Path], identity: str | None = None) -> Trust:
         """Trust certificates chaining to these roots (``--cert-chain``), for one identity or,
         unsafely, for any."""
