@@ -514,3 +514,32 @@ def test_chain_of_computed_calls_is_bounded() -> None:
     data = proto(2) + global_("mypkg", "factory") + (EMPTY_TUPLE + REDUCE) * 5000 + STOP
     ctx, [result] = scan(data)
     assert result.complete and by_rule(ctx, "MW-PKL-011")
+
+
+# ---------------------------------------------------------------------- allowlisted helpers as gadgets
+def test_numpy_generator_ctor_calls_its_second_argument(canary: str) -> None:
+    data = call("numpy.random._pickle", "__generator_ctor", s(canary), global_("os", "system"),
+                protocol=4)
+    ctx, _ = scan(data)
+    [finding] = by_rule(ctx, "MW-PKL-001")
+    assert finding.evidence["callable"] == "os.system"
+    assert str(finding.evidence["args"]).startswith("('touch ")
+
+
+def test_torch_rebuild_from_type_calls_its_function(canary: str) -> None:
+    args = MARK + s(canary) + TUPLE
+    data = call("torch._tensor", "_rebuild_from_type_v2", global_("os", "system"),
+                global_("torch", "Tensor"), args, EMPTY_DICT)
+    ctx, _ = scan(data)
+    assert [f.evidence["callable"] for f in by_rule(ctx, "MW-PKL-001")] == ["os.system"]
+
+
+@pytest.mark.parametrize(("module", "name"), [
+    ("sklearn.neighbors._kd_tree", "newObj"), ("numpy.core.multiarray", "_reconstruct"),
+    ("pandas._libs.arrays", "__pyx_unpickle_NDArrayBacked"),
+    ("numpy.random._pickle", "__bit_generator_ctor"),
+])
+def test_allowlisted_helpers_instantiate_their_class_argument(module: str, name: str) -> None:
+    data = call(module, name, global_("subprocess", "Popen"), MARK + TUPLE + b"K\x00", protocol=2)
+    ctx, _ = scan(data)
+    assert "subprocess.Popen" in {f.evidence["callable"] for f in by_rule(ctx, "MW-PKL-001")}

@@ -76,6 +76,22 @@ _SMUGGLE_CRITICAL = frozenset(words(
     "__class__ __dict__ __init__ __new__ __call__ __del__ __code__ __globals__ __builtins__ "
     "__import__ __init_subclass__ __class_getitem__ __set_name__ __get__ __set__ __delete__ "
     "__eq__ __hash__ __len__ __iter__ __getitem__ __setitem__ __missing__ __enter__ __exit__"))
+_INSTANTIATES_FIRST = frozenset(words(
+    "numpy.core.multiarray._reconstruct numpy._core.multiarray._reconstruct "
+    "numpy.ma.core._mareconstruct pandas.core.indexes.base._new_Index "
+    "pandas.core.indexes.datetimes._new_DatetimeIndex pandas.core.indexes.period._new_PeriodIndex "
+    "torch._utils._rebuild_wrapper_subclass numpy.random._pickle.__bit_generator_ctor"))
+"""Allowlisted helpers that instantiate the class they get as first argument."""
+_BASE_NEW = frozenset(words(
+    "numpy.core.multiarray._reconstruct numpy._core.multiarray._reconstruct "
+    "numpy.ma.core._mareconstruct"))
+"""Of those, the ones that run ``ndarray.__new__(subtype)`` rather than the subtype's constructor."""
+_CALLS_SECOND_WITH_FIRST = frozenset(words(
+    "numpy.random._pickle.__generator_ctor numpy.random._pickle.__randomstate_ctor"))
+"""``ctor(name, bit_generator_ctor)`` calls ``bit_generator_ctor(name)``: a known gadget."""
+_CALLS_FIRST_WITH_THIRD = frozenset(words(
+    "torch._tensor._rebuild_from_type_v2 torch._tensor._rebuild_from_type"))
+"""``_rebuild_from_type_v2(func, new_type, args, state)`` calls ``func(*args)``."""
 _DTYPE_CODE = re.compile(r"^[<>|=]?([biufcmMOUSV?])(\d*)")
 
 
@@ -331,12 +347,17 @@ class VM:
             return value.value
         return None
 
-    def call(self, func: object, args: object, off: int, opcode: str) -> object:
-        """The symbolic result of ``func(*args)`` at ``off``; records what is called."""
+    def call(self, func: object, args: object, off: int, opcode: str, *,
+             base_new: bool = False) -> object:
+        """The symbolic result of ``func(*args)`` at ``off``; records what is called.
+
+        ``base_new``: only a base class's ``__new__`` runs for ``func`` (``object.__new__(cls)``,
+        ``ndarray.__new__(subtype)``), not ``func``'s own constructor.
+        """
         argv: tuple[object, ...] = args if isinstance(args, tuple) else ()
         if isinstance(func, Ref):
             imp = func.imp
-            if imp.qualname in names.CALL_DANGEROUS:
+            if imp.qualname in names.CALL_DANGEROUS and not base_new:
                 imp.verdict = names.DANGEROUS
                 imp.reason = "opens or creates a file when called"
             if not imp.called:
@@ -412,13 +433,31 @@ class VM:
             return Partial(args[0], args[1:]) if args else Opaque("partial")
         if qual == "copyreg._reconstructor":
             if args:
-                result = self.call(args[0], (), off, opcode)
-                if len(args) > 1 and isinstance(args[1], Ref) and args[1].imp.qualname != "builtins.object":
+                plain = len(args) < 2 or (isinstance(args[1], Ref)
+                                          and args[1].imp.qualname == "builtins.object")
+                result = self.call(args[0], (), off, opcode, base_new=plain)
+                if not plain:
                     self.call(args[1], (), off, opcode)
                 return result
             return Opaque("reconstructed object")
         if qual in ("copyreg.__newobj__", "copyreg.__newobj_ex__"):
             return self.call(args[0], (), off, opcode) if args else Opaque("new object")
+        if args and (qual in _INSTANTIATES_FIRST or imp.name.startswith("__pyx_unpickle_")
+                     or imp.name == "newObj"):
+            if isinstance(args[0], Ref | Partial | AttrGetter | MethodCaller):
+                self.call(args[0], (), off, opcode, base_new=qual in _BASE_NEW)
+            return Call(func, off)
+        if qual in _CALLS_SECOND_WITH_FIRST and args:
+            if len(args) >= 2 and isinstance(args[1], Ref | Partial | AttrGetter | MethodCaller):
+                self.call(args[1], (args[0],), off, opcode)
+            elif isinstance(args[0], Ref | Partial):
+                self.call(args[0], (), off, opcode)
+            return Call(func, off)
+        if qual in _CALLS_FIRST_WITH_THIRD and len(args) >= 3:
+            self.call(args[0], args[2] if isinstance(args[2], tuple) else (), off, opcode)
+            if isinstance(args[1], Ref):
+                self.call(args[1], (), off, opcode)
+            return Call(func, off)
         if qual in ("io.BytesIO", "_io.BytesIO"):
             return BytesIO(args[0] if args else b"")
         if qual in NESTED_LOADERS:
