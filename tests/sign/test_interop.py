@@ -167,3 +167,16 @@ def test_sign_extra_declares_pyopenssl() -> None:
     pyproject = (Path(__file__).resolve().parents[2] / "pyproject.toml").read_text()
     sign_line = next(line for line in pyproject.splitlines() if line.startswith("sign ="))
     assert "pyopenssl" in sign_line.lower()
+
+
+def test_mlwarden_sharded_signature_verifies_with_model_signing_api(
+        model: Path, keys: Callable[..., KeyFiles]) -> None:
+    from mlwarden.sign.manifest import Serialization
+
+    key = keys()
+    sign_model(model, KeyMaterial(EcdsaSigner(key.key)),
+               serialization=Serialization("shards", shard_size=1024))
+    sig = model / "model.sig"
+    shard_size = statement_of(sig)["predicate"]["serialization"]["shard_size"]
+    assert shard_size == 1024 and isinstance(shard_size, int)  # an integer, unlike the reference
+    ms_key_verifier(key.public).verify(model, sig)

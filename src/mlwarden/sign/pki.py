@@ -19,7 +19,7 @@ from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import ExtendedKeyUsageOID
 
-from mlwarden.core.errors import InputError, VerificationError
+from mlwarden.core.errors import ConfigError, InputError, VerificationError
 
 
 @dataclass(frozen=True, slots=True)
@@ -100,7 +100,11 @@ def _can_sign(cert: x509.Certificate) -> bool:
 def verify_chain(chain_der: Sequence[bytes], roots: Sequence[x509.Certificate],
                  *, source: str = "<signature>") -> tuple[x509.Certificate, x509.Certificate]:
     """Validate ``chain_der`` (leaf first) to one of ``roots``; return (leaf, root it built to)."""
-    from OpenSSL import crypto
+    try:
+        from OpenSSL import crypto
+    except ImportError:  # model-signing 1.1.1 needs it too but does not declare it
+        raise ConfigError("certificate chains are verified with pyOpenSSL, which is not "
+                          "installed", advice="pip install 'mlwarden[sign]'") from None
 
     if not roots:
         raise VerificationError("no trusted root certificate to verify the chain with",
