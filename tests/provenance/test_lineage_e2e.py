@@ -19,8 +19,10 @@ pytestmark = needs_git
 
 def _links(lineage_json: dict[str, object]) -> dict[str, dict[str, object]]:
     """kind → link dict, over the first attestation's children (plus the attestation itself)."""
-    attestation = lineage_json["lineage"]["children"][0]  # type: ignore[index]
-    found = {"attestation": attestation}
+    children = lineage_json["lineage"]["children"]  # type: ignore[index]
+    attestation = next(c for c in children if c["kind"] == "attestation")
+    found = {"attestation": attestation,
+             "model-signature": next(c for c in children if c["kind"] == "model-signature")}
     for child in attestation["children"]:
         found.setdefault(child["kind"], child)
     return found
@@ -141,7 +143,7 @@ def test_swapped_for_another_signed_model(project: Path, keys: Keys, tmp_path: P
     # its own attestation, presented explicitly, is valid: but it names other data
     code, out = _trace_json(project, keys, "--attestation",
                             str(other / "model.skops.provenance.json"))
-    attestations = out["lineage"]["children"]
+    attestations = [c for c in out["lineage"]["children"] if c["kind"] == "attestation"]
     statuses = sorted(a["status"] for a in attestations)
     assert statuses == ["mismatched", "verified"]
 
@@ -184,3 +186,32 @@ def test_malformed_attestation_is_a_finding(tmp_path: Path, keys: Keys) -> None:
     lineage = trace_model(model, verifiers=[keys.verifier], cwd=tmp_path)
     assert not lineage.ok
     assert [f.rule_id for f in lineage_findings(lineage)] == ["MW-PROV-009"]
+
+
+def test_signed_model_pairs_signature_and_provenance_by_digest(project: Path, keys: Keys) -> None:
+    from mlwarden.sign.signing import KeyMaterial, sign_model
+
+    model = project / "model.skops"
+    signed = sign_model(model, KeyMaterial(keys.signer))
+    assert signed.signature == project / "model.skops.sig"
+    code, out = _trace_json(project, keys)
+    assert code == 0, out
+    links = _links(out)
+    assert links["model-signature"]["status"] == "verified"
+    assert links["model-signature"]["actual"] == out["digest"] == links["subject"]["expected"]
+    raw = bytearray(model.read_bytes())
+    raw[100] ^= 0xFF
+    model.write_bytes(bytes(raw))
+    code, out = _trace_json(project, keys)
+    links = _links(out)
+    assert code == 1
+    assert links["model-signature"]["status"] == "mismatched"
+    assert links["subject"]["status"] == "mismatched"
+    rules = {f["rule_id"] for f in out["findings"]}
+    assert {"MW-PROV-003", "MW-SIGN-004"} <= rules
+
+
+def test_unsigned_model_signature_link_is_unavailable(project: Path, keys: Keys) -> None:
+    code, out = _trace_json(project, keys)
+    assert code == 0
+    assert _links(out)["model-signature"]["status"] == "unavailable"

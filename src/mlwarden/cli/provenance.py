@@ -9,10 +9,11 @@ from typing import TYPE_CHECKING, Annotated
 import typer
 
 if TYPE_CHECKING:
-    from mlwarden.core.attestation import Signer, Verifier
+    from mlwarden.core.attestation import Signer
 
 KeyPubOpt = Annotated[list[Path] | None, typer.Option(
-    "--key", "-k", help="A trusted public key (PEM) to verify provenance signatures; repeatable.")]
+    "--key", "-k", help="A trusted public key (PEM): verifies the provenance signatures and the "
+                        "model's own signature (MODEL.sig); repeatable.")]
 AttestationOpt = Annotated[list[Path] | None, typer.Option(
     "--attestation", "-a", help="A provenance attestation to consider besides the one beside the "
                                 "model and the one indexed by its digest; repeatable.")]
@@ -33,12 +34,6 @@ def _signer(key: Path | None, passphrase_file: Path | None) -> Signer:
             raise InputError(f"cannot read the passphrase file: {exc}", path=passphrase_file) \
                 from None
     return EcdsaSigner(load_private_key(key, passphrase))
-
-
-def _verifiers(keys: list[Path] | None) -> list[Verifier]:
-    from mlwarden.sign.keys import EcdsaVerifier, load_public_key
-
-    return [EcdsaVerifier(load_public_key(path)) for path in keys or []]
 
 
 def train(
@@ -142,7 +137,7 @@ def trace(
     except ValueError:
         raise UsageError(f"--format {fmt!r}: expected tree, json, html or sarif") from None
     started = utcnow()
-    lineage = trace_model(model, verifiers=_verifiers(key), attestations=list(attestation or []))
+    lineage = trace_model(model, keys=list(key or []), attestations=list(attestation or []))
     findings = lineage_findings(lineage)
     text: str | None = None
     if choice is LineageFormat.JSON:
@@ -196,7 +191,7 @@ def bom(
     from mlwarden.provenance.bom import build_bom
     from mlwarden.provenance.lineage import trace_model
 
-    lineage = trace_model(model, verifiers=_verifiers(key), attestations=list(attestation or []))
+    lineage = trace_model(model, keys=list(key or []), attestations=list(attestation or []))
     text = build_bom(lineage, allow_unverified=allow_unverified)
     if output is not None:
         atomic_write_text(output, text)

@@ -74,6 +74,8 @@ class Lineage:
     """Training runs whose attestation names this model and whose signature verified."""
     unverified_runs: tuple[TrainingRun, ...] = ()
     """Runs that name this model but whose signature could not be checked (no trusted key)."""
+    signature_findings: tuple[Finding, ...] = ()
+    """``MW-SIGN-*`` findings of verifying the model's own OMS signature, when it has one."""
 
     def links(self) -> Iterator[Link]:
         return self.root.walk()
@@ -96,15 +98,22 @@ class Lineage:
                 "attested": self.attested, "lineage": self.root.to_dict()}
 
 
-def trace_model(path: str | Path, *, verifiers: Sequence[Verifier] = (),
-                attestations: Sequence[Path] = (), home: Path | None = None,
-                cwd: Path | None = None) -> Lineage:
-    """The lineage of the model at ``path``; :class:`InputError` if the model itself is missing."""
+def trace_model(path: str | Path, *, keys: Sequence[Path] = (),
+                verifiers: Sequence[Verifier] = (), attestations: Sequence[Path] = (),
+                home: Path | None = None, cwd: Path | None = None) -> Lineage:
+    """The lineage of the model at ``path``; :class:`InputError` if the model itself is missing.
+
+    ``keys`` are trusted public keys (PEM files): they verify the attestations' DSSE signatures
+    and the model's own OMS signature (``<model>.sig`` or ``<dir>/model.sig``) when there is one.
+    ``verifiers`` adds DSSE verifiers directly (for library callers holding key objects).
+    """
+    from mlwarden.sign.keys import EcdsaVerifier, load_public_key
     from mlwarden.sign.manifest import model_digest
 
     model = Path(path)
     if not model.exists():
         raise InputError("model not found", path=model)
+    verifiers = [*verifiers, *(EcdsaVerifier(load_public_key(k)) for k in keys)]
     here = (cwd or Path.cwd()).resolve()
     state = store.home(home)
     state = state if state.is_absolute() else here / state
@@ -132,10 +141,35 @@ def trace_model(path: str | Path, *, verifiers: Sequence[Verifier] = (),
         children.append(Link("attestation", "provenance", Status.UNAVAILABLE,
                              f"no provenance attestation found for {digest} (looked beside the "
                              f"model and in {state / 'attestations'})"))
+    signature, sig_findings = _model_signature_link(model, keys)
     root = Link("model", str(model), Status.VERIFIED if runs else Status.UNAVAILABLE,
-                f"digest {digest}", actual=digest, path=str(model), children=tuple(children))
+                f"digest {digest}", actual=digest, path=str(model),
+                children=(signature, *children))
     return Lineage(model=str(model), digest=digest, root=root, runs=tuple(runs),
-                   unverified_runs=tuple(unverified))
+                   unverified_runs=tuple(unverified), signature_findings=tuple(sig_findings))
+
+
+def _model_signature_link(model: Path, keys: Sequence[Path]) -> tuple[Link, list[Finding]]:
+    """The model's own OMS signature (``mlwarden sign``), verified with ``keys`` if it exists."""
+    from mlwarden.sign.signing import default_signature_path
+    from mlwarden.sign.trust import Trust
+    from mlwarden.sign.verify import verification_findings
+
+    sig = default_signature_path(model)
+    if not sig.is_file():
+        return Link("model-signature", sig.name, Status.UNAVAILABLE,
+                    f"the model is not signed (no {sig})", path=str(sig)), []
+    if not keys:
+        return Link("model-signature", sig.name, Status.UNAVAILABLE,
+                    "not checked: no trusted public key given", path=str(sig)), []
+    findings, result = verification_findings(model, sig, Trust.from_public_keys(list(keys)))
+    if result is not None:
+        return Link("model-signature", sig.name, Status.VERIFIED,
+                    f"OMS signature verified: signed by {result.identity.describe()}",
+                    expected=result.model_digest, actual=result.model_digest,
+                    path=str(sig)), []
+    detail = "; ".join(f.message for f in findings[:3]) or "did not verify"
+    return Link("model-signature", sig.name, Status.MISMATCHED, detail, path=str(sig)), findings
 
 
 def _attestation_link(path: Path, model: Path, digest: str, verifiers: Sequence[Verifier],
@@ -302,6 +336,7 @@ def lineage_findings(lineage: Lineage) -> list[Finding]:
     """``MW-PROV-*`` findings for every problem in the lineage (none for a clean one)."""
     findings: list[Finding] = []
     model = lineage.model
+    findings.extend(lineage.signature_findings)
     found = any(link.kind == "signature" for link in lineage.links()) or any(
         link.kind == "attestation" and link.status is not Status.UNAVAILABLE
         for link in lineage.links())
@@ -311,6 +346,8 @@ def lineage_findings(lineage: Lineage) -> list[Finding]:
             evidence={"digest": lineage.digest}))
         return findings
     for att in lineage.root.children:
+        if att.kind != "attestation":
+            continue
         where = Location(att.path or model)
         if att.evidence.get("malformed"):
             findings.append(rules.MALFORMED.finding(f"{att.name}: {att.detail}", where))
