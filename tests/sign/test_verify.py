@@ -271,3 +271,16 @@ def test_statement_parser_checks_file_versus_directory(signed: tuple[Path, KeyFi
     statement_to_manifest(statement, single_file=False)
     with pytest.raises(InputError, match="for a model directory"):
         statement_to_manifest(statement, single_file=True)
+
+
+def test_many_problems_are_summarised_in_the_line_but_all_kept(
+        signed: tuple[Path, KeyFiles, Trust]) -> None:
+    model, _, trust = signed
+    for index in range(30):
+        (model / f"extra-{index:02d}.bin").write_bytes(b"x")
+    error = mismatch(model, trust)
+    assert len(error.problems) == 30
+    assert "and 10 more" in error.message and "extra-19.bin" in error.message
+    assert "extra-29.bin" not in error.message
+    findings, _ = verification_findings(model, None, trust)
+    assert len(findings) == 30

@@ -82,7 +82,7 @@ def sign(
     ] = None,
     cert_chain: Annotated[list[Path] | None, typer.Option(
         "--cert-chain", help="PKI: the signing certificate, then its intermediates (PEM; "
-                             "repeatable or one file with several).")] = None,
+                             "repeatable or one file with several).", metavar="PEM")] = None,
     signature: SignatureOpt = None,
     method: Annotated[Method | None, typer.Option(
         "--method", "-m", help="key, pki or sigstore (default: pki with --cert-chain, else key).",
@@ -98,7 +98,7 @@ def sign(
     allow_symlinks: Annotated[bool, typer.Option(
         "--allow-symlinks", help="Follow symbolic links that stay inside the model.")] = False,
     ignore: Annotated[list[str] | None, typer.Option(
-        "--ignore", help="A path inside the model to leave out (repeatable).")] = None,
+        "--ignore", help="A path inside the model to leave out (repeatable).", metavar="PATH")] = None,
     identity_token: Annotated[str | None, typer.Option(
         "--identity-token", help="Sigstore: an OIDC identity token to sign with.")] = None,
     staging: Annotated[bool, typer.Option(
@@ -188,12 +188,14 @@ def verify(
     model: ModelArg,
     signature: SignatureOpt = None,
     public_key: Annotated[list[Path] | None, typer.Option(
-        "--public-key", "-k", help="Trust this public key (PEM) for the model (repeatable).")
+        "--public-key", "-k", help="Trust this public key (PEM) for the model (repeatable).",
+        metavar="PEM")
     ] = None,
     trust: Annotated[Path | None, typer.Option(
         "--trust", "-t", help="A trust file (YAML): which signers may sign which models.")] = None,
     cert_chain: Annotated[list[Path] | None, typer.Option(
-        "--cert-chain", help="PKI: trusted root certificate(s) (PEM, repeatable).")] = None,
+        "--cert-chain", help="PKI: trusted root certificate(s) (PEM, repeatable).",
+        metavar="PEM")] = None,
     identity: Annotated[str | None, typer.Option(
         "--identity", help="The signer identity to require: a certificate subject DN or SAN "
                            "(with --cert-chain), or a Sigstore identity (with --issuer).")] = None,

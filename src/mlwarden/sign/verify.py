@@ -46,6 +46,8 @@ from mlwarden.sign.signing import default_signature_path
 from mlwarden.sign.trust import Trust, UntrustedSignerError
 
 CHECK_VERSION = "1"
+MAX_LISTED = 20
+"""Problems spelled out in the one-line error; findings (``--format``) list them all."""
 ProblemKind = Literal["modified", "truncated", "grown", "added", "missing", "renamed"]
 
 
@@ -83,7 +85,10 @@ class ModelMismatchError(VerificationError):
         head = f"model does not match its signature ({len(self.problems)} " \
                f"problem{'s' if len(self.problems) != 1 else ''}"
         head += "" if hashed else ", found before hashing any content"
-        super().__init__(head + "): " + "; ".join(p.line() for p in self.problems), path=path)
+        shown = "; ".join(p.line() for p in self.problems[:MAX_LISTED])
+        if len(self.problems) > MAX_LISTED:
+            shown += f"; and {len(self.problems) - MAX_LISTED} more (see --format json)"
+        super().__init__(head + "): " + shown, path=path)
 
 
 @dataclass(frozen=True)
