@@ -144,7 +144,7 @@ _DANGEROUS_MODULES: frozenset[str] = frozenset(words(
     "os posix nt posixpath ntpath subprocess _posixsubprocess pty tty runpy code codeop idlelib pip "
     "_pip ensurepip importlib imp zipimport pkgutil multiprocessing _multiprocessing concurrent "
     "threading _thread ctypes _ctypes cffi webbrowser shutil socket _socket socketserver ssl select "
-    "selectors http urllib urllib3 smtplib ftplib telnetlib poplib imaplib nntplib xmlrpc requests "
+    "itertools selectors http urllib urllib3 smtplib ftplib telnetlib poplib imaplib nntplib xmlrpc requests "
     "httpx aiohttp pickle _pickle pickletools dill cloudpickle joblib marshal sys signal platform "
     "bdb pdb trace tracemalloc doctest venv site sysconfig timeit cProfile profile pstats pydoc "
     "asyncio tempfile gc inspect types io _io fileinput shelve dbm sqlite3 tarfile zipfile "
