@@ -91,3 +91,17 @@ def test_corrupt_and_truncated_streams_are_findings() -> None:
         report = scan(data)
         assert "MW-ARC-005" in rules(report)
         assert report.findings
+
+
+def test_large_output_spills_to_a_temporary_file(monkeypatch: pytest.MonkeyPatch) -> None:
+    import mmap
+
+    from mlwarden.scan.formats import streams
+
+    monkeypatch.setattr(streams, "SPILL_AT", 1 << 20)
+    payload = evil_pickle() + b"\x00" * (3 << 20)  # trailing zeros after STOP
+    result = streams.inflate_zlib(gzip.compress(payload), 1 << 30, wbits=31)
+    assert result.complete and isinstance(result.data, memoryview)
+    assert isinstance(result.data.obj, mmap.mmap)
+    assert bytes(result.data[:64]) == payload[:64] and len(result.data) == len(payload)
+    assert critical(scan(gzip.compress(payload)))

@@ -78,7 +78,7 @@ class _Sink:
 
     def finish(self) -> bytes | memoryview:
         if self._file is None:
-            return bytes(self._mem)
+            return memoryview(self._mem)  # no copy; the buffer is never written again
         self._file.flush()
         mapped = mmap.mmap(self._file.fileno(), 0, access=mmap.ACCESS_READ)
         self._file.close()  # the mapping keeps the (unlinked) file alive
