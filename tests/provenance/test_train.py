@@ -212,3 +212,19 @@ def test_found_by_digest_and_unavailable_inputs(tmp_path: Path, keys: Keys) -> N
     assert lineage.ok  # a dataset that is not here is not a mismatch
     rules = [f.rule_id for f in lineage_findings(lineage)]
     assert "MW-PROV-005" in rules and "MW-PROV-004" not in rules
+
+
+@needs_git
+def test_findings_from_a_bare_statement(tmp_path: Path, keys: Keys) -> None:
+    root = _project(tmp_path)
+    _train(root, keys)
+    statement = verify_envelope(store.load(root / "model.bin.provenance.json"), [keys.verifier])
+    assert [f.rule_id for f in lineage_findings(statement)] == ["MW-PROV-007"]
+    init_repo(root)
+    _train(root, keys)
+    statement = verify_envelope(store.load(root / "model.bin.provenance.json"), [keys.verifier])
+    assert lineage_findings(statement) == []
+    (root / "data.csv").write_text("x,y\n0,0\n")
+    _train(root, keys)
+    statement = verify_envelope(store.load(root / "model.bin.provenance.json"), [keys.verifier])
+    assert [f.rule_id for f in lineage_findings(statement)] == ["MW-PROV-006"]

@@ -332,8 +332,15 @@ def _code_link(dep: Dependency, run: TrainingRun, here: Path) -> Link:
                 evidence=evidence)
 
 
-def lineage_findings(lineage: Lineage) -> list[Finding]:
-    """``MW-PROV-*`` findings for every problem in the lineage (none for a clean one)."""
+def lineage_findings(lineage: Lineage | Statement) -> list[Finding]:
+    """``MW-PROV-*`` findings for every problem in the lineage (none for a clean one).
+
+    Given a bare (already verified) provenance :class:`Statement` instead of a traced
+    :class:`Lineage`, only what the record itself shows is reported (see
+    :func:`statement_findings`): nothing on disk is re-checked.
+    """
+    if isinstance(lineage, Statement):
+        return statement_findings(lineage)
     findings: list[Finding] = []
     model = lineage.model
     findings.extend(lineage.signature_findings)
@@ -392,4 +399,24 @@ def _finding_for(link: Link, att: Link, model: str) -> list[Finding]:
         if link.status is Status.UNAVAILABLE:
             return [rules.UNAVAILABLE.finding(f"{link.kind} {link.name}: {link.detail}",
                                               Location(link.path or link.name), evidence=ev)]
+    return []
+
+
+def statement_findings(statement: Statement) -> list[Finding]:
+    """Findings from a provenance statement alone: dirty tree, no code identity.
+
+    :class:`InputError` when the statement is not mlwarden training provenance.
+    """
+    run = TrainingRun.from_statement(statement)
+    where = Location(run.subjects[0].name)
+    code = run.code
+    if code is None:
+        return [rules.NO_CODE_IDENTITY.finding(
+            f"{run.invocation_id}: no git commit recorded: the run was not inside a git "
+            "repository", where)]
+    if code.annotations.get("dirty"):
+        return [rules.DIRTY_TREE.finding(
+            f"{run.invocation_id}: trained from a dirty tree at {code.digest.get('gitCommit')}",
+            where, evidence={"commit": code.digest.get("gitCommit"),
+                             "diffSha256": code.annotations.get("diffSha256")})]
     return []
