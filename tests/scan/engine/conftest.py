@@ -75,8 +75,13 @@ class Member:
     external_attr: int = 0
 
 
-def build_zip(members: list[Member], *, prefix: bytes = b"", comment: bytes = b"") -> bytes:
-    """A zip archive written byte by byte (so it can be made as odd as attackers make them)."""
+def build_zip(members: list[Member], *, prefix: bytes = b"", comment: bytes = b"",
+              zip64: bool = False) -> bytes:
+    """A zip archive written byte by byte (so it can be made as odd as attackers make them).
+
+    ``zip64`` writes ZIP64 extra fields, a ZIP64 end record and its locator, with the classic
+    fields set to their 0xFFFF/0xFFFFFFFF escape values.
+    """
     out = bytearray(prefix)
     central = bytearray()
     for m in members:
@@ -94,11 +99,25 @@ def build_zip(members: list[Member], *, prefix: bytes = b"", comment: bytes = b"
                            lcs, lus, len(local_name), 0) + local_name + payload
         if m.descriptor:
             out += struct.pack("<4s3L", b"PK\x07\x08", crc, len(payload), len(m.data))
-        central += struct.pack("<4s4B4H3L5H2L", b"PK\x01\x02", 20, 3, 20, 0, flags, m.method, 0,
-                               0, crc, len(payload), len(m.data), len(name), 0, 0, 0, 0,
-                               m.external_attr, offset) + name
+        extra = b""
+        sizes = (len(payload), len(m.data), offset)
+        if zip64:
+            extra = struct.pack("<HHQQQ", 0x0001, 24, len(m.data), len(payload), offset)
+            sizes = (0xFFFFFFFF, 0xFFFFFFFF, 0xFFFFFFFF)
+        central += struct.pack("<4s4B4H3L5H2L", b"PK\x01\x02", 45 if zip64 else 20, 3,
+                               45 if zip64 else 20, 0, flags, m.method, 0, 0, crc, sizes[0],
+                               sizes[1], len(name), len(extra), 0, 0, 0, m.external_attr,
+                               sizes[2]) + name + extra
     cd_offset = len(out) - len(prefix)
     out += central
+    if zip64:
+        record = len(out) - len(prefix)
+        out += struct.pack("<4sQ2H2L4Q", b"PK\x06\x06", 44, 45, 45, 0, 0, len(members),
+                           len(members), len(central), cd_offset)
+        out += struct.pack("<4sLQL", b"PK\x06\x07", 0, record, 1)
+        out += struct.pack("<4s4H2LH", b"PK\x05\x06", 0, 0, 0xFFFF, 0xFFFF, 0xFFFFFFFF,
+                           0xFFFFFFFF, len(comment)) + comment
+        return bytes(out)
     out += struct.pack("<4s4H2LH", b"PK\x05\x06", 0, 0, len(members), len(members), len(central),
                        cd_offset, len(comment)) + comment
     return bytes(out)

@@ -156,3 +156,19 @@ def test_seven_zip() -> None:
     assert "MW-ARC-004" in rules(report) and report.skipped
     report = scan(buf.getvalue()[:40], "m.7z")
     assert "MW-ARC-005" in rules(report)
+
+
+def test_zip64_archive() -> None:
+    data = build_zip([Member("a.txt", b"hello"), Member("w/m.pkl", evil_pickle(), method=8)],
+                     zip64=True)
+    with zipfile.ZipFile(io.BytesIO(data)) as z:  # the crafted archive is valid ZIP64
+        assert z.read("w/m.pkl") == evil_pickle()
+    report = scan(data)
+    assert critical(report)
+    assert not rules(report) - {"MW-PKL-001"}
+
+
+def test_comment_and_trailing_bytes() -> None:
+    data = build_zip([Member("m.pkl", evil_pickle())], comment=b"PK\x05\x06 looks like an end")
+    assert critical(scan(data))
+    assert critical(scan(build_zip([Member("m.pkl", evil_pickle())]) + b"\x00" * 100))
