@@ -172,8 +172,11 @@ def test_sniffing() -> None:
         assert looks_like_pickle(pickle.dumps({"a": [1, 2.5, "x"]}, protocol=protocol)[:64])
     assert looks_like_pickle(b"cos\nsystem\n(S'id'\ntR.")
     for other in (b"hello world, this is text\n", b'{"json": true}', b"\x89PNG\r\n\x1a\n",
-                  b"PK\x03\x04", b"", b"GGUF\x03\x00\x00\x00", b"Now is the time\n", b"\x80\x09"):
+                  b"PK\x03\x04", b"", b"GGUF\x03\x00\x00\x00", b"Now is the time\n", b"\x80\x09",
+                  b"N.B. this is a note\n", b"(c) 2024 Example Corp.\nAll rights reserved.\n" * 4,
+                  b"I am text\n"):
         assert not looks_like_pickle(other), other
+    assert looks_like_pickle(b"]]]") and not looks_like_pickle(b"]]]", final=True)
 
 
 def test_pickle_scanner_is_registered() -> None:

@@ -132,8 +132,10 @@ def looks_like_pickle(head: bytes, *, final: bool = False) -> bool:
     shared = Shared(target=target, ctx=ScanContext(limits=_SNIFF_LIMITS), emit_findings=False)
     vm = VM(shared, memoryview(head), 0, len(head))
     vm.run()
+    if any(i.reason.startswith("not a valid") for i in shared.imports):
+        return False  # text that happens to start like GLOBAL/INST
     if vm.complete:
-        return True
+        return vm.pos == len(head) or vm.nops >= 3  # "N.B. ..." is text, "N." alone a pickle
     if vm.failure == "limit":
         return True
-    return vm.failure == "truncated" and not final and vm.nops >= 4 and vm.pos >= min(len(head), 32)
+    return vm.failure == "truncated" and not final and vm.nops >= 3
