@@ -65,6 +65,16 @@ def test_real_checkpoints_clean_and_malicious(tmp_path: Path) -> None:
                for f in report.findings)
 
 
+@pytest.mark.parametrize("stem", ["data", "archive", "model.data"])
+def test_archive_folder_named_like_the_storage_folder(tmp_path: Path, stem: str) -> None:
+    path = tmp_path / f"{stem}.pt"  # torch names the archive folder after the file's stem
+    torch.save({"w": torch.zeros(2), "x": Payload()}, path)
+    with zipfile.ZipFile(path) as z:
+        folder = z.namelist()[0].split("/")[0]
+        assert f"{folder}/data.pkl" in z.namelist() and folder.startswith(stem.split(".")[0])
+    assert critical(scan_file(path))
+
+
 def test_storage_members_are_not_read(benign_members: list[Member]) -> None:
     # Garbage (even pickle-looking bytes) in data/<key> is tensor data torch never unpickles.
     members = [Member(m.name, evil_pickle()) if "/data/" in m.name else m for m in benign_members]

@@ -27,8 +27,9 @@ from mlwarden.scan.formats.pickled import (
 )
 from mlwarden.scan.interface import FormatScanner, ScanContext, ScanTarget
 
-_STORAGE = re.compile(r"^(?:[^/]*/)?data/[^/]+$")
-"""``archive/data/<key>``: raw tensor storage bytes."""
+_STORAGE = re.compile(r"^[^/]+/data/[^/]+$")
+"""``<archive>/data/<key>``: raw tensor storage bytes. The archive folder is the saved file's stem,
+so ``torch.save(x, "data.pt")`` writes ``data/data.pkl`` (a pickle) next to ``data/data/0``."""
 _EXPECTED_PICKLES = re.compile(r"^(?:[^/]*/)?(?:data\.pkl|constants\.pkl)$|\.debug_pkl$")
 _MARKERS = re.compile(r"(?:^|/)(?:data\.pkl|constants\.pkl|\.data/version|\.data/serialization_id)$")
 _CODE = re.compile(r"^(?:[^/]*/)?code/.+\.py$")
