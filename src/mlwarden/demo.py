@@ -93,6 +93,12 @@ def _step_scan(ctx: DemoContext) -> None:
     step_scan(ctx)
 
 
+def _step_convert(ctx: DemoContext) -> None:
+    from mlwarden.scan.convert_demo_step import step_convert
+
+    step_convert(ctx)
+
+
 def _step_sign(ctx: DemoContext) -> None:
     from mlwarden.sign.demo_step import step_sign
 
@@ -103,6 +109,7 @@ STEPS: list[Step] = [
     Step("Prepare data", step_data),
     Step("Train a model", step_train),
     Step("Scan model files", _step_scan),
+    Step("Convert to a safe format", _step_convert),
     Step("Sign the model", _step_sign),
     Step("Identify the model by digest", step_digest),
     Step("Register, gate and promote", _registry_step),

@@ -3,10 +3,14 @@
 from __future__ import annotations
 
 from mlwarden.core.errors import DeniedError, InputError, VerificationError
+from mlwarden.core.finding import Finding
 
 
 class ConversionRefused(DeniedError):
     """The scanner flagged the file (or could not check all of it): nothing was loaded (exit 1)."""
+
+    finding: Finding | None = None
+    """The most severe finding that refused the file, when a finding did."""
 
 
 class NotConvertible(InputError):

@@ -48,10 +48,12 @@ def read_and_scan(path: Path, *, fail_on: Severity = Severity.HIGH,
     if blocking:
         top = blocking[0]
         more = f" (+{len(blocking) - 1} more)" if len(blocking) > 1 else ""
-        raise ConversionRefused(
+        refused = ConversionRefused(
             f"refused, nothing was loaded: {top.rule_id} {top.severity.value} at {top.location}: "
             f"{top.message}{more}", path=path,
             advice="run 'mlwarden scan' for every finding")
+        refused.finding = top
+        raise refused
     if report.skipped:
         skip = report.skipped[0]
         where = f"{skip.path}!{skip.member}" if skip.member else skip.path
