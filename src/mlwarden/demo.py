@@ -49,27 +49,10 @@ def step_data(ctx: DemoContext) -> None:
 
 
 def step_train(ctx: DemoContext) -> None:
-    """Train a small scikit-learn pipeline and save it with skops (a format that runs no code)."""
-    import pandas as pd
-    import skops.io as sio
-    from sklearn.linear_model import LogisticRegression
-    from sklearn.model_selection import train_test_split
-    from sklearn.pipeline import make_pipeline
-    from sklearn.preprocessing import StandardScaler
+    """Train through ``mlwarden train`` so the model comes with signed SLSA provenance."""
+    from mlwarden.provenance.demo_step import step_train as train_with_provenance
 
-    frame = pd.read_csv(ctx.artifacts["dataset"])
-    x, y = frame.drop(columns=["target"]), frame["target"]
-    x_tr, x_te, y_tr, y_te = train_test_split(x, y, test_size=0.25, random_state=7, stratify=y)
-    model = make_pipeline(StandardScaler(), LogisticRegression(max_iter=500, random_state=7))
-    model.fit(x_tr, y_tr)
-    accuracy = float(model.score(x_te, y_te))
-    path = ctx.workdir / "model" / "model.skops"
-    path.parent.mkdir(parents=True, exist_ok=True)
-    sio.dump(model, path)
-    ctx.artifacts["model"] = path
-    ctx.facts["accuracy"] = accuracy
-    ctx.log(f"trained StandardScaler+LogisticRegression: test accuracy {accuracy:.3f}; "
-            f"saved {path}")
+    train_with_provenance(ctx)
 
 
 def step_digest(ctx: DemoContext) -> None:
@@ -99,6 +82,12 @@ def _step_convert(ctx: DemoContext) -> None:
     step_convert(ctx)
 
 
+def _step_trace(ctx: DemoContext) -> None:
+    from mlwarden.provenance.demo_step import step_trace
+
+    step_trace(ctx)
+
+
 def _step_sign(ctx: DemoContext) -> None:
     from mlwarden.sign.demo_step import step_sign
 
@@ -112,6 +101,7 @@ STEPS: list[Step] = [
     Step("Convert to a safe format", _step_convert),
     Step("Sign the model", _step_sign),
     Step("Identify the model by digest", step_digest),
+    Step("Trace provenance and lineage", _step_trace),
     Step("Register, gate and promote", _registry_step),
 ]
 
