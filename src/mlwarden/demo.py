@@ -56,12 +56,15 @@ def step_train(ctx: DemoContext) -> None:
 
 
 def step_digest(ctx: DemoContext) -> None:
-    """Identify the model by content digest: the identity every later piece of evidence binds to."""
+    """Identify the model by its root digest: the identity every piece of evidence binds to."""
     from mlwarden.core.digest import sha256_file
+    from mlwarden.sign.manifest import model_digest
 
-    digest = sha256_file(ctx.artifacts["model"])
-    ctx.facts["model_digest"] = digest
-    ctx.log(f"model digest {digest}")
+    root = model_digest(ctx.artifacts["model"])
+    ctx.facts["model_digest"] = root
+    ctx.log(f"model root digest {root} (what `mlwarden digest` prints; signature, provenance "
+            "and registry entries all bind to it)")
+    ctx.log(f"file bytes        {sha256_file(ctx.artifacts['model'])}")
 
 
 def _registry_step(ctx: DemoContext) -> None:
