@@ -48,6 +48,18 @@ SYMLINK_OUT_OF_TREE = register(Rule(
     references=("CWE-59", "ML06"),
 ))
 
+POLYGLOT = register(Rule(
+    id="MW-FMT-004", name="PicklePolyglot", title="File is another format and also a pickle",
+    description=(
+        "The file is recognised as one format, but its first bytes also form a valid pickle. "
+        "Loaders that fall back to unpickling — torch.load's legacy path when a file is not a zip "
+        "or a valid tar, pickle.load, joblib.load — would run that pickle, while tools that trust "
+        "the first format see something harmless. The pickle was analysed as well."),
+    severity=Severity.MEDIUM,
+    remediation="Treat the file as crafted: do not load it; obtain the model from its source.",
+    references=("CWE-436", "ML06", "AML.T0010"),
+))
+
 ARCHIVE_BOMB = register(Rule(
     id="MW-ARC-001", name="ArchiveBomb", title="Decompression bomb",
     description=(

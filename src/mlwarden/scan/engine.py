@@ -104,6 +104,8 @@ def dispatch(target: ScanTarget, ctx: ScanContext) -> None:
             ctx.ran.add((cls.name, cls.version))
         try:
             cls().scan(target, ctx)
+            if cls.name not in PICKLE_AT_START:
+                _check_pickle_polyglot(cls.name, head, target, ctx)
         except RecursionError:
             ctx.add(SCANNER_ERROR.finding(
                 f"{cls.name} scanner exceeded the recursion limit (deeply nested structure)",
@@ -116,6 +118,33 @@ def dispatch(target: ScanTarget, ctx: ScanContext) -> None:
             ctx.skip(target, f"{cls.name} scanner failed")
         return
     ctx.formats[key] = "unknown"
+
+
+PICKLE_AT_START = frozenset({"pickle", "torch-legacy"})
+"""Scanners that already analyse a pickle at offset 0."""
+
+
+def _check_pickle_polyglot(fmt: str, head: bytes, target: ScanTarget, ctx: ScanContext) -> None:
+    """A file of another format whose first bytes are also a pickle (see ``MW-FMT-004``)."""
+    from mlwarden.scan.pickle import analyze_pickle, looks_like_pickle
+
+    if not looks_like_pickle(head, final=target.size <= len(head)):
+        return
+    from mlwarden.core.severity import Severity
+    from mlwarden.scan.container_rules import POLYGLOT
+
+    scratch = ScanContext(limits=ctx.limits, allow_globals=ctx.allow_globals,
+                          dispatch=ctx.dispatch)
+    result = analyze_pickle(target, scratch, start=0)
+    serious = [f for f in scratch.findings if f.severity >= Severity.HIGH]
+    if not result.complete and not serious:
+        return  # bytes that merely start like a pickle
+    ctx.findings.extend(scratch.findings if result.complete else serious)
+    ctx.add(POLYGLOT.finding(
+        f"recognised as {fmt}, but bytes 0-{result.end} are also a "
+        f"{'complete' if result.complete else 'partial'} pickle that unpickling loaders would run",
+        target.location(offset=0), evidence={"format": fmt, "pickle_end": result.end,
+                                             "complete": result.complete}))
 
 
 @dataclass

@@ -11,7 +11,7 @@ import pytest
 from mlwarden.scan.engine import scan_bytes
 from mlwarden.scan.interface import ScanLimits
 
-from .conftest import Member, benign_pickle, build_zip, critical, evil_pickle, rules, scan
+from .conftest import CANARY, Member, benign_pickle, build_zip, critical, evil_pickle, rules, scan
 
 
 def tar_of(*members: tarfile.TarInfo | tuple[str, bytes]) -> bytes:
@@ -172,3 +172,34 @@ def test_comment_and_trailing_bytes() -> None:
     data = build_zip([Member("m.pkl", evil_pickle())], comment=b"PK\x05\x06 looks like an end")
     assert critical(scan(data))
     assert critical(scan(build_zip([Member("m.pkl", evil_pickle())]) + b"\x00" * 100))
+
+
+def test_ustar_magic_with_bad_checksum_is_not_a_tar() -> None:
+    # tarfile rejects the block, so torch.load falls back to unpickling the file.
+    block = bytearray(evil_pickle().ljust(512, b"\x00"))
+    block[257:262] = b"ustar"
+    block[148:156] = b"0000000\x00"
+    report = scan(bytes(block) + b"\x00" * 1024)
+    assert critical(report)
+
+
+def test_tar_whose_first_member_name_is_a_pickle() -> None:
+    import os
+
+    name = b"cposix\nsystem\n(S'touch " + str(CANARY).encode() + b"'\ntR."
+    assert len(name) < 100
+    info = tarfile.TarInfo(name.decode())
+    info.size = 3
+    buf = io.BytesIO()
+    with tarfile.open(fileobj=buf, mode="w", format=tarfile.GNU_FORMAT) as tar:
+        tar.addfile(info, io.BytesIO(b"abc"))
+    data = buf.getvalue()
+    assert data.startswith(b"cposix\nsystem\n") and os.name == "posix"
+    report = scan(data)
+    assert critical(report) and "MW-FMT-004" in rules(report)
+    assert report.metadata["formats"]["x.bin"] == "tar"
+
+
+def test_plain_archives_are_not_polyglots() -> None:
+    for data in (tar_of(("model.pkl", benign_pickle())), build_zip([Member("a", b"b")])):
+        assert "MW-FMT-004" not in rules(scan(data))

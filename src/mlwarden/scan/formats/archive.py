@@ -260,20 +260,23 @@ class ViewReader(io.RawIOBase):
 
 
 def looks_like_tar(head: bytes) -> bool:
-    """A POSIX/GNU tar header (``ustar`` magic) or an old v7 header with a valid checksum."""
+    """A tar header block with a valid checksum (what ``tarfile`` and so ``torch.load`` accept).
+
+    The ``ustar`` magic alone is not enough: a block with the magic but a bad checksum is not a tar
+    to ``tarfile``, and ``torch.load`` then falls back to unpickling the file.
+    """
     if len(head) < 512:
         return False
     block = head[:512]
-    if block[257:262] == b"ustar":
-        return True
-    if block[0] == 0:
+    if block[0] == 0 and block[257:262] != b"ustar":
         return False
     try:
         declared = int(block[148:156].replace(b"\x00", b" ").strip() or b"-1", 8)
     except ValueError:
         return False
-    computed = sum(block[:148]) + 8 * 32 + sum(block[156:512])
-    return declared == computed
+    unsigned = sum(block[:148]) + 8 * 32 + sum(block[156:512])
+    signed = sum(b - 256 if b > 127 else b for b in block[:148] + block[156:512]) + 8 * 32
+    return declared in (unsigned, signed)
 
 
 @dataclass(frozen=True, slots=True)
