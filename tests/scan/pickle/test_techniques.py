@@ -543,3 +543,10 @@ def test_allowlisted_helpers_instantiate_their_class_argument(module: str, name:
     data = call(module, name, global_("subprocess", "Popen"), MARK + TUPLE + b"K\x00", protocol=2)
     ctx, _ = scan(data)
     assert "subprocess.Popen" in {f.evidence["callable"] for f in by_rule(ctx, "MW-PKL-001")}
+
+
+def test_setitem_on_an_imported_object_mutates_the_loader() -> None:
+    data = proto(2) + global_("os", "environ") + s("LD_PRELOAD") + s("/tmp/evil.so") + SETITEM + STOP
+    ctx, _ = scan(data)
+    [finding] = by_rule(ctx, "MW-PKL-001")
+    assert finding.evidence["callable"] == "os.environ" and finding.evidence["called_by"] == "SETITEM"

@@ -391,6 +391,16 @@ class VM:
                                        handled="unresolved", nested_depth=self.depth))
         return Call(func, off)
 
+    def mutate(self, ref: Ref, opcode: str) -> None:
+        """APPEND/SETITEM on an imported object itself: it changes global state of the loader."""
+        imp = ref.imp
+        if not imp.called:
+            imp.called = True
+            imp.call_offset = self.loc(self.op_pos)
+            imp.call_opcode = opcode
+            if self.base is None:
+                imp.nested_offset = self.op_pos
+
     def getattr(self, obj: object, attr: object, off: int, opcode: str) -> object:
         """``getattr(obj, attr)`` resolved to a derived import when ``obj`` is one."""
         name = self.text(attr)
@@ -875,6 +885,8 @@ class VM:
     def op_append(self, pos: int) -> int:
         value = self.pop()
         target = self.top()
+        if isinstance(target, Ref):
+            self.mutate(target, "APPEND")
         if isinstance(target, SList):
             if len(target.items) < ITEM_CAP:
                 target.items.append(value)
@@ -885,6 +897,8 @@ class VM:
     def op_appends(self, pos: int) -> int:
         items = self.pop_mark()
         target = self.top()
+        if isinstance(target, Ref):
+            self.mutate(target, "APPENDS")
         if isinstance(target, SList):
             room = ITEM_CAP - len(target.items)
             target.items.extend(items[:max(room, 0)])
@@ -895,6 +909,8 @@ class VM:
         value = self.pop()
         key = self.pop()
         target = self.top()
+        if isinstance(target, Ref):
+            self.mutate(target, "SETITEM")
         if isinstance(target, SDict):
             if len(target.pairs) < ITEM_CAP:
                 target.pairs.append((key, value))
@@ -907,6 +923,8 @@ class VM:
         if len(items) % 2:
             raise self.malformed("SETITEMS with an odd number of items")
         target = self.top()
+        if isinstance(target, Ref):
+            self.mutate(target, "SETITEMS")
         if isinstance(target, SDict):
             pairs = list(zip(items[0::2], items[1::2], strict=True))
             room = max(ITEM_CAP - len(target.pairs), 0)
@@ -917,6 +935,8 @@ class VM:
     def op_additems(self, pos: int) -> int:
         items = self.pop_mark()
         target = self.top()
+        if isinstance(target, Ref):
+            self.mutate(target, "ADDITEMS")
         if isinstance(target, SSet):
             room = max(ITEM_CAP - len(target.items), 0)
             target.items.extend(items[:room])
