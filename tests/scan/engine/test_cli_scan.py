@@ -77,3 +77,18 @@ def test_lean_start_up(tmp_path: Path) -> None:
     heavy = imported & {"yaml", "jinja2", "numpy", "torch", "h5py", "onnx", "sklearn", "py7zr",
                         "pandas", "safetensors", "gguf"}
     assert not heavy, heavy
+
+
+def test_policy_allow_globals_reach_the_pickle_vm(cli: CliRun, tmp_path: Path) -> None:
+    custom = tmp_path / "custom.pkl"
+    # mycorp.layers.Dense(4): an importable name on no allowlist (unknown, high) until a policy
+    # vouches for it.
+    custom.write_bytes(b"\x80\x02cmycorp.layers\nDense\nK\x04\x85R.")
+    proc = cli("scan", str(custom), "--format", "json")
+    assert proc.returncode == 1
+    assert {f["rule_id"] for f in json.loads(proc.stdout)["findings"]} == {"MW-PKL-003"}
+    policy = tmp_path / "policy.yaml"
+    policy.write_text("name: ours\nscan:\n  allow_globals: ['mycorp.layers.*']\n")
+    proc = cli("scan", str(custom), "--policy", str(policy), "--format", "json")
+    assert proc.returncode == 0, proc.stdout
+    assert json.loads(proc.stdout)["summary"]["active"] == 0

@@ -9,6 +9,8 @@ import tarfile
 from pathlib import Path
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from .conftest import Payload, benign_pickle, critical, evil_pickle, rules, scan, scan_file
 
@@ -80,3 +82,10 @@ def test_legacy_tar_unknown_storage_type_is_a_skip() -> None:
     odd = pickle.dumps(1, 2) + pickle.dumps(("0", "cpu", "not-a-class"), 2) + b"\x00" * 16
     report = scan(legacy_tar(odd))
     assert any("element size" in s.reason for s in report.skipped)
+
+
+@settings(max_examples=100, deadline=None)
+@given(st.binary(max_size=300), st.integers(min_value=0, max_value=5))
+def test_random_storage_records_never_raise(tail: bytes, count: int) -> None:
+    report = scan(legacy_tar(pickle.dumps(count, 2) + tail, tensors=pickle.dumps(count, 2) + tail))
+    assert "MW-FMT-001" not in rules(report)
