@@ -169,6 +169,22 @@ TORCH_UNEXPECTED_MEMBER = register(Rule(
     references=("CWE-506", "ML06"),
 ))
 
+TORCHSCRIPT_PROGRAM = register(Rule(
+    id="MW-TORCH-003", name="TorchScriptArchive", title="TorchScript archive: loading it runs a program",
+    description=(
+        "The file is a TorchScript archive (it holds constants.pkl and code/). torch.load hands such "
+        "files to torch.jit.load, which has no safe mode (weights_only=True is refused): the "
+        "archive's code/ is a Turing-complete program compiled and run by the loader, and its "
+        "pickles are read by a C++ unpickler that PyTorch only supports for trusted input. "
+        "PyTorch's security policy asks to treat TorchScript models like executable code from "
+        "their provider. mlwarden checked the code/ members (MW-TORCH-001) and the pickles, but "
+        "cannot prove a program harmless."),
+    severity=Severity.MEDIUM,
+    remediation=("Load TorchScript only from providers you trust (verify the signature); for "
+                 "weights from elsewhere, ask for safetensors and the model's source code."),
+    references=("CWE-94", "ML06", "https://github.com/pytorch/pytorch/blob/main/SECURITY.md"),
+))
+
 NPY_OBJECT_ARRAY = register(Rule(
     id="MW-NPY-001", name="NumpyObjectArray", title="NumPy object array: loading it runs a pickle",
     description=(

@@ -16,7 +16,11 @@ import re
 from typing import ClassVar
 
 from mlwarden.core.severity import Severity
-from mlwarden.scan.container_rules import TORCH_UNEXPECTED_MEMBER, TORCHSCRIPT_CODE
+from mlwarden.scan.container_rules import (
+    TORCH_UNEXPECTED_MEMBER,
+    TORCHSCRIPT_CODE,
+    TORCHSCRIPT_PROGRAM,
+)
 from mlwarden.scan.formats import zipreader
 from mlwarden.scan.formats.archive import open_zip, scan_zip_members
 from mlwarden.scan.formats.pickled import (
@@ -104,6 +108,12 @@ class TorchZipScanner(FormatScanner):
         # torch.load hands archives holding constants.pkl to torch.jit.load (C++ unpickler).
         torchscript = any(e.name.endswith("constants.pkl") for e in directory.entries)
         record_format(ctx, target, "torchscript" if torchscript else "torch-zip")
+        if torchscript:
+            code = sum(1 for e in directory.entries if _CODE.match(e.name))
+            ctx.add(TORCHSCRIPT_PROGRAM.finding(
+                f"TorchScript archive with {code} code member(s): torch.load/torch.jit.load "
+                "compile and run them (there is no weights-only mode for TorchScript)",
+                target.location(), evidence={"code_members": code}))
 
         def wanted(entry: zipreader.ZipEntry) -> bool:
             return not _STORAGE.match(entry.name)
