@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import mmap
 import pickle
 import time
+from pathlib import Path
 
 import numpy as np
 from hypothesis import HealthCheck, given, settings
@@ -78,3 +80,35 @@ def test_memoryview_of_a_slice_is_supported() -> None:
     ctx = ScanContext()
     result = analyze_pickle(ScanTarget(path="v.pkl", data=view), ctx)
     assert result.complete and result.end == len(view) and ctx.findings == []
+
+
+_values = st.recursive(
+    st.none() | st.booleans() | st.integers() | st.floats(allow_nan=False) | st.text(max_size=20)
+    | st.binary(max_size=20) | st.complex_numbers(allow_nan=False),
+    lambda children: st.lists(children, max_size=5) | st.tuples(children, children)
+    | st.dictionaries(st.text(max_size=5), children, max_size=5)
+    | st.frozensets(st.integers(), max_size=4),
+    max_leaves=25,
+)
+
+
+@settings(max_examples=150, deadline=None)
+@given(_values, st.integers(0, 5))
+def test_any_plain_value_pickle_is_clean_and_ends_at_stop(value: object, protocol: int) -> None:
+    data = pickle.dumps(value, protocol=protocol) + b"\x00tail"
+    ctx = ScanContext()
+    result = analyze_pickle(ScanTarget(path="v.pkl", data=data), ctx)
+    assert result.complete and result.end == len(data) - 5 and ctx.findings == []
+
+
+def test_mmap_backed_memoryview(tmp_path: Path) -> None:
+    path = tmp_path / "m.pkl"
+    path.write_bytes(pickle.dumps([{"k": "v\nw"}, 1.5, 10**20], protocol=0)
+                     + b"cos\nsystem\n(S'id'\ntR.")
+    with path.open("rb") as handle, mmap.mmap(handle.fileno(), 0, access=mmap.ACCESS_READ) as mapped:
+        view = memoryview(mapped)
+        ctx = ScanContext()
+        results = analyze_pickles(ScanTarget(path=str(path), data=view), ctx)
+        assert [r.complete for r in results] == [True, True]
+        assert [f.rule_id for f in ctx.findings] == ["MW-PKL-001"]
+        view.release()

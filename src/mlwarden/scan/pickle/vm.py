@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import _compat_pickle
 import codecs
+import mmap
 import re
 import struct
 from collections.abc import Callable
@@ -122,8 +123,10 @@ class VM:
         self.shared = shared
         self.limits = shared.ctx.limits
         self.data = data
-        self.raw: Any = data.obj if (isinstance(data.obj, bytes) and len(data.obj) == len(data)
-                                     and data.contiguous) else None
+        owner = data.obj
+        self.raw: Any = owner if (isinstance(owner, bytes | bytearray | mmap.mmap)
+                                  and len(owner) == len(data) and data.contiguous) else None
+        """The buffer's owner when it has ``find`` over the same bytes (line-based opcodes)."""
         self.start = start
         self.end = end
         self.base = base
