@@ -56,8 +56,9 @@ def test_modified_file_after_signing_is_denied(signed: tuple[Path, Path, Path]) 
     policy = Policy.load(policy_file(tmp, "p", gate=f"    signature: true\n"
                                                       f"    trusted_keys: [{pub.name}]\n"))
     report = gate_path(policy, model)
-    assert "MW-GATE-003" in _reasons(report)
-    assert "weights.bin" in report.decision.reasons[0].message  # type: ignore[union-attr]
+    assert _reasons(report) == {"MW-SIGN-004"}  # modified after signing, named precisely
+    message = report.decision.reasons[0].message  # type: ignore[union-attr]
+    assert "weights.bin" in message and str(tmp) not in message.replace(str(model), "")
 
 
 def test_untrusted_signer_and_unsigned_are_denied(signed: tuple[Path, Path, Path]) -> None:
@@ -65,7 +66,8 @@ def test_untrusted_signer_and_unsigned_are_denied(signed: tuple[Path, Path, Path
     _, other = new_key(tmp, "other")
     policy = Policy.load(policy_file(tmp, "p", gate=f"    signature: true\n"
                                                       f"    trusted_keys: [{other.name}]\n"))
-    assert "MW-GATE-003" in _reasons(gate_path(policy, model))
+    untrusted = _reasons(gate_path(policy, model))
+    assert untrusted and all(r.startswith("MW-SIGN-") for r in untrusted), untrusted
     (model / "model.sig").unlink()
     assert "MW-GATE-002" in _reasons(gate_path(policy, model))
 
@@ -127,7 +129,7 @@ def test_cli_gate_exit_codes_and_sarif(cli: CliRun, signed: tuple[Path, Path, Pa
     assert bad.returncode == 1, bad.stderr
     doc = json.loads(sarif_out.read_text())
     jsonschema.validate(doc, sarif_schema())
-    assert any(r["ruleId"] == "MW-GATE-003" for r in doc["runs"][0]["results"])
+    assert any(r["ruleId"] == "MW-SIGN-004" for r in doc["runs"][0]["results"])
     missing = cli("gate", str(tmp / "nope"), "--policy", str(pol))
     assert missing.returncode == 2 and "Traceback" not in missing.stderr
     assert len(missing.stderr.strip().splitlines()) == 1

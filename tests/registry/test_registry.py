@@ -99,7 +99,7 @@ def test_refusals_unsigned_untrusted_scanner_approvals_self_role(env: Env, tmp_p
     sig = tmp_path / "stranger.sig"
     sig.write_text(oms_signature(model, stranger))
     untrusted = reg.push(pubr, model, "m", attachments={AttestationKind.SIGNATURE: [sig]})
-    with pytest.raises(PromotionDenied, match="unknown key"):
+    with pytest.raises(PromotionDenied, match="matches no trusted key"):
         reg.promote(pubr, untrusted.ref, "staging")
 
     evil = evil_pickle(tmp_path / "evil" / "model.pkl")
@@ -188,7 +188,7 @@ def test_pull_verifies_the_signature(env: Env, tmp_path: Path) -> None:
     model, sig = _signed(tmp_path, "s", b"signed", signer)
     info = env.reg.push(pubr, model, "m", attachments={AttestationKind.SIGNATURE: [sig]})
     assert env.reg.pull(pubr, info.ref, tmp_path / "ok", trusted_keys=[pub]).is_file()
-    with pytest.raises(VerificationError, match="unknown key"):
+    with pytest.raises(VerificationError, match="matches no trusted key"):
         env.reg.pull(pubr, info.ref, tmp_path / "no", trusted_keys=[other_pub])
     assert not (tmp_path / "no").exists()
     unsigned = env.reg.push(pubr, clean_model(tmp_path / "u.bin", b"u"), "m")

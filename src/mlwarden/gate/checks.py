@@ -7,15 +7,18 @@ failed; :mod:`.engine` turns that into a finding and a deny reason.
 from __future__ import annotations
 
 import json
+import tempfile
 from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 from mlwarden.core.errors import InputError, VerificationError
+from mlwarden.core.finding import Finding
 
 if TYPE_CHECKING:
     from mlwarden.core.attestation import Statement
     from mlwarden.sign.keys import EcdsaVerifier
+    from mlwarden.sign.trust import Trust
 
 
 def load_verifiers(keys: Sequence[tuple[str, bytes]]) -> list[EcdsaVerifier]:
@@ -34,60 +37,50 @@ def verifiers_from_paths(paths: Sequence[Path]) -> list[EcdsaVerifier]:
     return load_verifiers(out)
 
 
-def _signed_by(envelope_sig: bytes, message: bytes, verifiers: Sequence[EcdsaVerifier]) -> str:
-    for v in verifiers:
-        if v.verify(envelope_sig, message):
-            return v.keyid
-    return ""
-
-
-def verify_oms_signature(model: Path, bundle_text: str, verifiers: Sequence[EcdsaVerifier], *,
-                         source: str) -> str:
-    """Verify an OMS (model_signing) bundle over the files at ``model``; return the signer key id.
-
-    The DSSE signature must verify with a trusted key, and every file named in the signed manifest
-    must hash as signed, with no file missing or added.
-    """
-    from mlwarden.core.attestation import DSSE_PAYLOAD_TYPE, pae, verify_envelope
-    from mlwarden.sign.bundle import Bundle
-    from mlwarden.sign.manifest import hash_model
-    from mlwarden.sign.oms import statement_to_manifest
+def _trust(verifiers: Sequence[EcdsaVerifier]) -> Trust:
+    """A signing trust that accepts exactly these keys, for any model."""
+    from mlwarden.sign.trust import AllOf, AnyOf, KeyIs, Trust, TrustedKey
 
     if not verifiers:
         raise VerificationError("the policy names no trusted key to verify the signature with",
-                                path=source, advice="add trusted_keys to the gate policy")
-    bundle = Bundle.from_json(bundle_text, source=source)
-    if bundle.method != "key":
-        raise VerificationError(f"{bundle.method} signatures are not accepted by the gate; "
-                                "sign with a key the policy trusts", path=source)
-    statement = verify_envelope(bundle.envelope, verifiers, source=source)
-    signed, _sizes = statement_to_manifest(statement, source=source,
-                                           single_file=model.is_file())
-    actual = hash_model(model, serialization=signed.serialization)
-    want, have = signed.by_name, actual.by_name
-    missing = sorted(set(want) - set(have))
-    extra = sorted(set(have) - set(want))
-    changed = sorted(n for n in set(want) & set(have) if want[n].digest != have[n].digest)
-    if missing or extra or changed:
-        parts = [f"{label}: {', '.join(names[:5])}" for label, names in
-                 (("changed", changed), ("missing", missing), ("added", extra)) if names]
-        raise VerificationError("the files do not match the signature (" + "; ".join(parts) + ")",
-                                path=source)
-    message = pae(DSSE_PAYLOAD_TYPE, bundle.envelope.payload)
-    return _signed_by(bundle.envelope.signatures[0].sig, message, verifiers)
+                                advice="add trusted_keys to the gate policy")
+    keys = tuple(TrustedKey(f"trusted key {v.keyid[:16]}", v.public_key) for v in verifiers)
+    policy = AnyOf(tuple(AllOf((KeyIs(k.keyid),), name=k.name) for k in keys))
+    return Trust(policy=policy, keys=keys, source="gate policy")
 
 
-def verify_signature_bundles(model: Path, bundles: Sequence[str], verifiers: Sequence[EcdsaVerifier],
-                             *, source: str) -> list[str]:
-    """The key ids of trusted signers; raises naming every failure when none verifies."""
-    problems: list[str] = []
-    for index, text in enumerate(bundles):
-        where = source if len(bundles) == 1 else f"{source} signature #{index + 1}"
-        try:
-            return [verify_oms_signature(model, text, verifiers, source=where)]
-        except (VerificationError, InputError) as exc:
-            problems.append(exc.one_line())
-    raise VerificationError("; ".join(problems) or "no signature to verify")
+def signature_findings(model: Path, bundles: Sequence[str], verifiers: Sequence[EcdsaVerifier]
+                       ) -> tuple[list[Finding], str | None, list[Path]]:
+    """Verify the OMS bundles over ``model`` with :mod:`mlwarden.sign.verify`.
+
+    Returns ``([], signer key id, _)`` when one verifies, else the ``MW-SIGN-*`` findings of every
+    bundle and the temporary signature paths they name (for the caller to relabel).
+    """
+    from mlwarden.sign.verify import verification_findings
+
+    trust = _trust(verifiers)
+    findings: list[Finding] = []
+    paths: list[Path] = []
+    with tempfile.TemporaryDirectory(prefix="mlwarden-sig-") as tmp:
+        for index, text in enumerate(bundles):
+            sig = Path(tmp) / f"signature-{index + 1}.sig"
+            sig.write_text(text, encoding="utf-8")
+            paths.append(sig)
+            found, result = verification_findings(model, sig, trust)
+            if result is not None:
+                return [], result.identity.keyid, paths
+            findings.extend(found)
+    return findings, None, paths
+
+
+def verify_signature_bundles(model: Path, bundles: Sequence[str],
+                             verifiers: Sequence[EcdsaVerifier], *, source: str) -> list[str]:
+    """The key id of a trusted signer; raises :class:`VerificationError` naming what failed."""
+    findings, keyid, _ = signature_findings(model, bundles, verifiers)
+    if keyid is not None:
+        return [keyid]
+    head = "; ".join(f.message for f in findings[:3]) or "no signature to verify"
+    raise VerificationError(f"signature does not verify: {head}", path=source)
 
 
 def subject_digests(model: Path) -> set[str]:

@@ -127,10 +127,9 @@ def _scan(policy: Policy, inp: GateInput, out: _Outcome) -> None:
         out.unmet(rules.SCAN_UNAVAILABLE, f"the scanner is not available ({exc})", inp.target)
         return
     report = scan_paths([inp.path], allow_globals=policy.scan.allow_globals, workers=1)
-    prefix = str(inp.path)
 
     def rename(path: str) -> str:
-        return inp.target + path[len(prefix):] if path.startswith(prefix) else path
+        return _relabel(path, inp)
 
     for f in report.findings:
         out.findings.append(dataclasses.replace(
@@ -145,15 +144,32 @@ def _signature(inp: GateInput, verifiers: Sequence[EcdsaVerifier], out: _Outcome
     if not inp.signatures:
         out.unmet(rules.MISSING_SIGNATURE, f"{inp.target} is not signed", inp.target)
         return
-    from mlwarden.gate.checks import verify_signature_bundles
+    from mlwarden.gate.checks import signature_findings
 
     try:
-        signers = verify_signature_bundles(inp.path, inp.signatures, verifiers,
-                                           source=f"{inp.target} signature")
+        findings, keyid, sig_paths = signature_findings(inp.path, inp.signatures, verifiers)
     except (VerificationError, InputError) as exc:
         out.unmet(rules.SIGNATURE_NOT_VERIFIED, exc.one_line(), inp.target)
         return
-    out.facts["signed_by"] = ",".join(signers)
+    if keyid is not None:
+        out.facts["signed_by"] = keyid
+        return
+    labels = {str(p): f"{inp.target} signature #{i + 1}" for i, p in enumerate(sig_paths)}
+    for f in findings:  # MW-SIGN-* findings: each one a deny reason, whatever fail_on says
+        path = labels.get(f.location.path) or _relabel(f.location.path, inp)
+        message = f.message.replace(str(inp.path), inp.target)
+        for tmp, label in labels.items():
+            message = message.replace(tmp, label)
+        f = dataclasses.replace(f, location=dataclasses.replace(f.location, path=path),
+                                message=message)
+        out.gate_findings.append(f)
+        out.reasons.append(Reason(ReasonCode.REQUIREMENT, f"{f.title}: {f.message}", f.rule_id,
+                                  f.fingerprint))
+
+
+def _relabel(path: str, inp: GateInput) -> str:
+    prefix = str(inp.path)
+    return inp.target + path[len(prefix):] if path.startswith(prefix) else path
 
 
 def _provenance(inp: GateInput, verifiers: Sequence[EcdsaVerifier], digests: set[str],
