@@ -130,15 +130,42 @@ def test_truncated_or_corrupt_hdf5_is_a_finding(cut: int) -> None:
 
 
 def test_missing_h5py_is_a_skip(monkeypatch: pytest.MonkeyPatch) -> None:
-    import builtins
+    import importlib.util
 
-    real_import = builtins.__import__
-
-    def no_h5py(name: str, *args: Any, **kwargs: Any) -> Any:
-        if name == "h5py":
-            raise ImportError("no h5py")
-        return real_import(name, *args, **kwargs)
-
-    monkeypatch.setattr(builtins, "__import__", no_h5py)
+    real = importlib.util.find_spec
+    monkeypatch.setattr(importlib.util, "find_spec",
+                        lambda name, *a: None if name == "h5py" else real(name, *a))
     ctx = scan(b"\x89HDF\r\n\x1a\n" + b"\0" * 100)
     assert ctx.findings == [] and "h5py" in ctx.skipped[0].reason
+
+
+@pytest.mark.parametrize(("script", "expected"), [
+    ("import os, signal; os.kill(os.getpid(), signal.SIGSEGV)", "crashed"),
+    ("import time; time.sleep(30)", "did not finish"),
+    ("raise SystemExit(3)", "exit 3"),
+    ("print('not json')", "no readable result"),
+])
+def test_probe_crash_hang_or_garbage_is_a_finding(monkeypatch: pytest.MonkeyPatch,
+                                                  tmp_path: Path, script: str,
+                                                  expected: str) -> None:
+    """h5py runs in a child process: the HDF5 C library segfaults on some hostile files."""
+    from mlwarden.scan.formats import hdf5
+
+    probe = tmp_path / "probe.py"
+    probe.write_text(script)
+    monkeypatch.setattr(hdf5, "PROBE", probe)
+    monkeypatch.setattr(hdf5, "PROBE_TIMEOUT", 2)
+    ctx = scan(legacy_h5(legacy_config()))
+    [finding] = by_rule(ctx, "MW-HDF-001")
+    assert expected in finding.message and finding.severity is Severity.HIGH
+    assert ctx.skipped  # and the file is not reported as checked
+
+
+def test_hdf5_member_is_probed_from_a_temporary_copy(tmp_path: Path) -> None:
+    from mlwarden.scan.formats.hdf5 import Hdf5Scanner
+    from mlwarden.scan.interface import ScanContext, ScanTarget
+
+    data = legacy_h5(legacy_config())
+    ctx = ScanContext()
+    Hdf5Scanner().scan(ScanTarget(path="a.zip", data=memoryview(data), member="m.h5"), ctx)
+    assert ctx.findings == [] and ctx.skipped == []

@@ -1,7 +1,9 @@
 """HDF5 files: legacy Keras models (``model_config`` / ``training_config``) and Keras 3 weights.
 
-Recognised by the HDF5 signature at offset 0, 512, 1024, 2048... (after a user block). Read with
-h5py (imported lazily; without it the file is skipped with a reason, never called clean). The
+Recognised by the HDF5 signature at offset 0, 512, 1024, 2048... (after a user block). The HDF5
+C library crashes on some malformed files, so h5py only ever reads an untrusted file in a child
+process (:mod:`mlwarden.scan.formats.hdf5_probe`) with a timeout and a memory limit; a crash, a
+hang or an unreadable file is a finding. Without h5py the file is skipped with a reason. The
 Keras configs stored as root attributes, and any other attribute holding a Keras-shaped JSON
 config, go through :mod:`mlwarden.scan.formats.keras_config`. External links, external raw
 storage and virtual datasets that read other files are findings. No dataset is read.
@@ -9,7 +11,13 @@ storage and virtual datasets that read other files are findings. No dataset is r
 
 from __future__ import annotations
 
-import io
+import importlib.util
+import json
+import os
+import subprocess
+import sys
+import tempfile
+from pathlib import Path
 from typing import Any, ClassVar
 
 from mlwarden.scan import format_rules as R
@@ -17,10 +25,13 @@ from mlwarden.scan.formats.keras_config import ConfigError, analyze_config, pars
 from mlwarden.scan.interface import FormatScanner, ScanContext, ScanTarget
 
 SIGNATURE = b"\x89HDF\r\n\x1a\n"
-CONFIG_ATTRIBUTES = ("model_config", "training_config")
-MAX_OBJECTS = 200_000
-"""Links visited before the walk stops (a skip is recorded for the rest)."""
 CONFIG_LIMIT = 64 * 1024 * 1024
+MAX_OBJECTS = 200_000
+"""Links the probe visits before it stops (a skip is recorded for the rest)."""
+PROBE = Path(__file__).with_name("hdf5_probe.py")
+PROBE_TIMEOUT = 300
+PROBE_MEMORY = 8 * 1024**3
+"""Address-space limit of the probe process (HDF5 bombs stop here, not in the scanner)."""
 
 
 def signature_offset(data: bytes | memoryview) -> int | None:
@@ -32,10 +43,6 @@ def signature_offset(data: bytes | memoryview) -> int | None:
             return offset
         offset = 512 if offset == 0 else offset * 2
     return None
-
-
-class _StopWalk(Exception):
-    pass
 
 
 class Hdf5Scanner(FormatScanner):
@@ -52,45 +59,33 @@ class Hdf5Scanner(FormatScanner):
         return signature_offset(target.data) is not None
 
     def scan(self, target: ScanTarget, ctx: ScanContext) -> None:
-        try:
-            import h5py
-        except ImportError:
+        if importlib.util.find_spec("h5py") is None:
             ctx.skip(target, "HDF5 file not checked: h5py is not installed "
                              "(pip install 'mlwarden[scan]')")
             return
-        try:
-            if target.fs_path is not None and target.member is None:
-                handle = h5py.File(str(target.fs_path), "r")
-            else:
-                handle = h5py.File(io.BytesIO(bytes(target.data)), "r")
-        except Exception as exc:  # noqa: BLE001 - h5py raises many types for hostile files
-            ctx.add(R.HDF_MALFORMED.finding(f"HDF5 library cannot open the file: {exc}",
-                                            target.location()))
+        result = _run_probe(target)
+        if isinstance(result, str):
+            ctx.add(R.HDF_MALFORMED.finding(result, target.location()))
+            ctx.skip(target, "HDF5 structure not checked: " + result)
             return
-        try:
-            with handle:
-                self._scan_root_configs(handle, target, ctx)
-                self._walk(h5py, handle, target, ctx)
-        except Exception as exc:  # noqa: BLE001 - malformed objects fail inside h5py
-            ctx.add(R.HDF_MALFORMED.finding(f"HDF5 structure cannot be read: {exc}",
-                                            target.location()))
-
-    def _scan_root_configs(self, handle: Any, target: ScanTarget, ctx: ScanContext) -> None:
-        for name in CONFIG_ATTRIBUTES:
-            if name not in handle.attrs:
-                continue
-            try:
-                value = handle.attrs[name]
-            except Exception as exc:  # noqa: BLE001
-                ctx.add(R.HDF_MALFORMED.finding(f"attribute {name!r} cannot be read: {exc}",
-                                                target.location()))
-                continue
-            raw = _as_text(value)
-            if raw is None:
-                ctx.add(R.HDF_MALFORMED.finding(f"attribute {name!r} is not a JSON string",
-                                                target.location()))
-                continue
-            self._analyze(raw, f"/@{name}", target, ctx)
+        if result.get("missing"):
+            ctx.skip(target, "HDF5 file not checked: h5py is not installed")
+            return
+        if result.get("open_error"):
+            ctx.add(R.HDF_MALFORMED.finding(
+                f"HDF5 library cannot open the file: {result['open_error']}", target.location()))
+            return
+        for where, message in result.get("errors", []):
+            ctx.add(R.HDF_MALFORMED.finding(f"{where}: {message}", target.location()))
+        for where, text in result.get("configs", []):
+            self._analyze(text.encode("utf-8", "surrogateescape"), where, target, ctx)
+        for kind, name, files in result.get("external", []):
+            ctx.add(R.HDF_EXTERNAL.finding(f"{kind} {name!r} reads {files}", target.location(),
+                                           evidence={"object": name, "kind": kind,
+                                                     "files": files}))
+        if result.get("truncated"):
+            ctx.skip(target, f"HDF5 file has more than {MAX_OBJECTS} objects; the rest were "
+                             "not checked")
 
     @staticmethod
     def _analyze(raw: bytes, where: str, target: ScanTarget, ctx: ScanContext) -> None:
@@ -103,67 +98,45 @@ class Hdf5Scanner(FormatScanner):
             ctx.add(issue.rule.finding(issue.message, target.location(), severity=issue.severity,
                                        evidence={"json_path": issue.path, **issue.evidence}))
 
-    def _walk(self, h5py: Any, handle: Any, target: ScanTarget, ctx: ScanContext) -> None:
-        count = 0
 
-        def visit(name: str, link: Any) -> None:
-            nonlocal count
-            count += 1
-            if count > MAX_OBJECTS:
-                raise _StopWalk
-            if isinstance(link, h5py.ExternalLink):
-                ctx.add(R.HDF_EXTERNAL.finding(
-                    f"external link {name!r} → {link.filename}:{link.path}", target.location(),
-                    evidence={"link": name, "file": str(link.filename), "path": str(link.path)}))
-                return
-            if not isinstance(link, h5py.HardLink):
-                return
-            obj = handle.get(name)
-            if obj is None:
-                return
-            if isinstance(obj, h5py.Dataset):
-                self._check_dataset(name, obj, target, ctx)
-            for attr_name in list(obj.attrs.keys())[:1000]:
-                try:
-                    raw = _as_text(obj.attrs[attr_name])
-                except Exception:  # noqa: BLE001, S112 - an unreadable attribute is not a config
-                    continue
-                if raw is not None and raw.lstrip()[:1] == b"{" and b"class_name" in raw:
-                    self._analyze(raw, f"/{name}/@{attr_name}", target, ctx)
+def _limit_memory() -> None:  # pragma: no cover - runs in the child before exec
+    import resource
 
-        try:
-            handle.visititems_links(visit)
-        except _StopWalk:
-            ctx.skip(target, f"HDF5 file has more than {MAX_OBJECTS} objects; the rest were "
-                             "not checked")
-
-    @staticmethod
-    def _check_dataset(name: str, dset: Any, target: ScanTarget, ctx: ScanContext) -> None:
-        external = dset.external
-        if external:
-            files = [str(entry[0]) for entry in external][:20]
-            ctx.add(R.HDF_EXTERNAL.finding(
-                f"dataset {name!r} stores its data in external file(s) {files}",
-                target.location(), evidence={"dataset": name, "files": files}))
-        if dset.is_virtual:
-            sources = [str(src.file_name) for src in dset.virtual_sources()]
-            foreign = sorted({src for src in sources if src != "."})[:20]
-            if foreign:
-                ctx.add(R.HDF_EXTERNAL.finding(
-                    f"virtual dataset {name!r} reads from file(s) {foreign}", target.location(),
-                    evidence={"dataset": name, "files": foreign}))
+    resource.setrlimit(resource.RLIMIT_AS, (PROBE_MEMORY, PROBE_MEMORY))
 
 
-def _as_text(value: object) -> bytes | None:
-    """An attribute value as bytes if it is a string (h5py gives str, bytes or numpy scalars)."""
-    if isinstance(value, bytes):
-        return value
-    if isinstance(value, str):
-        return value.encode("utf-8", "surrogatepass")
-    item = getattr(value, "item", None)
-    shape = getattr(value, "shape", None)
-    if callable(item) and shape == ():
-        inner = item()
-        if isinstance(inner, bytes | str):
-            return _as_text(inner)
-    return None
+def _run_probe(target: ScanTarget) -> dict[str, Any] | str:
+    """Run hdf5_probe.py on the target in a child process; a string says why it failed."""
+    temp: Path | None = None
+    try:
+        if target.fs_path is not None and target.member is None:
+            path = target.fs_path
+        else:
+            fd, name = tempfile.mkstemp(prefix="mlwarden-", suffix=".h5")
+            temp = Path(name)
+            with os.fdopen(fd, "wb") as fh:
+                fh.write(target.data)
+            path = temp
+        env = {**os.environ, "OPENBLAS_NUM_THREADS": "1", "OMP_NUM_THREADS": "1"}
+        proc = subprocess.run(
+            [sys.executable, "-I", str(PROBE), str(path)], capture_output=True, env=env,
+            timeout=PROBE_TIMEOUT, check=False,
+            preexec_fn=_limit_memory if sys.platform.startswith("linux") else None)
+    except subprocess.TimeoutExpired:
+        return f"HDF5 library did not finish reading the file within {PROBE_TIMEOUT} s"
+    except OSError as exc:
+        return f"HDF5 probe could not run: {exc}"
+    finally:
+        if temp is not None:
+            temp.unlink(missing_ok=True)
+    if proc.returncode < 0:
+        return (f"HDF5 library crashed on this file (signal {-proc.returncode}): a malformed or "
+                "hostile HDF5 structure")
+    if proc.returncode != 0:
+        tail = proc.stderr.decode("utf-8", "replace").strip().splitlines()[-1:] or ["?"]
+        return f"HDF5 probe failed (exit {proc.returncode}): {tail[0][:300]}"
+    try:
+        result = json.loads(proc.stdout)
+    except ValueError:
+        return "HDF5 probe gave no readable result"
+    return result if isinstance(result, dict) else "HDF5 probe gave no readable result"

@@ -1,0 +1,117 @@
+"""Read an HDF5 file's structure with h5py, in a child process: ``python -I hdf5_probe.py FILE``.
+
+The HDF5 C library segfaults or loops on some malformed files, so the scanner never opens an
+untrusted HDF5 file in its own process: it runs this script (standard library + h5py only, no
+mlwarden import) under a timeout and memory limit, and reads one JSON object from its stdout:
+
+``{"open_error": str | null, "configs": [[where, text]], "external": [[kind, name, files]],
+"errors": [[where, message]], "truncated": bool}``
+
+No dataset is read; only attributes (strings that may hold Keras configs) and the object layout
+(links, external storage, virtual-dataset sources).
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from typing import Any
+
+CONFIG_ATTRIBUTES = ("model_config", "training_config")
+MAX_OBJECTS = 200_000
+MAX_ATTRIBUTES = 1000
+MAX_TEXT = 64 * 1024 * 1024
+
+
+class _Stop(Exception):
+    pass
+
+
+def _as_text(value: object) -> str | None:
+    if isinstance(value, bytes):
+        return value.decode("utf-8", "surrogateescape")
+    if isinstance(value, str):
+        return value
+    item = getattr(value, "item", None)
+    if callable(item) and getattr(value, "shape", None) == ():
+        inner = item()
+        if isinstance(inner, bytes | str):
+            return _as_text(inner)
+    return None
+
+
+def probe(path: str) -> dict[str, Any]:
+    import h5py
+
+    out: dict[str, Any] = {"open_error": None, "configs": [], "external": [], "errors": [],
+                           "truncated": False}
+    try:
+        handle = h5py.File(path, "r")
+    except Exception as exc:  # noqa: BLE001 - h5py raises many types for hostile files
+        out["open_error"] = f"{type(exc).__name__}: {exc}"
+        return out
+    with handle:
+        for name in CONFIG_ATTRIBUTES:
+            try:
+                if name not in handle.attrs:
+                    continue
+                text = _as_text(handle.attrs[name])
+            except Exception as exc:  # noqa: BLE001
+                out["errors"].append([f"/@{name}", f"attribute cannot be read: {exc}"])
+                continue
+            if text is None:
+                out["errors"].append([f"/@{name}", "attribute is not a JSON string"])
+            else:
+                out["configs"].append([f"/@{name}", text[:MAX_TEXT + 1]])
+        count = 0
+
+        def visit(name: str, link: Any) -> None:
+            nonlocal count
+            count += 1
+            if count > MAX_OBJECTS:
+                raise _Stop
+            if isinstance(link, h5py.ExternalLink):
+                out["external"].append(["external link", name,
+                                        [f"{link.filename}:{link.path}"]])
+                return
+            if not isinstance(link, h5py.HardLink):
+                return
+            obj = handle.get(name)
+            if obj is None:
+                return
+            if isinstance(obj, h5py.Dataset):
+                if obj.external:
+                    out["external"].append(["external storage", name,
+                                            [str(e[0]) for e in obj.external][:20]])
+                if obj.is_virtual:
+                    files = sorted({str(s.file_name) for s in obj.virtual_sources()} - {"."})
+                    if files:
+                        out["external"].append(["virtual dataset", name, files[:20]])
+            for attr in list(obj.attrs.keys())[:MAX_ATTRIBUTES]:
+                try:
+                    text = _as_text(obj.attrs[attr])
+                except Exception:  # noqa: BLE001, S112 - an unreadable attribute is no config
+                    continue
+                if text is not None and text.lstrip()[:1] == "{" and "class_name" in text:
+                    out["configs"].append([f"/{name}/@{attr}", text[:MAX_TEXT + 1]])
+
+        try:
+            handle.visititems_links(visit)
+        except _Stop:
+            out["truncated"] = True
+        except Exception as exc:  # noqa: BLE001 - malformed objects fail inside h5py
+            out["errors"].append(["/", f"structure cannot be read: {exc}"])
+    return out
+
+
+def main() -> None:
+    try:
+        import h5py  # noqa: F401
+    except ImportError:
+        sys.stdout.write(json.dumps({"missing": "h5py"}))
+        return
+    sys.stdout.write(json.dumps(probe(sys.argv[1]), ensure_ascii=True))
+
+
+if __name__ == "__main__":
+    main()
