@@ -228,3 +228,37 @@ def test_findings_from_a_bare_statement(tmp_path: Path, keys: Keys) -> None:
     _train(root, keys)
     statement = verify_envelope(store.load(root / "model.bin.provenance.json"), [keys.verifier])
     assert [f.rule_id for f in lineage_findings(statement)] == ["MW-PROV-006"]
+
+
+def test_forged_attestation_paths_are_not_followed(tmp_path: Path, keys: Keys) -> None:
+    from mlwarden.core.attestation import sign_statement
+
+    from .conftest import make_keys
+
+    root = _project(tmp_path)
+    _train(root, keys)
+    run = _run(root, keys)
+    forged_dep = run.dependencies[0].__class__(
+        kind="dataset", name="everything", digest={"sha256": "0" * 64}, path="/")
+    code_dep = run.dependencies[0].__class__(
+        kind="code", name="source", digest={"gitCommit": "--output=/tmp/x"}, uri="git+x@y")
+    forged = TrainingRun(**{**{f: getattr(run, f) for f in run.__dataclass_fields__},
+                            "dependencies": (forged_dep, code_dep)})
+    stranger = make_keys(tmp_path / "k", "stranger")
+    store.write(sign_statement(forged.statement(), stranger.signer),
+                root / "model.bin.provenance.json")
+    lineage = trace_model(root / "model.bin", verifiers=[keys.verifier], cwd=root,
+                          home=tmp_path / "empty")
+    links = {link.kind: link for link in lineage.links()}
+    assert links["signature"].status is Status.MISMATCHED
+    for kind in ("dataset", "code"):
+        assert links[kind].status is Status.UNAVAILABLE
+        assert "signature did not verify" in links[kind].detail
+    assert [f.rule_id for f in lineage_findings(lineage)] == ["MW-PROV-002"]
+
+
+def test_commit_names_are_validated_before_git_sees_them(tmp_path: Path) -> None:
+    from mlwarden.provenance.capture import commit_exists
+
+    assert commit_exists("--help", tmp_path) is False
+    assert commit_exists("HEAD; rm -rf /", tmp_path) is False

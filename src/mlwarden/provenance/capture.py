@@ -12,6 +12,7 @@ from __future__ import annotations
 import hashlib
 import json
 import platform
+import re
 import shutil
 import subprocess
 import sys
@@ -94,7 +95,13 @@ def git_state(cwd: str | Path = ".") -> GitState | None:
 
 
 def commit_exists(commit: str, cwd: str | Path = ".") -> bool | None:
-    """True/False whether ``commit`` is in the repository around ``cwd``; None if there is none."""
+    """True/False whether ``commit`` is in the repository around ``cwd``; None if there is none.
+
+    ``commit`` comes from an attestation: anything but a hex object name is False (never passed to
+    git, so it cannot be read as an option).
+    """
+    if not re.fullmatch(r"[0-9a-f]{7,64}", commit):
+        return False
     here = Path(cwd)
     if _git(["rev-parse", "--show-toplevel"], here) is None:
         return None

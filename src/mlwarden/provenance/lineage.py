@@ -192,7 +192,15 @@ def _attestation_link(path: Path, model: Path, digest: str, verifiers: Sequence[
                     children=(signature,), evidence={"malformed": True}), None
     subject = _subject_link(run, model, digest)
     links = [signature, subject, _run_link(run)]
-    links += [_dependency_link(dep, run, here) for dep in run.dependencies]
+    if signature.status is Status.VERIFIED:
+        links += [_dependency_link(dep, run, here) for dep in run.dependencies]
+    else:
+        # Paths and commits in an unauthenticated statement are not followed: a forged one could
+        # point the trace at any file or folder on this machine.
+        links += [Link(dep.kind, dep.name, Status.UNAVAILABLE,
+                       "not re-checked: the attestation's signature did not verify",
+                       expected=_expected(dep), evidence={"unauthenticated": True})
+                  for dep in run.dependencies]
     if run.code is None:
         links.append(Link("code", "source", Status.UNAVAILABLE,
                           "no git commit recorded: the run was not inside a git repository",
@@ -284,6 +292,11 @@ def _locate(dep: Dependency, run: TrainingRun, here: Path) -> Path | None:
     return next((p for p in options if p.exists()), None)
 
 
+def _expected(dep: Dependency) -> str:
+    algorithm, value = next(iter(sorted(dep.digest.items())))
+    return f"{algorithm}:{value}"
+
+
 def _dependency_link(dep: Dependency, run: TrainingRun, here: Path) -> Link:
     if dep.kind == "code":
         return _code_link(dep, run, here)
@@ -364,6 +377,8 @@ def lineage_findings(lineage: Lineage | Statement) -> list[Finding]:
 
 
 def _finding_for(link: Link, att: Link, model: str) -> list[Finding]:
+    if link.evidence.get("unauthenticated"):
+        return []  # the signature finding says it all
     where = Location(att.path or model)
     ev = {"expected": link.expected, "actual": link.actual, "attestation": att.name}
     if link.kind == "signature":
