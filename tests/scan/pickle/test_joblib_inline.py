@@ -45,13 +45,23 @@ def wrapper(code: str, shape: tuple[int, ...], *, flags: int = 0, aligned: bool 
 EVIL = call("os", "system", s("touch /tmp/should-not-exist"), protocol=4)
 
 
-def test_raw_buffer_that_looks_like_a_payload_is_skipped() -> None:
-    # 2 x 3 float64 = 48 raw bytes holding a pickle payload: data, never opcodes
-    raw = EVIL.ljust(48, b"\x00")
+def test_array_bytes_are_skipped_like_joblib_does() -> None:
+    raw = bytes(range(48))  # 2 x 3 float64 = 48 raw bytes: data, never opcodes
     data = proto(2) + MARK + wrapper("f8", (2, 3)) + bytes([3]) + b"\xff" * 3 + raw + TUPLE + STOP
     ctx, [result] = scan(data)
     assert result.complete and result.end == len(data)
     assert ctx.findings == []
+
+
+def test_payload_hidden_in_array_bytes_runs_under_plain_pickle_load() -> None:
+    # joblib skips the 48 bytes; pickle.load executes them (the padding byte is read as an opcode
+    # too, so the payload starts where pickle.load would be)
+    hidden = b"cos\nsystem\n(S'touch /tmp/x'\ntR."
+    data = proto(2) + MARK + wrapper("f8", (2, 3), aligned=False) + hidden.ljust(48, b"N") + TUPLE + STOP
+    ctx, [result] = scan(data)
+    assert result.complete and result.end == len(data)
+    [finding] = by_rule(ctx, "MW-PKL-001")
+    assert finding.evidence["callable"] == "os.system" and "joblib" in finding.message
 
 
 def test_unaligned_legacy_wrapper() -> None:

@@ -23,7 +23,7 @@ def _view(data: bytes | memoryview) -> memoryview:
 def _report_imports(shared: Shared) -> None:
     """One finding per non-safe import (dangerous-and-called is critical), in stream order."""
     for imp in sorted(shared.imports, key=lambda i: (i.call_offset or i.offset, i.offset)):
-        if imp.verdict == names.SAFE or imp.handled in ("unresolved",):
+        if imp.verdict == names.SAFE or imp.handled in ("unresolved", "shadow"):
             continue
         qual = imp.qualname
         at = imp.call_offset if imp.called and imp.call_offset is not None else imp.offset

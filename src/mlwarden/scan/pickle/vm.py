@@ -25,7 +25,7 @@ from typing import Any
 from mlwarden.core.finding import JSONValue
 from mlwarden.core.rules import Rule
 from mlwarden.core.severity import Severity
-from mlwarden.scan.interface import ScanContext, ScanTarget
+from mlwarden.scan.interface import ScanContext, ScanLimits, ScanTarget
 from mlwarden.scan.pickle import decode, names, rules
 from mlwarden.scan.pickle.names import words
 from mlwarden.scan.pickle.values import (
@@ -142,6 +142,8 @@ class VM:
         self.pos = start
         self.complete = False
         self.failure: str | None = None
+        self.shadow = False
+        """A what-if run (the stream as plain ``pickle.load`` reads it); starts no further ones."""
         self.nops = 0
         self.extra_ops = 0
         """Opcodes run by nested streams while one of this stream's handlers ran."""
@@ -662,6 +664,7 @@ class VM:
         count = 1
         for d in shape:
             count *= d
+        self.plain_pickle_reading(pos)
         align = state.get("numpy_array_alignment_bytes")
         if align is not None and state.has("numpy_array_alignment_bytes"):
             if pos >= self.end:
@@ -672,6 +675,43 @@ class VM:
             raise self.malformed(f"joblib inline array of {count * itemsize} bytes runs past the "
                                  "end of the stream", self.op_pos, "truncated")
         return pos
+
+    def plain_pickle_reading(self, pos: int) -> None:
+        """Read the array bytes the way ``pickle.load``/``torch.load`` would: as opcodes.
+
+        joblib skips them, a plain unpickler executes them, so a payload can hide in "array data"
+        from any scanner that follows only joblib. This what-if run starts from a copy of the
+        current stack and memo; only a resolved, denylisted, called name counts (random array bytes
+        never form one), and it is reported as critical.
+        """
+        if self.shadow:
+            return
+        shared = Shared(target=self.shared.target, ctx=self.shared.ctx, emit_findings=False)
+        vm = VM(shared, self.data, pos, self.end, base=self.base, anchor=self.anchor,
+                depth=self.depth)
+        vm.shadow = True
+        vm.limits = _SHADOW_LIMITS
+        vm.stack = list(self.stack)
+        vm.metastack = [list(m) for m in self.metastack]
+        vm.memo = dict(self.memo)
+        vm.proto = self.proto
+        vm.run()
+        self.extra_ops += vm.nops
+        for imp in shared.imports:
+            if not (imp.verdict == names.DANGEROUS and imp.called
+                    and not imp.reason.startswith("not a valid")):
+                continue
+            imp.handled = "shadow"
+            self.shared.imports.append(imp)
+            if self.shared.emit_findings:
+                at = imp.call_offset if imp.call_offset is not None else imp.offset
+                self.shared.ctx.add(rules.DANGEROUS_CALL.finding(
+                    f"{imp.qualname} is called by {imp.call_opcode} at offset {at}, hidden in the "
+                    f"bytes of a joblib inline array (offset {self.loc(pos)}): joblib skips them, "
+                    "pickle.load and torch.load execute them", self.shared.target.location(at),
+                    evidence={"callable": imp.qualname, "opcode": imp.opcode, "offset": imp.offset,
+                              "called_by": imp.call_opcode, "call_offset": at,
+                              "array_offset": self.loc(pos), "reason": imp.reason}))
 
     # ------------------------------------------------------------------ opcode handlers
     def op_mark(self, pos: int) -> int:
@@ -1119,6 +1159,8 @@ def _opname(data: memoryview, off: int, end: int) -> str:
     return _OPNAMES.get(data[off], f"0x{data[off]:02x}")
 
 
+_SHADOW_LIMITS = ScanLimits(max_pickle_opcodes=100_000, max_pickle_stack=100_000,
+                            max_pickle_memo=100_000)
 _C_INT = re.compile(rb"\s*([+-]?)(0[xX][0-9a-fA-F]+|0[0-7]*|[1-9][0-9]*)\s*")
 
 
