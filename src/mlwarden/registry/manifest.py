@@ -12,6 +12,7 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import re
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
@@ -20,6 +21,7 @@ from typing import Any
 from mlwarden.core.errors import InputError, VerificationError
 
 MANIFEST_TYPE = "https://mlwarden.dev/registry/manifest/v1"
+_DIGEST = re.compile(r"^sha256:[0-9a-f]{64}$")
 SIGNATURE_NAME = "model.sig"
 
 
@@ -69,8 +71,11 @@ class Manifest:
             name = str(obj["name"])
         except (ValueError, KeyError, TypeError, AttributeError) as exc:
             raise VerificationError(f"malformed version manifest: {exc}", path=source) from None
-        for entry in (*files, FileEntry(name, "", 0)):
+        for entry in (*files, FileEntry(name, "sha256:" + "0" * 64, 0)):
             _check_relative(entry.path, source)
+            if not _DIGEST.match(entry.digest) or entry.size < 0:
+                raise VerificationError(f"bad digest or size for {entry.path!r} in version "
+                                        "manifest", path=source)
         if not files or (obj["kind"] == "file" and len(files) != 1):
             raise VerificationError("version manifest lists no files", path=source)
         return cls(obj["kind"], name, files)

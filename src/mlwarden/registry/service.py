@@ -127,7 +127,9 @@ def _info(v: ModelVersion, *, detail: bool = False, history: Sequence[StageEvent
 def split_ref(ref: str) -> tuple[str, str | None]:
     """``NAME@VERSION`` → (name, version); ``NAME`` → (name, None)."""
     name, sep, version = ref.partition("@")
-    if not _NAME.match(name) or (sep and not _VERSION.match(version)):
+    segments = name.split("/")
+    if (not _NAME.match(name) or any(seg in ("", ".", "..") for seg in segments)
+            or (sep and not _VERSION.match(version))):
         raise UsageError(f"not a model reference: {ref!r} (use NAME or NAME@VERSION)")
     return name, (version if sep else None)
 
