@@ -262,3 +262,21 @@ def test_commit_names_are_validated_before_git_sees_them(tmp_path: Path) -> None
 
     assert commit_exists("--help", tmp_path) is False
     assert commit_exists("HEAD; rm -rf /", tmp_path) is False
+
+
+def test_key_store_names_sign_and_verify(tmp_path: Path) -> None:
+    from mlwarden.sign.keystore import KeyStore
+
+    root = _project(tmp_path)
+    KeyStore.open(root / ".mlwarden").generate("trainer", b"correct horse battery")
+    env = {"MLWARDEN_KEY_PASSPHRASE": "correct horse battery"}
+    proc = run_cli("train", "--data", "data.csv", "--out", "model.bin", "--key", "trainer", "--",
+                   sys.executable, "-c", WRITE_MODEL, "model.bin", cwd=root, env=env)
+    assert proc.returncode == 0, proc.stderr
+    proc = run_cli("trace", "model.bin", "--key", "trainer", cwd=root)
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    wrong = run_cli("train", "--out", "model.bin", "--key", "trainer", "--", "true", cwd=root,
+                    env={"MLWARDEN_KEY_PASSPHRASE": "wrong passphrase!"})
+    assert wrong.returncode == 2 and "wrong passphrase" in wrong.stderr
+    unknown = run_cli("trace", "model.bin", "--key", "nobody", cwd=root)
+    assert unknown.returncode == 2 and "no key named 'nobody'" in unknown.stderr

@@ -12,20 +12,28 @@ if TYPE_CHECKING:
     from mlwarden.core.attestation import Signer
 
 KeyPubOpt = Annotated[list[Path] | None, typer.Option(
-    "--key", "-k", help="A trusted public key (PEM): verifies the provenance signatures and the "
-                        "model's own signature (MODEL.sig); repeatable.")]
+    "--key", "-k", help="A trusted public key (PEM file or key-store name): verifies the "
+                        "provenance signatures and the model's own signature (MODEL.sig); "
+                        "repeatable.")]
 AttestationOpt = Annotated[list[Path] | None, typer.Option(
     "--attestation", "-a", help="A provenance attestation to consider besides the one beside the "
                                 "model and the one indexed by its digest; repeatable.")]
 
 
 def _signer(key: Path | None, passphrase_file: Path | None) -> Signer:
+    """The signer for ``--key``: a PEM private key file, or the name of a key in the key store."""
     from mlwarden.core.errors import InputError, UsageError
     from mlwarden.sign.keys import EcdsaSigner, load_private_key
 
     if key is None:
-        raise UsageError("--key PRIVATE_KEY is needed to sign the provenance "
-                         "(create one with 'mlwarden keys generate')")
+        raise UsageError("--key is needed to sign the provenance: a PEM private key or a key-store "
+                         "name (create one with 'mlwarden keys generate')")
+    if not key.exists() and len(key.parts) == 1 and key.suffix not in (".pem", ".key"):
+        from mlwarden.sign.keystore import KeyStore, read_passphrase
+
+        store = KeyStore.open()
+        return EcdsaSigner(store.private_key(str(key),
+                                             read_passphrase(passphrase_file=passphrase_file)))
     passphrase: str | None = os.environ.get("MLWARDEN_KEY_PASSPHRASE")
     if passphrase_file is not None:
         try:
@@ -34,6 +42,19 @@ def _signer(key: Path | None, passphrase_file: Path | None) -> Signer:
             raise InputError(f"cannot read the passphrase file: {exc}", path=passphrase_file) \
                 from None
     return EcdsaSigner(load_private_key(key, passphrase))
+
+
+def _public_keys(keys: list[Path] | None) -> list[Path]:
+    """``--key`` values as PEM files: paths as given, key-store names resolved to their .pub."""
+    resolved = []
+    for key in keys or []:
+        if not key.exists() and len(key.parts) == 1 and key.suffix not in (".pem", ".pub"):
+            from mlwarden.sign.keystore import KeyStore
+
+            resolved.append(KeyStore.open().get(str(key)).public_path)
+        else:
+            resolved.append(key)
+    return resolved
 
 
 def train(
@@ -45,7 +66,8 @@ def train(
     out: Annotated[list[Path] | None, typer.Option(
         "--out", "-o", help="An artifact the run writes (the model); repeatable.")] = None,
     key: Annotated[Path | None, typer.Option(
-        "--key", "-k", help="Private key (PEM) that signs the provenance.")] = None,
+        "--key", "-k", help="Private key that signs the provenance: a PEM file or a key-store "
+                            "name.")] = None,
     passphrase_file: Annotated[Path | None, typer.Option(
         "--passphrase-file", help="File holding the key's passphrase "
                                   "(else MLWARDEN_KEY_PASSPHRASE).")] = None,
@@ -137,7 +159,7 @@ def trace(
     except ValueError:
         raise UsageError(f"--format {fmt!r}: expected tree, json, html or sarif") from None
     started = utcnow()
-    lineage = trace_model(model, keys=list(key or []), attestations=list(attestation or []))
+    lineage = trace_model(model, keys=_public_keys(key), attestations=list(attestation or []))
     findings = lineage_findings(lineage)
     text: str | None = None
     if choice is LineageFormat.JSON:
@@ -191,7 +213,7 @@ def bom(
     from mlwarden.provenance.bom import build_bom
     from mlwarden.provenance.lineage import trace_model
 
-    lineage = trace_model(model, keys=list(key or []), attestations=list(attestation or []))
+    lineage = trace_model(model, keys=_public_keys(key), attestations=list(attestation or []))
     text = build_bom(lineage, allow_unverified=allow_unverified)
     if output is not None:
         atomic_write_text(output, text)
