@@ -185,7 +185,8 @@ class VM:
         self.emit(rules.RESOURCE_LIMIT,
                   f"pickle exceeds the {what} limit ({bound}); analysis stopped at offset "
                   f"{self.loc(self.op_pos)}", self.op_pos,
-                  {"limit": what, "bound": bound, "value": value, "offset": self.loc(self.op_pos)})
+                  {"limit": what, "bound": bound, "value": value, "offset": self.loc(self.op_pos),
+                   "opcode": _opname(self.data, self.op_pos, self.end)})
         return _Abort()
 
     # ------------------------------------------------------------------ main loop
