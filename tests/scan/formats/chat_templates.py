@@ -197,6 +197,11 @@ MALICIOUS = {
     "mod-format": "{{ ()|attr('__%s__' % 'class') }}",
     "private-attr": "{{ x._module }}",
     "frame-walk": "{{ g.gi_frame.f_back.f_globals }}",
+    "escaped-underscores": "{{ ''['\\x5f\\x5fclass\\x5f\\x5f'] }}",
+    "unicode-escapes": "{{ ()|attr('\\u005f\\u005fclass\\u005f\\u005f') }}",
+    "character-extraction": "{% set u = (()|select|string)[24] %}{{ ()|attr(u ~ u ~ 'class' ~ u ~ u) }}",
+    "character-extraction-list": "{{ ()[(()|select|string|list)|first] }}",
+    "namespace-dunder": "{% set ns = namespace() %}{% set ns.__init__ = 1 %}",
     "loop-variable-parts": "{% for p in ['__class__'] %}{{ ()|attr(p) }}{% endfor %}",
 }
 

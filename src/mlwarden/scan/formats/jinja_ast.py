@@ -311,6 +311,11 @@ class _Analyzer:
                 if isinstance(value, str):
                     self.check_name(value, node, how)
             return
+        if self.extracts_characters(expr):
+            self.add(R.GGUF_TEMPLATE_INJECTION, f"template cuts characters out of an object's "
+                     f"text to build the name used for {how}", node, severity=Severity.HIGH,
+                     via=how)
+            return
         fragments = [c.value for c in expr.find_all(self.n.Const) if isinstance(c.value, str)]
         if isinstance(expr, self.n.Const):
             fragments.append(str(expr.value))
@@ -320,13 +325,34 @@ class _Analyzer:
                      via=how)
         elif how.startswith("|attr") or self.builds_strings(expr):
             self.add(R.GGUF_TEMPLATE_UNCHECKED, f"template computes the name used for {how} at "
-                     "render time", node, via=how)
+                     "render time", node, severity=Severity.HIGH, via=how)
+
+    def extracts_characters(self, expr: nodes.Node) -> bool:
+        """``(()|select|string)[24]``-style: indexing or slicing the text of a runtime object."""
+        n = self.n
+        roots, seen = [expr], set()
+        for root in roots:  # follow {% set %} variables into the expressions they hold
+            for name in (root, *root.find_all(n.Name)):
+                if isinstance(name, n.Name) and name.name not in seen and len(roots) < 64:
+                    seen.add(name.name)
+                    roots.extend(self.assigned.get(name.name, []))
+        for item in (node for root in roots for node in (root, *root.find_all(n.Getitem | n.Filter))):
+            subject = item.node if isinstance(item, n.Getitem | n.Filter) else None
+            if isinstance(item, n.Filter) and item.name not in ("first", "last", "batch",
+                                                                 "slice"):
+                continue
+            if (isinstance(subject, n.Filter) and subject.name in ("string", "list")
+                    and subject.node is not None and self.fold(subject.node) is None):
+                return True
+        return False
 
     def run(self) -> list[TemplateIssue]:
         n = self.n
         for node in self.tree.find_all(n.Node):
             if isinstance(node, n.Getattr):
                 self.check_name(node.attr, node, f"attribute .{node.attr}")
+            elif isinstance(node, n.NSRef):
+                self.check_name(node.attr, node, f"namespace attribute .{node.attr}")
             elif isinstance(node, n.Getitem):
                 if not isinstance(node.arg, n.Slice):
                     self.check_dynamic(node.arg, node, "item access")
