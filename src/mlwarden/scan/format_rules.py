@@ -172,8 +172,9 @@ TF_FILE_OP = register(Rule(
     title="TensorFlow graph reads or writes files",
     description="The graph holds an op that reads, lists or writes arbitrary files "
                 "(ReadFile, WriteFile, MatchingFiles, ImmutableConst's memory region, PrintV2 to "
-                "a file, Debug ops with file URLs). Running the model can exfiltrate or overwrite "
-                "files. Save/Restore ops of the checkpoint machinery are expected and not reported.",
+                "a file, Debug ops with file URLs), or an asset filename leaves the assets "
+                "directory. Running the model can exfiltrate or overwrite files. Save/Restore ops "
+                "of the checkpoint machinery are expected and not reported.",
     severity=Severity.HIGH,
     remediation="Do not serve the model; re-export it without file I/O inside the graph.",
     references=("CWE-73", "CWE-22", "ML06", "AML.T0010"),
@@ -226,7 +227,9 @@ GGUF_TEMPLATE_UNCHECKED = register(Rule(
     title="Chat template could not be fully verified",
     description="A chat template cannot be parsed as Jinja2, or builds attribute names at render "
                 "time (a non-constant `|attr` argument, an attribute or key assembled from "
-                "strings that cannot be folded). The scanner cannot show it is harmless.",
+                "strings that cannot be folded). The scanner cannot show it is harmless. "
+                "Runtime-built attribute names are reported as high: chat templates never need "
+                "them; a template that does not parse is medium.",
     severity=Severity.MEDIUM,
     remediation="Review the template by hand, or replace it with a known chat template.",
     references=("CWE-1336", "ML06"),

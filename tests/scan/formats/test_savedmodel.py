@@ -33,7 +33,8 @@ def function(name: str, *nodes: bytes) -> bytes:
     return fb(1, fb(1, name)) + b"".join(fb(3, n) for n in nodes)
 
 
-def saved_model(graph_nodes: list[bytes], functions: list[bytes] = ()) -> bytes:  # type: ignore[assignment]
+def saved_model(graph_nodes: list[bytes], functions: list[bytes] = (),  # type: ignore[assignment]
+                extra_meta: bytes = b"") -> bytes:
     graph = b"".join(fb(1, n) for n in graph_nodes)
     if functions:
         graph += fb(2, b"".join(fb(1, f) for f in functions))
@@ -41,7 +42,7 @@ def saved_model(graph_nodes: list[bytes], functions: list[bytes] = ()) -> bytes:
     meta_info = fb(4, "serve") + fb(5, "2.15.0")
     signature = fb(5, fb(1, "serving_default") + fb(2, fb(3, "tensorflow/serving/predict")))
     saver = fb(3, fb(1, "saver_filename:0") + fb(2, "StatefulPartitionedCall_1:0"))
-    meta_graph = fb(1, meta_info) + fb(2, graph) + saver + signature
+    meta_graph = fb(1, meta_info) + fb(2, graph) + saver + signature + extra_meta
     return fv(1, 1) + fb(2, meta_graph)
 
 
@@ -134,3 +135,25 @@ def test_keras_metadata_benign_and_broken_json() -> None:
     assert scan(keras_metadata({"name": "d", "class_name": "Dense", "config": {}})).findings == []
     broken = fb(1, fv(2, 0) + fb(4, "_tf_keras_layer") + fb(5, "{not json"))
     assert "MW-KERAS-004" in rule_ids(scan(broken))
+
+
+def user_object(identifier: str, metadata: str) -> bytes:
+    return fb(1, fb(4, fb(1, identifier) + fb(2, fv(1, 1)) + fb(3, metadata)))
+
+
+def test_keras_config_in_the_object_graph() -> None:
+    graph = fb(7, user_object("_tf_keras_sequential", json.dumps(
+        {"class_name": "Sequential", "config": {"layers": [keras3_lambda("og")]}}))
+        + user_object("trackable_dict_wrapper", "{}"))
+    ctx = scan(saved_model([*CHECKPOINT_NODES], extra_meta=graph))
+    [finding] = by_rule(ctx, "MW-KERAS-001")
+    assert "og" in finding.message
+
+
+@pytest.mark.parametrize(("filename", "flagged"), [("vocab.txt", False),
+                                                   ("../../../etc/passwd", True),
+                                                   ("/etc/shadow", True)])
+def test_asset_filenames_must_stay_in_assets(filename: str, flagged: bool) -> None:
+    asset = fb(6, fb(1, fb(1, "asset_path:0")) + fb(2, filename))
+    ctx = scan(saved_model([*CHECKPOINT_NODES], extra_meta=asset))
+    assert bool(by_rule(ctx, "MW-TF-002")) is flagged

@@ -6,8 +6,10 @@ library's function bodies. Every NodeDef's op is checked against the ops that ca
 PrintV2 to a file, debug ops with URLs). The Save/Restore ops of the checkpoint machinery appear in
 every benign SavedModel and are not reported.
 
-``keras_metadata.pb`` (``SavedMetadata``) holds one JSON config per Keras object; those go through
-the Keras config analysis (Lambda layers, foreign modules).
+``keras_metadata.pb`` (``SavedMetadata``) holds one JSON config per Keras object, and older TF2
+Keras SavedModels keep the same JSON in the object graph's ``SavedUserObject.metadata``; both go
+through the Keras config analysis (Lambda layers, foreign modules). Asset filenames that leave
+the ``assets/`` directory are reported as file access.
 
 Field numbers (tensorflow/core/protobuf/saved_model.proto, meta_graph.proto, framework/graph.proto,
 node_def.proto, function.proto, attr_value.proto, keras/protobuf/saved_metadata.proto):
@@ -17,7 +19,9 @@ SavedModel{1 schema_version, 2 meta_graphs}; MetaGraphDef{1 meta_info_def, 2 gra
 6 experimental_debug_info, 7 experimental_type}; FunctionDefLibrary{1 function, 2 gradient,
 3 registered_gradients}; FunctionDef{1 signature, 3 node_def, 4 ret, 5 attr, 6 control_ret,
 7 arg_attr, 8 resource_arg_unique_id}; AttrValue{1 list, 2 s, ...}; ListValue{2 s};
-SavedMetadata{1 nodes}; SavedObject{2 node_id, 3 node_path, 4 identifier, 5 metadata, 6 version}.
+SavedMetadata{1 nodes}; SavedObject{2 node_id, 3 node_path, 4 identifier, 5 metadata, 6 version};
+AssetFileDef{1 tensor_info, 2 filename}; SavedObjectGraph{1 nodes}; SavedObject (object graph)
+{4 user_object}; SavedUserObject{1 identifier, 2 version, 3 metadata}.
 """
 
 from __future__ import annotations
@@ -29,6 +33,7 @@ from mlwarden.core.rules import Rule
 from mlwarden.core.severity import Severity
 from mlwarden.scan import format_rules as R
 from mlwarden.scan.formats.keras_config import ConfigError, analyze_config, parse_config
+from mlwarden.scan.formats.onnx import location_problem
 from mlwarden.scan.formats.protobuf_wire import (
     LEN,
     VARINT,
@@ -76,8 +81,42 @@ class _Graphs:
 
     def meta_graph(self, start: int, end: int) -> None:
         for f in iter_fields(self.buf, start, end):
-            if f.number == 2 and f.wire == LEN:
+            if f.wire != LEN:
+                continue
+            if f.number == 2:
                 self.graph(f.start, f.end)
+            elif f.number == 6:
+                self.asset(f.start, f.end)
+            elif f.number == 7:
+                self.object_graph(f.start, f.end)
+
+    def asset(self, start: int, end: int) -> None:
+        """AssetFileDef{1 tensor_info, 2 filename}: the loader joins filename to assets/."""
+        for f in iter_fields(self.buf, start, end):
+            if f.number == 2 and f.wire == LEN:
+                filename = text(self.buf, f, 4096)
+                problem = location_problem(filename)
+                if problem is not None:
+                    self.report(R.TF_FILE_OP, f"asset filename {filename!r} {problem}",
+                                f.tag_offset, {"asset": filename, "problem": problem})
+
+    def object_graph(self, start: int, end: int) -> None:
+        """SavedObjectGraph{1 nodes}: SavedObject{4 user_object: SavedUserObject{1 identifier,
+        3 metadata}} holds the Keras config of TF2 Keras models saved before keras_metadata.pb."""
+        for f in iter_fields(self.buf, start, end):
+            if f.number != 1 or f.wire != LEN:
+                continue
+            for g in iter_fields(self.buf, f.start, f.end):
+                if g.number != 4 or g.wire != LEN:
+                    continue
+                identifier, metadata, offset = "", b"", g.start
+                for h in iter_fields(self.buf, g.start, g.end):
+                    if h.number == 1 and h.wire == LEN:
+                        identifier = text(self.buf, h, 4096)
+                    elif h.number == 3 and h.wire == LEN:
+                        metadata, offset = bytes(self.buf[h.start:h.end]), h.start
+                if identifier.startswith("_tf_keras") and metadata:
+                    analyze_keras_metadata(metadata, identifier, offset, self.target, self.ctx)
 
     def graph(self, start: int, end: int) -> None:
         for f in iter_fields(self.buf, start, end):
@@ -254,22 +293,23 @@ class KerasMetadataScanner(FormatScanner):
                     elif g.number == 5 and g.wire == LEN:
                         metadata, meta_offset = bytes(buf[g.start:g.end]), g.start
                 if metadata:
-                    self._analyze(metadata, path, meta_offset, target, ctx)
+                    analyze_keras_metadata(metadata, path, meta_offset, target, ctx)
         except WireError as exc:
             ctx.add(R.TF_MALFORMED.finding(f"keras_metadata.pb is malformed: {exc}",
                                            target.location(exc.offset)))
 
-    @staticmethod
-    def _analyze(metadata: bytes, path: str, offset: int, target: ScanTarget,
-                 ctx: ScanContext) -> None:
-        try:
-            issues = analyze_config(parse_config(metadata, ctx.limits.max_header_size),
-                                    base=path or "<object>")
-        except ConfigError as exc:
-            ctx.add(R.KERAS_MALFORMED.finding(f"metadata of {path!r}: {exc}",
-                                              target.location(offset)))
-            return
-        for issue in issues:
-            ctx.add(issue.rule.finding(issue.message, target.location(offset),
-                                       severity=issue.severity,
-                                       evidence={"json_path": issue.path, **issue.evidence}))
+
+def analyze_keras_metadata(metadata: bytes, path: str, offset: int, target: ScanTarget,
+                           ctx: ScanContext) -> None:
+    """Run the Keras config analysis on one object's JSON metadata."""
+    try:
+        issues = analyze_config(parse_config(metadata, ctx.limits.max_header_size),
+                                base=path or "<object>")
+    except ConfigError as exc:
+        ctx.add(R.KERAS_MALFORMED.finding(f"metadata of {path!r}: {exc}",
+                                          target.location(offset)))
+        return
+    for issue in issues:
+        ctx.add(issue.rule.finding(issue.message, target.location(offset),
+                                   severity=issue.severity,
+                                   evidence={"json_path": issue.path, **issue.evidence}))
