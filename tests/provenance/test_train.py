@@ -280,3 +280,45 @@ def test_key_store_names_sign_and_verify(tmp_path: Path) -> None:
     assert wrong.returncode == 2 and "wrong passphrase" in wrong.stderr
     unknown = run_cli("trace", "model.bin", "--key", "nobody", cwd=root)
     assert unknown.returncode == 2 and "no key named 'nobody'" in unknown.stderr
+
+
+def test_dataset_folder_change_names_the_files(tmp_path: Path, keys: Keys) -> None:
+    root = _project(tmp_path)
+    shards = root / "shards"
+    shards.mkdir()
+    for i in range(3):
+        (shards / f"part-{i}.csv").write_text(f"x\n{i}\n")
+    _train(root, keys, data=[Path("data.csv"), Path("shards")])
+    (shards / "part-1.csv").write_text("x\n99\n")
+    (shards / "part-2.csv").unlink()
+    (shards / "part-3.csv").write_text("x\n3\n")
+    lineage = trace_model(root / "model.bin", verifiers=[keys.verifier], cwd=root,
+                          home=root / ".mlwarden")
+    (link,) = [lk for lk in lineage.links() if lk.kind == "dataset" and lk.name == "shards"]
+    assert link.status is Status.MISMATCHED
+    assert link.evidence["changed"] == ["part-1.csv"]
+    assert link.evidence["added"] == ["part-3.csv"] and link.evidence["missing"] == ["part-2.csv"]
+    assert "changed: part-1.csv" in link.detail
+    (other,) = [lk for lk in lineage.links() if lk.kind == "dataset" and lk.name == "data.csv"]
+    assert other.status is Status.VERIFIED
+    run = _run(root, keys)
+    single = run.of_kind("dataset")[0]
+    from mlwarden.core.digest import sha256_file
+
+    assert single.annotations["fileDigests"] == {"data.csv": sha256_file(root / "data.csv")}
+
+
+def test_trace_sarif_is_valid(tmp_path: Path, keys: Keys) -> None:
+    import jsonschema
+
+    from ..conftest import sarif_schema
+
+    root = _project(tmp_path)
+    _train(root, keys)
+    (root / "data.csv").write_text("x,y\n0,0\n")
+    proc = run_cli("trace", "model.bin", "--key", str(keys.public), "--format", "sarif",
+                   "--output", "trace.sarif", cwd=root)
+    assert proc.returncode == 1
+    sarif = json.loads((root / "trace.sarif").read_text())
+    jsonschema.validate(sarif, sarif_schema())
+    assert {r["ruleId"] for r in sarif["runs"][0]["results"]} >= {"MW-PROV-004"}

@@ -95,8 +95,9 @@ def train(
 ) -> None:
     """Run a training command and sign SLSA provenance of what went in and what came out.
 
-    Example: mlwarden train --data data/train.csv --out model.skops --key train.key -- python
-    train.py. A failing command gets no attestation; mlwarden exits with its exit code.
+    mlwarden train --data data.csv --out model.skops --key train.pem -- python train.py
+
+    A failing command gets no attestation, and mlwarden exits with its exit code.
     """
     from mlwarden.cli.common import err
     from mlwarden.core.errors import UsageError

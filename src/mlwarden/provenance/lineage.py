@@ -313,7 +313,8 @@ def _dependency_link(dep: Dependency, run: TrainingRun, here: Path) -> Link:
     from mlwarden.data.fingerprint import fingerprint
 
     try:
-        actual = fingerprint(where, summarize=False).hex
+        fp = fingerprint(where, summarize=False)
+        actual = fp.hex
     except InputError as exc:
         return Link(dep.kind, dep.name, Status.UNAVAILABLE, f"cannot re-check: {exc.message}",
                     expected="sha256:" + expected, path=str(where), evidence=evidence)
@@ -321,9 +322,22 @@ def _dependency_link(dep: Dependency, run: TrainingRun, here: Path) -> Link:
         return Link(dep.kind, dep.name, Status.VERIFIED, "re-fingerprinted: unchanged",
                     expected="sha256:" + expected, actual="sha256:" + actual, path=str(where),
                     evidence=evidence)
-    return Link(dep.kind, dep.name, Status.MISMATCHED, "re-fingerprinted: CHANGED since training",
-                expected="sha256:" + expected, actual="sha256:" + actual, path=str(where),
-                evidence=evidence)
+    recorded = dep.annotations.get("fileDigests")
+    detail = "re-fingerprinted: CHANGED since training"
+    if isinstance(recorded, Mapping):
+        now = {f.path: f.digest for f in fp.files}
+        if fp.kind == "file" and len(recorded) == 1:  # a renamed single file: compare contents
+            now = {next(iter(recorded)): fp.files[0].digest}
+        diff = {"changed": sorted(k for k in recorded if k in now and now[k] != recorded[k]),
+                "added": sorted(k for k in now if k not in recorded),
+                "missing": sorted(k for k in recorded if k not in now)}
+        evidence.update({k: v[:20] for k, v in diff.items() if v})
+        parts = [f"{k}: {', '.join(v[:5])}{' …' if len(v) > 5 else ''}"
+                 for k, v in diff.items() if v]
+        if parts:
+            detail += f" ({'; '.join(parts)})"
+    return Link(dep.kind, dep.name, Status.MISMATCHED, detail, expected="sha256:" + expected,
+                actual="sha256:" + actual, path=str(where), evidence=evidence)
 
 
 def _code_link(dep: Dependency, run: TrainingRun, here: Path) -> Link:
