@@ -170,3 +170,45 @@ def test_kill_9_during_writes_loses_nothing_committed(env: Env, tmp_path: Path) 
     assert len(stored) - len(committed) <= 1  # at most the one in flight, committed whole
     env.reg.record(env.admin, "test.after", "s")  # the chain continues after the crash
     assert _verify(env).intact
+
+
+def _promote_and_push(db_url: str, home: str, store: str, token: str, ref: str,
+                      model_file: str) -> None:
+    reg = Registry.open(home=home, db_url=db_url, store=store)
+    try:
+        who = reg.authenticate(token)
+        reg.push(who, Path(model_file), "m")  # unlabelled: the next number, one at a time
+        reg.promote(who, ref, "production")
+    finally:
+        reg.close()
+
+
+def test_concurrent_promotions_leave_one_production_version(env: Env, tmp_path: Path) -> None:
+    from .helpers import clean_model, policy_file
+
+    reg = env.reg
+    who, token = env.user("pub", "publisher")
+    lax = policy_file(tmp_path, "lax", gate="    scan: false\n")
+    reg.set_stage_policy(env.admin, "staging", lax)
+    reg.set_stage_policy(env.admin, "production", lax)
+    refs = []
+    for n in range(3):
+        info = reg.push(who, clean_model(tmp_path / f"v{n}.bin", f"v{n}".encode()), "m")
+        reg.promote(who, info.ref, "staging")
+        refs.append(info.ref)
+    reg.promote(who, refs[0], "production")
+    ctx = multiprocessing.get_context("spawn")
+    procs = [ctx.Process(target=_promote_and_push, args=(
+        env.db_url, str(env.home), str(tmp_path / "store"), token, ref,
+        str(clean_model(tmp_path / f"new{i}.bin", f"new{i}".encode()))))
+        for i, ref in enumerate(refs[1:])]
+    for p in procs:
+        p.start()
+    for p in procs:
+        p.join(timeout=240)
+        assert p.exitcode == 0
+    stages = {v.version: v.stage for v in reg.list_versions(who, "m")}
+    assert sorted(stages) == ["1", "2", "3", "4", "5"]  # concurrent pushes got distinct numbers
+    assert list(stages.values()).count("production") == 1, stages
+    assert stages["1"] == "archived"
+    assert _verify(env).intact

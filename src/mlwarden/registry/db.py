@@ -13,16 +13,22 @@ from pathlib import Path
 from typing import Any
 
 from sqlalchemy import Engine, create_engine, event, text
-from sqlalchemy.exc import DBAPIError, OperationalError
+from sqlalchemy.exc import DBAPIError, IntegrityError, OperationalError
 from sqlalchemy.orm import Session
 
-from mlwarden.core.errors import ConfigError
+from mlwarden.core.errors import ConfigError, ExitCode, MlwardenError
 
 MIGRATIONS = Path(__file__).resolve().parent / "migrations"
 SCHEMA_HEAD = "0001"
 """The newest migration; opening a database already there skips alembic (a test keeps it true)."""
 BUSY_TIMEOUT_S = 60.0
 _MIGRATION_LOCK = 0x6D6C7764  # "mlwd": PostgreSQL advisory lock held while migrating
+
+
+class ConflictError(MlwardenError):
+    """A concurrent writer won a race (a unique constraint held); the transaction rolled back."""
+
+    exit_code = ExitCode.FINDINGS
 
 
 def make_engine(url: str) -> Engine:
@@ -101,6 +107,9 @@ def transaction(engine: Engine) -> Iterator[Session]:
     try:
         with Session(engine, expire_on_commit=False) as session, session.begin():
             yield session
+    except IntegrityError as exc:
+        raise ConflictError(f"a concurrent change to the registry conflicted with this one "
+                            f"({_first_line(exc)})", advice="nothing was written; retry") from None
     except OperationalError as exc:
         raise ConfigError(f"registry database error: {_first_line(exc)}",
                           path=_safe_url(engine)) from None

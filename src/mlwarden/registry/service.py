@@ -341,8 +341,7 @@ class Registry:
         manifest = build(path, self.store.put_file)
         manifest_digest = self.store.put_bytes(manifest.to_json())
         with self.transaction() as s:
-            m = s.execute(select(RegisteredModel).where(RegisteredModel.name == model)
-                          ).scalar_one_or_none()
+            m = _lock_model(s, model)  # versions of one model are numbered one at a time
             if m is None:
                 m = RegisteredModel(name=model, created_at=audit.now_iso(), created_by=p.name)
                 s.add(m)
@@ -601,6 +600,7 @@ class Registry:
             report = Report.build("registry promote", ref, [], started_at=utcnow())
             decision = None
         with self.transaction() as s:
+            _lock_model(s, split_ref(ref)[0])  # one stage change per model at a time
             v = self._version(s, ref)
             if v.stage != current.value:
                 raise DeniedError(f"{ref} changed stage while it was being gated; retry")
@@ -633,6 +633,7 @@ class Registry:
         if not reason.strip():
             raise UsageError("a rollback needs --reason")
         with self.transaction() as s:
+            _lock_model(s, split_ref(model)[0])
             current = self._version(s, model, Stage.PRODUCTION.value)
             events = s.execute(select(StageEvent).join(ModelVersion)
                                .where(ModelVersion.model_id == current.model_id,
@@ -688,6 +689,13 @@ class Registry:
         with self.transaction() as s:
             cp = audit.checkpoint_now(s, signer)
             return cp.seq if cp else None
+
+
+def _lock_model(s: Session, name: str) -> RegisteredModel | None:
+    """The model's row, locked until the transaction ends (PostgreSQL ``FOR UPDATE``; SQLite
+    already holds the database write lock from ``BEGIN IMMEDIATE``)."""
+    return s.execute(select(RegisteredModel).where(RegisteredModel.name == name)
+                     .with_for_update()).scalar_one_or_none()
 
 
 def _check_user_name(name: str) -> None:
