@@ -190,3 +190,20 @@ def test_pickle_scanner_is_registered() -> None:
     ctx, _ = scan(data)
     PickleScanner().scan(target, ctx)
     assert ctx.findings == []
+
+
+def test_out_of_band_buffers() -> None:
+    buffers: list[pickle.PickleBuffer] = []
+    data = pickle.dumps(np.arange(1000, dtype=np.float32), protocol=5, buffer_callback=buffers.append)
+    assert buffers and b"\x97" in data  # NEXT_BUFFER
+    assert_clean(data, "out-of-band")
+
+
+def test_nested_globals_are_part_of_the_result() -> None:
+    inner = pickle.dumps(collections.OrderedDict(a=1), protocol=2)
+    data = (b"\x80\x02cpickle\nloads\n(C" + bytes([len(inner)]) + inner + b"tR.")
+    ctx, [result] = scan(data)
+    offsets = {g.qualname: g.offset for g in result.globals}
+    assert offsets["pickle.loads"] == 2
+    assert data.index(inner) < offsets["collections.OrderedDict"] < data.index(inner) + len(inner)
+    assert [f.rule_id for f in ctx.findings] == ["MW-PKL-004"]
