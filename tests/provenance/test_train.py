@@ -322,3 +322,18 @@ def test_trace_sarif_is_valid(tmp_path: Path, keys: Keys) -> None:
     sarif = json.loads((root / "trace.sarif").read_text())
     jsonschema.validate(sarif, sarif_schema())
     assert {r["ruleId"] for r in sarif["runs"][0]["results"]} >= {"MW-PROV-004"}
+
+
+def test_command_killed_by_a_signal(tmp_path: Path, keys: Keys) -> None:
+    root = _project(tmp_path)
+    result = _train(root, keys, command=[sys.executable, "-c",
+                                         "import os, signal; os.kill(os.getpid(), signal.SIGKILL)"])
+    assert result.exit_code == 128 + 9 and not result.ok  # type: ignore[attr-defined]
+    assert not (root / "model.bin.provenance.json").exists()
+
+
+def test_explicit_missing_attestation_is_an_input_error(tmp_path: Path, keys: Keys) -> None:
+    root = _project(tmp_path)
+    (root / "model.bin").write_bytes(b"m")
+    with pytest.raises(InputError, match="attestation not found"):
+        trace_model(root / "model.bin", attestations=[root / "nope.json"], cwd=root)

@@ -114,6 +114,9 @@ def trace_model(path: str | Path, *, keys: Sequence[Path] = (),
     if not model.exists():
         raise InputError("model not found", path=model)
     verifiers = [*verifiers, *(EcdsaVerifier(load_public_key(k)) for k in keys)]
+    for explicit in attestations:
+        if not explicit.is_file():
+            raise InputError("attestation not found", path=explicit)
     here = (cwd or Path.cwd()).resolve()
     state = store.home(home)
     state = state if state.is_absolute() else here / state

@@ -230,10 +230,11 @@ def train(command: Sequence[str], *, data: Sequence[Path], outputs: Sequence[Pat
             builder_id=BUILDER_LOCAL, tool_version=__version__, source={"kind": "mlwarden-train"})
 
     if proc.returncode != 0:
+        # Killed by a signal: report it the way shells do (128 + signal number).
+        code = proc.returncode if proc.returncode > 0 else 128 - proc.returncode
         failed = state / "runs" / (invocation.rsplit(":", 1)[-1] + ".json")
-        _write_failure(failed, record((), {}, proc.returncode))
-        return TrainResult(exit_code=proc.returncode, invocation_id=invocation,
-                           failure_record=failed)
+        _write_failure(failed, record((), {}, code))
+        return TrainResult(exit_code=code, invocation_id=invocation, failure_record=failed)
     subjects = output_subjects(outputs, here)
     metrics = load_metrics(_under(here, metrics_file)) if metrics_file is not None else {}
     run = record(subjects, metrics, 0)
