@@ -176,3 +176,14 @@ def test_members_walked_without_the_zip_scanner(monkeypatch: pytest.MonkeyPatch)
     ctx = scan(keras_zip(benign_cnn(), extra={"model.weights.h5": weights_h5()}))
     assert ctx.formats["model!model.weights.h5"] == "hdf5"
     assert ctx.findings == []
+
+
+def test_zip_announcing_too_many_members_is_left_to_the_zip_scanner() -> None:
+    from mlwarden.scan.formats.keras import KerasScanner, _announced_members
+    from mlwarden.scan.interface import ScanTarget
+
+    data = bytearray(keras_zip(benign_cnn()))
+    assert _announced_members(data) == 2
+    eocd = data.rfind(b"PK\x05\x06")
+    data[eocd + 10:eocd + 12] = b"\xff\xff"
+    assert not KerasScanner.detect(bytes(data[:4096]), ScanTarget(path="x", data=bytes(data)))

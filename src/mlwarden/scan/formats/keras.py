@@ -65,7 +65,24 @@ def open_zip(data: bytes | memoryview) -> zipfile.ZipFile:
     return zipfile.ZipFile(MemoryFile(data))
 
 
+MAX_KERAS_MEMBERS = 65534
+"""A zip whose end record announces more members is left to the generic zip scanner."""
+
+
+def _announced_members(data: bytes | memoryview) -> int | None:
+    """The member count in the end-of-central-directory record (without parsing the directory)."""
+    start = max(0, len(data) - (0xFFFF + 22))
+    tail = bytes(data[start:])
+    at = tail.rfind(b"PK\x05\x06")
+    if at < 0 or at + 22 > len(tail):
+        return None
+    return int(struct.unpack_from("<H", tail, at + 10)[0])
+
+
 def _is_keras_zip(data: bytes | memoryview) -> bool:
+    count = _announced_members(data)
+    if count is None or count > MAX_KERAS_MEMBERS:
+        return False
     try:
         with open_zip(data) as zf:
             names = set(zf.namelist())
