@@ -149,3 +149,40 @@ def test_sqlite_backend_through_the_mlflow_client(tmp_path: Path, keys: Keys) ->
         store.load(tmp_path / "model.bin.provenance.json"), [keys.verifier]))
     assert dict(run.metrics) == {"accuracy": 0.91} and run.parameters["lr"] == 0.05
     assert run.of_kind("dataset")[0].annotations["mlflowName"] == "train"
+
+
+YAML_VALUES = st.none() | st.booleans() | st.integers(-(10**20), 10**20) | st.text(max_size=10) \
+    | st.lists(st.integers(), max_size=2)
+
+
+@settings(max_examples=120, deadline=None)
+@given(meta=st.dictionaries(st.sampled_from(["status", "start_time", "end_time", "run_name",
+                                             "experiment_id", "artifact_uri"]),
+                          YAML_VALUES | st.just(3) | st.integers(0, 2**70)),
+       link=st.dictionaries(st.sampled_from(["source_type", "source_id", "tags"]), YAML_VALUES),
+       dataset=st.dictionaries(st.sampled_from(["name", "digest", "source", "profile"]),
+                               YAML_VALUES))
+def test_arbitrary_store_metadata_is_read_or_refused(
+        tmp_path_factory: pytest.TempPathFactory, meta: dict[str, object],
+        link: dict[str, object], dataset: dict[str, object]) -> None:
+    import yaml
+
+    from mlwarden.provenance.mlflow_import import to_training_run
+
+    root = tmp_path_factory.mktemp("store") / "mlruns"
+    run = root / "1" / ("b" * 32)
+    (run / "inputs" / "x").mkdir(parents=True)
+    (root / "1" / "datasets" / "d1").mkdir(parents=True)
+    (run / "meta.yaml").write_text(yaml.safe_dump(meta))
+    (run / "inputs" / "x" / "meta.yaml").write_text(yaml.safe_dump(
+        {**link, "source_type": link.get("source_type", "DATASET"),
+         "source_id": link.get("source_id", "d1")}))
+    (root / "1" / "datasets" / "d1" / "meta.yaml").write_text(yaml.safe_dump(dataset))
+    model = root.parent / "model.bin"
+    model.write_bytes(b"m")
+    try:
+        record = read_file_store(root, "b" * 32)
+        to_training_run(record, tracking_uri=str(root), outputs=[model], data=[],
+                        cwd=root.parent)
+    except InputError:
+        pass

@@ -259,7 +259,10 @@ def _requirements(artifact_uri: str | None) -> list[dict[str, str]]:
 
 
 def _time(ms: int) -> dt.datetime:
-    return dt.datetime.fromtimestamp(ms / 1000, tz=dt.UTC)
+    try:
+        return dt.datetime.fromtimestamp(ms / 1000, tz=dt.UTC)
+    except (OverflowError, ValueError, OSError):
+        raise InputError(f"MLflow run time {ms} (ms since 1970) is out of range") from None
 
 
 def to_training_run(run: MlflowRun, *, tracking_uri: str, outputs: Sequence[Path],
