@@ -60,7 +60,7 @@ LLAMA31_DATE = ("{{- bos_token }}{%- if not date_string is defined %}{%- set dat
 def build(root: Path) -> list[Sample]:
     out: list[Sample] = []
     for builder in (_sklearn, _gbm, _pandas, _numpy, _torch, _safetensors, _onnx, _keras,
-                    _gguf, _skops, _savedmodel, _archives):
+                    _gguf, _skops, _savedmodel, _archives, _everyday):
         out.extend(builder(root))
     return out
 
@@ -429,4 +429,67 @@ def _archives(root: Path) -> list[Sample]:
              [("model/model.safetensors", torch_save({"w": torch.ones(4)}))])
     out.append(Sample("benign/archive/safetensors_in_7z.7z", "archive",
                       "safetensors inside a 7z", "benign"))
+    return out
+
+
+def _everyday(root: Path) -> list[Sample]:
+    """What real checkpoints and pickles carry besides weights: argparse args, RNG states,
+    dates, builtin containers, text pipelines, RandomState instances, sparse matrices."""
+    import argparse
+    import collections
+    import datetime
+    import decimal
+    import random
+
+    import joblib
+    import numpy as np
+    import scipy.sparse
+    import torch
+    from sklearn.feature_extraction.text import TfidfVectorizer
+    from sklearn.linear_model import LogisticRegression, SGDClassifier
+    from sklearn.pipeline import make_pipeline
+
+    out = []
+
+    def add(rel: str, data: bytes, fmt: str, tech: str) -> None:
+        write(root, rel, data)
+        out.append(Sample(rel, fmt, tech, "benign"))
+
+    net = tiny_net()
+    random.seed(0)
+    ckpt = {"state_dict": net.state_dict(), "args": argparse.Namespace(lr=0.1, epochs=3),
+            "np_rng": np.random.RandomState(0).get_state(), "py_rng": random.getstate(),
+            "torch_rng": torch.Generator().manual_seed(0).get_state(),
+            "saved_at": datetime.datetime(2024, 1, 2, 3, 4, 5),
+            "hparams": collections.OrderedDict(a=1), "shape": torch.Size([3, 4]),
+            "dtype": torch.float16, "device": torch.device("cpu")}
+    buf = io.BytesIO()
+    torch.save(ckpt, buf)
+    add("benign/pytorch/trainer_checkpoint.ckpt", buf.getvalue(), "pytorch",
+        "trainer checkpoint: argparse.Namespace args, RNG states, datetime, torch.Size/dtype")
+    buf = io.BytesIO()
+    torch.save({k: v.half() for k, v in net.state_dict().items() if v.is_floating_point()}, buf)
+    add("benign/pytorch/pytorch_model.bin", buf.getvalue(), "pytorch", "float16 state_dict (HF)")
+    misc = {"set": {1, 2}, "frozen": frozenset({3}), "complex": 1 + 2j, "bytes": bytearray(b"xy"),
+            "date": datetime.date(2024, 1, 1), "delta": datetime.timedelta(days=1),
+            "dec": decimal.Decimal("1.5"), "dd": collections.defaultdict(list, a=[1]),
+            "slice": slice(1, 5, 2), "range": range(3), "counter": collections.Counter("aab")}
+    for p in (2, 5):
+        add(f"benign/pickle/builtins_p{p}.pkl", pickle.dumps(misc, protocol=p), "pickle",
+            f"builtin containers and values, protocol {p}")
+    x, y = _data()
+    texts = ["good movie", "bad movie", "great film", "awful film"] * 5
+    tfidf = make_pipeline(TfidfVectorizer(), LogisticRegression()).fit(texts, [1, 0, 1, 0] * 5)
+    add("benign/pickle/tfidf_pipeline.pkl", pickle.dumps(tfidf, protocol=5), "pickle",
+        "TfidfVectorizer + LogisticRegression")
+    sgd = SGDClassifier(random_state=np.random.RandomState(0)).fit(x, y)
+    add("benign/pickle/sgd_randomstate_p2.pkl", pickle.dumps(sgd, protocol=2), "pickle",
+        "estimator holding a numpy RandomState")
+    add("benign/pickle/scipy_csr.pkl", pickle.dumps(scipy.sparse.csr_matrix(np.eye(4)), protocol=4),
+        "pickle", "scipy CSR matrix")
+    add("benign/pickle/numpy_generator.pkl", pickle.dumps(np.random.default_rng(0), protocol=4),
+        "pickle", "numpy Generator (PCG64)")
+    rel = "benign/joblib/object_array.joblib"
+    joblib.dump({"labels": np.array(["a", None, 3], dtype=object), "w": np.ones(3)}, root / rel)
+    out.append(Sample(rel, "joblib", "joblib with a plain object array (nested pickle)", "benign"))
     return out

@@ -123,6 +123,11 @@ def _torch(root: Path, c: str) -> list[Sample]:
     torch.save({"state_dict": {"w": torch.randn(2, 2)}, "hook": canary_object(c)}, buf)
     add("malicious/pytorch/torch_save_reduce.pt", buf.getvalue(),
         "torch.save of a checkpoint holding a __reduce__ payload")
+    buf = io.BytesIO()
+    torch.save({"state_dict": {"w": torch.ones(2)},
+                "args": __import__("argparse").Namespace(callback=canary_object(c))}, buf)
+    add("malicious/pytorch/payload_in_args.ckpt", buf.getvalue(),
+        "payload inside the argparse.Namespace of a trainer checkpoint")
     add("malicious/pytorch/zip_data_pkl_replaced.pt", _replace_member(base, "/data.pkl", evil),
         "data.pkl replaced by a hostile pickle")
     original = dict(zip_members(base))["archive/data.pkl"]
@@ -181,6 +186,14 @@ def _joblib(root: Path, c: str) -> list[Sample]:
         path.parent.mkdir(parents=True, exist_ok=True)
         joblib.dump(obj, path, compress=0 if comp == "none" else (comp, 3))
         out.append(Sample(rel, "joblib", f"joblib dump ({comp}) with a __reduce__ payload",
+                          "malicious"))
+    arr = np.empty(1, dtype=object)
+    arr[0] = canary_object(c)
+    for comp in ("none", "xz"):
+        rel = f"malicious/joblib/object_array_{comp}.joblib"
+        joblib.dump({"labels": arr, "w": np.ones(3)}, root / rel,
+                    compress=0 if comp == "none" else (comp, 3))
+        out.append(Sample(rel, "joblib", f"payload inside a joblib object array ({comp})",
                           "malicious"))
     raw = pickle.dumps(canary_object(c), protocol=4)
     for comp, data in (("zlib_raw", zlib.compress(raw)), ("gzip_raw", gzip.compress(raw, mtime=0)),
