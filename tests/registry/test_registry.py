@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import json
 import os
 from pathlib import Path
 
@@ -128,6 +129,9 @@ def test_refusals_unsigned_untrusted_scanner_approvals_self_role(env: Env, tmp_p
     assert reg.promote(both, ok.ref, "production").decision.allowed  # type: ignore[union-attr]
     denied = [r for r in reg.audit_records(env.admin) if r.action == "version.promote.denied"]
     assert len(denied) == 4  # every refusal is on the record
+    refused = {(r.actor, r.subject) for r in reg.audit_records(env.admin)
+               if r.action == "access.denied"}
+    assert refused == {("rita", "approve"), ("ann", "push"), ("pub", "audit")}
     assert reg.audit_verify(env.admin).intact
 
 
@@ -213,6 +217,9 @@ def test_tokens_are_hashed_revocable_and_checked(env: Env, tmp_path: Path) -> No
         reg.authenticate(token)
     with pytest.raises(DeniedError, match="already initialised"):
         reg.init("mallory")
+    failed = [r for r in reg.audit_records(env.admin) if r.action == "auth.failed"]
+    assert [r.details["reason"] for r in failed] == ["invalid", "revoked"]
+    assert all(secret not in json.dumps(r.to_dict()) for r in reg.audit_records(env.admin))
     reg.set_roles(env.admin, "pub", frozenset({"reader"}))
     changes = [r for r in reg.audit_records(env.admin) if r.action == "user.roles"]
     assert changes[0].details == {"before": ["publisher"], "after": ["reader"]}

@@ -61,7 +61,7 @@ def gate(
 
         with Registry.open(home=home, db_url=db) as reg:
             who = reg.authenticate(token or os.environ.get("MLWARDEN_TOKEN"))
-            who.require(Action.GATE)
+            reg.authorize(who, Action.GATE)
             with reg.evidence(who, model) as ev:
                 report = gate_evidence(pol, ev, stage=stage or "production")
             assert report.decision is not None

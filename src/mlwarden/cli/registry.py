@@ -248,7 +248,7 @@ def policy_show(stage: Annotated[str, typer.Argument(help="staging or production
     from mlwarden.registry.auth import Action
 
     with open_registry(db, home) as reg:
-        caller(reg, token).require(Action.READ)
+        reg.authorize(caller(reg, token), Action.READ)
         policy = reg.stage_policy(stage)
     req = requirements_for(policy, stage)
     typer.echo(f"{stage}: policy {policy.name!r} ({policy.digest}), fail on {policy.fail_on}")

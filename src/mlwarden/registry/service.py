@@ -190,6 +190,16 @@ class Registry:
         audit.append(session, actor=actor, action=action, subject=subject, details=details,
                      signer=self.signer())
 
+    def authorize(self, p: auth.Principal, action: auth.Action) -> None:
+        """Check the caller's role; a refusal is itself recorded in the audit log."""
+        try:
+            p.require(action)
+        except DeniedError as exc:
+            with self.transaction() as s:
+                self._audit(s, p.name, "access.denied", action.value,
+                            {"roles": sorted(p.roles), "message": exc.message})
+            raise
+
     def record(self, principal: auth.Principal | str, action: str, subject: str,
                details: Mapping[str, Any] | None = None) -> None:
         """Append an event from another component (a gate decision, a serving event)."""
@@ -247,12 +257,16 @@ class Registry:
             row = s.get(ApiToken, parts[0]) if parts else None
             ok = auth.check_secret(parts[1] if parts else "x", row.salt if row else None,
                                    row.secret_hash if row else None)
-            if not ok or row is None or row.revoked_at is not None:
-                raise DeniedError("invalid or revoked API token")
-            return auth.Principal(row.user.name, row.user.role_names, row.id)
+            if ok and row is not None and row.revoked_at is None:
+                return auth.Principal(row.user.name, row.user.role_names, row.id)
+            revoked = ok and row is not None
+        with self.transaction() as s:  # recorded (the token id only, never the secret)
+            self._audit(s, "(unauthenticated)", "auth.failed", parts[0] if parts else "",
+                        {"reason": "revoked" if revoked else "invalid"})
+        raise DeniedError("invalid or revoked API token")
 
     def add_user(self, p: auth.Principal, name: str, roles: frozenset[str]) -> str:
-        p.require(auth.Action.MANAGE_USERS)
+        self.authorize(p, auth.Action.MANAGE_USERS)
         _check_user_name(name)
         with self.transaction() as s:
             token = self._create_user(s, name, roles, created_by=p.name)
@@ -260,7 +274,7 @@ class Registry:
         return token
 
     def set_roles(self, p: auth.Principal, name: str, roles: frozenset[str]) -> None:
-        p.require(auth.Action.MANAGE_USERS)
+        self.authorize(p, auth.Action.MANAGE_USERS)
         with self.transaction() as s:
             user = self._user(s, name)
             before = sorted(user.role_names)
@@ -272,7 +286,7 @@ class Registry:
 
     def create_token(self, p: auth.Principal, name: str) -> str:
         if name != p.name:
-            p.require(auth.Action.MANAGE_USERS)
+            self.authorize(p, auth.Action.MANAGE_USERS)
         with self.transaction() as s:
             token = self._issue_token(s, self._user(s, name))
             self._audit(s, p.name, "token.create", name, {"token_id": token.split("_")[1]})
@@ -284,12 +298,12 @@ class Registry:
             if row is None:
                 raise InputError(f"no token with id {token_id!r}")
             if row.user.name != p.name:
-                p.require(auth.Action.MANAGE_USERS)
+                self.authorize(p, auth.Action.MANAGE_USERS)
             row.revoked_at = audit.now_iso()
             self._audit(s, p.name, "token.revoke", row.user.name, {"token_id": token_id})
 
     def users(self, p: auth.Principal) -> list[dict[str, Any]]:
-        p.require(auth.Action.MANAGE_USERS)
+        self.authorize(p, auth.Action.MANAGE_USERS)
         with self.transaction() as s:
             out = []
             for u in s.execute(select(User).order_by(User.name)).scalars():
@@ -334,7 +348,7 @@ class Registry:
     def push(self, p: auth.Principal, path: Path, model: str, version: str | None = None,
              attachments: Mapping[AttestationKind, Sequence[Path]] | None = None) -> VersionInfo:
         """Store ``path`` and register it as a new version of ``model`` (created if new)."""
-        p.require(auth.Action.PUSH)
+        self.authorize(p, auth.Action.PUSH)
         split_ref(model if version is None else f"{model}@{version}")
         texts = [(kind, _read_attestation(f)) for kind, files in (attachments or {}).items()
                  for f in files]
@@ -389,13 +403,13 @@ class Registry:
                     {"kind": kind.value, "digest": digest})
 
     def attach(self, p: auth.Principal, ref: str, kind: AttestationKind, path: Path) -> None:
-        p.require(auth.Action.ATTACH)
+        self.authorize(p, auth.Action.ATTACH)
         text = _read_attestation(path)
         with self.transaction() as s:
             self._attach(s, p, self._version(s, ref), kind, text)
 
     def list_versions(self, p: auth.Principal, model: str | None = None) -> list[VersionInfo]:
-        p.require(auth.Action.READ)
+        self.authorize(p, auth.Action.READ)
         with self.transaction() as s:
             q = select(ModelVersion).join(RegisteredModel)
             if model is not None:
@@ -408,7 +422,7 @@ class Registry:
             return [_info(v) for v in rows]
 
     def show(self, p: auth.Principal, ref: str) -> VersionInfo:
-        p.require(auth.Action.READ)
+        self.authorize(p, auth.Action.READ)
         with self.transaction() as s:
             v = self._version(s, ref)
             events = s.execute(select(StageEvent).where(StageEvent.version_id == v.id)
@@ -438,7 +452,7 @@ class Registry:
     @contextlib.contextmanager
     def evidence(self, p: auth.Principal, ref: str) -> Iterator[Evidence]:
         """The version's files (verified, in a temporary folder) and its attestations."""
-        p.require(auth.Action.READ)
+        self.authorize(p, auth.Action.READ)
         with self.transaction() as s:
             v = self._version(s, ref)
             atts: dict[str, list[str]] = {}
@@ -462,7 +476,7 @@ class Registry:
         Files are materialised in a temporary folder beside ``dest`` and renamed into place only
         after every check passed; ``dest`` must not exist.
         """
-        p.require(auth.Action.PULL)
+        self.authorize(p, auth.Action.PULL)
         if dest.exists() or dest.is_symlink():
             raise InputError("already exists; pull into a new path", path=dest)
         parent = dest.parent if str(dest.parent) else Path(".")
@@ -520,7 +534,7 @@ class Registry:
         from mlwarden.core.policy import Policy
         from mlwarden.gate.requirements import inline_keys, key_texts, requirements_for
 
-        p.require(auth.Action.SET_POLICY)
+        self.authorize(p, auth.Action.SET_POLICY)
         st = _gated_stage(stage)
         Policy.load(path)  # names the file and field of any mistake
         text = inline_keys(path.read_text(encoding="utf-8"), path)
@@ -546,7 +560,7 @@ class Registry:
 
     def approve(self, p: auth.Principal, ref: str, stage: str = "production",
                 comment: str = "") -> None:
-        p.require(auth.Action.APPROVE)
+        self.authorize(p, auth.Action.APPROVE)
         st = _gated_stage(stage)
         with self.transaction() as s:
             v = self._version(s, ref)
@@ -568,7 +582,7 @@ class Registry:
         """
         from mlwarden.core.report import Report, utcnow
 
-        p.require(auth.Action.PROMOTE)
+        self.authorize(p, auth.Action.PROMOTE)
         try:
             target = Stage(stage)
         except ValueError:
@@ -629,7 +643,7 @@ class Registry:
 
     def rollback(self, p: auth.Principal, model: str, reason: str) -> tuple[str, str]:
         """Return production to the previous version that was allowed into production."""
-        p.require(auth.Action.ROLLBACK)
+        self.authorize(p, auth.Action.ROLLBACK)
         if not reason.strip():
             raise UsageError("a rollback needs --reason")
         with self.transaction() as s:
@@ -669,19 +683,19 @@ class Registry:
 
     # -- audit ---------------------------------------------------------------------------------
     def audit_verify(self, p: auth.Principal) -> audit.ChainStatus:
-        p.require(auth.Action.AUDIT)
+        self.authorize(p, auth.Action.AUDIT)
         with self.transaction() as s:
             return audit.verify(s, self.verifier(s))
 
     def audit_records(self, p: auth.Principal, *, since: int = 0) -> Iterator[audit.AuditRecord]:
-        p.require(auth.Action.AUDIT)
+        self.authorize(p, auth.Action.AUDIT)
         with Session(self.engine) as s:
             for row in audit.iter_entries(s):
                 if row.seq > since:
                     yield audit.AuditRecord.of(row)
 
     def audit_checkpoint(self, p: auth.Principal) -> int | None:
-        p.require(auth.Action.AUDIT)
+        self.authorize(p, auth.Action.AUDIT)
         signer = self.signer()
         if signer is None:
             raise ConfigError("this machine does not hold the registry key",
