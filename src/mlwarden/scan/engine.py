@@ -172,11 +172,18 @@ def mapped(path: Path) -> Iterator[bytes | memoryview]:
         try:
             yield view
         finally:
+            _forget_caches()
             try:
                 view.release()
                 mm.close()
             except BufferError:  # a scanner kept a slice; the map goes with it
                 pass
+
+
+def _forget_caches() -> None:
+    from mlwarden.scan.formats import zipreader
+
+    zipreader.forget()
 
 
 def _hash_into(h: hashlib._Hash, data: bytes | memoryview) -> None:
@@ -190,7 +197,10 @@ def scan_target(target: ScanTarget, *, limits: ScanLimits = DEFAULT_LIMITS,
     """Scan one in-memory target and return the context holding its findings."""
     load_scanners()
     ctx = EngineContext(limits=limits, allow_globals=tuple(allow_globals), dispatch=dispatch)
-    dispatch(target, ctx)
+    try:
+        dispatch(target, ctx)
+    finally:
+        _forget_caches()
     return ctx
 
 

@@ -181,3 +181,18 @@ def test_torchscript_pickle_with_python_gadget_is_critical(tmp_path: Path) -> No
             m.data = evil_pickle()
     report = scan(build_zip(members))
     assert critical(report)
+
+
+def test_only_numbered_storages_are_skipped(benign_members: list[Member]) -> None:
+    folder = benign_members[0].name.split("/")[0]
+    report = scan(build_zip([*benign_members, Member(f"{folder}/data/model.pkl", evil_pickle())]))
+    assert critical(report)
+
+
+def test_decoy_data_pkl_does_not_make_a_bundle_a_checkpoint() -> None:
+    # No <folder>/version: not torch's layout, so nothing under data/ is skipped.
+    bundle = build_zip([Member("x/data.pkl", b"\x80\x02}q\x00."), Member("pkg/data/7",
+                                                                          evil_pickle())])
+    report = scan(bundle)
+    assert report.metadata["formats"]["x.bin"] == "zip"
+    assert critical(report)

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import IO, ClassVar
 
-from mlwarden.core.finding import Skip
+from mlwarden.core.finding import Location, Skip
 from mlwarden.scan.container_rules import (
     ARCHIVE_BOMB,
     ENCRYPTED_MEMBER,
@@ -46,6 +46,12 @@ def unsafe_name(name: str) -> str | None:
     if ".." in norm.split("/"):
         return "has a '..' component"
     return None
+
+
+def member_location(target: ScanTarget, member: str) -> Location:
+    """Where a member of ``target`` is (without building its target)."""
+    return Location(path=target.path,
+                    member=f"{target.member}/{member}" if target.member else member)
 
 
 def check_name(target: ScanTarget, ctx: ScanContext, name: str) -> None:
@@ -122,7 +128,7 @@ def scan_zip_members(target: ScanTarget, ctx: ScanContext, directory: zipreader.
     total = 0
     for entry in directory.entries:
         member = entry.name if seen[entry.name] == 1 else f"{entry.name}#{entry.index}"
-        child_loc = target.child(member, b"").location()
+        child_loc = member_location(target, member)
         check_name(target, ctx, entry.name)
         if entry.is_symlink:
             ctx.add(LINK_MEMBER.finding(f"member {entry.name!r} is a symbolic link", child_loc,
@@ -199,7 +205,7 @@ def _skip(target: ScanTarget, member: str, reason: str) -> Skip:
 def open_zip(target: ScanTarget, ctx: ScanContext) -> zipreader.ZipDirectory | None:
     """The archive's directory, or ``None`` after reporting why there is none."""
     try:
-        return zipreader.read_directory(target.data, max_members=ctx.limits.max_members)
+        return zipreader.read_directory_cached(target.data, max_members=ctx.limits.max_members)
     except zipreader.ZipFormatError as exc:
         ctx.add(MALFORMED_ARCHIVE.finding(f"unreadable zip archive: {exc}", target.location()))
         ctx.skip(target, f"unreadable zip archive: {exc}")
@@ -321,7 +327,7 @@ def iter_tar(target: ScanTarget, ctx: ScanContext) -> Iterator[TarMember]:
             ctx.skip(target, "member limit reached")
             return
         check_name(target, ctx, info.name)
-        child_loc = target.child(info.name, b"").location()
+        child_loc = member_location(target, info.name)
         if info.issym() or info.islnk() or info.isdev() or info.isfifo():
             kind = ("symbolic link" if info.issym() else "hard link" if info.islnk() else
                     "FIFO" if info.isfifo() else "device node")
@@ -415,7 +421,7 @@ class SevenZipScanner(FormatScanner):
                     check_name(target, ctx, info.filename)
                     if info.is_symlink:
                         ctx.add(LINK_MEMBER.finding(f"member {info.filename!r} is a symbolic link",
-                                                    target.child(info.filename, b"").location()))
+                                                    member_location(target, info.filename)))
                     total += info.uncompressed or 0
                 packed = max(len(target.data), 1)
                 bomb = is_bomb(limits, packed, total)

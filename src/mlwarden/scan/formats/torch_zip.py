@@ -31,11 +31,12 @@ from mlwarden.scan.formats.pickled import (
 )
 from mlwarden.scan.interface import FormatScanner, ScanContext, ScanTarget
 
-_STORAGE = re.compile(r"^[^/]+/data/[^/]+$")
-"""``<archive>/data/<key>``: raw tensor storage bytes. The archive folder is the saved file's stem,
-so ``torch.save(x, "data.pt")`` writes ``data/data.pkl`` (a pickle) next to ``data/data/0``."""
+_STORAGE = re.compile(r"^[^/]+/data/\d+$")
+"""``<archive>/data/<key>``: raw tensor storage bytes (torch numbers the keys 0, 1, …). The
+archive folder is the saved file's stem, so ``torch.save(x, "data.pt")`` writes ``data/data.pkl``
+(a pickle) next to ``data/data/0``."""
 _EXPECTED_PICKLES = re.compile(r"^(?:[^/]*/)?(?:data\.pkl|constants\.pkl)$|\.debug_pkl$")
-_MARKERS = re.compile(r"(?:^|/)(?:data\.pkl|constants\.pkl|\.data/version|\.data/serialization_id)$")
+_MAIN_PICKLE = re.compile(r"^([^/]+)/(?:data|constants)\.pkl$")
 _CODE = re.compile(r"^(?:[^/]*/)?code/.+\.py$")
 _MAX_CODE = 16 * 1024 * 1024
 
@@ -81,7 +82,14 @@ _IMPORT_RULES = frozenset({"MW-PKL-001", "MW-PKL-002", "MW-PKL-003"})
 
 
 def is_torch_archive(directory: zipreader.ZipDirectory) -> bool:
-    return any(_MARKERS.search(e.name) for e in directory.entries)
+    """``<folder>/data.pkl`` (or ``constants.pkl``) with ``<folder>/version`` beside it: the
+    layout torch.save and torch.jit.save write (and PyTorchStreamReader expects)."""
+    names = {e.name for e in directory.entries}
+    for name in names:
+        match = _MAIN_PICKLE.match(name)
+        if match and ({f"{match[1]}/version", f"{match[1]}/.data/version"} & names):
+            return True
+    return False
 
 
 class TorchZipScanner(FormatScanner):
@@ -96,7 +104,7 @@ class TorchZipScanner(FormatScanner):
         if not zipreader.looks_like_zip(head, target.data):
             return False
         try:
-            directory = zipreader.read_directory(target.data, max_members=100_000)
+            directory = zipreader.read_directory_cached(target.data, max_members=100_000)
         except zipreader.ZipFormatError:
             return False
         return is_torch_archive(directory)

@@ -88,6 +88,8 @@ class ZipDirectory:
 
 
 def _decode_name(raw: bytes, flags: int) -> str:
+    if raw.isascii():
+        return raw.decode("ascii")
     if flags & 0x800:
         return raw.decode("utf-8", "replace")
     return raw.decode("cp437")
@@ -196,29 +198,38 @@ def read_directory(buf: bytes | memoryview, *, max_members: int = 100_000,
         result.problems.append(f"{cd_end - cd_offset - cd_size} unexplained bytes between the "
                                "central directory and its end record")
     result.prefix = prefix
-    pos = start
+    # Like miniz, read exactly the declared directory; one copy of it, parsed from bytes.
+    cd = bytes(buf[start:start + max(0, min(cd_size, size - start))])
+    pos = 0
     index = 0
-    while pos + _CENTRAL.size <= size and _sig_at(buf, pos, CENTRAL_SIG):
+    central_size = _CENTRAL.size
+    while pos + central_size <= len(cd) and cd[pos:pos + 4] == CENTRAL_SIG:
         if index >= max_members:
             result.truncated_members = True
             break
         (_, _, _, _, _, flags, method, _, _, crc, csize, usize, n_len, e_len, c_len, _, _,
-         ext_attr, offset) = _CENTRAL.unpack_from(buf, pos)
-        raw_name = bytes(buf[pos + _CENTRAL.size:pos + _CENTRAL.size + n_len])
-        extra = bytes(buf[pos + _CENTRAL.size + n_len:pos + _CENTRAL.size + n_len + e_len])
-        usize, csize, offset = _zip64_extra(extra, usize, csize, offset)
+         ext_attr, offset) = _CENTRAL.unpack_from(cd, pos)
+        name_at = pos + central_size
+        raw_name = cd[name_at:name_at + n_len]
+        if usize == 0xFFFFFFFF or csize == 0xFFFFFFFF or offset == 0xFFFFFFFF:
+            extra = cd[name_at + n_len:name_at + n_len + e_len]
+            usize, csize, offset = _zip64_extra(extra, usize, csize, offset)
         name = _decode_name(raw_name, flags)
         header = offset + prefix
         problems: list[str] = []
         data_offset: int | None = None
         local_name: str | None = None
-        if header >= 0 and header + _LOCAL.size <= size and _sig_at(buf, header, LOCAL_SIG):
-            (_, _, _, l_flags, l_method, _, _, _, _, _, l_nlen, l_elen) = _LOCAL.unpack_from(
+        if 0 <= header <= size - _LOCAL.size:
+            (sig, _, _, l_flags, l_method, _, _, _, _, _, l_nlen, l_elen) = _LOCAL.unpack_from(
                 buf, header)
+        else:
+            sig = b""
+        if sig == LOCAL_SIG:
             local_raw = bytes(buf[header + _LOCAL.size:header + _LOCAL.size + l_nlen])
-            local_name = _decode_name(local_raw, l_flags)
             data_offset = header + _LOCAL.size + l_nlen + l_elen
+            local_name = name
             if local_raw != raw_name:
+                local_name = _decode_name(local_raw, l_flags)
                 problems.append(f"local header names the member {local_name!r}, the central "
                                 f"directory {name!r}")
             if l_method != method:
@@ -229,11 +240,34 @@ def read_directory(buf: bytes | memoryview, *, max_members: int = 100_000,
         result.entries.append(ZipEntry(name, index, method, flags, crc, csize, usize, header,
                                        data_offset, ext_attr, local_name, tuple(problems)))
         index += 1
-        pos += _CENTRAL.size + n_len + e_len + c_len
+        pos = name_at + n_len + e_len + c_len
     if index < n_total and not result.truncated_members:
         result.problems.append(f"the end record declares {n_total} members, the central "
                                f"directory holds {index}")
     return result
+
+
+_LAST: tuple[object, int, bool, ZipDirectory] | None = None
+
+
+def read_directory_cached(buf: bytes | memoryview, *, max_members: int = 100_000,
+                          recover: bool = True) -> ZipDirectory:
+    """:func:`read_directory`, remembering the last result (format detection and the scan that
+    follows read the same directory). The cache holds the buffer itself, so an identity match
+    cannot be a different, reallocated buffer; :func:`forget` drops it."""
+    global _LAST
+    last = _LAST
+    if last is not None and last[0] is buf and last[1] == max_members and last[2] == recover:
+        return last[3]
+    directory = read_directory(buf, max_members=max_members, recover=recover)
+    _LAST = (buf, max_members, recover, directory)
+    return directory
+
+
+def forget() -> None:
+    """Drop the cached directory (and the reference to its buffer)."""
+    global _LAST
+    _LAST = None
 
 
 def _sig_at(buf: bytes | memoryview, pos: int, sig: bytes) -> bool:
