@@ -10,6 +10,7 @@ from pathlib import Path
 
 from mlwarden.data.fingerprint import fingerprint
 from mlwarden.provenance.lineage import Status, lineage_findings, trace_model
+from mlwarden.provenance.slsa import BUILD_TYPE
 from mlwarden.sign.manifest import model_digest
 
 from .conftest import TRAIN_SCRIPT, Keys, make_keys, needs_git, run_cli, write_dataset
@@ -50,6 +51,9 @@ def test_trained_model_traces_fully_verified(project: Path, keys: Keys) -> None:
     assert "lr=0.5" in links["parameters"]["detail"] and "seed=7" in links["parameters"]["detail"]
     assert "accuracy=" in links["metrics"]["detail"]
     assert "train.py data.csv model.skops" in links["run"]["detail"]
+    (run,) = data["runs"]
+    assert run["predicate"]["buildDefinition"]["buildType"] == BUILD_TYPE
+    assert run["subjects"][0]["digest"]["sha256"] == data["digest"][7:]
 
 
 def test_tree_output_and_html(project: Path, keys: Keys) -> None:

@@ -22,8 +22,11 @@ from pathlib import Path
 from typing import Any
 
 from mlwarden.core.digest import sha256_file
+from mlwarden.core.errors import InputError
 
 GIT_TIMEOUT_S = 60
+MAX_UNTRACKED_HASH = 16 << 20
+"""Untracked files up to this size are hashed into the dirty-tree digest; larger ones by size."""
 LOCK_FILES = ("uv.lock", "poetry.lock", "pdm.lock", "Pipfile.lock", "requirements.lock",
               "requirements.txt", "conda-lock.yml", "environment.yml")
 
@@ -38,7 +41,8 @@ class GitState:
     remote: str | None
     dirty: bool
     diff_sha256: str | None
-    """SHA-256 of ``git diff HEAD --binary`` plus every untracked file's name and digest."""
+    """SHA-256 of ``git diff HEAD --binary`` plus every untracked file's name and digest (files over
+    16 MiB by their size)."""
 
     @property
     def uri(self) -> str:
@@ -80,11 +84,14 @@ def git_state(cwd: str | Path = ".") -> GitState | None:
         for name in sorted(n for n in untracked.split(b"\0") if n):
             h.update(b"\0untracked\0" + name + b"\0")
             member = root / name.decode("utf-8", "surrogateescape")
-            if member.is_file():
-                try:
+            try:
+                size = member.stat().st_size if member.is_file() else -1
+                if 0 <= size <= MAX_UNTRACKED_HASH:
                     h.update(sha256_file(member).encode())
-                except Exception:  # noqa: BLE001 - an unreadable file still changes the digest
-                    h.update(b"unreadable")
+                else:  # large untracked files (often data) count by size, not hashed twice
+                    h.update(b"size:%d" % size)
+            except (OSError, InputError):
+                h.update(b"unreadable")
         diff_sha = h.hexdigest()
     return GitState(
         root=root, commit=commit.decode().strip(),

@@ -95,7 +95,9 @@ class Lineage:
 
     def to_dict(self) -> dict[str, Any]:
         return {"model": self.model, "digest": self.digest, "ok": self.ok,
-                "attested": self.attested, "lineage": self.root.to_dict()}
+                "attested": self.attested, "lineage": self.root.to_dict(),
+                "runs": [{"subjects": [s.to_dict() for s in run.subjects],
+                          "predicate": run.predicate()} for run in self.runs]}
 
 
 def trace_model(path: str | Path, *, keys: Sequence[Path] = (),
