@@ -322,6 +322,11 @@ def find_local(buf: bytes | memoryview, start: int) -> int | None:
     return None
 
 
+CRC_CHECK_STORED_MAX = 16 * 1024 * 1024
+"""Stored members larger than this are not CRC-checked: checking reads every byte, while the
+scanners only read what they need of a weight file (an .npy header, a safetensors header)."""
+
+
 class MemberError(Exception):
     """A member cannot be read; ``kind`` says which rule applies."""
 
@@ -371,7 +376,9 @@ def read_member(buf: bytes | memoryview, entry: ZipEntry, limit: int) -> MemberD
                                     f"({METHOD_NAMES.get(entry.method, 'unknown')}) is not "
                                     "supported")
     crc_ok: bool | None = None
-    if inflated.complete and not inflated.overflow and not (entry.flags & 0x8 and entry.crc == 0):
+    big_stored = entry.method == STORED and len(inflated.data) > CRC_CHECK_STORED_MAX
+    if inflated.complete and not inflated.overflow and not big_stored and \
+            not (entry.flags & 0x8 and entry.crc == 0):
         crc_ok = (zlib.crc32(inflated.data) & 0xFFFFFFFF) == entry.crc
     complete = inflated.complete and present
     error = inflated.error if inflated.error else (None if present else "member data truncated")
