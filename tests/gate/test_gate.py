@@ -7,6 +7,8 @@ from pathlib import Path
 
 import jsonschema
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from mlwarden.core.errors import PolicyError
 from mlwarden.core.policy import Policy
@@ -133,3 +135,24 @@ def test_cli_gate_exit_codes_and_sarif(cli: CliRun, signed: tuple[Path, Path, Pa
     missing = cli("gate", str(tmp / "nope"), "--policy", str(pol))
     assert missing.returncode == 2 and "Traceback" not in missing.stderr
     assert len(missing.stderr.strip().splitlines()) == 1
+
+
+@settings(max_examples=150, deadline=None)
+@given(st.dictionaries(st.sampled_from(["scan", "signature", "approvals", "trusted_keys",
+                                        "provenance", "stages", "bogus"]),
+                       st.none() | st.booleans() | st.integers(-5, 200) | st.text(max_size=5)
+                       | st.lists(st.text(max_size=5), max_size=2)
+                       | st.dictionaries(st.sampled_from(["production", "staging", "qa"]),
+                                         st.dictionaries(st.sampled_from(["approvals", "scan"]),
+                                                         st.integers(-1, 3) | st.text(max_size=3),
+                                                         max_size=2), max_size=2),
+                       max_size=4))
+def test_any_gate_section_is_valid_or_a_policy_error(section: dict[str, object]) -> None:
+    policy = Policy(name="h", extensions={"gate": section})
+    for stage in (None, "staging", "production"):
+        try:
+            req = requirements_for(policy, stage)
+        except PolicyError as exc:
+            assert exc.one_line().startswith("<policy>: field 'extensions.gate")
+            return
+        assert 0 <= req.approvals <= 100

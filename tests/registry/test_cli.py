@@ -141,3 +141,26 @@ def test_gate_on_a_registry_version_records_the_decision(cli: CliRun, tmp_path: 
     export = cli("audit", "export", env=env, check=True).stdout.splitlines()
     last = json.loads(export[-1])
     assert last["action"] == "gate.decision" and last["details"]["decision"]["verdict"] == "deny"
+
+
+def test_user_and_token_commands(cli: CliRun, home: Path) -> None:
+    base = {"MLWARDEN_HOME": str(home)}
+    admin = {**base, "MLWARDEN_TOKEN": cli("registry", "init", env=base, check=True).stdout.strip()}
+    tok = cli("registry", "user", "add", "rita", "--role", "reader,auditor", env=admin,
+              check=True).stdout.strip()
+    rita = {**base, "MLWARDEN_TOKEN": tok}
+    second = cli("registry", "token", "create", env=rita, check=True).stdout.strip()
+    assert second.startswith("mlw_") and second != tok
+    listed = cli("registry", "user", "list", env=admin, check=True).stdout
+    assert "rita: auditor, reader" in listed and second.split("_")[1] in listed
+    assert "may not manage-users" in _one_line_error(cli("registry", "user", "list", env=rita), 1)
+    cli("registry", "token", "revoke", tok.split("_")[1], env=rita, check=True)
+    assert "revoked" in _one_line_error(cli("registry", "list", env=rita), 1)
+    rita2 = {**base, "MLWARDEN_TOKEN": second}
+    cli("audit", "verify", env=rita2, check=True)
+    cli("registry", "user", "roles", "rita", "--role", "reader", env=admin, check=True)
+    assert "may not audit" in _one_line_error(cli("audit", "verify", env=rita2), 1)
+    assert "unknown role" in _one_line_error(
+        cli("registry", "user", "add", "x", "--role", "root", env=admin), 2)
+    assert "cannot remove their own admin" in _one_line_error(
+        cli("registry", "user", "roles", "admin", "--role", "reader", env=admin), 1)
