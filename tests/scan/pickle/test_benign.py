@@ -207,3 +207,43 @@ def test_nested_globals_are_part_of_the_result() -> None:
     assert offsets["pickle.loads"] == 2
     assert data.index(inner) < offsets["collections.OrderedDict"] < data.index(inner) + len(inner)
     assert [f.rule_id for f in ctx.findings] == ["MW-PKL-004"]
+
+
+def test_estimators_with_function_parameters() -> None:
+    from sklearn.cluster import BisectingKMeans, FeatureAgglomeration
+    from sklearn.feature_selection import SelectKBest
+    from sklearn.preprocessing import SplineTransformer
+
+    x = np.random.default_rng(0).random((30, 4))
+    y = (x[:, 0] > 0.5).astype(int)
+    for model in (SelectKBest(k=2).fit(x, y), FeatureAgglomeration(n_clusters=2).fit(x),
+                  SplineTransformer().fit(x), BisectingKMeans(n_clusters=2, random_state=0).fit(x)):
+        assert_clean(pickle.dumps(model, protocol=5), type(model).__name__)
+
+
+@pytest.mark.slow
+def test_every_sklearn_estimator() -> None:
+    import warnings
+
+    from sklearn.utils import all_estimators
+
+    rng = np.random.default_rng(0)
+    x = rng.random((60, 4))
+    targets = ((x[:, 0] > 0.5).astype(int), x[:, 1], None)
+    checked = 0
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        for name, cls in all_estimators():
+            try:
+                model = cls()
+            except TypeError:
+                continue  # meta-estimators need an inner estimator
+            for target in targets:
+                try:
+                    model.fit(x, target) if target is not None else model.fit(x)
+                    break
+                except Exception:  # noqa: BLE001 - estimators reject data shapes in many ways
+                    continue
+            assert_clean(pickle.dumps(model, protocol=5), name)
+            checked += 1
+    assert checked > 150

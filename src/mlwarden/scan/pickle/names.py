@@ -60,6 +60,29 @@ _NUMPY_UFUNCS = words(
     "negative not_equal positive power rad2deg radians reciprocal remainder rint sign sin sinh sqrt "
     "square subtract tan tanh trunc")
 
+_NUMPY_PURE = words(
+    "mean median average sum prod max min amax amin std var ptp nanmean nanmedian nansum nanmax "
+    "nanmin nanstd nanvar cumsum cumprod argmax argmin argsort sort dot matmul inner outer "
+    "asarray asanyarray array ascontiguousarray zeros ones full empty zeros_like ones_like "
+    "concatenate stack vstack hstack ravel reshape transpose where clip round around percentile "
+    "quantile nanpercentile nanquantile histogram bincount unique diff gradient interp linspace "
+    "arange isclose allclose count_nonzero squeeze expand_dims atleast_1d atleast_2d")
+"""Pure numpy computations (sklearn stores e.g. ``pooling_func=numpy.mean`` as a parameter)."""
+_NUMPY_FUNCTION_MODULES = ("numpy", "numpy.core.fromnumeric", "numpy._core.fromnumeric",
+                           "numpy.lib.function_base", "numpy.lib._function_base_impl",
+                           "numpy.core.numeric", "numpy._core.numeric")
+_ARRAY_API_ALIASES = re.compile(r"^(scipy\._lib\.|sklearn\.externals\.)?array_api_compat\.numpy"
+                                r"(\._aliases)?$")
+_SKLEARN_FUNCTION_MODULES = frozenset(words(
+    "sklearn.feature_selection sklearn.feature_selection._univariate_selection "
+    "sklearn.feature_selection._mutual_info sklearn.metrics sklearn.metrics._classification "
+    "sklearn.metrics._regression sklearn.metrics._ranking sklearn.metrics.pairwise "
+    "sklearn.metrics._scorer sklearn.metrics.cluster sklearn.metrics.cluster._supervised "
+    "sklearn.metrics.cluster._unsupervised sklearn.cluster._kmeans sklearn.cluster._k_means_lloyd "
+    "sklearn.cluster._k_means_elkan sklearn.utils.extmath"))
+"""sklearn modules of numeric functions stored as estimator parameters (``score_func=f_classif``,
+``metric``, ``_kmeans_single_lloyd``): pure computations, safe even when called."""
+
 _SAFE_EXACT: frozenset[str] = frozenset(
     [
         # builtins: plain value types only
@@ -252,6 +275,14 @@ def judge(module: str, name: str) -> Verdict:
             return Verdict(SAFE, "Cython unpickle helper of an allowlisted library class")
         if module.startswith("scipy.sparse") and re.fullmatch(r"[a-z]{3}_(matrix|array)", name):
             return Verdict(SAFE, "scipy sparse matrix class")
+        if name in _NUMPY_PURE and (module in _NUMPY_FUNCTION_MODULES
+                                    or _ARRAY_API_ALIASES.match(module)):
+            return Verdict(SAFE, "pure numpy computation")
+        if module in _SKLEARN_FUNCTION_MODULES and not name.startswith("__"):
+            return Verdict(SAFE, "numeric sklearn function (estimator parameter)")
+        if _within(module, ("scipy.interpolate", "scipy.spatial", "scipy.stats")) and (
+                _CAMEL.match(name) or name.endswith("_frozen") or name in {"cKDTree"}):
+            return Verdict(SAFE, "scipy value class")
     return Verdict(UNKNOWN, "not on the allowlist of model constructors")
 
 
