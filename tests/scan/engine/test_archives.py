@@ -45,6 +45,7 @@ def test_nested_archives_and_depth_limit() -> None:
     report = scan(outer)
     assert critical(report)
     assert any(f.location.member == "middle.tar/inner.zip/m.pkl" for f in report.findings)
+    assert "MW-FMT-002" not in rules(report)
     shallow = scan_bytes(outer, limits=ScanLimits(max_depth=1))
     assert "MW-FMT-002" in rules(shallow)
     assert shallow.skipped
@@ -203,3 +204,13 @@ def test_tar_whose_first_member_name_is_a_pickle() -> None:
 def test_plain_archives_are_not_polyglots() -> None:
     for data in (tar_of(("model.pkl", benign_pickle())), build_zip([Member("a", b"b")])):
         assert "MW-FMT-004" not in rules(scan(data))
+
+
+def test_stored_member_lying_about_its_size_is_read_whole() -> None:
+    payload = b"\x80\x02" + b"X" + (2 << 20).to_bytes(4, "little") + b"a" * (2 << 20) + b"0" + \
+        evil_pickle()[2:]  # a 2 MiB string pushed and popped, then the payload
+    data = bytearray(build_zip([Member("m.pkl", payload)]))
+    cd = data.rfind(b"PK\x01\x02")
+    data[cd + 24:cd + 28] = (16).to_bytes(4, "little")  # central directory: "16 bytes"
+    report = scan(bytes(data))
+    assert critical(report) and "MW-ARC-006" in rules(report)

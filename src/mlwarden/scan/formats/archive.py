@@ -160,7 +160,17 @@ def scan_zip_members(target: ScanTarget, ctx: ScanContext, directory: zipreader.
                 evidence={"limit": limits.max_total_uncompressed}))
             ctx.skipped.append(_skip(target, member, "total size limit reached"))
             break
-        limit = bomb_limit(limits, entry.compressed_size, entry.uncompressed_size)
+        if entry.method == zipreader.STORED:
+            # Stored bytes are not expanded: read all of them, whatever size is declared.
+            limit = min(limits.max_member_size, entry.compressed_size) + 1
+            if entry.uncompressed_size != entry.compressed_size and not directory.recovered:
+                ctx.add(LOADER_DISAGREEMENT.finding(
+                    f"stored member {entry.name!r} declares {entry.uncompressed_size} bytes but "
+                    f"holds {entry.compressed_size}; all of them were analysed", child_loc,
+                    evidence={"declared": entry.uncompressed_size,
+                              "stored": entry.compressed_size}))
+        else:
+            limit = bomb_limit(limits, entry.compressed_size, entry.uncompressed_size)
         try:
             read = zipreader.read_member(target.data, entry, limit)
         except zipreader.MemberError as exc:
