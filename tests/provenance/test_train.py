@@ -337,3 +337,24 @@ def test_explicit_missing_attestation_is_an_input_error(tmp_path: Path, keys: Ke
     (root / "model.bin").write_bytes(b"m")
     with pytest.raises(InputError, match="attestation not found"):
         trace_model(root / "model.bin", attestations=[root / "nope.json"], cwd=root)
+
+
+def test_html_embeds_json_safely(tmp_path: Path, keys: Keys) -> None:
+    import html
+    import re
+
+    from mlwarden.provenance.render import to_html
+
+    root = _project(tmp_path)
+    _train(root, keys, param_flags=["note=</script><b>x</b>&"])
+    lineage = trace_model(root / "model.bin", verifiers=[keys.verifier], cwd=root,
+                          home=root / ".mlwarden")
+    page = to_html(lineage, lineage_findings(lineage))
+    assert page.count("</script>") == 1 and "<b>x</b>" not in page
+    embedded = re.search(r'<script type="application/json" id="lineage">(.*)</script>', page,
+                         re.S)
+    assert embedded is not None
+    data = json.loads(embedded.group(1))
+    assert data["runs"][0]["predicate"]["buildDefinition"]["externalParameters"]["parameters"][
+        "note"] == "</script><b>x</b>&"
+    assert html.escape("</script><b>x</b>&") in page  # shown, escaped, in the tree

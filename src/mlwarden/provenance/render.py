@@ -82,6 +82,9 @@ def to_html(lineage: Lineage, findings: Sequence[Finding]) -> str:
         f"<td>{e(f.message)}</td></tr>" for f in findings) or \
         '<tr><td colspan="4">no findings</td></tr>'
     verdict = "OK: every link verified" if lineage.ok else "NOT OK"
+    # JSON inside <script> is raw text: escape '<', '>' and '&' as JSON escapes, not entities.
+    embedded = (to_json(lineage, findings).replace("<", "\\u003c").replace(">", "\\u003e")
+                .replace("&", "\\u0026"))
     return f"""<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><title>mlwarden lineage of {e(lineage.model)}</title>
 <style>
@@ -95,6 +98,6 @@ table{{border-collapse:collapse}} td,th{{border:1px solid #ccc;padding:.3em .6em
 <ul>{node(lineage.root)}</ul>
 <h2>Findings</h2>
 <table><tr><th>Severity</th><th>Rule</th><th>Title</th><th>Message</th></tr>{rows}</table>
-<script type="application/json" id="lineage">{e(to_json(lineage, findings))}</script>
+<script type="application/json" id="lineage">{embedded}</script>
 </body></html>
 """
