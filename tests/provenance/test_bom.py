@@ -68,3 +68,30 @@ def test_the_validator_rejects_a_broken_model_card(project: Path, keys: Keys) ->
     bom["metadata"]["component"]["modelCard"]["modelParameters"]["approach"] = {  # type: ignore[index]
         "type": "guesswork"}
     assert validate(json.dumps(bom)) is not None
+
+
+def test_folder_model_with_base_model_and_lock_file(tmp_path: Path) -> None:
+    from mlwarden.provenance.bom import render_bom
+    from mlwarden.provenance.slsa import Dependency
+
+    from .test_slsa import sample_run
+
+    model = tmp_path / "llm"
+    model.mkdir()
+    (model / "weights.bin").write_bytes(b"w")
+    run = sample_run()
+    run = type(run)(**{**{f: getattr(run, f) for f in run.__dataclass_fields__},
+                       "dependencies": (*run.dependencies, Dependency(
+                           "base-model", "base", {"sha256": "b" * 64}, path="base"))})
+    text = render_bom(run, model, model_digest(model), verified=True)
+    assert validate(text) is None
+    bom = json.loads(text)
+    component = bom["metadata"]["component"]
+    assert "hashes" not in component  # a folder has no single-file hash; its digest is a property
+    props = {p["name"]: p["value"] for p in component["properties"]}
+    assert props["mlwarden:lockfile"] == "uv.lock sha256:" + "e" * 64
+    assert props["mlwarden:source.commit"] == "c" * 40
+    assert component["externalReferences"][0]["type"] == "vcs"
+    kinds = {c["name"]: c["type"] for c in bom["components"]}
+    assert kinds["base"] == "machine-learning-model" and kinds["data/train.csv"] == "data"
+    assert kinds["numpy"] == "library"
