@@ -21,6 +21,7 @@ import threading
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
+from functools import partial
 from pathlib import Path
 
 from mlwarden.core.finding import Finding, Skip
@@ -102,22 +103,35 @@ def dispatch(target: ScanTarget, ctx: ScanContext) -> None:
         ctx.formats.setdefault(key, cls.name)
         if isinstance(ctx, EngineContext):
             ctx.ran.add((cls.name, cls.version))
-        try:
-            cls().scan(target, ctx)
-            if cls.name not in PICKLE_AT_START:
-                _check_pickle_polyglot(cls.name, head, target, ctx)
-        except RecursionError:
-            ctx.add(SCANNER_ERROR.finding(
-                f"{cls.name} scanner exceeded the recursion limit (deeply nested structure)",
-                target.location(), evidence={"scanner": cls.name}))
-            ctx.skip(target, f"{cls.name} scanner failed")
-        except Exception as exc:  # noqa: BLE001 - fail closed: a crash is a finding
-            ctx.add(SCANNER_ERROR.finding(
-                f"{cls.name} scanner failed: {type(exc).__name__}: {exc}", target.location(),
-                evidence={"scanner": cls.name, "error": repr(exc)[:500]}))
-            ctx.skip(target, f"{cls.name} scanner failed")
+        _run_guarded(cls.name, partial(_scan_with, cls, target, ctx), target, ctx)
+        if cls.name not in PICKLE_AT_START:
+            _run_guarded("pickle-polyglot",
+                         partial(_check_pickle_polyglot, cls.name, head, target, ctx), target, ctx)
         return
     ctx.formats[key] = "unknown"
+
+
+def _scan_with(cls: type[FormatScanner], target: ScanTarget, ctx: ScanContext) -> None:
+    cls().scan(target, ctx)
+
+
+def _run_guarded(name: str, run: Callable[[], None], target: ScanTarget,
+                 ctx: ScanContext) -> None:
+    """Run a scanner step; a crash becomes a finding and a skip (fail closed), never an error."""
+    from mlwarden.scan.container_rules import SCANNER_ERROR
+
+    try:
+        run()
+    except RecursionError:
+        ctx.add(SCANNER_ERROR.finding(
+            f"{name} scanner exceeded the recursion limit (deeply nested structure)",
+            target.location(), evidence={"scanner": name}))
+        ctx.skip(target, f"{name} scanner failed")
+    except Exception as exc:  # noqa: BLE001 - fail closed: a crash is a finding
+        ctx.add(SCANNER_ERROR.finding(
+            f"{name} scanner failed: {type(exc).__name__}: {exc}", target.location(),
+            evidence={"scanner": name, "error": repr(exc)[:500]}))
+        ctx.skip(target, f"{name} scanner failed")
 
 
 PICKLE_AT_START = frozenset({"pickle", "torch-legacy"})
