@@ -196,3 +196,24 @@ def test_decoy_data_pkl_does_not_make_a_bundle_a_checkpoint() -> None:
     report = scan(bundle)
     assert report.metadata["formats"]["x.bin"] == "zip"
     assert critical(report)
+
+
+@pytest.mark.parametrize(("code", "construct"), [
+    (b"def f(x: Tensor) -> Tensor:\n  return ops.mycorp.evil(x)\n", "ops.mycorp"),
+    (b"def f(x: Tensor) -> Tensor:\n  return torch.ops.aten.from_file('/etc/shadow', True, 8)\n",
+     "torch.ops.aten.from_file"),
+    (b"def f(x: Tensor) -> Tensor:\n  eval('1')\n  return x\n", "eval()"),
+    (b"def f(x: Tensor) -> Tensor:\n  return torch.distributed.rpc.rpc_sync('w', g, (x,))\n",
+     "torch.distributed.rpc.rpc_sync"),
+])
+def test_torchscript_code_constructs(code: bytes, construct: str) -> None:
+    from mlwarden.scan.formats.torch_zip import check_torchscript_code
+    from mlwarden.scan.interface import ScanContext, ScanTarget
+
+    ctx = ScanContext()
+    check_torchscript_code(ScanTarget("m.pt", code, member="m/code/__torch__.py"), ctx)
+    assert construct in {f.evidence["construct"] for f in ctx.findings}
+    clean = ScanContext()
+    check_torchscript_code(ScanTarget("m.pt", b"def f(x: Tensor) -> Tensor:\n"
+                                               b"  return torch.ops.aten.add(x, x)\n"), clean)
+    assert not clean.findings

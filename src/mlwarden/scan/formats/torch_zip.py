@@ -58,6 +58,11 @@ DANGEROUS_CALLS = {
     "torch.ops.load_library": "loads a native library (runs its code)",
     "torch.classes.load_library": "loads a native library (runs its code)",
     "torch.jit.load": "loads another TorchScript archive",
+    "torch.distributed.rpc.rpc_async": "calls a function on a remote worker (network)",
+    "torch.distributed.rpc.rpc_sync": "calls a function on a remote worker (network)",
+    "torch.distributed.rpc.remote": "runs a function on a remote worker (network)",
+    "rpc.rpc_async": "calls a function on a remote worker (network)",
+    "rpc.rpc_sync": "calls a function on a remote worker (network)",
 }
 PYTHON_ESCAPES = {"eval", "exec", "compile", "__import__", "open", "getattr", "setattr",
                   "globals", "locals", "vars", "breakpoint", "exit", "quit"}
