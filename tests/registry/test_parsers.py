@@ -53,6 +53,9 @@ def test_manifest_round_trips(tmp_path: Path) -> None:
     store = ArtifactStore(str(tmp_path / "store"))
     manifest = build(tmp_path / "m", store.put_file)
     assert Manifest.from_json(manifest.to_json()) == manifest
+    here = build(Path(str(tmp_path / "m" / "sub" / "..")), store.put_file)  # "m/sub/.." is "m"
+    assert here.name == "m" and here.digest == manifest.digest
+    assert Manifest.from_json(here.to_json()) == here
     for bad in ("../x", "/etc/passwd", "a/../../x", "a\\b", ""):
         doc = json.loads(manifest.to_json())
         doc["files"][0]["path"] = bad

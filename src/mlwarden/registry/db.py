@@ -22,6 +22,7 @@ MIGRATIONS = Path(__file__).resolve().parent / "migrations"
 SCHEMA_HEAD = "0001"
 """The newest migration; opening a database already there skips alembic (a test keeps it true)."""
 BUSY_TIMEOUT_S = 60.0
+READ_ONLY = "mlwarden_read_only"
 _MIGRATION_LOCK = 0x6D6C7764  # "mlwd": PostgreSQL advisory lock held while migrating
 
 
@@ -53,7 +54,9 @@ def make_engine(url: str) -> Engine:
 
         @event.listens_for(engine, "begin")
         def _begin(conn: Any) -> None:
-            conn.exec_driver_sql("BEGIN IMMEDIATE")
+            # Readers take a WAL snapshot and never wait for writers; writers queue up front.
+            read_only = conn.get_execution_options().get(READ_ONLY, False)
+            conn.exec_driver_sql("BEGIN" if read_only else "BEGIN IMMEDIATE")
 
         return engine
     return create_engine(url, pool_pre_ping=True)
@@ -102,10 +105,15 @@ def _safe_url(engine: Engine) -> str:
 
 
 @contextlib.contextmanager
-def transaction(engine: Engine) -> Iterator[Session]:
-    """A session whose work commits on success and rolls back on any exception."""
+def transaction(engine: Engine, *, read_only: bool = False) -> Iterator[Session]:
+    """A session whose work commits on success and rolls back on any exception.
+
+    ``read_only`` transactions see one consistent snapshot and, on SQLite, do not take the write
+    lock (they must not write).
+    """
+    bind = engine.execution_options(**{READ_ONLY: True}) if read_only else engine
     try:
-        with Session(engine, expire_on_commit=False) as session, session.begin():
+        with Session(bind, expire_on_commit=False) as session, session.begin():
             yield session
     except IntegrityError as exc:
         raise ConflictError(f"a concurrent change to the registry conflicted with this one "

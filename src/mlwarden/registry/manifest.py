@@ -83,7 +83,7 @@ class Manifest:
 
 def _check_relative(path: str, source: str) -> None:
     pure = PurePosixPath(path)
-    if (not path or pure.is_absolute() or ".." in pure.parts or "\\" in path
+    if (not path or path == "." or pure.is_absolute() or ".." in pure.parts or "\\" in path
             or "\0" in path or path != pure.as_posix()):
         raise VerificationError(f"unsafe path {path!r} in version manifest", path=source)
 
@@ -100,6 +100,7 @@ def build(path: Path, put: Callable[[Path], tuple[str, int]]) -> Manifest:
         return Manifest("file", path.name, (FileEntry(path.name, digest, size),))
     if not path.is_dir():
         raise InputError("no such file or folder", path=path)
+    root_name = path.name if path.name not in ("", ".", "..") else path.resolve().name or "model"
     entries: list[FileEntry] = []
     for dirpath, dirnames, filenames in os.walk(path):
         if Path(dirpath) == path:
@@ -117,7 +118,7 @@ def build(path: Path, put: Callable[[Path], tuple[str, int]]) -> Manifest:
     if not entries:
         raise InputError("the folder holds no files", path=path)
     entries.sort(key=lambda e: e.path)  # code-point order, as the OMS manifest
-    return Manifest("dir", path.name, tuple(entries))
+    return Manifest("dir", root_name, tuple(entries))
 
 
 def digest_of_path(path: Path) -> str:

@@ -113,6 +113,19 @@ class Evidence:
     """Stage → approver names."""
 
 
+@dataclass(frozen=True, slots=True)
+class _Stored:
+    """Where a version's bytes are: enough to materialise it without holding a transaction."""
+
+    ref: str
+    digest: str
+    manifest_digest: str
+
+    @classmethod
+    def of(cls, v: ModelVersion) -> _Stored:
+        return cls(v.ref, v.digest, v.manifest_digest)
+
+
 def _info(v: ModelVersion, *, detail: bool = False, history: Sequence[StageEvent] = ()) -> VersionInfo:
     atts = tuple({"kind": a.kind, "digest": a.digest, "added_by": a.added_by,
                   "added_at": a.added_at} for a in v.attestations) if detail else ()
@@ -160,6 +173,10 @@ class Registry:
 
     def transaction(self) -> contextlib.AbstractContextManager[Session]:
         return db.transaction(self.engine)
+
+    def reading(self) -> contextlib.AbstractContextManager[Session]:
+        """A read-only snapshot (never blocks or waits for writers on SQLite)."""
+        return db.transaction(self.engine, read_only=True)
 
     # -- the registry key (signs audit checkpoints) ---------------------------------------
     def signer(self) -> EcdsaSigner | None:
@@ -253,7 +270,7 @@ class Registry:
             raise DeniedError("no API token given", advice="set MLWARDEN_TOKEN or pass --token; "
                                                            "'mlwarden registry init' makes the first")
         parts = auth.split_token(token)
-        with self.transaction() as s:
+        with self.reading() as s:
             row = s.get(ApiToken, parts[0]) if parts else None
             ok = auth.check_secret(parts[1] if parts else "x", row.salt if row else None,
                                    row.secret_hash if row else None)
@@ -304,7 +321,7 @@ class Registry:
 
     def users(self, p: auth.Principal) -> list[dict[str, Any]]:
         self.authorize(p, auth.Action.MANAGE_USERS)
-        with self.transaction() as s:
+        with self.reading() as s:
             out = []
             for u in s.execute(select(User).order_by(User.name)).scalars():
                 tokens = s.execute(select(ApiToken).where(ApiToken.user_id == u.id)).scalars()
@@ -410,7 +427,7 @@ class Registry:
 
     def list_versions(self, p: auth.Principal, model: str | None = None) -> list[VersionInfo]:
         self.authorize(p, auth.Action.READ)
-        with self.transaction() as s:
+        with self.reading() as s:
             q = select(ModelVersion).join(RegisteredModel)
             if model is not None:
                 split_ref(model)
@@ -423,14 +440,14 @@ class Registry:
 
     def show(self, p: auth.Principal, ref: str) -> VersionInfo:
         self.authorize(p, auth.Action.READ)
-        with self.transaction() as s:
+        with self.reading() as s:
             v = self._version(s, ref)
             events = s.execute(select(StageEvent).where(StageEvent.version_id == v.id)
                                .order_by(StageEvent.id)).scalars().all()
             return _info(v, detail=True, history=events)
 
     # -- evidence, pull -----------------------------------------------------------------------
-    def _manifest(self, v: ModelVersion) -> Manifest:
+    def _manifest(self, v: _Stored) -> Manifest:
         manifest = Manifest.from_json(self.store.read_verified(v.manifest_digest),
                                       source=f"{v.ref} manifest")
         if manifest.digest != v.digest:
@@ -438,7 +455,7 @@ class Registry:
                                     f"from the registered digest {v.digest}")
         return manifest
 
-    def _materialise(self, v: ModelVersion, into: Path) -> Path:
+    def _materialise(self, v: _Stored, into: Path) -> Path:
         """Write the version's files under ``into`` (verifying every byte); return the root."""
         manifest = self._manifest(v)
         root = into / manifest.name
@@ -453,7 +470,7 @@ class Registry:
     def evidence(self, p: auth.Principal, ref: str) -> Iterator[Evidence]:
         """The version's files (verified, in a temporary folder) and its attestations."""
         self.authorize(p, auth.Action.READ)
-        with self.transaction() as s:
+        with self.reading() as s:
             v = self._version(s, ref)
             atts: dict[str, list[str]] = {}
             for a in v.attestations:
@@ -461,11 +478,10 @@ class Registry:
             approvers: dict[str, list[str]] = {}
             for ap in v.approvals:
                 approvers.setdefault(ap.stage, []).append(ap.approver)
-            row = (v.ref, v.digest, v.published_by)
+            stored, publisher = _Stored.of(v), v.published_by
         with tempfile.TemporaryDirectory(prefix="mlwarden-gate-") as tmp:
-            with self.transaction() as s:
-                root = self._materialise(self._version(s, ref), Path(tmp))
-            yield Evidence(row[0], row[1], root, row[2],
+            root = self._materialise(stored, Path(tmp))
+            yield Evidence(stored.ref, stored.digest, root, publisher,
                            {k: tuple(x) for k, x in atts.items()},
                            {k: tuple(x) for k, x in approvers.items()})
 
@@ -486,14 +502,14 @@ class Registry:
         except OSError as exc:
             raise InputError(f"cannot write here: {exc.strerror}", path=dest) from None
         try:
-            with self.transaction() as s:
+            with self.reading() as s:
                 v = self._version(s, ref, stage)
+                stored = _Stored.of(v)
                 ref_resolved, digest = v.ref, v.digest
                 bundles = [a.content for a in v.attestations
                            if a.kind == AttestationKind.SIGNATURE.value]
-                root = self._materialise(v, tmp)
-                version_stage = v.stage
-                verifiers = self._trust(s, version_stage, trusted_keys)
+                verifiers = self._trust(s, v.stage, trusted_keys)
+            root = self._materialise(stored, tmp)
             from mlwarden.registry.manifest import digest_of_path
 
             if digest_of_path(root) != digest:
@@ -554,7 +570,7 @@ class Registry:
         from mlwarden.gate.requirements import default_policy
 
         st = _gated_stage(stage)
-        with self.transaction() as s:
+        with self.reading() as s:
             row = s.get(StagePolicy, st.value)
             return _parse_policy(row) if row is not None else default_policy(st.value)
 
@@ -588,7 +604,7 @@ class Registry:
         except ValueError:
             raise UsageError(f"unknown stage {stage!r} (stages: "
                              f"{', '.join(s.value for s in Stage)})") from None
-        with self.transaction() as s:
+        with self.reading() as s:
             v = self._version(s, ref)
             current, ref = Stage(v.stage), v.ref
         if target not in TRANSITIONS[current]:
@@ -646,29 +662,38 @@ class Registry:
         self.authorize(p, auth.Action.ROLLBACK)
         if not reason.strip():
             raise UsageError("a rollback needs --reason")
-        with self.transaction() as s:
-            _lock_model(s, split_ref(model)[0])
+        with self.reading() as s:  # choose and verify outside the write lock (models are big)
             current = self._version(s, model, Stage.PRODUCTION.value)
+            current_id = current.id
             events = s.execute(select(StageEvent).join(ModelVersion)
                                .where(ModelVersion.model_id == current.model_id,
                                       StageEvent.to_stage == Stage.PRODUCTION.value,
                                       StageEvent.version_id != current.id)
                                .order_by(StageEvent.id.desc())).scalars().all()
-            target: ModelVersion | None = None
-            problems: list[str] = []
+            candidates: list[tuple[int, _Stored]] = []
             for event in events:
-                candidate = event.version
-                try:
-                    self._check_blobs(candidate)
-                except VerificationError as exc:
-                    problems.append(f"{candidate.ref}: {exc.message}")
-                    continue
-                target = candidate
-                break
-            if target is None:
-                extra = f" ({'; '.join(problems)})" if problems else ""
-                raise DeniedError(f"no earlier production version of {model!r} to roll back "
-                                  f"to{extra}")
+                if event.version_id not in {c[0] for c in candidates}:
+                    candidates.append((event.version_id, _Stored.of(event.version)))
+        target_id: int | None = None
+        problems: list[str] = []
+        for version_id, stored in candidates:
+            try:
+                self._check_blobs(stored)
+            except VerificationError as exc:
+                problems.append(f"{stored.ref}: {exc.message}")
+                continue
+            target_id = version_id
+            break
+        if target_id is None:
+            extra = f" ({'; '.join(problems)})" if problems else ""
+            raise DeniedError(f"no earlier production version of {model!r} to roll back to{extra}")
+        with self.transaction() as s:
+            _lock_model(s, split_ref(model)[0])
+            current = self._version(s, model, Stage.PRODUCTION.value)
+            target = s.get(ModelVersion, target_id)
+            if current.id != current_id or target is None:
+                raise db.ConflictError(f"production of {model!r} changed during the rollback",
+                                       advice="nothing was changed; retry")
             self._move(s, p, current, Stage.ARCHIVED, f"rollback: {reason}")
             self._move(s, p, target, Stage.PRODUCTION, f"rollback: {reason}")
             self._audit(s, p.name, "version.rollback", current.model.name,
@@ -677,19 +702,19 @@ class Registry:
                          "reason": reason})
             return current.ref, target.ref
 
-    def _check_blobs(self, v: ModelVersion) -> None:
+    def _check_blobs(self, v: _Stored) -> None:
         with tempfile.TemporaryDirectory(prefix="mlwarden-check-") as tmp:
             self._materialise(v, Path(tmp))
 
     # -- audit ---------------------------------------------------------------------------------
     def audit_verify(self, p: auth.Principal) -> audit.ChainStatus:
         self.authorize(p, auth.Action.AUDIT)
-        with self.transaction() as s:
+        with self.reading() as s:
             return audit.verify(s, self.verifier(s))
 
     def audit_records(self, p: auth.Principal, *, since: int = 0) -> Iterator[audit.AuditRecord]:
         self.authorize(p, auth.Action.AUDIT)
-        with Session(self.engine) as s:
+        with self.reading() as s:
             for row in audit.iter_entries(s):
                 if row.seq > since:
                     yield audit.AuditRecord.of(row)
