@@ -217,3 +217,15 @@ def test_torchscript_code_constructs(code: bytes, construct: str) -> None:
     check_torchscript_code(ScanTarget("m.pt", b"def f(x: Tensor) -> Tensor:\n"
                                                b"  return torch.ops.aten.add(x, x)\n"), clean)
     assert not clean.findings
+
+
+def test_case_insensitive_names_like_miniz(benign_members: list[Member]) -> None:
+    folder = benign_members[0].name.split("/")[0]
+    renamed = [Member(m.name.replace("data.pkl", "DATA.PKL"), m.data) for m in benign_members]
+    data = build_zip(renamed)
+    assert load_weights_only(data)["step"] == 3  # torch finds 'data.pkl' case-insensitively
+    assert scan(data).metadata["formats"]["x.bin"] == "torch-zip"
+    shadow = build_zip([*benign_members, Member(f"{folder}/Data.Pkl", b"garbage" + evil_pickle())])
+    report = scan(shadow)
+    assert "MW-ARC-006" in rules(report)
+    assert report.metadata["formats"][f"x.bin!{folder}/Data.Pkl"] == "pickle"

@@ -116,12 +116,17 @@ def scan_zip_members(target: ScanTarget, ctx: ScanContext, directory: zipreader.
             f"the first {limits.max_members} were analysed", loc,
             evidence={"declared": directory.declared_count, "limit": limits.max_members}))
     seen: dict[str, int] = {}
+    folded: dict[str, set[str]] = {}
     for entry in directory.entries:
         seen[entry.name] = seen.get(entry.name, 0) + 1
-    duplicates = sorted(n for n, c in seen.items() if c > 1)
+        folded.setdefault(entry.name.lower(), set()).add(entry.name)
+    # miniz (torch) looks names up case-insensitively: 'a/data.pkl' and 'a/DATA.PKL' collide.
+    duplicates = sorted({n for n, c in seen.items() if c > 1}
+                        | {n for names in folded.values() if len(names) > 1 for n in names})
     if duplicates:
         ctx.add(LOADER_DISAGREEMENT.finding(
-            f"duplicate member names (readers pick different copies): {', '.join(duplicates[:10])}"
+            "duplicate member names, exact or differing only in case (readers pick different "
+            f"copies): {', '.join(duplicates[:10])}"
             + (f" (+{len(duplicates) - 10} more)" if len(duplicates) > 10 else "")
             + "; every copy was analysed", loc, evidence={"duplicates": duplicates[:100]}))
     anomalies = _Capped()

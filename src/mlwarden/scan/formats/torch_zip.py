@@ -36,7 +36,8 @@ _STORAGE = re.compile(r"^[^/]+/data/\d+$")
 archive folder is the saved file's stem, so ``torch.save(x, "data.pt")`` writes ``data/data.pkl``
 (a pickle) next to ``data/data/0``."""
 _EXPECTED_PICKLES = re.compile(r"^(?:[^/]*/)?(?:data\.pkl|constants\.pkl)$|\.debug_pkl$")
-_MAIN_PICKLE = re.compile(r"^([^/]+)/(?:data|constants)\.pkl$")
+_MAIN_PICKLE = re.compile(r"^([^/]+)/(?:data|constants)\.pkl$", re.IGNORECASE)
+"""torch finds records with miniz's case-insensitive lookup: ``A/DATA.PKL`` is ``a/data.pkl``."""
 _CODE = re.compile(r"^(?:[^/]*/)?code/.+\.py$")
 _MAX_CODE = 16 * 1024 * 1024
 
@@ -89,7 +90,7 @@ _IMPORT_RULES = frozenset({"MW-PKL-001", "MW-PKL-002", "MW-PKL-003"})
 def is_torch_archive(directory: zipreader.ZipDirectory) -> bool:
     """``<folder>/data.pkl`` (or ``constants.pkl``) with ``<folder>/version`` beside it: the
     layout torch.save and torch.jit.save write (and PyTorchStreamReader expects)."""
-    names = {e.name for e in directory.entries}
+    names = {e.name.lower() for e in directory.entries}
     for name in names:
         match = _MAIN_PICKLE.match(name)
         if match and ({f"{match[1]}/version", f"{match[1]}/.data/version"} & names):
@@ -119,7 +120,7 @@ class TorchZipScanner(FormatScanner):
         if directory is None:
             return
         # torch.load hands archives holding constants.pkl to torch.jit.load (C++ unpickler).
-        torchscript = any(e.name.endswith("constants.pkl") for e in directory.entries)
+        torchscript = any(e.name.lower().endswith("/constants.pkl") for e in directory.entries)
         record_format(ctx, target, "torchscript" if torchscript else "torch-zip")
         if torchscript:
             code = sum(1 for e in directory.entries if _CODE.match(e.name))
@@ -134,7 +135,7 @@ class TorchZipScanner(FormatScanner):
         def handle(entry: zipreader.ZipEntry, data: bytes | memoryview, complete: bool) -> None:
             child = target.child(entry.name, data)
             name = entry.name
-            if name.endswith((".pkl", ".debug_pkl")) or looks_pickled(bytes(data[:64])):
+            if name.lower().endswith((".pkl", ".debug_pkl")) or looks_pickled(bytes(data[:64])):
                 record_format(ctx, child, "pickle")
                 if not _EXPECTED_PICKLES.search(name):
                     ctx.add(TORCH_UNEXPECTED_MEMBER.finding(
