@@ -247,3 +247,25 @@ def test_every_sklearn_estimator() -> None:
             assert_clean(pickle.dumps(model, protocol=5), name)
             checked += 1
     assert checked > 150
+
+
+def test_more_pandas_and_time_zones() -> None:
+    import pandas as pd
+
+    objects = [pd.timedelta_range("1D", periods=3), pd.interval_range(0, 3),
+               pd.array(["a", None], dtype="string"), pd.period_range("2020", periods=2, freq="M"),
+               pd.Series(pd.date_range("2020", periods=2, tz="Europe/Paris"))]
+    for obj in objects:
+        for protocol in (2, 5):
+            assert_clean(pickle.dumps(obj, protocol=protocol), f"{type(obj).__name__}/p{protocol}")
+
+
+def test_torch_tensors_pickled_with_plain_pickle() -> None:
+    torch = pytest.importorskip("torch")
+    for obj in (torch.nn.Parameter(torch.ones(2)), torch.ones(3, dtype=torch.bfloat16),
+                {"w": torch.arange(4, dtype=torch.int8)}):
+        data = pickle.dumps(obj, protocol=4)
+        ctx, results = scan(data, many=True)
+        nested = [f for f in ctx.findings if f.rule_id == "MW-PKL-004"]
+        assert nested and all(f.severity is Severity.INFO for f in ctx.findings)
+        assert nested[0].evidence["nested_pickles"] == 5 and results[0].complete

@@ -34,6 +34,7 @@ from tests.scan.pickle.opcodes import (
     binbytes,
     binbytes8,
     binget,
+    binint1,
     binput,
     by_rule,
     call,
@@ -550,3 +551,37 @@ def test_setitem_on_an_imported_object_mutates_the_loader() -> None:
     ctx, _ = scan(data)
     [finding] = by_rule(ctx, "MW-PKL-001")
     assert finding.evidence["callable"] == "os.environ" and finding.evidence["called_by"] == "SETITEM"
+
+
+def test_payload_in_a_later_pickle_of_torch_legacy_bytes(canary: str) -> None:
+    torch = pytest.importorskip("torch")
+    import io
+
+    buffer = io.BytesIO()
+    torch.save(torch.ones(2), buffer, _use_new_zipfile_serialization=False)
+    legacy = buffer.getvalue()
+    # replace the fourth pickle (the object) by a payload: magic, protocol and sys_info stay
+    ends = []
+    pos = 0
+    for _ in range(3):
+        _, [result] = scan(legacy[pos:])
+        pos += result.end
+        ends.append(pos)
+    hostile = legacy[:ends[2]] + os_system(canary) + legacy[ends[2]:]
+    data = _loads("torch.storage", "_load_from_bytes", binbytes(hostile))
+    ctx, _ = scan(data)
+    assert "os.system" in {f.evidence["callable"] for f in by_rule(ctx, "MW-PKL-001")}
+    assert by_rule(ctx, "MW-PKL-004")[0].severity is CRIT
+
+
+def test_getattr_is_safe_only_for_allowlisted_attributes(canary: str) -> None:
+    zone = (global_("builtins", "getattr") + binput(1) + MARK + global_("zoneinfo", "ZoneInfo")
+            + s("_unpickle") + TUPLE + REDUCE + MARK + s("UTC") + binint1(1) + TUPLE + REDUCE)
+    ctx, _ = scan(proto(2) + zone + STOP)
+    assert ctx.findings == []
+    module = global_("builtins", "__import__") + MARK + s("os") + TUPLE + REDUCE
+    evil = (binget(1) + MARK + module + s("system") + TUPLE + REDUCE
+            + MARK + s(canary) + TUPLE + REDUCE)
+    ctx, _ = scan(proto(2) + zone + b"0" + evil + STOP)
+    called = {f.evidence["callable"] for f in by_rule(ctx, "MW-PKL-001")}
+    assert {"builtins.getattr", "os.system"} <= called

@@ -94,6 +94,8 @@ _SAFE_EXACT: frozenset[str] = frozenset(
         "copyreg._reconstructor", "copyreg.__newobj__", "copyreg.__newobj_ex__",
         *(f"datetime.{n}" for n in ("datetime", "date", "time", "timedelta", "timezone", "tzinfo")),
         "decimal.Decimal", "fractions.Fraction", "uuid.UUID", "uuid.SafeUUID", "re._compile",
+        "zoneinfo.ZoneInfo", "zoneinfo.ZoneInfo._unpickle", "pytz._p", "pytz._UTC",
+        "dateutil.tz.tz.tzutc", "dateutil.tz.tz.tzoffset",
         "_codecs.encode",  # the latin-1 bytes idiom of protocols 0-2, checked at the call
         "functools.partial",  # its function is judged as a global of its own
         *(f"pathlib.{n}" for n in ("Path", "PosixPath", "WindowsPath", "PurePath", "PurePosixPath",
@@ -217,7 +219,7 @@ _CLASS_PACKAGES = ("sklearn", "xgboost.sklearn", "lightgbm.sklearn", "torch.nn.m
 # pyarrow.lib.OSFile): only value types are allowed there, by name.
 _PANDAS_TOP = frozenset(words(
     "DataFrame Series Index MultiIndex RangeIndex DatetimeIndex TimedeltaIndex PeriodIndex "
-    "CategoricalIndex IntervalIndex Categorical Timestamp Timedelta Period Interval NaT "
+    "CategoricalIndex IntervalIndex Categorical Timestamp Timedelta Period Interval NaT NA "
     "DateOffset NamedAgg Flags"))
 _VALUE_SUFFIXES = ("Dtype", "DType", "Array", "Type", "Scalar", "Table", "RecordBatch", "Schema",
                    "Field", "Index", "Block", "Manager", "Offset")
@@ -273,6 +275,8 @@ def judge(module: str, name: str) -> Verdict:
             return Verdict(SAFE, "pyarrow value type")
         if _within(module, _PYX_PACKAGES) and _PYX_UNPICKLE.match(name):
             return Verdict(SAFE, "Cython unpickle helper of an allowlisted library class")
+        if module.startswith("pandas.core.indexes.") and re.fullmatch(r"_new_[A-Za-z]*Index", name):
+            return Verdict(SAFE, "pandas index unpickle helper")
         if module.startswith("scipy.sparse") and re.fullmatch(r"[a-z]{3}_(matrix|array)", name):
             return Verdict(SAFE, "scipy sparse matrix class")
         if name in _NUMPY_PURE and (module in _NUMPY_FUNCTION_MODULES

@@ -33,6 +33,8 @@ class Imp:
     nested_depth: int = 0
     call_args: str | None = None
     nested_offset: int | None = None
+    unsafe_use: bool = False
+    """A conditionally safe callable (getattr) was used beyond its safe idiom at least once."""
     """Offset inside a decoded nested payload (whose findings sit at the outer call's offset)."""
 
     @property

@@ -143,6 +143,8 @@ class VM:
         self.complete = False
         self.failure: str | None = None
         self.shadow = False
+        self.result: object = None
+        """The value STOP returned."""
         """A what-if run (the stream as plain ``pickle.load`` reads it); starts no further ones."""
         self.nops = 0
         self.extra_ops = 0
@@ -426,7 +428,15 @@ class VM:
         imp = func.imp
         qual = imp.qualname
         if qual == "builtins.getattr" and len(args) >= 2:
-            return self.getattr(args[0], args[1], off, opcode)
+            derived = self.getattr(args[0], args[1], off, opcode)
+            if isinstance(derived, Ref) and derived.imp.verdict == names.SAFE and not imp.unsafe_use:
+                imp.verdict = names.SAFE
+                imp.reason = "getattr of an allowlisted attribute (how protocols 0-3 pickle classmethods)"
+            else:
+                imp.unsafe_use = True
+                verdict = names.judge(imp.module, imp.name)
+                imp.verdict, imp.reason = verdict.verdict, verdict.reason
+            return derived
         if qual in _IMPORTERS and args:
             target = self.text(args[0])
             if target is not None:
@@ -459,7 +469,8 @@ class VM:
         if qual in ("copyreg.__newobj__", "copyreg.__newobj_ex__"):
             return self.call(args[0], (), off, opcode) if args else Opaque("new object")
         if args and (qual in _INSTANTIATES_FIRST or imp.name.startswith("__pyx_unpickle_")
-                     or imp.name == "newObj"):
+                     or imp.name == "newObj" or (imp.module.startswith("pandas.core.indexes.")
+                                                 and imp.name.startswith("_new_"))):
             if isinstance(args[0], Ref | Partial | AttrGetter | MethodCaller):
                 self.call(args[0], (), off, opcode, base_new=qual in _BASE_NEW)
             return Call(func, off)
@@ -543,41 +554,60 @@ class VM:
         evidence["payload_size"] = len(view)
         if self.depth + 1 > MAX_NESTED_PICKLES:
             raise self.limit("nested pickle depth", self.depth + 1, MAX_NESTED_PICKLES)
-        before = self.shared.findings
+        idiom = imp.qualname == "torch.storage._load_from_bytes"
+        library = imp.module.partition(".")[0]
         head = bytes(view[:2])
-        if head[:2] == b"PK" or (imp.module in ("numpy", "torch") and not _plausible(head)):
-            self._nested_container(imp, view, off, evidence)
+        if head[:2] == b"PK" or (library in ("numpy", "torch") and not _plausible(head)):
+            self._nested_container(imp, view, off, evidence, idiom=idiom)
             return
-        # Decoded payloads get a buffer of their own; payloads in this buffer keep true offsets.
-        if inner_off is not None:
-            child = VM(self.shared, self.data, inner_off, inner_off + len(view), base=self.base,
-                       anchor=self.anchor, depth=self.depth + 1)
-        else:
-            child = VM(self.shared, view, 0, len(view), base=None, anchor=self.loc(off),
-                       depth=self.depth + 1)
-        start_ops = self.shared.ops
-        child.run()
-        self.extra_ops += child.nops - start_ops
-        inner = self.shared.findings - before
-        dirty = any(i.verdict != names.SAFE and i.nested_depth > self.depth
-                    for i in self.shared.imports)
+        findings_before = self.shared.findings
+        imports_before = len(self.shared.imports)
+        complete = True
+        count = 0
+        pos = 0
+        # torch.load of a legacy stream reads five pickles (magic number, protocol, system info,
+        # the object, the storage keys); any other loader reads one.
+        while count < 5:
+            count += 1
+            # Decoded payloads get a buffer of their own; payloads in this buffer keep true offsets.
+            if inner_off is not None:
+                child = VM(self.shared, self.data, inner_off + pos, inner_off + len(view),
+                           base=self.base, anchor=self.anchor, depth=self.depth + 1)
+            else:
+                child = VM(self.shared, view, pos, len(view), base=None, anchor=self.loc(off),
+                           depth=self.depth + 1)
+            start_ops = self.shared.ops
+            child.run()
+            self.extra_ops += child.nops - start_ops
+            complete = complete and child.complete
+            if not (child.complete and library == "torch" and (count > 1 or (
+                    isinstance(child.result, int) and child.result == _TORCH_LEGACY_MAGIC))):
+                break
+            pos = child.pos - (inner_off or 0)
+        dirty = any(i.verdict != names.SAFE for i in self.shared.imports[imports_before:])
+        severity = (Severity.CRITICAL if dirty or not complete
+                    else Severity.INFO if idiom else Severity.HIGH)
         self.emit(rules.NESTED_PICKLE,
                   f"{opcode} at offset {self.loc(off)} calls {imp.qualname} on an embedded "
                   f"{len(view)}-byte pickle"
-                  + (" that imports dangerous or unvetted callables" if dirty else ""),
-                  off, {**evidence, "nested_complete": child.complete, "nested_findings": inner},
-                  severity=Severity.CRITICAL if dirty or not child.complete else Severity.HIGH)
+                  + (" that imports dangerous or unvetted callables" if dirty
+                     else " (torch's own tensor pickling, contents allowlisted)" if idiom else ""),
+                  off, {**evidence, "nested_complete": complete, "nested_pickles": count,
+                        "nested_findings": self.shared.findings - findings_before},
+                  severity=severity)
 
     def _nested_container(self, imp: Imp, view: memoryview, off: int,
-                          evidence: dict[str, JSONValue]) -> None:
+                          evidence: dict[str, JSONValue], *, idiom: bool) -> None:
         ctx = self.shared.ctx
         if ctx.dispatch is not None and self.shared.emit_findings:
             child = self.shared.target.child(f"<payload@{self.loc(off)}>", view)
+            before = len(ctx.findings)
             ctx.scan_nested(child)
+            loud = any(f.severity >= Severity.HIGH for f in ctx.findings[before:])
             self.emit(rules.NESTED_PICKLE,
                       f"{imp.qualname} at offset {self.loc(off)} loads an embedded "
                       f"{len(view)}-byte file (scanned as {child.member})", off, evidence,
-                      severity=Severity.CRITICAL)
+                      severity=Severity.CRITICAL if loud else Severity.INFO if idiom else Severity.HIGH)
             return
         self.emit(rules.NESTED_PICKLE,
                   f"{imp.qualname} at offset {self.loc(off)} loads an embedded {len(view)}-byte "
@@ -721,7 +751,7 @@ class VM:
         return pos
 
     def op_stop(self, pos: int) -> int:
-        self.pop()
+        self.result = self.pop()
         return -pos
 
     def op_pop(self, pos: int) -> int:
@@ -1160,6 +1190,7 @@ def _opname(data: memoryview, off: int, end: int) -> str:
     return _OPNAMES.get(data[off], f"0x{data[off]:02x}")
 
 
+_TORCH_LEGACY_MAGIC = 0x1950A86A20F9469CFC6C
 _SHADOW_LIMITS = ScanLimits(max_pickle_opcodes=100_000, max_pickle_stack=100_000,
                             max_pickle_memo=100_000)
 _C_INT = re.compile(rb"\s*([+-]?)(0[xX][0-9a-fA-F]+|0[0-7]*|[1-9][0-9]*)\s*")
