@@ -49,8 +49,10 @@ KERAS_UNSAFE_RELOAD = register(Rule(
     title="Keras config loads another model or file",
     description="The model config references a Keras function that loads another model or "
                 "downloads a file (`keras.models.load_model`, `keras.saving.load_model`, "
-                "`keras.utils.get_file`), or sets `safe_mode` to false. Loading the outer model "
-                "then loads an unscanned artifact, possibly with Lambda layers enabled.",
+                "`keras.utils.get_file`, a `TFSMLayer`), sets `safe_mode` to false, or gives a "
+                "lookup layer (StringLookup, TextVectorization...) a vocabulary file path. Loading "
+                "the outer model then reads files or loads an unscanned artifact, possibly with "
+                "Lambda layers enabled.",
     severity=Severity.HIGH,
     remediation="Do not load the model; scan every model it refers to, or rebuild it without "
                 "the nested load.",

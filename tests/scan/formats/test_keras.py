@@ -187,3 +187,19 @@ def test_zip_announcing_too_many_members_is_left_to_the_zip_scanner() -> None:
     eocd = data.rfind(b"PK\x05\x06")
     data[eocd + 10:eocd + 12] = b"\xff\xff"
     assert not KerasScanner.detect(bytes(data[:4096]), ScanTarget(path="x", data=bytes(data)))
+
+
+@pytest.mark.parametrize("obj", [
+    layer("StringLookup", {"name": "lookup", "vocabulary": "/etc/passwd", "num_oov_indices": 1}),
+    layer("TextVectorization", {"name": "tv", "vocabulary": "../../secrets.txt"}),
+    layer("TFSMLayer", {"name": "sm", "filepath": "/models/other_savedmodel"}),
+])
+def test_layers_that_read_files_on_load(obj: dict[str, Any]) -> None:
+    ctx = scan(keras_zip(sequential([obj])))
+    assert by_rule(ctx, "MW-KERAS-003")
+
+
+def test_lookup_layer_with_inline_vocabulary_is_clean() -> None:
+    lookup = layer("StringLookup", {"name": "lookup", "vocabulary": ["a", "b"],
+                                    "num_oov_indices": 1})
+    assert scan(keras_zip(sequential([lookup]))).findings == []

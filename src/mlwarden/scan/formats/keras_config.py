@@ -55,6 +55,10 @@ _RELOAD_LEAVES = frozenset(name.rsplit(".", 1)[1] for name in RELOAD_FUNCTIONS
                            if name.rsplit(".", 1)[1] != "get_source_inputs")
 
 
+LOOKUP_LAYERS = frozenset({"StringLookup", "IntegerLookup", "IndexLookup", "TextVectorization"})
+"""Layers whose ``vocabulary`` may be a file path, read from the loader's disk on load."""
+
+
 class ConfigError(ValueError):
     """The config is not analysable JSON (too large, invalid, too deep)."""
 
@@ -194,6 +198,19 @@ class _Walker:
                       "bytecode, run on load)", path,
                       {"marshalled_code_bytes": size, "in": "object"})
             return True
+
+        leaf = cls.rsplit(".", 1)[-1].rsplit(">", 1)[-1]
+        if leaf == "TFSMLayer" and isinstance(config, dict):
+            self._add(R.KERAS_UNSAFE_RELOAD, f"TFSMLayer loads the SavedModel at "
+                      f"{config.get('filepath')!r}", path, {"layer": "TFSMLayer",
+                                                            "filepath": str(config.get("filepath"))})
+        if leaf in LOOKUP_LAYERS and isinstance(config, dict):
+            for option in ("vocabulary", "idf_weights"):
+                value = config.get(option)
+                if isinstance(value, str) and value:
+                    self._add(R.KERAS_UNSAFE_RELOAD, f"{leaf} {config.get('name')!r} reads its "
+                              f"{option} from the file {value!r} when loaded", path,
+                              {"layer": leaf, "file": value})
 
         # Function references: {"class_name": "function", "module": M, "config": NAME}.
         if cls == "function" and isinstance(config, str):
