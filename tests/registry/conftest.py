@@ -2,11 +2,13 @@
 
 PostgreSQL tests get a uniquely named schema per test (dropped afterwards) on the server at
 127.0.0.1:5432 (user postgres, database test); when the server is unreachable they are skipped
-with the reason, so a run without PostgreSQL says what it skipped.
+with the reason, so a run without PostgreSQL says what it skipped. ``MLWARDEN_TEST_PG_DSN`` points
+the checks elsewhere.
 """
 
 from __future__ import annotations
 
+import os
 import secrets
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -17,7 +19,8 @@ import pytest
 from mlwarden.registry.auth import Principal
 from mlwarden.registry.service import Registry
 
-PG_DSN = "host=127.0.0.1 port=5432 user=postgres dbname=test connect_timeout=3"
+PG_DSN = os.environ.get("MLWARDEN_TEST_PG_DSN",
+                        "host=127.0.0.1 port=5432 user=postgres dbname=test connect_timeout=3")
 PG_URL = "postgresql+psycopg://postgres@127.0.0.1:5432/test"
 _pg_error: str | None = None
 _pg_checked = False
@@ -34,7 +37,7 @@ def postgres_unavailable() -> str | None:
             with psycopg.connect(PG_DSN) as conn:
                 conn.execute("SELECT 1")
         except Exception as exc:  # noqa: BLE001 - any failure means "skip, and say why"
-            _pg_error = f"PostgreSQL at 127.0.0.1:5432 unreachable: {type(exc).__name__}: {exc}"
+            _pg_error = f"PostgreSQL test server ({PG_DSN}) unreachable: {type(exc).__name__}: {exc}"
     return _pg_error
 
 
