@@ -2,8 +2,8 @@
 
 PostgreSQL tests get a uniquely named schema per test (dropped afterwards) on the server at
 127.0.0.1:5432 (user postgres, database test); when the server is unreachable they are skipped
-with the reason, so a run without PostgreSQL says what it skipped. ``MLWARDEN_TEST_PG_DSN`` points
-the checks elsewhere.
+with the reason, so a run without PostgreSQL says what it skipped (``MLWARDEN_TEST_PG_DSN`` replaces
+the DSN of that reachability check, e.g. to see the skip).
 """
 
 from __future__ import annotations
