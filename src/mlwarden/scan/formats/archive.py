@@ -466,5 +466,11 @@ class SevenZipScanner(FormatScanner):
                 continue
             product.seek(0)
             data = product.read()
+            if len(data) >= limits.max_member_size:
+                ctx.add(ARCHIVE_BOMB.finding(
+                    f"member {info.filename!r} expands to the member size limit "
+                    f"({limits.max_member_size} bytes); only that much was analysed",
+                    member_location(target, info.filename),
+                    evidence={"limit": limits.max_member_size}))
             ctx.scan_nested(target.child(info.filename, data))
 
