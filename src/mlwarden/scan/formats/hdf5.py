@@ -29,7 +29,7 @@ CONFIG_LIMIT = 64 * 1024 * 1024
 MAX_OBJECTS = 200_000
 """Links the probe visits before it stops (a skip is recorded for the rest)."""
 PROBE = Path(__file__).with_name("hdf5_probe.py")
-PROBE_TIMEOUT = 300
+PROBE_TIMEOUT = 120
 PROBE_MEMORY = 8 * 1024**3
 """Address-space limit of the probe process (HDF5 bombs stop here, not in the scanner)."""
 
