@@ -81,7 +81,8 @@ def push(
     version: Annotated[str | None, typer.Option("--version", help="Version label (default: "
                                                 "next number).")] = None,
     signature: Annotated[list[Path] | None, typer.Option("--signature", help="OMS signature "
-                                                         "bundle (model.sig).")] = None,
+                                                         "bundle (default: MODEL/model.sig or "
+                                                         "FILE.sig when present).")] = None,
     provenance: Annotated[list[Path] | None, typer.Option("--provenance", help="Signed SLSA "
                                                           "provenance envelope.")] = None,
     scan_report: Annotated[list[Path] | None, typer.Option("--scan-report", help="JSON scan "
@@ -94,10 +95,11 @@ def push(
 ) -> None:
     """Store a model (content-addressed) as a new version, with the evidence bound to it."""
     from mlwarden.registry.models import AttestationKind
+    from mlwarden.sign.signing import default_signature_path
 
     sigs = list(signature or [])
-    if not sigs and path.is_dir() and (path / "model.sig").is_file():
-        sigs.append(path / "model.sig")
+    if not sigs and default_signature_path(path).is_file():  # model.sig, or FILE.sig beside it
+        sigs.append(default_signature_path(path))
     attachments = {AttestationKind.SIGNATURE: sigs,
                    AttestationKind.PROVENANCE: provenance or [],
                    AttestationKind.SCAN: scan_report or [],

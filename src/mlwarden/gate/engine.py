@@ -287,7 +287,9 @@ def gate_path(policy: Policy, path: Path, *, signatures: Sequence[Path] = (),
         raise InputError("no such file or folder", path=path)
     sigs = list(signatures)
     if not sigs:
-        candidate = (path / "model.sig") if path.is_dir() else path.with_name(path.name + ".sig")
+        from mlwarden.sign.signing import default_signature_path
+
+        candidate = default_signature_path(path)
         if candidate.is_file():
             sigs.append(candidate)
     from mlwarden.sign.manifest import model_digest
