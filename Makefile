@@ -24,10 +24,12 @@ $(VENV)/bin/python:
 
 $(VENV)/.demo-installed: pyproject.toml | $(VENV)/bin/python
 	$(PIP) install $(PIP_FLAGS) -e '.[demo,scan,sign,provenance,registry,data]'
+	$(PY) -m compileall -q src/mlwarden >/dev/null
 	@touch $@
 
 $(VENV)/.dev-installed: pyproject.toml | $(VENV)/bin/python
 	$(PIP) install $(PIP_FLAGS) -e '.[dev,scan,torch,sign,provenance,registry,postgres,serve,data]'
+	$(PY) -m compileall -q src/mlwarden >/dev/null
 	@touch $@ $(VENV)/.demo-installed
 
 venv: $(VENV)/.dev-installed
