@@ -77,7 +77,7 @@ def test_full_module_is_never_unpickled(torch_file: Callable[..., Path], tmp_pat
     # the scanner reports the unknown class; were it waived, torch's weights-only loader refuses
     with pytest.raises((ConversionRefused, NotConvertible)):
         convert(src)
-    with pytest.raises(NotConvertible, match="weights-only loader refused user_models.TinyNet"):
+    with pytest.raises(NotConvertible, match=r"weights-only loader refused user_models\.TinyNet"):
         convert(src, allow_globals=["user_models.*"])
     assert not src.with_suffix(".safetensors").exists()
 
@@ -104,3 +104,29 @@ def test_guess_target_by_content(torch_file: Callable[..., Path], tmp_path: Path
 def test_checkpoint_without_tensors_is_not_convertible(torch_file: Callable[..., Path]) -> None:
     with pytest.raises(NotConvertible, match="no tensors"):
         convert(torch_file({"epoch": 1}))
+
+
+def test_trainer_checkpoint_with_numpy_rng_and_reviewed_namespace(tmp_path: Path) -> None:
+    """numpy arrays/RNG states and datetimes load through the allowlist; argparse.Namespace is
+    unknown to it, so it converts only once a reviewer allows it (scanner and loader alike)."""
+    import argparse
+    import datetime
+
+    import numpy as np
+
+    ckpt = {"state_dict": tiny_net().state_dict(), "rng": np.random.RandomState(0).get_state(),
+            "weights_np": np.arange(6, dtype=np.float32).reshape(2, 3),
+            "saved": datetime.datetime(2024, 1, 2), "args": argparse.Namespace(lr=0.5, layers=[1])}
+    src = tmp_path / "trainer.ckpt"
+    buf = io.BytesIO()
+    torch.save(ckpt, buf)
+    src.write_bytes(buf.getvalue())
+    with pytest.raises((ConversionRefused, NotConvertible)):
+        convert(src)
+    result = convert(src, allow_globals=["argparse.Namespace"])
+    tensors, meta = _reload(result.output)
+    assert torch.equal(tensors["weights_np"], torch.arange(6, dtype=torch.float32).reshape(2, 3))
+    assert tensors["rng.1"].dtype == torch.uint32
+    values = json.loads(meta["mlwarden.values"])
+    assert values["args.lr"] == 0.5 and values["rng.0"] == "MT19937"
+    assert values["saved"] == "2024-01-02T00:00:00"

@@ -62,7 +62,7 @@ def convert(source: Path, output: Path | None = None, *, target: Target | None =
         from mlwarden.scan.convert import torch_safetensors
 
         tc = torch_safetensors.convert(scanned.data, source=source.name,
-                                       source_sha256=scanned.sha256)
+                                       source_sha256=scanned.sha256, allow_globals=allow_globals)
         data = tc.data
         summary = (f"{len(tc.tensors)} tensors bit-identical after reload"
                    + (f", {len(tc.values)} plain values kept in metadata" if tc.values else ""))
