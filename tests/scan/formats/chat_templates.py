@@ -202,6 +202,10 @@ MALICIOUS = {
     "character-extraction": "{% set u = (()|select|string)[24] %}{{ ()|attr(u ~ u ~ 'class' ~ u ~ u) }}",
     "character-extraction-list": "{{ ()[(()|select|string|list)|first] }}",
     "namespace-dunder": "{% set ns = namespace() %}{% set ns.__init__ = 1 %}",
+    "set-block": "{% set n %}__class__{% endset %}{{ ()|attr(n) }}",
+    "macro-default": "{% macro m(a, b='__globals__') %}{{ a|attr(b) }}{% endmacro %}{{ m(lipsum) }}",
+    "loop-over-set-list": "{% set parts = ['__cla', 'ss__'] %}{% set ns = namespace(n='') %}"
+                          "{% for p in parts %}{{ ()|attr(p ~ 'x') }}{% endfor %}",
     "loop-variable-parts": "{% for p in ['__class__'] %}{{ ()|attr(p) }}{% endfor %}",
 }
 

@@ -115,9 +115,25 @@ class _Analyzer:
         for assign in tree.find_all(jnodes.Assign):
             if isinstance(assign.target, jnodes.Name):
                 self.assigned.setdefault(assign.target.name, []).append(assign.node)
-        for loop in tree.find_all(jnodes.For):
-            if isinstance(loop.target, jnodes.Name) and isinstance(loop.iter, jnodes.List | jnodes.Tuple):
+        for block in tree.find_all(jnodes.AssignBlock):  # {% set x %}...{% endset %}
+            if isinstance(block.target, jnodes.Name) and all(
+                    isinstance(out, jnodes.Output) for out in block.body):
+                parts = [n for out in block.body for n in out.nodes]
+                self.assigned.setdefault(block.target.name, []).append(jnodes.Concat(parts))
+        for macro in tree.find_all(jnodes.Macro):  # parameter defaults
+            for param, default in zip(macro.args[len(macro.args) - len(macro.defaults):],
+                                      macro.defaults, strict=True):
+                self.assigned.setdefault(param.name, []).append(default)
+        for loop in tree.find_all(jnodes.For):  # loop variables over constant sequences
+            if not isinstance(loop.target, jnodes.Name):
+                continue
+            if isinstance(loop.iter, jnodes.List | jnodes.Tuple):
                 self.assigned.setdefault(loop.target.name, []).extend(loop.iter.items)
+            else:
+                for seq in self.fold(loop.iter) or []:
+                    items = seq if isinstance(seq, tuple) else (seq,) if isinstance(seq, str) else ()
+                    self.assigned.setdefault(loop.target.name, []).extend(
+                        jnodes.Const(item) for item in items[:MAX_VARIANTS])
 
     # --- folding ---------------------------------------------------------------------------
 
