@@ -118,7 +118,8 @@ class _Analyzer:
         for block in tree.find_all(jnodes.AssignBlock):  # {% set x %}...{% endset %}
             if isinstance(block.target, jnodes.Name) and all(
                     isinstance(out, jnodes.Output) for out in block.body):
-                parts = [n for out in block.body for n in out.nodes]
+                parts = [n for out in block.body if isinstance(out, jnodes.Output)
+                         for n in out.nodes]
                 self.assigned.setdefault(block.target.name, []).append(jnodes.Concat(parts))
         for macro in tree.find_all(jnodes.Macro):  # parameter defaults
             for param, default in zip(macro.args[len(macro.args) - len(macro.defaults):],
