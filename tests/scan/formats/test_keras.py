@@ -203,3 +203,17 @@ def test_lookup_layer_with_inline_vocabulary_is_clean() -> None:
     lookup = layer("StringLookup", {"name": "lookup", "vocabulary": ["a", "b"],
                                     "num_oov_indices": 1})
     assert scan(keras_zip(sequential([lookup]))).findings == []
+
+
+def test_metadata_json_that_is_not_json() -> None:
+    ctx = scan(keras_zip(benign_cnn(), metadata=b"\x00garbage"))
+    assert [f.message.split(":")[0] for f in by_rule(ctx, "MW-KERAS-004")] == ["metadata.json"]
+
+
+def test_config_with_bad_crc_is_a_finding_not_a_pass() -> None:
+    data = bytearray(keras_zip(sequential([keras3_lambda()]), compression=zipfile.ZIP_STORED))
+    at = data.find(b'"Lambda"')
+    data[at + 1] = ord("X")  # the stored bytes no longer match the CRC Keras' zipfile checks
+    ctx = scan(bytes(data))
+    assert_no_crash(ctx)
+    assert by_rule(ctx, "MW-KERAS-004")
