@@ -68,6 +68,8 @@ def test_whole_flow_push_gate_approve_promote_pull_rollback(env: Env, tmp_path: 
     assert versions == {"1": "production", "2": "archived"}
     hist = reg.show(reader, "fraud@1").history
     assert hist[-1]["to"] == "production" and "false positives" in hist[-1]["reason"]
+    with pytest.raises(DeniedError, match="no earlier production version"):
+        reg.rollback(pubr, "fraud", "again")  # never back to the version just rolled back
 
     status = reg.audit_verify(env.admin)
     assert status.intact, status.problem
@@ -246,3 +248,26 @@ def test_schema_head_constant_matches_the_migrations() -> None:
     cfg = Config()
     cfg.set_main_option("script_location", str(MIGRATIONS))
     assert ScriptDirectory.from_config(cfg).get_current_head() == SCHEMA_HEAD
+
+
+def test_rollback_walks_back_and_skips_a_version_whose_bytes_were_tampered(
+        env: Env, tmp_path: Path) -> None:
+    reg = env.reg
+    pubr, _ = env.user("pub", "publisher")
+    lax = policy_file(tmp_path, "lax", gate="    scan: false\n")
+    reg.set_stage_policy(env.admin, "staging", lax)
+    reg.set_stage_policy(env.admin, "production", lax)
+    for n in range(1, 5):
+        info = reg.push(pubr, clean_model(tmp_path / f"v{n}.bin", f"v{n}".encode()), "m")
+        reg.promote(pubr, info.ref, "staging")
+        reg.promote(pubr, info.ref, "production")
+    assert reg.rollback(pubr, "m", "v4 broke") == ("m@4", "m@3")
+    from mlwarden.core.digest import sha256_file
+
+    obj = Path(reg.store.object_path(sha256_file(tmp_path / "v2.bin")))  # the stored blob
+    os.chmod(obj, 0o644)
+    obj.write_bytes(b"tampered")
+    assert reg.rollback(pubr, "m", "v3 broke too") == ("m@3", "m@1")  # m@2 no longer verifies
+    with pytest.raises(DeniedError, match=r"no earlier production version.*m@2.*tampered"):
+        reg.rollback(pubr, "m", "and v1")
+    assert reg.audit_verify(env.admin).intact

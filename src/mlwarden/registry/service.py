@@ -53,6 +53,7 @@ _VERSION = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._+-]{0,99}$")
 _USER = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._@-]{0,127}$")
 PUBLIC_KEY_META = "registry_public_key"
 MAX_ATTESTATION_BYTES = 16 << 20
+ROLLBACK_PREFIX = "rollback: "
 
 # Stage transitions a promotion may make; rollback has its own path.
 TRANSITIONS: dict[Stage, frozenset[Stage]] = {
@@ -670,8 +671,14 @@ class Registry:
                                       StageEvent.to_stage == Stage.PRODUCTION.value,
                                       StageEvent.version_id != current.id)
                                .order_by(StageEvent.id.desc())).scalars().all()
+            rolled_back = set(s.execute(select(StageEvent.version_id).join(ModelVersion).where(
+                ModelVersion.model_id == current.model_id,
+                StageEvent.from_stage == Stage.PRODUCTION.value,
+                StageEvent.reason.startswith(ROLLBACK_PREFIX))).scalars())
             candidates: list[tuple[int, _Stored]] = []
-            for event in events:
+            for event in events:  # newest first; never back to a version rolled back before
+                if event.version_id in rolled_back:
+                    continue
                 if event.version_id not in {c[0] for c in candidates}:
                     candidates.append((event.version_id, _Stored.of(event.version)))
         target_id: int | None = None
@@ -694,8 +701,8 @@ class Registry:
             if current.id != current_id or target is None:
                 raise db.ConflictError(f"production of {model!r} changed during the rollback",
                                        advice="nothing was changed; retry")
-            self._move(s, p, current, Stage.ARCHIVED, f"rollback: {reason}")
-            self._move(s, p, target, Stage.PRODUCTION, f"rollback: {reason}")
+            self._move(s, p, current, Stage.ARCHIVED, f"{ROLLBACK_PREFIX}{reason}")
+            self._move(s, p, target, Stage.PRODUCTION, f"{ROLLBACK_PREFIX}{reason}")
             self._audit(s, p.name, "version.rollback", current.model.name,
                         {"from": current.version, "to": target.version,
                          "from_digest": current.digest, "to_digest": target.digest,
