@@ -16,6 +16,11 @@ optional per-stage overrides::
         stages:
           production: {provenance: true, approvals: 2}
 
+A data-check or model-test attestation is a DSSE-signed in-toto statement whose subject is the model
+(its model digest or OMS root digest) and whose predicate says ``passed: true`` or carries an
+mlwarden decision with ``decision.allowed: true``. A scan report pushed with a version is kept as
+evidence but never trusted: the gate always scans the bytes itself.
+
 ``trusted_keys`` are PEM public keys: a path (relative to the policy file) or the PEM text itself.
 A policy stored in the registry has its keys inlined, so swapping a key file later changes nothing.
 """
