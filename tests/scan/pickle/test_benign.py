@@ -269,3 +269,12 @@ def test_torch_tensors_pickled_with_plain_pickle() -> None:
         nested = [f for f in ctx.findings if f.rule_id == "MW-PKL-004"]
         assert nested and all(f.severity is Severity.INFO for f in ctx.findings)
         assert nested[0].evidence["nested_pickles"] == 5 and results[0].complete
+
+
+def test_training_args_namespaces() -> None:
+    import argparse
+    import types
+
+    for obj in ({"args": argparse.Namespace(lr=0.1, epochs=3)}, types.SimpleNamespace(a=1)):
+        for protocol in (0, 2, 4):
+            assert_clean(pickle.dumps(obj, protocol=protocol), f"{obj!r}/p{protocol}")

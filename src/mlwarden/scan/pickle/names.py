@@ -96,6 +96,7 @@ _SAFE_EXACT: frozenset[str] = frozenset(
         "decimal.Decimal", "fractions.Fraction", "uuid.UUID", "uuid.SafeUUID", "re._compile",
         "zoneinfo.ZoneInfo", "zoneinfo.ZoneInfo._unpickle", "pytz._p", "pytz._UTC",
         "dateutil.tz.tz.tzutc", "dateutil.tz.tz.tzoffset",
+        "argparse.Namespace", "types.SimpleNamespace",  # attribute bags (training-script args)
         "_codecs.encode",  # the latin-1 bytes idiom of protocols 0-2, checked at the call
         "functools.partial",  # its function is judged as a global of its own
         *(f"pathlib.{n}" for n in ("Path", "PosixPath", "WindowsPath", "PurePath", "PurePosixPath",
