@@ -14,6 +14,7 @@ import zipfile
 
 import numpy as np
 import onnx
+import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from onnx import TensorProto, helper, numpy_helper
@@ -162,3 +163,27 @@ def test_wire_writer_round_trips(fields: list[tuple[int, bytes]]) -> None:
 
 def test_onnx_sample_is_a_real_model() -> None:
     onnx.checker.check_model(onnx.load_from_string(SAMPLES[OnnxScanner]))
+
+
+@pytest.mark.parametrize("scanner", [OnnxScanner, SavedModelScanner, KerasMetadataScanner])
+def test_millions_of_tiny_fields_take_bounded_time(scanner: type[FormatScanner],
+                                                   monkeypatch: pytest.MonkeyPatch) -> None:
+    """b"\\x08\\x01" repeated is a valid-looking stream of one-byte fields: detection looks at a
+    bounded prefix, and a parse stops at the field budget with a malformed finding."""
+    from mlwarden.scan.formats import onnx as onnx_mod
+    from mlwarden.scan.formats import savedmodel as sm_mod
+
+    monkeypatch.setattr(onnx_mod, "MAX_FIELDS", 100_000)
+    monkeypatch.setattr(sm_mod, "MAX_FIELDS", 100_000)
+    bodies = {OnnxScanner: b"\x08\x07\x3a" + field_bytes(7, b"\x08\x01" * 500_000)[1:],
+              SavedModelScanner: b"\x08\x01" + field_bytes(2, field_bytes(2, b"\x08\x01" * 500_000)),
+              KerasMetadataScanner: field_bytes(1, field_bytes(4, b"_tf_keras_layer")
+                                                + b"\x10\x01" * 500_000)}
+    data = bodies[scanner]
+    start = time.monotonic()
+    target = ScanTarget(path="x", data=data)
+    assert scanner.detect(data[:4096], target)
+    ctx = ScanContext()
+    scanner().scan(target, ctx)
+    assert time.monotonic() - start < 10
+    assert any("more than 100000 protobuf fields" in f.message for f in ctx.findings)

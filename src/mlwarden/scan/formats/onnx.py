@@ -14,13 +14,23 @@ from __future__ import annotations
 
 import os
 import re
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import PureWindowsPath
 from typing import ClassVar
 
 from mlwarden.core.severity import Severity
 from mlwarden.scan import format_rules as R
-from mlwarden.scan.formats.protobuf_wire import LEN, VARINT, Buffer, Field, WireError, iter_fields, text
+from mlwarden.scan.formats.protobuf_wire import (
+    LEN,
+    VARINT,
+    Buffer,
+    Field,
+    FieldBudget,
+    WireError,
+    iter_fields,
+    text,
+)
 from mlwarden.scan.interface import FormatScanner, ScanContext, ScanTarget
 
 # ModelProto field number → wire type.
@@ -32,6 +42,10 @@ STANDARD_DOMAINS = frozenset({"", "ai.onnx", "ai.onnx.ml", "ai.onnx.preview.trai
 MAX_DEPTH = 64
 """Nested graphs (If inside Loop inside ...) followed before the walk stops."""
 MAX_FINDINGS_PER_RULE = 50
+MAX_FIELDS = 20_000_000
+"""Protobuf fields read from one model before it is reported as malformed (bounded time)."""
+DETECT_FIELDS = 4096
+"""Top-level fields looked at to recognise a model."""
 
 _URL = re.compile(r"^[A-Za-z][A-Za-z0-9+.-]*:")
 
@@ -71,6 +85,10 @@ class _Walk:
     """custom domain → op type → count (or '<opset_import>')."""
     domain_offsets: dict[str, int] = field(default_factory=dict)
     external: int = 0
+    budget: FieldBudget = field(default_factory=lambda: FieldBudget(MAX_FIELDS))
+
+    def fields(self, start: int, end: int) -> Iterator[Field]:
+        return iter_fields(self.buf, start, end, self.budget)
 
     def note_domain(self, domain: str, op: str, offset: int) -> None:
         if _standard_domain(domain):
@@ -82,7 +100,7 @@ class _Walk:
     def graph(self, start: int, end: int, depth: int) -> None:
         if depth > MAX_DEPTH:
             raise WireError(f"graphs nested deeper than {MAX_DEPTH}", start)
-        for f in iter_fields(self.buf, start, end):
+        for f in self.fields(start, end):
             if f.wire != LEN:
                 continue
             if f.number == 1:
@@ -93,13 +111,13 @@ class _Walk:
                 self.sparse(f.start, f.end)
 
     def sparse(self, start: int, end: int) -> None:
-        for f in iter_fields(self.buf, start, end):
+        for f in self.fields(start, end):
             if f.number in (1, 2) and f.wire == LEN:
                 self.tensor(f.start, f.end)
 
     def node(self, start: int, end: int, depth: int) -> None:
         op, domain, offset = "", "", start
-        for f in iter_fields(self.buf, start, end):
+        for f in self.fields(start, end):
             if f.number == 4 and f.wire == LEN:
                 op = text(self.buf, f, 4096)
             elif f.number == 7 and f.wire == LEN:
@@ -110,7 +128,7 @@ class _Walk:
             self.note_domain(domain, op, offset)
 
     def attribute(self, start: int, end: int, depth: int) -> None:
-        for f in iter_fields(self.buf, start, end):
+        for f in self.fields(start, end):
             if f.wire != LEN:
                 continue
             if f.number in (5, 10):  # t, tensors
@@ -122,12 +140,12 @@ class _Walk:
 
     def tensor(self, start: int, end: int) -> None:
         name = ""
-        for f in iter_fields(self.buf, start, end):
+        for f in self.fields(start, end):
             if f.number == 8 and f.wire == LEN:
                 name = text(self.buf, f, 4096)
             elif f.number == 13 and f.wire == LEN:
                 key, value, value_field = "", "", f
-                for g in iter_fields(self.buf, f.start, f.end):
+                for g in self.fields(f.start, f.end):
                     if g.number == 1 and g.wire == LEN:
                         key = text(self.buf, g, 4096)
                     elif g.number == 2 and g.wire == LEN:
@@ -153,7 +171,7 @@ class _Walk:
             evidence={"tensor": tensor, "location": location, "problem": problem}))
 
     def function(self, start: int, end: int) -> None:
-        for f in iter_fields(self.buf, start, end):
+        for f in self.fields(start, end):
             if f.wire != LEN:
                 continue
             if f.number == 7:
@@ -164,16 +182,16 @@ class _Walk:
                 self.attribute(f.start, f.end, 0)
 
     def opset(self, f: Field) -> None:
-        for g in iter_fields(self.buf, f.start, f.end):
+        for g in self.fields(f.start, f.end):
             if g.number == 1 and g.wire == LEN:
                 domain = text(self.buf, g, 4096)
                 if domain not in self.local_domains:
                     self.note_domain(domain, "<opset_import>", f.tag_offset)
 
 
-def _top_fields(buf: Buffer) -> list[Field]:
+def _top_fields(buf: Buffer, budget: FieldBudget) -> list[Field]:
     fields: list[Field] = []
-    for f in iter_fields(buf):
+    for f in iter_fields(buf, budget=budget):
         if _MODEL_FIELDS.get(f.number) != f.wire:
             raise WireError(f"field {f.number} (wire type {f.wire}) is not a ModelProto field",
                             f.tag_offset)
@@ -196,6 +214,8 @@ class OnnxScanner(FormatScanner):
         seen: list[Field] = []
         try:
             for f in iter_fields(buf):
+                if len(seen) >= DETECT_FIELDS:
+                    break
                 if _MODEL_FIELDS.get(f.number) != f.wire:
                     return False
                 if not seen and not (f.number == 1 and 1 <= f.value <= 64):
@@ -213,13 +233,13 @@ class OnnxScanner(FormatScanner):
         buf = target.data
         walk = _Walk(buf, target, ctx)
         try:
-            fields = _top_fields(buf)
+            fields = _top_fields(buf, walk.budget)
             if not any(f.number == 7 for f in fields):
                 raise WireError("the model has no graph", 0)
             for f in fields:  # model-local functions: their (domain, name) resolve inside the file
                 if f.number == 25:
                     domain, name = "", ""
-                    for g in iter_fields(buf, f.start, f.end):
+                    for g in walk.fields(f.start, f.end):
                         if g.number == 10 and g.wire == LEN:
                             domain = text(buf, g, 4096)
                         elif g.number == 1 and g.wire == LEN:
@@ -232,7 +252,7 @@ class OnnxScanner(FormatScanner):
                 elif f.number == 7:
                     walk.graph(f.start, f.end, 0)
                 elif f.number == 20:
-                    for g in iter_fields(buf, f.start, f.end):
+                    for g in walk.fields(f.start, f.end):
                         if g.number in (1, 2) and g.wire == LEN:
                             walk.graph(g.start, g.end, 0)
                 elif f.number == 25:

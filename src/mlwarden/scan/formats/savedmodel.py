@@ -26,6 +26,8 @@ AssetFileDef{1 tensor_info, 2 filename}; SavedObjectGraph{1 nodes}; SavedObject 
 
 from __future__ import annotations
 
+import itertools
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import ClassVar
 
@@ -38,6 +40,8 @@ from mlwarden.scan.formats.protobuf_wire import (
     LEN,
     VARINT,
     Buffer,
+    Field,
+    FieldBudget,
     WireError,
     iter_fields,
     read_varint,
@@ -57,6 +61,9 @@ DEBUG_OPS = frozenset({"DebugIdentity", "DebugIdentityV2", "DebugIdentityV3", "D
                        "DebugNumericSummary", "DebugNumericSummaryV2"})
 _META_GRAPH_FIELDS = frozenset(range(1, 8))
 MAX_FINDINGS = 200
+MAX_FIELDS = 20_000_000
+"""Protobuf fields read from one file before it is reported as malformed (bounded time)."""
+DETECT_FIELDS = 4096
 
 
 @dataclass
@@ -66,6 +73,10 @@ class _Graphs:
     ctx: ScanContext
     reported: int = 0
     ops: dict[str, int] = field(default_factory=dict)
+    budget: FieldBudget = field(default_factory=lambda: FieldBudget(MAX_FIELDS))
+
+    def fields(self, start: int, end: int) -> Iterator[Field]:
+        return iter_fields(self.buf, start, end, self.budget)
 
     def report(self, rule: Rule, message: str, offset: int, evidence: dict[str, object],
                severity: Severity | None = None) -> None:
@@ -75,12 +86,12 @@ class _Graphs:
                                       evidence=evidence))
 
     def saved_model(self) -> None:
-        for f in iter_fields(self.buf):
+        for f in iter_fields(self.buf, budget=self.budget):
             if f.number == 2 and f.wire == LEN:
                 self.meta_graph(f.start, f.end)
 
     def meta_graph(self, start: int, end: int) -> None:
-        for f in iter_fields(self.buf, start, end):
+        for f in self.fields(start, end):
             if f.wire != LEN:
                 continue
             if f.number == 2:
@@ -92,7 +103,7 @@ class _Graphs:
 
     def asset(self, start: int, end: int) -> None:
         """AssetFileDef{1 tensor_info, 2 filename}: the loader joins filename to assets/."""
-        for f in iter_fields(self.buf, start, end):
+        for f in self.fields(start, end):
             if f.number == 2 and f.wire == LEN:
                 filename = text(self.buf, f, 4096)
                 problem = location_problem(filename)
@@ -103,14 +114,14 @@ class _Graphs:
     def object_graph(self, start: int, end: int) -> None:
         """SavedObjectGraph{1 nodes}: SavedObject{4 user_object: SavedUserObject{1 identifier,
         3 metadata}} holds the Keras config of TF2 Keras models saved before keras_metadata.pb."""
-        for f in iter_fields(self.buf, start, end):
+        for f in self.fields(start, end):
             if f.number != 1 or f.wire != LEN:
                 continue
-            for g in iter_fields(self.buf, f.start, f.end):
+            for g in self.fields(f.start, f.end):
                 if g.number != 4 or g.wire != LEN:
                     continue
                 identifier, metadata, offset = "", b"", g.start
-                for h in iter_fields(self.buf, g.start, g.end):
+                for h in self.fields(g.start, g.end):
                     if h.number == 1 and h.wire == LEN:
                         identifier = text(self.buf, h, 4096)
                     elif h.number == 3 and h.wire == LEN:
@@ -119,7 +130,7 @@ class _Graphs:
                     analyze_keras_metadata(metadata, identifier, offset, self.target, self.ctx)
 
     def graph(self, start: int, end: int) -> None:
-        for f in iter_fields(self.buf, start, end):
+        for f in self.fields(start, end):
             if f.wire != LEN:
                 continue
             if f.number == 1:
@@ -128,16 +139,16 @@ class _Graphs:
                 self.library(f.start, f.end)
 
     def library(self, start: int, end: int) -> None:
-        for f in iter_fields(self.buf, start, end):
+        for f in self.fields(start, end):
             if f.number == 1 and f.wire == LEN:
                 self.function(f.start, f.end)
 
     def function(self, start: int, end: int) -> None:
         name = "?"
         nodes: list[tuple[int, int]] = []
-        for f in iter_fields(self.buf, start, end):
+        for f in self.fields(start, end):
             if f.number == 1 and f.wire == LEN:
-                for g in iter_fields(self.buf, f.start, f.end):
+                for g in self.fields(f.start, f.end):
                     if g.number == 1 and g.wire == LEN:
                         name = text(self.buf, g, 4096)
             elif f.number == 3 and f.wire == LEN:
@@ -148,7 +159,7 @@ class _Graphs:
     def node(self, start: int, end: int, where: str) -> None:
         name, op = "", ""
         attrs: dict[str, list[str]] = {}
-        for f in iter_fields(self.buf, start, end):
+        for f in self.fields(start, end):
             if f.wire != LEN:
                 continue
             if f.number == 1:
@@ -157,7 +168,7 @@ class _Graphs:
                 op = text(self.buf, f, 4096)
             elif f.number == 5:
                 key, values = "", []
-                for g in iter_fields(self.buf, f.start, f.end):
+                for g in self.fields(f.start, f.end):
                     if g.number == 1 and g.wire == LEN:
                         key = text(self.buf, g, 4096)
                     elif g.number == 2 and g.wire == LEN:
@@ -169,11 +180,11 @@ class _Graphs:
     def attr_strings(self, start: int, end: int) -> list[str]:
         """String values of an AttrValue (``s`` or ``list.s``)."""
         out: list[str] = []
-        for f in iter_fields(self.buf, start, end):
+        for f in self.fields(start, end):
             if f.number == 2 and f.wire == LEN:
                 out.append(text(self.buf, f, 4096))
             elif f.number == 1 and f.wire == LEN:
-                out.extend(text(self.buf, g, 4096) for g in iter_fields(self.buf, f.start, f.end)
+                out.extend(text(self.buf, g, 4096) for g in self.fields(f.start, f.end)
                            if g.number == 2 and g.wire == LEN)
         return out
 
@@ -209,6 +220,8 @@ def _looks_like_meta_graph(buf: Buffer, start: int, end: int) -> bool:
         if f.number not in _META_GRAPH_FIELDS or f.wire != LEN:
             return False
         fields += 1
+        if fields >= DETECT_FIELDS:
+            break
     return fields > 0
 
 
@@ -234,9 +247,12 @@ class SavedModelScanner(FormatScanner):
         if not head or head[0] not in (0x08, 0x12):
             return False
         buf = target.data
-        metas = 0
+        metas = seen = 0
         try:
             for f in iter_fields(buf):
+                seen += 1
+                if seen > DETECT_FIELDS:
+                    break
                 if f.number == 1 and f.wire == VARINT:
                     if f.value != 1:
                         return False
@@ -276,18 +292,20 @@ class KerasMetadataScanner(FormatScanner):
             first = next(iter_fields(target.data))
             return first.number == 1 and first.wire == LEN and any(
                 g.number == 4 and bytes(target.data[g.start:g.start + 10]) == b"_tf_keras_"
-                for g in iter_fields(target.data, first.start, first.end))
+                for g in itertools.islice(iter_fields(target.data, first.start, first.end),
+                                          DETECT_FIELDS))
         except (WireError, StopIteration):
             return False
 
     def scan(self, target: ScanTarget, ctx: ScanContext) -> None:
         buf = target.data
+        budget = FieldBudget(MAX_FIELDS)
         try:
-            for f in iter_fields(buf):
+            for f in iter_fields(buf, budget=budget):
                 if f.number != 1 or f.wire != LEN:
                     continue
                 path, metadata, meta_offset = "", None, f.start
-                for g in iter_fields(buf, f.start, f.end):
+                for g in iter_fields(buf, f.start, f.end, budget):
                     if g.number == 3 and g.wire == LEN:
                         path = text(buf, g, 4096)
                     elif g.number == 5 and g.wire == LEN:
