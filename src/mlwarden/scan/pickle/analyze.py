@@ -7,8 +7,9 @@ from mlwarden.core.severity import Severity
 from mlwarden.scan.interface import ScanContext, ScanLimits, ScanTarget
 from mlwarden.scan.pickle import names, rules
 from mlwarden.scan.pickle.result import PickleResult, ResolvedGlobal
+from mlwarden.scan.pickle.state import Shared
 from mlwarden.scan.pickle.values import Imp
-from mlwarden.scan.pickle.vm import VM, Shared
+from mlwarden.scan.pickle.vm import VM
 
 _SNIFF_LIMITS = ScanLimits(max_pickle_opcodes=4096, max_pickle_stack=4096, max_pickle_memo=4096)
 

@@ -1,0 +1,169 @@
+"""joblib's inline arrays: skipped exactly as joblib reads them, and read as opcodes too.
+
+``joblib.dump`` writes each numpy array's raw bytes straight into the pickle stream after the
+BUILD of a ``NumpyArrayWrapper``; ``joblib.load`` reads them with ``read_array`` and goes on
+parsing after them. The VM mirrors that reader (padding byte included) and analyses object arrays
+as the nested pickle they are. A plain ``pickle.load`` would execute those bytes as opcodes, so a
+what-if run reads them that way as well.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from typing import TYPE_CHECKING
+
+from mlwarden.scan.interface import ScanLimits
+from mlwarden.scan.pickle import names, rules
+from mlwarden.scan.pickle.state import Abort, Shared
+from mlwarden.scan.pickle.values import ArrayWrapper, DType, Opaque, SDict, describe
+
+MAX_NESTED_PICKLES = 8
+"""Pickles inside pickles inside pickles… beyond this depth is a resource-limit finding."""
+_DTYPE_CODE = re.compile(r"^[<>|=]?([biufcmMOUSV?])(\d*)")
+_SHADOW_LIMITS = ScanLimits(max_pickle_opcodes=100_000, max_pickle_stack=100_000,
+                            max_pickle_memo=100_000)
+
+
+class JoblibArrays:
+    """The inline-array reader; mixed into :class:`~mlwarden.scan.pickle.vm.VM`."""
+
+    stack: list[object]
+    metastack: list[list[object]]
+    memo: dict[int, object]
+    proto: int | None
+    op_pos: int
+    data: memoryview
+    end: int
+    base: int | None
+    anchor: int
+    depth: int
+    shared: Shared
+    shadow: bool
+    extra_ops: int
+
+    if TYPE_CHECKING:
+        def malformed(self, message: str, off: int | None = None,
+                      kind: str = "malformed") -> Abort: ...
+        def limit(self, what: str, value: int, bound: int) -> Abort: ...
+        def loc(self, off: int) -> int: ...
+        def text(self, value: object) -> str | None: ...
+
+    def joblib_array(self, pos: int, wrapper: ArrayWrapper) -> int:
+        """Skip (or analyse) the array joblib writes right after a NumpyArrayWrapper's BUILD.
+
+        Mirrors ``NumpyArrayWrapper.read_array``: an object array follows as a nested pickle;
+        otherwise one padding-length byte (joblib >= 1.2, when the state has
+        ``numpy_array_alignment_bytes``), the padding, then ``count * itemsize`` raw bytes.
+        """
+        self.stack[-1] = Opaque("ndarray")
+        state = wrapper.state
+        if not isinstance(state, SDict):
+            raise self.malformed("joblib NumpyArrayWrapper without a state dict; the inline array "
+                                 "cannot be located")
+        dtype = state.get("dtype")
+        shape = state.get("shape")
+        info = _dtype_info(dtype, self.text) if isinstance(dtype, DType) else None
+        if info is None:
+            raise self.malformed("joblib inline array with a dtype the analyser cannot size "
+                                 f"({describe(dtype)}); the rest of the stream is unchecked")
+        itemsize, hasobject = info
+        if hasobject:
+            from mlwarden.scan.pickle.vm import VM  # the VM is built from this mixin
+
+            if self.depth + 1 > MAX_NESTED_PICKLES:
+                raise self.limit("nested pickle depth", self.depth + 1, MAX_NESTED_PICKLES)
+            child = VM(self.shared, self.data, pos, self.end, base=self.base, anchor=self.anchor,
+                       depth=self.depth + 1)
+            start_ops = self.shared.ops
+            child.run()
+            self.extra_ops += child.nops - start_ops
+            if not child.complete:
+                raise Abort()
+            return child.pos
+        if not isinstance(shape, tuple) or not all(
+                isinstance(d, int) and not isinstance(d, bool) and d >= 0 for d in shape):
+            raise self.malformed(f"joblib inline array with a shape of {describe(shape)}")
+        count = 1
+        for d in shape:
+            count *= d
+        self.plain_pickle_reading(pos)
+        align = state.get("numpy_array_alignment_bytes")
+        if align is not None and state.has("numpy_array_alignment_bytes"):
+            if pos >= self.end:
+                raise self.malformed("joblib array padding byte missing", pos, "truncated")
+            pos += 1 + self.data[pos]
+        pos += count * itemsize
+        if pos > self.end:
+            raise self.malformed(f"joblib inline array of {count * itemsize} bytes runs past the "
+                                 "end of the stream", self.op_pos, "truncated")
+        return pos
+
+    def plain_pickle_reading(self, pos: int) -> None:
+        """Read the array bytes the way ``pickle.load``/``torch.load`` would: as opcodes.
+
+        joblib skips them, a plain unpickler executes them, so a payload can hide in "array data"
+        from any scanner that follows only joblib. This what-if run starts from a copy of the
+        current stack and memo; only a resolved, denylisted, called name counts (random array bytes
+        never form one), and it is reported as critical.
+        """
+        if self.shadow:
+            return
+        from mlwarden.scan.pickle.vm import VM  # the VM is built from this mixin
+
+        shared = Shared(target=self.shared.target, ctx=self.shared.ctx, emit_findings=False)
+        vm = VM(shared, self.data, pos, self.end, base=self.base, anchor=self.anchor,
+                depth=self.depth)
+        vm.shadow = True
+        vm.limits = _SHADOW_LIMITS
+        vm.stack = list(self.stack)
+        vm.metastack = [list(m) for m in self.metastack]
+        vm.memo = dict(self.memo)
+        vm.proto = self.proto
+        vm.run()
+        self.extra_ops += vm.nops
+        for imp in shared.imports:
+            if not (imp.verdict == names.DANGEROUS and imp.called
+                    and not imp.reason.startswith("not a valid")):
+                continue
+            imp.handled = "shadow"
+            self.shared.imports.append(imp)
+            if self.shared.emit_findings:
+                at = imp.call_offset if imp.call_offset is not None else imp.offset
+                self.shared.ctx.add(rules.DANGEROUS_CALL.finding(
+                    f"{imp.qualname} is called by {imp.call_opcode} at offset {at}, hidden in the "
+                    f"bytes of a joblib inline array (offset {self.loc(pos)}): joblib skips them, "
+                    "pickle.load and torch.load execute them", self.shared.target.location(at),
+                    evidence={"callable": imp.qualname, "opcode": imp.opcode, "offset": imp.offset,
+                              "called_by": imp.call_opcode, "call_offset": at,
+                              "array_offset": self.loc(pos), "reason": imp.reason}))
+
+
+def _dtype_info(dtype: DType, text: Callable[[object], str | None]) -> tuple[int, bool] | None:
+    """``(itemsize, hasobject)`` of a pickled ``numpy.dtype``, or ``None`` when unknown.
+
+    numpy pickles a dtype as ``dtype(code, False, True)`` plus a BUILD state
+    ``(version, byteorder, subarray, names, fields, elsize, alignment, flags[, metadata])``.
+    """
+    code = text(dtype.code)
+    if code is None:
+        return None
+    match = _DTYPE_CODE.match(code)
+    if match is None:
+        return None
+    kind, digits = match.groups()
+    state = dtype.state
+    elsize = flags = None
+    if isinstance(state, tuple) and len(state) >= 8:
+        elsize, flags = state[5], state[7]
+    hasobject = kind == "O" or (isinstance(flags, int) and bool(flags & 1))
+    if hasobject:
+        return 8, True
+    if isinstance(elsize, int) and not isinstance(elsize, bool) and elsize > 0:
+        return elsize, False
+    if kind == "?":
+        return 1, False
+    if digits:
+        size = int(digits)
+        return (size, False) if size > 0 else None
+    return None

@@ -1,0 +1,28 @@
+"""State shared by the pieces of the pickle VM: the abort signal and per-analysis bookkeeping."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from mlwarden.scan.interface import ScanContext, ScanTarget
+from mlwarden.scan.pickle import names
+from mlwarden.scan.pickle.values import Imp
+
+
+class Abort(Exception):
+    """Analysis of this stream stops here (the finding has already been emitted)."""
+
+
+@dataclass
+class Shared:
+    """State shared by one top-level analysis and the nested pickles inside it."""
+
+    target: ScanTarget
+    ctx: ScanContext
+    emit_findings: bool = True
+    imports: list[Imp] = field(default_factory=list)
+    ops: int = 0
+    findings: int = 0
+
+    def dirty(self) -> bool:
+        return any(i.verdict != names.SAFE for i in self.imports)
