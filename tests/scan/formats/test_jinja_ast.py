@@ -66,3 +66,21 @@ def test_name_danger(name: str, severity: Severity | None) -> None:
 @given(st.text(alphabet=st.sampled_from(list("{}%#()[]|~'\"._ abcx_+*019-=")), max_size=200))
 def test_arbitrary_template_text_never_raises(source: str) -> None:
     analyze_template(source)
+
+
+def test_doubling_set_chains_fold_in_linear_time() -> None:
+    """``{% set a2 = a1 ~ a1 %}`` chains: without memoisation folding takes 2ⁿ steps."""
+    import time
+
+    chain = "".join(f"{{% set a{i + 1} = a{i} ~ a{i} %}}" for i in range(200))
+    source = "{% set a0 = '_' %}" + chain + "{{ ()|attr(a200) }}"
+    start = time.monotonic()
+    issues = analyze_template(source)
+    assert time.monotonic() - start < 2
+    assert {i.rule.id for i in issues} & {"MW-GGUF-001", "MW-GGUF-003"}
+    assert all((i.severity or i.rule.severity) is not Severity.INFO for i in issues)
+
+
+def test_names_too_long_to_fold_are_not_clean() -> None:
+    source = "{% set a = '_' * 3000 %}{{ ()|attr(a ~ a) }}"
+    assert analyze_template(source)

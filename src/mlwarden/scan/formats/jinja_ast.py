@@ -109,6 +109,8 @@ class _Analyzer:
         self.assigned: dict[str, list[nodes.Node]] = {}
         self.stored: set[str] = set()
         self._folding: set[str] = set()
+        self._folded: dict[int, list[Value] | None] = {}
+        self._builds: dict[str, bool] = {}
         for node in tree.find_all(jnodes.Name):
             if node.ctx in ("store", "param"):
                 self.stored.add(node.name)
@@ -139,14 +141,22 @@ class _Analyzer:
     # --- folding ---------------------------------------------------------------------------
 
     def fold(self, node: nodes.Node) -> list[Value] | None:
-        """Every value ``node`` can take, if it is a constant expression (else ``None``)."""
+        """Every value ``node`` can take, if it is a constant expression (else ``None``).
+
+        Memoised per node: ``{% set a2 = a1 ~ a1 %}`` chains would otherwise fold in 2ⁿ steps.
+        """
+        key = id(node)
+        if key in self._folded:
+            return self._folded[key]
         try:
             values = self._fold(node)
         except (TypeError, ValueError, IndexError, KeyError, OverflowError, RecursionError):
-            return None
-        if values is None or len(values) > MAX_VARIANTS:
-            return None
-        return [v for v in values if not isinstance(v, str) or len(v) <= MAX_FOLDED_LEN]
+            values = None
+        if values is not None and (len(values) > MAX_VARIANTS or any(
+                isinstance(v, str | tuple) and len(v) > MAX_FOLDED_LEN for v in values)):
+            values = None  # too many or too long to follow: treated as computed at render time
+        self._folded[key] = values
+        return values
 
     def _fold(self, node: nodes.Node) -> list[Value] | None:
         n = self.n
@@ -304,7 +314,11 @@ class _Analyzer:
         if isinstance(node, n.Call) and isinstance(node.node, n.Getattr):
             return node.node.attr in STRING_METHODS
         if isinstance(node, n.Name) and node.name in self.assigned:
-            return any(self.builds_strings(e, depth + 1) for e in self.assigned[node.name])
+            if node.name not in self._builds:
+                self._builds[node.name] = False  # cycles count as "no"
+                self._builds[node.name] = any(self.builds_strings(e, depth + 1)
+                                              for e in self.assigned[node.name])
+            return self._builds[node.name]
         return False
 
     # --- checks ------------------------------------------------------------------------------
