@@ -146,3 +146,15 @@ def test_truncated_real_file(tmp_path: Path, cut: int) -> None:
     ctx = scan(data[:cut])
     assert_no_crash(ctx)
     assert by_rule(ctx, "MW-GGUF-002")
+
+
+def test_metadata_and_array_caps(monkeypatch: pytest.MonkeyPatch) -> None:
+    from mlwarden.scan.formats import gguf as gguf_mod
+
+    monkeypatch.setattr(gguf_mod, "MAX_ARRAY_STRINGS", 1000)
+    many = gguf([gstr("tokenizer.ggml.tokens") + struct.pack("<IIQ", 9, 8, 2000)
+                 + gstr("t") * 2000])
+    assert "more than 1000 strings" in by_rule(scan(many), "MW-GGUF-002")[0].message
+    monkeypatch.setattr(gguf_mod, "MAX_METADATA", 2)
+    kvs = [kv_string(f"k{i}", "v") for i in range(3)]
+    assert "over the limit" in by_rule(scan(gguf(kvs)), "MW-GGUF-002")[0].message

@@ -30,6 +30,11 @@ MAX_TENSOR_NAME = 63
 MAX_DIMS = 4
 MAX_ARRAY_DEPTH = 8
 MAX_LAYOUT_FINDINGS = 20
+MAX_METADATA = 65_536
+"""Metadata entries accepted (real models have a few dozen)."""
+MAX_TENSORS = 1_000_000
+MAX_ARRAY_STRINGS = 8_000_000
+"""String array elements walked in one file (vocabularies and merges are ~10⁵–10⁶)."""
 CHAT_TEMPLATE_KEY = "tokenizer.chat_template"
 
 # value type → (struct code, size) for fixed-size scalars
@@ -75,6 +80,8 @@ class _Reader:
         self.order = order
         self.pos = 0
         self.size = len(data)
+        self.elements = 0
+        """String/array elements walked so far (bounded by MAX_ARRAY_STRINGS)."""
 
     def need(self, n: int, what: str) -> None:
         if n < 0 or n > self.size - self.pos:
@@ -135,6 +142,10 @@ def _value(reader: _Reader, vtype: int, key: str, keep_text: bool, depth: int = 
             if count > (reader.size - reader.pos) // minimum:
                 raise Malformed(f"array {key!r} claims {count} {_TYPE_NAMES[etype]} values, "
                                 "more than the file holds", at)
+            reader.elements += count
+            if reader.elements > MAX_ARRAY_STRINGS:
+                raise Malformed(f"metadata arrays hold more than {MAX_ARRAY_STRINGS} strings or "
+                                "nested arrays", at)
             for _ in range(count):
                 _value(reader, etype, key, False, depth + 1)
         else:
@@ -164,6 +175,10 @@ def parse_header(data: bytes | memoryview) -> tuple[GgufHeader, _Reader]:
         raise Malformed(f"metadata count {kv_count} is more than the file can hold", 16)
     if tensor_count > remaining // 24:  # name length + n_dims + type + offset
         raise Malformed(f"tensor count {tensor_count} is more than the file can hold", 8)
+    if kv_count > MAX_METADATA:
+        raise Malformed(f"metadata count {kv_count} is over the limit of {MAX_METADATA}", 16)
+    if tensor_count > MAX_TENSORS:
+        raise Malformed(f"tensor count {tensor_count} is over the limit of {MAX_TENSORS}", 8)
     header = GgufHeader(version, order, tensor_count)
     for _ in range(kv_count):
         at = reader.pos
