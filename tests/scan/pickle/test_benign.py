@@ -177,6 +177,15 @@ def test_sniffing() -> None:
                   b"I am text\n"):
         assert not looks_like_pickle(other), other
     assert looks_like_pickle(b"]]]") and not looks_like_pickle(b"]]]", final=True)
+    # a protocol-0 string or number longer than the sniffed head is still a pickle
+    long_string = b"S'" + b"weights " * 700 + b"'\n0cos\nsystem\n(S'id'\ntR."
+    assert looks_like_pickle(long_string[:512])
+    assert looks_like_pickle(b"I" + b"1" * 600)
+    text = "weights " * 1000
+    long_unicode = b"X" + len(text).to_bytes(4, "little") + text.encode() + b"0N."
+    assert looks_like_pickle(long_unicode[:4096], size=len(long_unicode))
+    assert not looks_like_pickle(b"XML data follows " * 300, size=5100)
+    assert not looks_like_pickle(b"Some text that is long " * 40)
 
 
 def test_pickle_scanner_is_registered() -> None:

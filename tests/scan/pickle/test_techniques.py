@@ -585,3 +585,21 @@ def test_getattr_is_safe_only_for_allowlisted_attributes(canary: str) -> None:
     ctx, _ = scan(proto(2) + zone + b"0" + evil + STOP)
     called = {f.evidence["callable"] for f in by_rule(ctx, "MW-PKL-001")}
     assert {"builtins.getattr", "os.system"} <= called
+
+
+@pytest.mark.parametrize("prefix", [
+    b"S'" + b"weights " * 700 + b"'\n0",                     # protocol-0 string past the head
+    b"V" + b"weights " * 700 + b"\n0",                       # raw-unicode line past the head
+    b"X" + (5600).to_bytes(4, "little") + b"weights " * 700 + b"0",  # protocol-1 BINUNICODE
+    b"N0",                                                   # NONE POP: no PROTO header
+])
+def test_scanner_detects_pickles_whose_payload_is_beyond_the_head(prefix: bytes, canary: str) -> None:
+    from mlwarden.scan.interface import ScanContext, ScanTarget
+    from mlwarden.scan.pickle import PickleScanner
+
+    data = prefix + b"cos\nsystem\n(" + string0(canary) + b"tR."
+    target = ScanTarget(path="evasion.pkl", data=data)
+    assert PickleScanner.detect(target.head(4096), target)
+    ctx = ScanContext()
+    PickleScanner().scan(target, ctx)
+    assert by_rule(ctx, "MW-PKL-001")

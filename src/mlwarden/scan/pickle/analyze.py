@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 from mlwarden.core.finding import JSONValue
 from mlwarden.core.severity import Severity
 from mlwarden.scan.interface import ScanContext, ScanLimits, ScanTarget
@@ -117,13 +119,14 @@ def analyze_pickle_empty(target: ScanTarget, ctx: ScanContext, start: int) -> No
                                     evidence={"offset": start, "problem": "empty stream"}))
 
 
-def looks_like_pickle(head: bytes, *, final: bool = False) -> bool:
+def looks_like_pickle(head: bytes, *, final: bool = False, size: int | None = None) -> bool:
     """Whether ``head`` (the first bytes of a file) plausibly starts a pickle of protocol 0-5.
 
     A PROTO opcode with a known protocol is enough. Without one (protocols 0 and 1) the head is run
     through the VM silently: it must consist of valid opcodes that keep the stack consistent, and
     either reach STOP or run on to the end of ``head`` after several opcodes. ``final`` says that
-    ``head`` is the whole data, so running out of bytes is not a pass.
+    ``head`` is the whole data, so running out of bytes is not a pass; ``size`` (the whole data's
+    length, when known) lets a long protocol-1 string that runs past ``head`` count.
     """
     if len(head) >= 2 and head[0] == 0x80 and head[1] <= 5:
         return True
@@ -139,4 +142,37 @@ def looks_like_pickle(head: bytes, *, final: bool = False) -> bool:
         return vm.pos == len(head) or vm.nops >= 3  # "N.B. ..." is text, "N." alone a pickle
     if vm.failure == "limit":
         return True
-    return vm.failure == "truncated" and not final and vm.nops >= 3
+    if vm.failure != "truncated" or final:
+        return False
+    return vm.nops >= 3 or _partial_argument_fits(head, vm.pos, size)
+
+
+_NUMBER = re.compile(rb"[-+0-9.eExXa-fA-FL_ ]*")
+_DOTTED = re.compile(rb"[A-Za-z_][A-Za-z0-9_.]*")
+
+
+def _partial_argument_fits(head: bytes, at: int, size: int | None) -> bool:
+    """Whether the argument cut off by the end of ``head`` has the syntax its opcode needs (a long
+    protocol-0/1 string or number runs past any fixed-size head)."""
+    if at >= len(head):
+        return False
+    op, rest = chr(head[at]), head[at + 1:]
+    if op == "S":
+        return rest[:1] in (b"'", b'"')
+    if op == "V":
+        return len(head) >= 1024  # a raw-unicode line longer than 1 KiB: no text file's first line
+    if op in "XTB" and size is not None and len(rest) >= 4:
+        n = int.from_bytes(rest[:4], "little", signed=op == "T")
+        if n < 0 or at + 5 + n > size:
+            return False
+        if op == "X":
+            try:
+                rest[4:].decode("utf-8")
+            except UnicodeDecodeError as exc:
+                return exc.start >= len(rest) - 4 - 3  # only the last character was cut
+        return True
+    if op in "IFLgpj":
+        return bool(rest) and _NUMBER.fullmatch(rest) is not None
+    if op in "ci":
+        return _DOTTED.fullmatch(rest) is not None
+    return False

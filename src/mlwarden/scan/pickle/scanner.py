@@ -17,7 +17,7 @@ class PickleScanner(FormatScanner):
 
     @classmethod
     def detect(cls, head: bytes, target: ScanTarget) -> bool:
-        return looks_like_pickle(head, final=target.size <= len(head))
+        return looks_like_pickle(head, final=target.size <= len(head), size=target.size)
 
     def scan(self, target: ScanTarget, ctx: ScanContext) -> None:
         analyze_pickles(target, ctx)
