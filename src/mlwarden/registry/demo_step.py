@@ -33,6 +33,7 @@ def _sign(model: Path, keys: Path) -> tuple[Path, Path]:
 
 def step_registry(ctx: DemoContext) -> None:
     """Push the model with its evidence, gate it into staging and production, pull it back."""
+    import json
     import shutil
 
     from mlwarden.core.errors import DeniedError
@@ -48,14 +49,17 @@ def step_registry(ctx: DemoContext) -> None:
     if sig is None or pub is None:
         sig, pub = _sign(model, root / "keys")
         ctx.log(f"signed {model.name} with a fresh release key ({pub})")
-    provenance = ctx.artifacts.get("provenance")
+    provenance = ctx.artifacts.get("training_provenance")
+    training_key = ctx.artifacts.get("training_key")
+    keys = [str(k.resolve()) for k in (pub, training_key) if k is not None]
     policy = root / "policies" / "production.yaml"
     policy.parent.mkdir(parents=True, exist_ok=True)
     policy.write_text(
         "name: release\nfail_on: high\nextensions:\n  gate:\n    scan: true\n"
-        f"    signature: true\n    trusted_keys: [{pub.resolve()}]\n"
-        f"    provenance: {'true' if provenance else 'false'}\n"
-        "    stages:\n      production: {approvals: 2}\n", encoding="utf-8")
+        f"    signature: true\n    trusted_keys: {json.dumps(keys)}\n"  # JSON is YAML
+        "    stages:\n      production:\n        approvals: 2\n"
+        f"        provenance: {'true' if provenance and training_key else 'false'}\n",
+        encoding="utf-8")
 
     home = root / ".mlwarden"
     with Registry.open(home=home, db_url=f"sqlite:///{(home / 'registry.db').resolve()}") as reg:
@@ -79,7 +83,8 @@ def step_registry(ctx: DemoContext) -> None:
         for approver in approvers:
             reg.approve(approver, info.ref, comment="metrics and evidence reviewed")
         report = reg.promote(publisher, info.ref, "production", reason="demo release")
-        ctx.log(f"approved by ann and bob; {info.ref} is now in production")
+        proof = "signed provenance verified, " if provenance and training_key else ""
+        ctx.log(f"{proof}approved by ann and bob; {info.ref} is now in production")
         pulled = reg.pull(publisher, info.ref, root / "deploy" / model.name,
                           require_signature=True)
         ctx.log(f"pulled {pulled} (digest and signature re-verified)")
