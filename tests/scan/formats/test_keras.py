@@ -120,6 +120,8 @@ def test_custom_objects_are_medium_and_reported_once() -> None:
     {"module": "keras.models", "class_name": "function", "config": "load_model"},
     {"module": "keras.saving", "class_name": "function", "config": "load_model"},
     {"module": "keras.utils", "class_name": "function", "config": "get_file"},
+    {"module": "keras.config", "class_name": "function",
+     "config": "enable_unsafe_deserialization"},
     {"name": "x", "path": "tf.keras.models.load_model"},
     {"name": "x", "filepath": "other.keras", "safe_mode": False},
 ])

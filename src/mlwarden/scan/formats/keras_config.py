@@ -49,8 +49,11 @@ RELOAD_FUNCTIONS = frozenset({
     "keras.src.utils.file_utils.get_file", "tf.keras.utils.get_file",
     "tensorflow.keras.utils.get_file", "tf_keras.utils.get_file", "keras.layers.TFSMLayer",
     "keras.saving.load_weights", "keras.models.model_from_json", "keras.utils.get_source_inputs",
+    "keras.config.enable_unsafe_deserialization",
+    "keras.src.saving.serialization_lib.enable_unsafe_deserialization",
+    "keras.saving.enable_unsafe_deserialization",
 })
-"""Dotted Keras callables that load another artifact or download a file."""
+"""Dotted Keras callables that load another artifact, download a file, or turn safe_mode off."""
 _RELOAD_LEAVES = frozenset(name.rsplit(".", 1)[1] for name in RELOAD_FUNCTIONS
                            if name.rsplit(".", 1)[1] != "get_source_inputs")
 
