@@ -97,3 +97,20 @@ def test_object_arrays_nested_in_object_arrays_are_bounded() -> None:
     data = proto(2) + (proto(2) + wrapper("O8", (1,), flags=63)) * 2000
     ctx, [result] = scan(data)
     assert not result.complete and by_rule(ctx, "MW-PKL-009")
+
+
+def test_what_if_reading_has_a_bounded_budget() -> None:
+    from mlwarden.scan.interface import ScanContext, ScanTarget
+    from mlwarden.scan.pickle.state import Shared
+    from mlwarden.scan.pickle.vm import VM
+
+    # array bytes that parse as a long run of opcodes (NONE pushes) under plain pickle.load
+    one = wrapper("u1", (200,), aligned=False) + b"N" * 200 + b"0"
+    data = proto(2) + one * 20 + b"N" + STOP
+    ctx = ScanContext()
+    shared = Shared(target=ScanTarget(path="b.joblib", data=data), ctx=ctx, shadow_ops_left=1000)
+    vm = VM(shared, memoryview(data), 0, len(data))
+    vm.run()
+    assert vm.complete
+    [limit] = by_rule(ctx, "MW-PKL-009")
+    assert "what-if" in limit.message

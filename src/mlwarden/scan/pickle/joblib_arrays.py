@@ -21,6 +21,7 @@ from mlwarden.scan.pickle.values import ArrayWrapper, DType, Opaque, SDict, desc
 MAX_NESTED_PICKLES = 8
 """Pickles inside pickles inside pickles… beyond this depth is a resource-limit finding."""
 _DTYPE_CODE = re.compile(r"^[<>|=]?([biufcmMOUSV?])(\d*)")
+_SHADOW_BUDGET = 2_000_000
 _SHADOW_LIMITS = ScanLimits(max_pickle_opcodes=100_000, max_pickle_stack=100_000,
                             max_pickle_memo=100_000)
 
@@ -41,6 +42,7 @@ class JoblibArrays:
     shared: Shared
     shadow: bool
     extra_ops: int
+    failure: str | None
 
     if TYPE_CHECKING:
         def malformed(self, message: str, off: int | None = None,
@@ -109,19 +111,29 @@ class JoblibArrays:
         """
         if self.shadow:
             return
+        budget = self.shared.shadow_ops_left
+        if budget <= 0:
+            if budget == 0:  # report once, then stay below zero
+                self.shared.shadow_ops_left = -1
+                self.limit("joblib what-if opcode budget", _SHADOW_BUDGET, _SHADOW_BUDGET)
+                self.failure = None  # the joblib reading itself goes on
+            return
         from mlwarden.scan.pickle.vm import VM  # the VM is built from this mixin
 
         shared = Shared(target=self.shared.target, ctx=self.shared.ctx, emit_findings=False)
         vm = VM(shared, self.data, pos, self.end, base=self.base, anchor=self.anchor,
                 depth=self.depth)
         vm.shadow = True
-        vm.limits = _SHADOW_LIMITS
+        vm.limits = _SHADOW_LIMITS if budget >= _SHADOW_LIMITS.max_pickle_opcodes else ScanLimits(
+            max_pickle_opcodes=budget, max_pickle_stack=_SHADOW_LIMITS.max_pickle_stack,
+            max_pickle_memo=_SHADOW_LIMITS.max_pickle_memo)
         vm.stack = list(self.stack)
         vm.metastack = [list(m) for m in self.metastack]
         vm.memo = dict(self.memo)
         vm.proto = self.proto
         vm.run()
         self.extra_ops += vm.nops
+        self.shared.shadow_ops_left = max(0, budget - max(vm.nops, 1))
         for imp in shared.imports:
             if not (imp.verdict == names.DANGEROUS and imp.called
                     and not imp.reason.startswith("not a valid")):
