@@ -271,3 +271,26 @@ def test_rollback_walks_back_and_skips_a_version_whose_bytes_were_tampered(
     with pytest.raises(DeniedError, match=r"no earlier production version.*m@2.*tampered"):
         reg.rollback(pubr, "m", "and v1")
     assert reg.audit_verify(env.admin).intact
+
+
+def test_a_policy_changed_during_gating_voids_the_decision(env: Env, tmp_path: Path,
+                                                            monkeypatch: pytest.MonkeyPatch) -> None:
+    import mlwarden.gate.engine as engine
+    from mlwarden.registry.db import ConflictError
+
+    reg = env.reg
+    pubr, _ = env.user("pub", "publisher")
+    reg.set_stage_policy(env.admin, "staging", policy_file(tmp_path, "lax", gate="    scan: false\n"))
+    info = reg.push(pubr, clean_model(tmp_path / "m.bin"), "m")
+    real = engine.gate_evidence
+
+    def gate_then_tighten(*args: object, **kw: object) -> object:
+        report = real(*args, **kw)  # type: ignore[arg-type]
+        reg.set_stage_policy(env.admin, "staging", policy_file(
+            tmp_path, "strict", gate="    scan: false\n    signature: true\n"))
+        return report
+
+    monkeypatch.setattr(engine, "gate_evidence", gate_then_tighten)
+    with pytest.raises(ConflictError, match="policy changed"):
+        reg.promote(pubr, info.ref, "staging")
+    assert reg.show(pubr, info.ref).stage == "none"

@@ -634,7 +634,11 @@ class Registry:
             _lock_model(s, split_ref(ref)[0])  # one stage change per model at a time
             v = self._version(s, ref)
             if v.stage != current.value:
-                raise DeniedError(f"{ref} changed stage while it was being gated; retry")
+                raise db.ConflictError(f"{ref} changed stage while it was being gated",
+                                       advice="nothing was changed; retry")
+            if decision is not None and _policy_digest(s, target) != decision.policy_digest:
+                raise db.ConflictError(f"the {target.value} policy changed while {ref} was being "
+                                       "gated", advice="nothing was changed; retry")
             superseded = []
             if target is Stage.PRODUCTION:
                 for old in s.execute(select(ModelVersion).where(
@@ -735,6 +739,14 @@ class Registry:
         with self.transaction() as s:
             cp = audit.checkpoint_now(s, signer)
             return cp.seq if cp else None
+
+
+def _policy_digest(s: Session, stage: Stage) -> str:
+    """The digest of the policy that gates ``stage`` now (stored, or the built-in default)."""
+    from mlwarden.gate.requirements import default_policy
+
+    row = s.get(StagePolicy, stage.value)
+    return row.digest if row is not None else default_policy(stage.value).digest
 
 
 def _lock_model(s: Session, name: str) -> RegisteredModel | None:
