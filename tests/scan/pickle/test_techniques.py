@@ -603,3 +603,23 @@ def test_scanner_detects_pickles_whose_payload_is_beyond_the_head(prefix: bytes,
     ctx = ScanContext()
     PickleScanner().scan(target, ctx)
     assert by_rule(ctx, "MW-PKL-001")
+
+
+def test_many_imports_are_summed_up_not_listed_forever() -> None:
+    unknown = (global_("mypkg", "thing") + b"0") * 5000
+    data = proto(2) + unknown + global_("os", "system") + MARK + s("id") + TUPLE + REDUCE + STOP
+    ctx, [result] = scan(data)
+    assert len(result.globals) == 5001 and len(ctx.findings) == 201
+    assert by_rule(ctx, "MW-PKL-001")  # the worst one is always listed
+    [summary] = [f for f in ctx.findings if "more non-allowlisted" in f.message]
+    assert summary.evidence["omitted"] == 4801
+
+
+def test_numpy1_ufunc_reconstruct_is_judged_by_its_target(canary: str) -> None:
+    benign = call("numpy.core", "_ufunc_reconstruct", s("numpy"), s("log1p"))
+    ctx, _ = scan(benign)
+    assert ctx.findings == []
+    hostile = (proto(2) + global_("numpy.core", "_ufunc_reconstruct") + MARK + s("os") + s("system")
+               + TUPLE + REDUCE + MARK + s(canary) + TUPLE + REDUCE + STOP)
+    ctx, _ = scan(hostile)
+    assert [f.evidence["callable"] for f in by_rule(ctx, "MW-PKL-001")] == ["os.system"]

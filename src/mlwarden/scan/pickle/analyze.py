@@ -23,11 +23,29 @@ def _view(data: bytes | memoryview) -> memoryview:
     return view
 
 
+MAX_IMPORT_FINDINGS = 200
+"""Import findings listed one by one per pickle; the rest are summed up in one finding."""
+
+
+def _rank(imp: Imp) -> int:
+    return (2 if imp.verdict == names.DANGEROUS or imp.handled == "ext" else 0) + int(imp.called)
+
+
 def _report_imports(shared: Shared) -> None:
     """One finding per non-safe import (dangerous-and-called is critical), in stream order."""
-    for imp in sorted(shared.imports, key=lambda i: (i.call_offset or i.offset, i.offset)):
-        if imp.verdict == names.SAFE or imp.handled in ("unresolved", "shadow"):
-            continue
+    pending = [i for i in shared.imports
+               if i.verdict != names.SAFE and i.handled not in ("unresolved", "shadow")]
+    if len(pending) > MAX_IMPORT_FINDINGS:
+        pending.sort(key=lambda i: (-_rank(i), i.offset))
+        rest = pending[MAX_IMPORT_FINDINGS:]
+        pending = pending[:MAX_IMPORT_FINDINGS]
+        first = min(rest, key=lambda i: i.offset)
+        shared.ctx.add(rules.UNVETTED_IMPORT.finding(
+            f"{len(rest)} more non-allowlisted imports are not listed one by one (the first at "
+            f"offset {first.offset}: {first.qualname})", shared.target.location(first.offset),
+            evidence={"callable": first.qualname, "opcode": first.opcode, "offset": first.offset,
+                      "omitted": len(rest)}))
+    for imp in sorted(pending, key=lambda i: (i.call_offset or i.offset, i.offset)):
         qual = imp.qualname
         at = imp.call_offset if imp.called and imp.call_offset is not None else imp.offset
         evidence: dict[str, JSONValue] = {
