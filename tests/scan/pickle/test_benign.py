@@ -5,12 +5,15 @@ Objects are only *dumped* here (pickle.dumps, joblib.dump, torch.save); nothing 
 
 from __future__ import annotations
 
+import array
 import collections
 import datetime
 import decimal
 import fractions
 import io
+import ipaddress
 import pickle
+import re
 import uuid
 import zipfile
 from pathlib import Path
@@ -161,7 +164,9 @@ def test_plain_values() -> None:
               datetime.timedelta(3), decimal.Decimal("1.10"), fractions.Fraction(1, 3),
               uuid.UUID(int=7), {1, 2}, frozenset([3]), bytearray(b"xy"), complex(1, 2),
               slice(1, 5, 2), range(4), b"bytes", "text", 10**40, -1.5, None, True,
-              [[[]]], {"nested": {"dict": (1, 2)}}]
+              [[[]]], {"nested": {"dict": (1, 2)}}, type(None), ..., NotImplemented,
+              array.array("d", [1.0, 2.0]), re.IGNORECASE, collections.ChainMap({"a": 1}),
+              ipaddress.ip_address("10.0.0.1"), ipaddress.ip_network("10.0.0.0/8")]
     for value in values:
         for protocol in range(6):
             assert_clean(pickle.dumps(value, protocol=protocol), f"{value!r}/p{protocol}")

@@ -357,7 +357,7 @@ GADGETS = [
     ("nt", "system"), ("subprocess", "Popen"), ("subprocess", "run"), ("subprocess", "check_output"),
     ("builtins", "eval"), ("builtins", "open"), ("builtins", "__import__"), ("builtins", "getattr"),
     ("builtins", "setattr"), ("builtins", "delattr"), ("builtins", "globals"), ("builtins", "vars"),
-    ("builtins", "input"), ("builtins", "breakpoint"), ("builtins", "type"), ("__builtin__", "eval"),
+    ("builtins", "input"), ("builtins", "breakpoint"), ("__builtin__", "eval"),
     ("runpy", "run_path"), ("runpy", "_run_code"), ("timeit", "timeit"), ("cProfile", "run"),
     ("profile", "run"), ("code", "InteractiveInterpreter"), ("code", "interact"),
     ("idlelib.pyshell", "main"), ("pip._internal", "main"), ("ensurepip", "_run_pip"),
@@ -623,3 +623,12 @@ def test_numpy1_ufunc_reconstruct_is_judged_by_its_target(canary: str) -> None:
                + TUPLE + REDUCE + MARK + s(canary) + TUPLE + REDUCE + STOP)
     ctx, _ = scan(hostile)
     assert [f.evidence["callable"] for f in by_rule(ctx, "MW-PKL-001")] == ["os.system"]
+
+
+def test_type_is_safe_only_for_nonetype() -> None:
+    ctx, _ = scan(pickle.dumps(type(None), protocol=2))
+    assert ctx.findings == []
+    klass = call("builtins", "type", s("X"), EMPTY_TUPLE, EMPTY_DICT + s("__eq__")
+                 + global_("os", "system") + SETITEM)
+    ctx, _ = scan(klass)
+    assert "builtins.type" in {f.evidence["callable"] for f in by_rule(ctx, "MW-PKL-001")}

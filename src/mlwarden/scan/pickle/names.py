@@ -97,6 +97,9 @@ _SAFE_EXACT: frozenset[str] = frozenset(
         "zoneinfo.ZoneInfo", "zoneinfo.ZoneInfo._unpickle", "pytz._p", "pytz._UTC",
         "dateutil.tz.tz.tzutc", "dateutil.tz.tz.tzoffset",
         "argparse.Namespace", "types.SimpleNamespace",  # attribute bags (training-script args)
+        "collections.ChainMap", "array.array", "array._array_reconstructor", "re.RegexFlag",
+        *(f"ipaddress.{n}" for n in words(
+            "IPv4Address IPv6Address IPv4Network IPv6Network IPv4Interface IPv6Interface")),
         "_codecs.encode",  # the latin-1 bytes idiom of protocols 0-2, checked at the call
         "functools.partial",  # its function is judged as a global of its own
         *(f"pathlib.{n}" for n in ("Path", "PosixPath", "WindowsPath", "PurePath", "PurePosixPath",

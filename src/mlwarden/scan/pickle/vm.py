@@ -341,6 +341,17 @@ class VM(OpcodeHandlers, JoblibArrays):
                 verdict = names.judge(imp.module, imp.name)
                 imp.verdict, imp.reason = verdict.verdict, verdict.reason
             return derived
+        if qual == "builtins.type":
+            # type(None) is how NoneType pickles; type(name, bases, dict) builds a class
+            if len(args) == 1 and (args[0] is None or isinstance(args[0], int | float | str | bytes)) \
+                    and not imp.unsafe_use:
+                imp.verdict = names.SAFE
+                imp.reason = "type() of a constant (how NoneType pickles)"
+            else:
+                imp.unsafe_use = True
+                verdict = names.judge(imp.module, imp.name)
+                imp.verdict, imp.reason = verdict.verdict, verdict.reason
+            return Call(func, off)
         if qual in _IMPORTERS and args:
             target = self.text(args[0])
             if target is not None:
