@@ -112,3 +112,15 @@ def test_mmap_backed_memoryview(tmp_path: Path) -> None:
         assert [r.complete for r in results] == [True, True]
         assert [f.rule_id for f in ctx.findings] == ["MW-PKL-001"]
         view.release()
+
+
+def test_strided_and_typed_views() -> None:
+    data = pickle.dumps([1, 2, 3], protocol=2)
+    doubled = bytes(b for c in data for b in (c, 0))
+    strided = memoryview(doubled)[::2]
+    typed = memoryview(np.frombuffer(data.ljust(len(data) + (-len(data)) % 4, b"\x00"),
+                                     dtype=np.int32))
+    for view in (strided, typed):
+        ctx = ScanContext()
+        result = analyze_pickle(ScanTarget(path="v.pkl", data=view), ctx)
+        assert result.complete and result.end == len(data) and ctx.findings == []

@@ -18,7 +18,9 @@ _SNIFF_LIMITS = ScanLimits(max_pickle_opcodes=4096, max_pickle_stack=4096, max_p
 
 def _view(data: bytes | memoryview) -> memoryview:
     view = data if isinstance(data, memoryview) else memoryview(data)
-    if view.ndim != 1 or view.itemsize != 1:
+    if not view.contiguous:
+        return memoryview(view.tobytes())  # a strided view: the only case that copies
+    if view.ndim != 1 or view.itemsize != 1 or view.format != "B":
         view = view.cast("B")
     return view
 
