@@ -1,0 +1,83 @@
+"""Red-team the model-file scanner like a held-out adversarial corpus would.
+
+Every sample is built in ``tmp_path`` and scanned with the real engine. The bar:
+
+* malicious: an active finding at or above ``high`` (what ``mlwarden scan`` exits 1 on);
+* benign: no active finding at or above ``medium`` (info/low notes are fine) — a benign file the
+  default policy would hold for review is a false positive;
+* never: the canary file appearing (nothing was executed).
+
+A sample the scanner gets wrong today stays here as a strict xfail naming the gap, so the list of
+gaps is visible and a fix shows up as an XPASS failure (then drop the gap entry).
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from mlwarden.core.report import Report
+from mlwarden.core.severity import Severity
+from mlwarden.scan.engine import scan_paths
+from tests.scan.redteam.build import Case
+from tests.scan.redteam.cases_benign import benign_cases
+from tests.scan.redteam.cases_formats import format_cases
+from tests.scan.redteam.cases_pickle import pickle_cases
+
+CASES: list[Case] = [*pickle_cases(), *format_cases(), *benign_cases()]
+
+
+def _params() -> list[object]:
+    ids = [c.id for c in CASES]
+    assert len(ids) == len(set(ids)), "duplicate red-team case ids"
+    return [pytest.param(c, id=c.id, marks=pytest.mark.xfail(strict=True, reason=c.gap))
+            if c.gap else pytest.param(c, id=c.id) for c in CASES]
+
+
+def _describe(report: Report) -> str:
+    return "; ".join(f"{f.rule_id} {f.severity.value} {f.message[:140]}" for f in report.active)
+
+
+def _build_and_scan(case: Case, tmp_path: Path) -> tuple[Report, Path]:
+    canary = tmp_path / "CANARY"
+    target = case.build(tmp_path / "sample", canary)
+    report = scan_paths([target], workers=1)
+    assert not canary.exists(), "a canary payload ran during the scan"
+    return report, target
+
+
+@pytest.mark.parametrize("case", _params())
+def test_verdict(case: Case, tmp_path: Path) -> None:
+    report, _ = _build_and_scan(case, tmp_path)
+    if case.label == "malicious":
+        assert report.at_or_above(Severity.HIGH), (
+            f"MISSED {case.technique}: {_describe(report) or 'no findings'}")
+    else:
+        worrying = report.at_or_above(Severity.MEDIUM)
+        assert not worrying, f"FALSE POSITIVE {case.technique}: {_describe(report)}"
+
+
+CLI_CASES = ["pickle-gadget-memmap_reduce", "pickle-evasion-none_pop_prefix",
+             "benign-pickle-stdlib-values", "gguf-ssti-namespace-globals",
+             "benign-gguf-llama31-tools"]
+
+
+@pytest.mark.parametrize("case_id", CLI_CASES)
+def test_cli_exit_code(case_id: str, tmp_path: Path) -> None:
+    """``python -m mlwarden scan`` exits 1 on a hostile sample and 0 on a benign one."""
+    case = next(c for c in CASES if c.id == case_id)
+    if case.gap:
+        pytest.skip(f"known gap: {case.gap}")
+    canary = tmp_path / "CANARY"
+    target = case.build(tmp_path / "sample", canary)
+    env = {**os.environ, "NO_COLOR": "1"}
+    proc = subprocess.run([sys.executable, "-m", "mlwarden", "scan", str(target)],
+                          capture_output=True, text=True, timeout=120, env=env, check=False)
+    expected = 1 if case.label == "malicious" else 0
+    assert proc.returncode == expected, proc.stdout[-2000:] + proc.stderr[-2000:]
+    assert "Traceback" not in proc.stderr
+    assert not canary.exists()
