@@ -1,8 +1,6 @@
 """``python -m mlwarden``."""
 
-from mlwarden.cli.main import run
+from mlwarden.cli.fastpath import entry
 
 if __name__ == "__main__":
-    import sys
-
-    sys.exit(run())
+    entry()

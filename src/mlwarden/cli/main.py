@@ -116,8 +116,3 @@ def run(argv: list[str] | None = None) -> int:
         return _fail(f"internal error: {type(exc).__name__}: {exc} (re-run with -v for a "
                      "traceback and report it)", int(ExitCode.INTERNAL))
     return int(result) if isinstance(result, int) else int(ExitCode.OK)
-
-
-def entry() -> None:
-    """Console-script entry point."""
-    sys.exit(run())

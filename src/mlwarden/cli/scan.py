@@ -37,29 +37,9 @@ def scan(
     Formats are recognised by content. Exit 1 when an active finding is at or above --fail-on
     (after the policy's waivers), 0 otherwise, 2 for bad input.
     """
-    import sys
+    from mlwarden.cli.fastpath import run_scan
 
-    from mlwarden.cli.common import emit, exit_code_for, parse_severity
-    from mlwarden.scan.engine import scan_paths
-
-    threshold = parse_severity(fail_on or "high")
-    show = sys.stderr.isatty() if progress is None else progress
-    if policy is not None:
-        from mlwarden.core.policy import Policy
-
-        loaded = Policy.load(policy)
-        if fail_on is not None:
-            loaded = loaded.model_copy(update={"fail_on": threshold.value})
-        report = scan_paths(paths, allow_globals=tuple(loaded.scan.allow_globals),
-                            workers=workers, progress=show, digest=digest)
-        report = loaded.evaluate(report)
-    else:
-        from mlwarden.core.decision import decide_by_threshold
-
-        report = scan_paths(paths, workers=workers, progress=show, digest=digest)
-        report = report.with_decision(decide_by_threshold(report.findings, threshold),
-                                      report.findings)
-    emit(report, fmt, output)
-    code = exit_code_for(report)
+    code = run_scan(paths, fmt=fmt, output=output, fail_on=fail_on, policy=policy,
+                    workers=workers, progress=progress, digest=digest)
     if code:
         raise typer.Exit(int(code))

@@ -1,0 +1,70 @@
+"""Output helpers shared by every command, free of typer so the lean ``scan`` path can use them."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from mlwarden.core.errors import ExitCode, UsageError
+from mlwarden.core.severity import Severity
+from mlwarden.report.interface import OutputFormat
+
+if TYPE_CHECKING:
+    from rich.console import Console
+
+    from mlwarden.core.report import Report
+
+_stdout: Console | None = None
+_stderr: Console | None = None
+
+
+def out() -> Console:
+    """The console for results (stdout)."""
+    global _stdout
+    if _stdout is None:
+        from rich.console import Console
+
+        _stdout = Console(soft_wrap=False)
+    return _stdout
+
+
+def err() -> Console:
+    """The console for progress and diagnostics (stderr)."""
+    global _stderr
+    if _stderr is None:
+        from rich.console import Console
+
+        _stderr = Console(stderr=True)
+    return _stderr
+
+
+def parse_severity(value: str, option: str = "--fail-on") -> Severity:
+    try:
+        return Severity.parse(value)
+    except ValueError as exc:
+        raise UsageError(f"{option}: {exc}") from None
+
+
+def emit(report: Report, fmt: OutputFormat, output: Path | None) -> None:
+    """Print or write ``report``. Tables on a terminal get colour; files are written atomically."""
+    from mlwarden.report.interface import render, write_report
+
+    if output is not None:
+        write_report(report, fmt, output)
+        err().print(f"wrote {fmt.value} report to {output}")
+        return
+    if fmt is OutputFormat.TABLE:
+        from mlwarden.report.console import print_report
+
+        print_report(report, out())
+    else:
+        sys.stdout.write(render(report, fmt))
+        sys.stdout.flush()
+
+
+def exit_code_for(report: Report) -> ExitCode:
+    """0 when the report's decision allows (or there is none and nothing active), else 1."""
+    if report.decision is not None:
+        return ExitCode.OK if report.decision.allowed else ExitCode.FINDINGS
+    return ExitCode.FINDINGS if report.active else ExitCode.OK
