@@ -292,3 +292,22 @@ def test_training_args_namespaces() -> None:
     for obj in ({"args": argparse.Namespace(lr=0.1, epochs=3)}, types.SimpleNamespace(a=1)):
         for protocol in (0, 2, 4):
             assert_clean(pickle.dumps(obj, protocol=protocol), f"{obj!r}/p{protocol}")
+
+
+@pytest.mark.parametrize("qualname", [
+    "transformers.training_args.TrainingArguments", "transformers.trainer_utils.IntervalStrategy",
+    "lightning.fabric.utilities.data.AttributeDict", "omegaconf.dictconfig.DictConfig",
+    "omegaconf.base.ContainerMetadata", "omegaconf.nodes.AnyNode", "argparse.Namespace",
+])
+def test_training_metadata_classes_in_checkpoints(qualname: str) -> None:
+    module, _, name = qualname.rpartition(".")
+    data = (b"\x80\x02c" + module.encode() + b"\n" + name.encode() + b"\n)\x81}X\x02\x00\x00\x00lr"
+            b"G?PbM\xd2\xf1\xa9\xfcsb.")
+    assert_clean(data, qualname)
+
+
+def test_numpy_record_arrays() -> None:
+    rec = np.rec.array([(1, 2.0)], dtype=[("a", "i4"), ("b", "f8")])
+    for protocol in (2, 4, 5):
+        assert_clean(pickle.dumps(rec, protocol=protocol), f"recarray/p{protocol}")
+        assert_clean(pickle.dumps(rec[0], protocol=protocol), f"record/p{protocol}")

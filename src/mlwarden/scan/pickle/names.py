@@ -98,6 +98,21 @@ _SAFE_EXACT: frozenset[str] = frozenset(
         "dateutil.tz.tz.tzutc", "dateutil.tz.tz.tzoffset",
         "argparse.Namespace", "types.SimpleNamespace",  # attribute bags (training-script args)
         "collections.ChainMap", "array.array", "array._array_reconstructor", "re.RegexFlag",
+        "typing.Any",
+        # training-run metadata in checkpoints: HF Trainer's TrainingArguments (training_args.bin)
+        # and its str enums, Lightning's hyper-parameter dict, omegaconf/Hydra configs
+        *(f"transformers.{n}" for n in words(
+            "training_args.TrainingArguments training_args_seq2seq.Seq2SeqTrainingArguments "
+            "training_args.OptimizerNames trainer_utils.IntervalStrategy trainer_utils.SchedulerType "
+            "trainer_utils.HubStrategy trainer_utils.SaveStrategy trainer_utils.EvaluationStrategy "
+            "trainer_utils.FSDPOption debug_utils.DebugOption")),
+        "lightning.fabric.utilities.data.AttributeDict", "lightning_fabric.utilities.data.AttributeDict",
+        "lightning.pytorch.utilities.parsing.AttributeDict",
+        "pytorch_lightning.utilities.parsing.AttributeDict",
+        *(f"omegaconf.{n}" for n in words(
+            "dictconfig.DictConfig listconfig.ListConfig base.ContainerMetadata base.Metadata "
+            "nodes.AnyNode nodes.StringNode nodes.IntegerNode nodes.FloatNode nodes.BooleanNode "
+            "nodes.EnumNode nodes.PathNode nodes.BytesNode")),
         *(f"ipaddress.{n}" for n in words(
             "IPv4Address IPv6Address IPv4Network IPv6Network IPv4Interface IPv6Interface")),
         "_codecs.encode",  # the latin-1 bytes idiom of protocols 0-2, checked at the call
@@ -129,6 +144,9 @@ _SAFE_EXACT: frozenset[str] = frozenset(
         # numpy 1.x pickles ufuncs by (module, name); the VM judges that name on its own
         "numpy.core._ufunc_reconstruct", "numpy._core._ufunc_reconstruct",
         "numpy.ndarray", "numpy.dtype", "numpy.matrix", "numpy.recarray", "numpy.memmap",
+        "numpy.record", "numpy.rec.recarray", "numpy.rec.record",
+        *(f"{m}.{n}" for m in ("numpy.core.records", "numpy._core.records")
+          for n in ("recarray", "record")),
         "numpy.core.memmap.memmap", "numpy._core.memmap.memmap",
         "numpy.ma.core._mareconstruct", "numpy.ma.core.MaskedArray", "numpy.ma.MaskedArray",
         "numpy.random._pickle.__bit_generator_ctor", "numpy.random._pickle.__randomstate_ctor",
