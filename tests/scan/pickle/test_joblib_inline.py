@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import struct
+import time
+from pathlib import Path
 
 from mlwarden.core.severity import Severity
 from tests.scan.pickle.opcodes import (
@@ -114,3 +116,16 @@ def test_what_if_reading_has_a_bounded_budget() -> None:
     assert vm.complete
     [limit] = by_rule(ctx, "MW-PKL-009")
     assert "what-if" in limit.message
+
+
+def test_many_small_arrays_stay_linear(tmp_path: Path) -> None:
+    import joblib
+    import numpy as np
+
+    path = tmp_path / "many.joblib"
+    joblib.dump([np.arange(3, dtype=np.float64) + i for i in range(5000)], path)
+    data = path.read_bytes()
+    start = time.perf_counter()
+    ctx, [result] = scan(data)
+    assert result.complete and ctx.findings == []
+    assert time.perf_counter() - start < 5

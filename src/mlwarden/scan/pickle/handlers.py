@@ -12,6 +12,7 @@ from __future__ import annotations
 import codecs
 import re
 import struct
+from collections.abc import MutableMapping
 from typing import TYPE_CHECKING, Any
 
 from mlwarden.scan.interface import ScanLimits
@@ -34,7 +35,7 @@ class OpcodeHandlers:
 
     stack: list[object]
     metastack: list[list[object]]
-    memo: dict[int, object]
+    memo: MutableMapping[int, object]
     proto: int | None
     op_pos: int
     data: memoryview

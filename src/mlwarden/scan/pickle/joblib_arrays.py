@@ -10,18 +10,20 @@ what-if run reads them that way as well.
 from __future__ import annotations
 
 import re
-from collections.abc import Callable
+from collections.abc import Callable, MutableMapping
 from typing import TYPE_CHECKING
 
 from mlwarden.scan.interface import ScanLimits
 from mlwarden.scan.pickle import names, rules
 from mlwarden.scan.pickle.state import Abort, Shared
-from mlwarden.scan.pickle.values import ArrayWrapper, DType, Opaque, SDict, describe
+from mlwarden.scan.pickle.values import ArrayWrapper, DType, MemoOverlay, Opaque, SDict, describe
 
 MAX_NESTED_PICKLES = 8
 """Pickles inside pickles inside pickles… beyond this depth is a resource-limit finding."""
 _DTYPE_CODE = re.compile(r"^[<>|=]?([biufcmMOUSV?])(\d*)")
 _SHADOW_BUDGET = 2_000_000
+_SHADOW_STACK = 64
+"""Stack items (and mark levels) a what-if run starts from; deeper pops end it."""
 _SHADOW_LIMITS = ScanLimits(max_pickle_opcodes=100_000, max_pickle_stack=100_000,
                             max_pickle_memo=100_000)
 
@@ -31,7 +33,7 @@ class JoblibArrays:
 
     stack: list[object]
     metastack: list[list[object]]
-    memo: dict[int, object]
+    memo: MutableMapping[int, object]
     proto: int | None
     op_pos: int
     data: memoryview
@@ -127,9 +129,10 @@ class JoblibArrays:
         vm.limits = _SHADOW_LIMITS if budget >= _SHADOW_LIMITS.max_pickle_opcodes else ScanLimits(
             max_pickle_opcodes=budget, max_pickle_stack=_SHADOW_LIMITS.max_pickle_stack,
             max_pickle_memo=_SHADOW_LIMITS.max_pickle_memo)
-        vm.stack = list(self.stack)
-        vm.metastack = [list(m) for m in self.metastack]
-        vm.memo = dict(self.memo)
+        # the top of the stack and memo as they are now, without copying either in full
+        vm.stack = self.stack[-_SHADOW_STACK:]
+        vm.metastack = [m[-_SHADOW_STACK:] for m in self.metastack[-_SHADOW_STACK:]]
+        vm.memo = MemoOverlay(self.memo)
         vm.proto = self.proto
         vm.run()
         self.extra_ops += vm.nops

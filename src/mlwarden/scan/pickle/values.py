@@ -7,6 +7,7 @@ Large byte and text payloads stay in the scanned buffer as :class:`Blob` (offset
 
 from __future__ import annotations
 
+from collections.abc import Iterator, MutableMapping
 from dataclasses import dataclass, field
 
 ITEM_CAP = 4096
@@ -149,6 +150,42 @@ class Opaque:
     """Something the VM does not model further (a persistent id, an out-of-band buffer, a code object)."""
 
     what: str
+
+
+class MemoOverlay(MutableMapping[int, object]):
+    """A memo that reads through to another one and keeps its own writes (no copy of the base).
+
+    A what-if run starts from the real memo without copying it: with thousands of joblib arrays,
+    copying the memo per array would be quadratic.
+    """
+
+    __slots__ = ("base", "extra", "top")
+
+    def __init__(self, base: MutableMapping[int, object]) -> None:
+        self.base = base
+        self.top: dict[int, object] = {}
+        self.extra = 0
+
+    def __getitem__(self, key: int) -> object:
+        try:
+            return self.top[key]
+        except KeyError:
+            return self.base[key]
+
+    def __setitem__(self, key: int, value: object) -> None:
+        if key not in self.top and key not in self.base:
+            self.extra += 1
+        self.top[key] = value
+
+    def __delitem__(self, key: int) -> None:
+        raise TypeError("the pickle memo is never deleted from")
+
+    def __iter__(self) -> Iterator[int]:
+        yield from self.base
+        yield from (k for k in self.top if k not in self.base)
+
+    def __len__(self) -> int:
+        return len(self.base) + self.extra
 
 
 def describe(value: object, limit: int = 120, _depth: int = 0) -> str:

@@ -16,7 +16,7 @@ from __future__ import annotations
 import _compat_pickle
 import mmap
 import struct
-from collections.abc import Callable
+from collections.abc import Callable, MutableMapping
 from typing import Any
 
 from mlwarden.core.finding import JSONValue
@@ -101,7 +101,7 @@ class VM(OpcodeHandlers, JoblibArrays):
         self.depth = depth
         self.stack: list[object] = []
         self.metastack: list[list[object]] = []
-        self.memo: dict[int, object] = {}
+        self.memo: MutableMapping[int, object] = {}
         self.proto: int | None = None
         self.op_pos = start
         self.pos = start
@@ -114,9 +114,6 @@ class VM(OpcodeHandlers, JoblibArrays):
         self.nops = 0
         self.extra_ops = 0
         """Opcodes run by nested streams while one of this stream's handlers ran."""
-        self.dispatch: list[Callable[[int], int] | None] = [None] * 256
-        for code, method in HANDLERS.items():
-            self.dispatch[code] = getattr(self, method)
 
     # ------------------------------------------------------------------ locations and findings
     def loc(self, off: int) -> int:
@@ -161,7 +158,7 @@ class VM(OpcodeHandlers, JoblibArrays):
         """Execute symbolically until STOP, a break, or a limit. Never raises on hostile input."""
         data = self.data
         end = self.end
-        dispatch = self.dispatch
+        dispatch = _DISPATCH
         shared = self.shared
         max_ops = self.limits.max_pickle_opcodes
         max_stack = self.limits.max_pickle_stack
@@ -186,7 +183,7 @@ class VM(OpcodeHandlers, JoblibArrays):
                     depth = len(self.stack) + len(self.metastack)
                     if depth > max_stack:
                         raise self.limit("stack size", depth, max_stack)
-                pos = handler(pos + 1)
+                pos = handler(self, pos + 1)
                 if pos < 0:
                     self.complete = True
                     self.pos = -pos
@@ -574,6 +571,10 @@ class VM(OpcodeHandlers, JoblibArrays):
                    "attributes": sorted(set(keys))[:32], "on_imported_object": on_global},
                   severity=Severity.CRITICAL if critical else Severity.HIGH)
 
+
+_DISPATCH: list[Callable[[VM, int], int] | None] = [
+    getattr(VM, HANDLERS[code]) if code in HANDLERS else None for code in range(256)]
+"""Opcode byte → handler (a plain function taking the VM), built once."""
 
 _TORCH_LEGACY_MAGIC = 0x1950A86A20F9469CFC6C
 """The first pickle of a legacy ``torch.save`` stream (four more follow)."""
