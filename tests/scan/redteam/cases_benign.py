@@ -25,18 +25,7 @@ from typing import Any
 from tests.scan.redteam.build import Case, dumps, fake_class, fake_modules, put
 from tests.scan.redteam.cases_formats import gguf_file, keras_file, onnx_model
 
-GAPS: dict[str, str] = {
-    "benign-torch-training-args":
-        "FP: transformers TrainingArguments + its str enums (IntervalStrategy, SchedulerType, "
-        "OptimizerNames, HubStrategy) are MW-PKL-003 high (every HF Trainer output has one)",
-    "benign-torch-lightning-attributedict":
-        "FP: lightning.fabric.utilities.data.AttributeDict (a dict subclass) is MW-PKL-003 high",
-    "benign-torch-omegaconf":
-        "FP: omegaconf DictConfig/ContainerMetadata/AnyNode and typing.Any are MW-PKL-003 high "
-        "(Hydra/Lightning hyper_parameters)",
-    "benign-pickle-numpy-recarray":
-        "FP: numpy.rec.recarray / numpy.record (np.rec.array pickles) are MW-PKL-003 high",
-}
+GAPS: dict[str, str] = {}
 """Sample id → the false positive it shows today (measured; the test is a strict xfail)."""
 
 def _torch_bytes(obj: Any, **kw: Any) -> bytes:

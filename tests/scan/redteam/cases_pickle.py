@@ -211,6 +211,16 @@ def _evasion(canary: Path) -> dict[str, tuple[str, bytes]]:
         "reduce_ex_dunder": ("builtins.object.__reduce_ex__ reached as a dotted name",
                              proto(4) + call(sg("builtins", "object.__reduce_ex__"),
                                              call(sg("builtins", "object")), i(2)) + STOP),
+        "allowlisted_class_called_with_args": (
+            "transformers TrainingArguments called (REDUCE through partial with keywords), so "
+            "__post_init__ runs on attacker fields (fsdp_config/deepspeed paths are opened and "
+            "read, env vars set); real training_args.bin only uses NEWOBJ + BUILD",
+            proto(2) + g("functools", "partial") + tup(g("transformers.training_args",
+                                                         "TrainingArguments")) + NEWOBJ
+            + tup(g("transformers.training_args", "TrainingArguments"), EMPTY_TUPLE,
+                  EMPTY_DICT + s("output_dir") + s(str(canary)) + SETITEM + s("fsdp_config")
+                  + s("/etc/shadow") + SETITEM + s("deepspeed") + s("/etc/passwd") + SETITEM,
+                  NONE) + BUILD + EMPTY_TUPLE + REDUCE + STOP),
         "copyreg_reconstructor_popen": (
             "copyreg._reconstructor(subprocess.Popen, object, argv)",
             proto(2) + call(g("copyreg", "_reconstructor"), g("subprocess", "Popen"),
@@ -236,5 +246,10 @@ def _with_gap(case: Case) -> Case:
     return Case(case.id, case.label, case.technique, case.build, GAPS[case.id])
 
 
-GAPS: dict[str, str] = {}
+GAPS: dict[str, str] = {
+    "pickle-evasion-allowlisted_class_called_with_args":
+        "allowlisted classes (here transformers TrainingArguments) are accepted as callables with "
+        "arbitrary arguments (partial + REDUCE): their constructors run on attacker input; allow "
+        "them only as NEWOBJ/BUILD targets",
+}
 """Sample id → the scanner gap it shows (filled in from measured results)."""

@@ -27,8 +27,9 @@ from tests.scan.redteam.build import Case
 from tests.scan.redteam.cases_benign import benign_cases
 from tests.scan.redteam.cases_formats import format_cases
 from tests.scan.redteam.cases_pickle import pickle_cases
+from tests.scan.redteam.cases_round3 import round3_cases
 
-CASES: list[Case] = [*pickle_cases(), *format_cases(), *benign_cases()]
+CASES: list[Case] = [*pickle_cases(), *format_cases(), *round3_cases(), *benign_cases()]
 
 
 def _params() -> list[object]:
