@@ -44,6 +44,9 @@ from mlwarden.scan.pickle.values import (
     describe,
 )
 
+MAX_IMPORTS = 1_000_000
+"""Imports recorded per analysis (each is kept for the result); more is a resource-limit finding."""
+
 NESTED_LOADERS = frozenset(words(
     "pickle.loads pickle._loads pickle.load pickle._load _pickle.loads _pickle.load dill.loads "
     "dill.load dill._dill.loads dill._dill.load cloudpickle.loads cloudpickle.load "
@@ -224,8 +227,9 @@ class VM(OpcodeHandlers, JoblibArrays):
                   reason=reason, derived_from=derived_from, nested_depth=self.depth,
                   nested_offset=off if self.base is None else None)
         self.shared.imports.append(imp)
-        if len(self.shared.imports) > self.limits.max_pickle_memo:
-            raise self.limit("import count", len(self.shared.imports), self.limits.max_pickle_memo)
+        bound = min(self.limits.max_pickle_memo, MAX_IMPORTS)
+        if len(self.shared.imports) > bound:
+            raise self.limit("import count", len(self.shared.imports), bound)
         return Ref(imp)
 
     def text(self, value: object) -> str | None:
