@@ -632,3 +632,12 @@ def test_type_is_safe_only_for_nonetype() -> None:
                  + global_("os", "system") + SETITEM)
     ctx, _ = scan(klass)
     assert "builtins.type" in {f.evidence["callable"] for f in by_rule(ctx, "MW-PKL-001")}
+
+
+def test_self_referential_partial_does_not_crash_the_vm() -> None:
+    # p = partial(int); p.__setstate__((p, (), {}, None)); p()  -> endless self-call
+    data = (proto(2) + global_("functools", "partial") + MARK + global_("builtins", "int") + TUPLE
+            + REDUCE + binput(0) + MARK + binget(0) + EMPTY_TUPLE + EMPTY_DICT + b"N" + TUPLE
+            + BUILD + EMPTY_TUPLE + REDUCE + STOP)
+    ctx, [result] = scan(data)
+    assert not result.complete and by_rule(ctx, "MW-PKL-008")
