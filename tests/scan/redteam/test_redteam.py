@@ -28,8 +28,10 @@ from tests.scan.redteam.cases_benign import benign_cases
 from tests.scan.redteam.cases_formats import format_cases
 from tests.scan.redteam.cases_pickle import pickle_cases
 from tests.scan.redteam.cases_round3 import round3_cases
+from tests.scan.redteam.cases_walk import walk_cases
 
-CASES: list[Case] = [*pickle_cases(), *format_cases(), *round3_cases(), *benign_cases()]
+CASES: list[Case] = [*pickle_cases(), *format_cases(), *round3_cases(), *walk_cases(),
+                     *benign_cases()]
 
 
 def _params() -> list[object]:
@@ -82,3 +84,15 @@ def test_cli_exit_code(case_id: str, tmp_path: Path) -> None:
     assert proc.returncode == expected, proc.stdout[-2000:] + proc.stderr[-2000:]
     assert "Traceback" not in proc.stderr
     assert not canary.exists()
+
+
+def test_fifo_in_model_folder_does_not_hang(tmp_path: Path) -> None:
+    """A FIFO named like a weights file must be skipped, never opened (opening blocks)."""
+    folder = tmp_path / "model"
+    folder.mkdir()
+    os.mkfifo(folder / "pytorch_model.bin")
+    (folder / "config.json").write_text("{}")
+    proc = subprocess.run([sys.executable, "-m", "mlwarden", "scan", str(folder)],
+                          capture_output=True, text=True, timeout=60, check=False)
+    assert proc.returncode == 0, proc.stdout[-2000:] + proc.stderr[-2000:]
+    assert "Traceback" not in proc.stderr
