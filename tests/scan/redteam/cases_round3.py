@@ -137,7 +137,7 @@ def _keras_dup_config(canary: Path) -> bytes:
 
 
 def round3_cases() -> list[Case]:
-    out = joblib_cases()
+    out = joblib_cases() + archive_path_cases()
     out += [
         file_case("hdf5-pytables-pickled-attr", "malicious",
                   "HDF5 (pandas/PyTables layout) whose string attribute is a pickle PyTables "
@@ -160,3 +160,39 @@ def round3_cases() -> list[Case]:
                   "dup.keras", _keras_dup_config, GAPS.get("keras-duplicate-config-json")),
     ]
     return out
+
+
+def _zip_symlink(canary: Path) -> bytes:
+    """A zip entry whose Unix mode marks it a symlink (``unzip`` creates it) to /etc/passwd."""
+    buf = io.BytesIO()
+    with zipfile.ZipFile(buf, "w") as zf:
+        zf.writestr("model/config.json", b"{}")
+        info = zipfile.ZipInfo("model/pytorch_model.bin", date_time=(2024, 1, 1, 0, 0, 0))
+        info.external_attr = (0o120777 << 16)
+        info.create_system = 3
+        zf.writestr(info, b"/etc/passwd")
+    return buf.getvalue()
+
+
+def _tar_hardlink(canary: Path) -> bytes:
+    buf = io.BytesIO()
+    with tarfile.open(fileobj=buf, mode="w") as tf:
+        info = tarfile.TarInfo("model/pytorch_model.bin")
+        info.type, info.linkname, info.mtime = tarfile.LNKTYPE, "../../../../etc/shadow", 0
+        tf.addfile(info)
+    return buf.getvalue()
+
+
+def archive_path_cases() -> list[Case]:
+    spec = [
+        ("zip-backslash-traversal", "zip member '..\\\\..\\\\AppData\\\\evil.bat' (Windows "
+         "extractors treat \\\\ as a separator)", "bs.zip",
+         lambda c: zip_bytes([("..\\..\\AppData\\Roaming\\evil.bat", b"calc\r\n")])),
+        ("zip-drive-letter", "zip member 'C:/Windows/System32/evil.dll'", "drive.zip",
+         lambda c: zip_bytes([("C:/Windows/System32/evil.dll", b"MZ")])),
+        ("zip-symlink-entry", "zip entry with a symlink mode pointing at /etc/passwd", "link.zip",
+         _zip_symlink),
+        ("tar-hardlink-out", "tar hard link to ../../../../etc/shadow", "hl.tar", _tar_hardlink),
+    ]
+    return [file_case(f"container-{key}", "malicious", tech, rel, fn, GAPS.get(f"container-{key}"))
+            for key, tech, rel, fn in spec]

@@ -25,13 +25,14 @@ from mlwarden.core.severity import Severity
 from mlwarden.scan.engine import scan_paths
 from tests.scan.redteam.build import Case
 from tests.scan.redteam.cases_benign import benign_cases
+from tests.scan.redteam.cases_benign2 import benign2_cases
 from tests.scan.redteam.cases_formats import format_cases
 from tests.scan.redteam.cases_pickle import pickle_cases
 from tests.scan.redteam.cases_round3 import round3_cases
 from tests.scan.redteam.cases_walk import walk_cases
 
 CASES: list[Case] = [*pickle_cases(), *format_cases(), *round3_cases(), *walk_cases(),
-                     *benign_cases()]
+                     *benign_cases(), *benign2_cases()]
 
 
 def _params() -> list[object]:
