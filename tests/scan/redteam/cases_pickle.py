@@ -159,6 +159,15 @@ def _higher_order(canary: Path) -> dict[str, tuple[str, bytes]]:
         "memmap_copyreg_reconstructor": (
             "copyreg._reconstructor(numpy.memmap, numpy.memmap, path): memmap.__new__ opens it r+",
             proto(2) + call(g("copyreg", "_reconstructor"), mm, mm, s(str(canary))) + STOP),
+        "memmap_pandas_new_index": (
+            "pandas.core.indexes.base._new_Index(numpy.memmap, {filename, mode: w+, shape}) calls "
+            "cls.__new__(cls, **d)",
+            proto(2) + call(g("pandas.core.indexes.base", "_new_Index"), mm,
+                            EMPTY_DICT + s("filename") + s(str(canary)) + SETITEM + s("mode")
+                            + s("w+") + SETITEM + s("shape") + tup(i(8)) + SETITEM) + STOP),
+        "memmap_memo_alias": (
+            "numpy.memmap memoised inside a benign-looking list, fetched with GET, then called",
+            proto(2) + b"]" + mm + b"q\x07" + b"a" + b"0" + b"h\x07" + tup(*args) + REDUCE + STOP),
         "memmap_partial": ("functools.partial(numpy.memmap, …)() (allowlisted partial, REDUCE)",
                            proto(2) + call(g("functools", "partial"), mm, *args) + EMPTY_TUPLE
                            + REDUCE + STOP),

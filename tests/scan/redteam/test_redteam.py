@@ -23,10 +23,11 @@ import pytest
 from mlwarden.core.report import Report
 from mlwarden.core.severity import Severity
 from mlwarden.scan.engine import scan_paths
-from tests.scan.redteam.build import Case
+from mlwarden.scan.interface import ScanLimits
+from tests.scan.redteam.build import Case, zip_bytes
 from tests.scan.redteam.cases_benign import benign_cases
 from tests.scan.redteam.cases_benign2 import benign2_cases
-from tests.scan.redteam.cases_formats import format_cases
+from tests.scan.redteam.cases_formats import evil_pickle, format_cases
 from tests.scan.redteam.cases_pickle import pickle_cases
 from tests.scan.redteam.cases_round3 import round3_cases
 from tests.scan.redteam.cases_walk import walk_cases
@@ -97,3 +98,29 @@ def test_fifo_in_model_folder_does_not_hang(tmp_path: Path) -> None:
                           capture_output=True, text=True, timeout=60, check=False)
     assert proc.returncode == 0, proc.stdout[-2000:] + proc.stderr[-2000:]
     assert "Traceback" not in proc.stderr
+
+
+def _limit_samples(canary: Path) -> dict[str, tuple[bytes, ScanLimits]]:
+    evil = evil_pickle(canary)
+    return {
+        "pickle-opcodes": (b"N0" * 2000 + evil, ScanLimits(max_pickle_opcodes=1000)),
+        "pickle-stack": (b"\x80\x02" + b"(" * 3000 + evil[2:], ScanLimits(max_pickle_stack=100)),
+        "zip-members": (zip_bytes([(f"m/{n}.txt", b"x") for n in range(20)]
+                                  + [("m/evil.pkl", evil)]), ScanLimits(max_members=10)),
+        "zip-member-size": (zip_bytes([("m/evil.pkl", evil + bytes(5000))]),
+                            ScanLimits(max_member_size=1000)),
+        "zip-total": (zip_bytes([(f"m/{n}.bin", bytes(3000)) for n in range(5)]
+                                + [("m/evil.pkl", evil)]), ScanLimits(max_total_uncompressed=10000)),
+    }
+
+
+@pytest.mark.parametrize("name", list(_limit_samples(Path("/x"))))
+def test_resource_limits_fail_closed(name: str, tmp_path: Path) -> None:
+    """A payload placed just past a resource limit is never a pass: the limit itself is high."""
+    canary = tmp_path / "CANARY"
+    data, limits = _limit_samples(canary)[name]
+    path = tmp_path / f"{name}.bin"
+    path.write_bytes(data)
+    report = scan_paths([path], limits=limits, workers=1)
+    assert report.at_or_above(Severity.HIGH), _describe(report) or "no findings"
+    assert not canary.exists()
