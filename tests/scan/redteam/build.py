@@ -106,6 +106,8 @@ def dumps(obj: Any, protocol: int = 4) -> bytes:
 def fake_modules(classes: dict[str, type | Any]) -> Iterator[None]:
     """Install ``{"pkg.mod.Name": obj}`` as importable names while pickling, then remove them."""
     added: list[str] = []
+    missing = object()
+    previous: list[tuple[types.ModuleType, str, object]] = []
     try:
         for qual, obj in classes.items():
             module, _, name = qual.rpartition(".")
@@ -115,11 +117,18 @@ def fake_modules(classes: dict[str, type | Any]) -> Iterator[None]:
                 if mod_name not in sys.modules:
                     sys.modules[mod_name] = types.ModuleType(mod_name)
                     added.append(mod_name)
-            setattr(sys.modules[module], name, obj)
+            target = sys.modules[module]
+            previous.append((target, name, getattr(target, name, missing)))
+            setattr(target, name, obj)
             if isinstance(obj, type):
                 obj.__module__, obj.__qualname__ = module, name
         yield
     finally:
+        for target, name, old in reversed(previous):  # a real module keeps its own attributes
+            if old is missing:
+                delattr(target, name)
+            else:
+                setattr(target, name, old)
         for mod_name in reversed(added):
             sys.modules.pop(mod_name, None)
 

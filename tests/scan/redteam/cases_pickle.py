@@ -8,6 +8,7 @@ helpers, so no denylisted name ever appears in the stream.
 
 from __future__ import annotations
 
+import struct
 from collections.abc import Callable
 from pathlib import Path
 
@@ -220,6 +221,16 @@ def _evasion(canary: Path) -> dict[str, tuple[str, bytes]]:
         "reduce_ex_dunder": ("builtins.object.__reduce_ex__ reached as a dotted name",
                              proto(4) + call(sg("builtins", "object.__reduce_ex__"),
                                              call(sg("builtins", "object")), i(2)) + STOP),
+        "stack_global_short_binstring": (
+            "STACK_GLOBAL names pushed as protocol-1 SHORT_BINSTRING (str in Python 3)",
+            proto(4) + b"U\x02osU\x06system\x93" + s(cmd) + b"\x85" + REDUCE + STOP),
+        "stack_global_string0": (
+            "STACK_GLOBAL names pushed as protocol-0 STRING reprs",
+            proto(4) + b"S'os'\nS'system'\n\x93" + s(cmd) + b"\x85" + REDUCE + STOP),
+        "stack_global_binunicode8": (
+            "STACK_GLOBAL names pushed as BINUNICODE8",
+            proto(4) + b"\x8d" + struct.pack("<Q", 2) + b"os\x8d" + struct.pack("<Q", 6)
+            + b"system\x93" + s(cmd) + b"\x85" + REDUCE + STOP),
         "allowlisted_class_called_with_args": (
             "transformers TrainingArguments called (REDUCE through partial with keywords), so "
             "__post_init__ runs on attacker fields (fsdp_config/deepspeed paths are opened and "
