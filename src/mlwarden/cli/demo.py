@@ -23,6 +23,9 @@ def demo(
     console = out()
     try:
         out_dir.mkdir(parents=True, exist_ok=True)
+    except FileExistsError:
+        raise InputError("cannot create the demo folder: a file is in the way", path=out_dir,
+                         advice="choose another --out") from None
     except OSError as exc:
         raise InputError(f"cannot create the demo folder: {exc.strerror}", path=out_dir) from None
     ctx = DemoContext(workdir=out_dir.resolve(), log=lambda m: console.print(f"  {m}"))

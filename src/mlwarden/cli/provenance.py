@@ -32,6 +32,7 @@ def _signer(key: Path | None, passphrase_file: Path | None) -> Signer:
         from mlwarden.sign.keystore import KeyStore, read_passphrase
 
         store = KeyStore.open()
+        store.get(str(key))  # an unknown name is named before a passphrase is asked for
         return EcdsaSigner(store.private_key(str(key),
                                              read_passphrase(passphrase_file=passphrase_file)))
     passphrase: str | None = os.environ.get("MLWARDEN_KEY_PASSPHRASE")

@@ -19,6 +19,11 @@ def rules(
 
     load_all()
     selected = [r for r in all_rules() if area is None or r.area == area.upper()]
+    if area is not None and not selected:
+        from mlwarden.core.errors import UsageError
+
+        known = ", ".join(sorted({r.area for r in all_rules()}))
+        raise UsageError(f"--area {area!r}: no rule of that area (areas: {known})")
     if markdown:
         typer.echo(rules_markdown(selected), nl=False)
         return

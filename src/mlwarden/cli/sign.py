@@ -48,6 +48,11 @@ def _say(text: str) -> None:
 
 
 def _prompt(confirm: bool) -> str:
+    if not sys.stdin.isatty():  # no one to ask: say how to give it instead of reading a pipe
+        from mlwarden.core.errors import UsageError
+
+        raise UsageError("the key needs a passphrase and stdin is not a terminal",
+                         advice="use --passphrase-file or set MLWARDEN_KEY_PASSPHRASE")
     return str(typer.prompt("Key passphrase", hide_input=True, confirmation_prompt=confirm))
 
 

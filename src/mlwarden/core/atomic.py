@@ -20,9 +20,14 @@ def atomic_open(path: str | Path, mode: int = 0o644) -> Iterator[IO[bytes]]:
     """
     target = Path(path)
     parent = target.parent if str(target.parent) else Path(".")
+    if target.is_dir():
+        raise InputError("is a directory; give the path of a file to write", path=target)
     try:
         parent.mkdir(parents=True, exist_ok=True)
         fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=parent)
+    except FileExistsError:  # mkdir met a regular file where a folder should be
+        raise InputError("cannot write here: a parent of this path is a file, not a folder",
+                         path=target) from None
     except OSError as exc:
         raise InputError(f"cannot write here: {exc.strerror or exc}", path=target) from None
     try:

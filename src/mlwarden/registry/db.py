@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import Any
 
 from sqlalchemy import Engine, create_engine, event, text
-from sqlalchemy.exc import DBAPIError, IntegrityError, OperationalError
+from sqlalchemy.exc import DatabaseError, DBAPIError, IntegrityError, OperationalError
 from sqlalchemy.orm import Session
 
 from mlwarden.core.errors import ConfigError, ExitCode, MlwardenError
@@ -71,7 +71,7 @@ def current_revision(engine: Engine) -> str | None:
             if not inspect(conn).has_table("alembic_version"):
                 return None
             return conn.execute(text("SELECT version_num FROM alembic_version")).scalar()
-    except OperationalError as exc:
+    except DatabaseError as exc:  # OperationalError, or "file is not a database" (not SQLite)
         raise ConfigError(f"cannot open the registry database: {_first_line(exc)}",
                           path=_safe_url(engine)) from None
 
@@ -82,6 +82,7 @@ def upgrade(engine: Engine) -> None:
         return
     from alembic import command
     from alembic.config import Config
+    from alembic.util import CommandError
 
     cfg = Config()
     cfg.set_main_option("script_location", str(MIGRATIONS))
@@ -91,7 +92,11 @@ def upgrade(engine: Engine) -> None:
                 conn.execute(text("SELECT pg_advisory_xact_lock(:k)"), {"k": _MIGRATION_LOCK})
             cfg.attributes["connection"] = conn
             command.upgrade(cfg, "head")
-    except OperationalError as exc:
+    except CommandError as exc:  # e.g. a revision this mlwarden does not know (a newer one)
+        raise ConfigError(f"cannot migrate the registry database: {exc}", path=_safe_url(engine),
+                          advice="is it the database of a newer mlwarden, or another program's?"
+                          ) from None
+    except DatabaseError as exc:
         raise ConfigError(f"cannot open the registry database: {_first_line(exc)}",
                           path=_safe_url(engine)) from None
 
@@ -102,6 +107,9 @@ def _first_line(exc: DBAPIError) -> str:
 
 def _safe_url(engine: Engine) -> str:
     return engine.url.render_as_string(hide_password=True)
+
+
+safe_url = _safe_url
 
 
 @contextlib.contextmanager

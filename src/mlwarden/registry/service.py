@@ -272,6 +272,11 @@ class Registry:
                                                            "'mlwarden registry init' makes the first")
         parts = auth.split_token(token)
         with self.reading() as s:
+            if not s.scalar(select(func.count()).select_from(User)):
+                raise ConfigError("the registry is not initialised (it has no users)",
+                                  path=db.safe_url(self.engine),
+                                  advice="run 'mlwarden registry init', or point --db/--home at "
+                                         "the registry")
             row = s.get(ApiToken, parts[0]) if parts else None
             ok = auth.check_secret(parts[1] if parts else "x", row.salt if row else None,
                                    row.secret_hash if row else None)
@@ -353,6 +358,9 @@ class Registry:
                 raise InputError(f"model {name!r} has no version {label!r}")
             return v
         if stage is not None:
+            if stage not in {st.value for st in Stage}:
+                raise UsageError(f"--stage: unknown stage {stage!r} (stages: "
+                                 f"{', '.join(st.value for st in Stage)})")
             v = s.execute(q.where(ModelVersion.stage == stage).order_by(ModelVersion.id.desc())
                           ).scalars().first()
             if v is None:
@@ -368,7 +376,7 @@ class Registry:
         """Store ``path`` and register it as a new version of ``model`` (created if new)."""
         self.authorize(p, auth.Action.PUSH)
         split_ref(model if version is None else f"{model}@{version}")
-        texts = [(kind, _read_attestation(f)) for kind, files in (attachments or {}).items()
+        texts = [(kind, _read_attestation(f, kind)) for kind, files in (attachments or {}).items()
                  for f in files]
         manifest = build(path, self.store.put_file)
         manifest_digest = self.store.put_bytes(manifest.to_json())
@@ -422,7 +430,7 @@ class Registry:
 
     def attach(self, p: auth.Principal, ref: str, kind: AttestationKind, path: Path) -> None:
         self.authorize(p, auth.Action.ATTACH)
-        text = _read_attestation(path)
+        text = _read_attestation(path, kind)
         with self.transaction() as s:
             self._attach(s, p, self._version(s, ref), kind, text)
 
@@ -778,7 +786,21 @@ def _parse_policy(row: StagePolicy) -> Policy:
     return Policy.from_yaml(row.text, source=f"registry policy for {row.stage}")
 
 
-def _read_attestation(path: Path) -> str:
+_SHAPES = {
+    AttestationKind.SIGNATURE: ("a Sigstore bundle (a signature from 'mlwarden sign')",
+                                ("mediaType", "verificationMaterial")),
+    AttestationKind.PROVENANCE: ("a DSSE envelope (a signed attestation)",
+                                 ("payloadType", "payload", "signatures")),
+    AttestationKind.DATA_CHECK: ("a DSSE envelope (a signed attestation)",
+                                 ("payloadType", "payload", "signatures")),
+    AttestationKind.MODEL_TEST: ("a DSSE envelope (a signed attestation)",
+                                 ("payloadType", "payload", "signatures")),
+}
+
+
+def _read_attestation(path: Path, kind: AttestationKind | None = None) -> str:
+    """The attestation's text, once it is JSON of the shape ``kind`` needs (checked, not trusted:
+    the gate verifies signatures and subjects when it decides)."""
     try:
         data = path.read_bytes()
     except FileNotFoundError:
@@ -789,8 +811,17 @@ def _read_attestation(path: Path) -> str:
         raise InputError("attestation file is larger than 16 MiB", path=path)
     try:
         text = data.decode("utf-8")
-        json.loads(text)
-    except (UnicodeDecodeError, ValueError):
+        parsed = json.loads(text)
+    except (UnicodeDecodeError, ValueError, RecursionError):
         raise InputError("not a JSON attestation (signature bundle, DSSE envelope or report)",
                          path=path) from None
+    if not isinstance(parsed, dict):
+        raise InputError(f"an attestation must be a JSON object, not a {type(parsed).__name__}",
+                         path=path)
+    if kind in _SHAPES:
+        expected, keys = _SHAPES[kind]
+        missing = [k for k in keys if k not in parsed]
+        if missing:
+            raise InputError(f"not {expected}: no {', '.join(map(repr, missing))}", path=path,
+                             advice=f"is it the right file for the {kind.value} evidence?")
     return text

@@ -130,6 +130,10 @@ class KeyStore:
         return StoredKey(name, key_id(key), curve_name(key), created, private, public)
 
     def list(self) -> list[StoredKey]:
+        if self.root.exists() and not self.root.is_dir():
+            raise ConfigError("the key store is not a folder", path=self.root)
+        if self.root.parent.exists() and not self.root.parent.is_dir():
+            raise ConfigError("the mlwarden home is not a folder", path=self.root.parent)
         if not self.root.is_dir():
             return []
         keys = []
