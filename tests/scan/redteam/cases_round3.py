@@ -28,6 +28,10 @@ GAPS: dict[str, str] = {
     "hf-tokenizer-config-ssti":
         "chat_template inside an HF tokenizer_config.json is not analysed (only GGUF templates)",
     "hf-chat-template-jinja-ssti": "HF chat_template.jinja file is not analysed",
+    "container-7z-encrypted":
+        "a password-protected 7z is MW-ARC-004 medium only: its unscanned pickle passes the "
+        "default policy",
+    "container-7z-encrypted-headers": "same, with encrypted 7z headers (member names hidden)",
     "container-encrypted-member":
         "an encrypted member named *.pkl is MW-ARC-004 medium only: unscanned content passes "
         "the default policy",
@@ -137,7 +141,7 @@ def _keras_dup_config(canary: Path) -> bytes:
 
 
 def round3_cases() -> list[Case]:
-    out = joblib_cases() + archive_path_cases()
+    out = joblib_cases() + archive_path_cases() + round3b_cases()
     out += [
         file_case("hdf5-pytables-pickled-attr", "malicious",
                   "HDF5 (pandas/PyTables layout) whose string attribute is a pickle PyTables "
@@ -196,3 +200,38 @@ def archive_path_cases() -> list[Case]:
     ]
     return [file_case(f"container-{key}", "malicious", tech, rel, fn, GAPS.get(f"container-{key}"))
             for key, tech, rel, fn in spec]
+
+
+def _encrypted_7z(folder: Path, canary: Path, *, headers: bool) -> Path:
+    import py7zr
+
+    path = folder / ("enc_headers.7z" if headers else "enc.7z")
+    folder.mkdir(parents=True, exist_ok=True)
+    with py7zr.SevenZipFile(path, "w", password="secret", header_encryption=headers) as archive:
+        archive.writestr(evil_pickle(canary), "model/model.pkl")
+    return path
+
+
+def _gguf_template(key: str, template: str, folder: Path, canary: Path) -> Path:
+    from tests.scan.redteam.cases_formats import gguf_file
+
+    return gguf_file(folder / f"{key}.gguf", {"tokenizer.chat_template": template})
+
+
+def round3b_cases() -> list[Case]:
+    ssti = _ssti("touch /nonexistent/canary")["namespace-globals"][0]
+    templates = {
+        "comment-padding": ("{# " + "x" * 3_000_000 + " #}" + ssti,
+                            "payload after a 3 MB template comment"),
+        "whitespace-padding": (" " * 3_000_000 + ssti, "payload after 3 MB of whitespace"),
+        "nested-if-3000": ("{% if true %}" * 3000 + ssti + "{% endif %}" * 3000,
+                           "payload inside 3,000 nested {% if %} blocks (parser recursion)"),
+    }
+    out = [Case(f"gguf-ssti-{key}", "malicious", tech, partial(_gguf_template, key, text),
+                GAPS.get(f"gguf-ssti-{key}")) for key, (text, tech) in templates.items()]
+    for headers in (False, True):
+        id_ = "container-7z-encrypted" + ("-headers" if headers else "")
+        out.append(Case(id_, "malicious", "password-protected 7z holding model.pkl"
+                        + (" (encrypted headers)" if headers else "") + ": must fail closed",
+                        partial(_encrypted_7z, headers=headers), GAPS.get(id_)))
+    return out

@@ -55,3 +55,21 @@ def test_big_joblib_arrays_are_clean(tmp_path: Path) -> None:
     joblib.dump(obj, path)
     assert path.stat().st_size > 150 * 1024 * 1024
     _assert_clean_and_quick(path)
+
+
+@pytest.mark.slow
+def test_payload_after_20_mib_constant_in_data_pkl(tmp_path: Path) -> None:
+    """A torch data.pkl that is mostly one 20 MiB bytes constant, payload after it: pickles are
+    read whole however large (only numbered storages are skipped)."""
+    import struct
+
+    from tests.scan.redteam.build import proto, torch_zip
+    from tests.scan.redteam.cases_formats import evil_pickle
+
+    canary = tmp_path / "CANARY"
+    big = proto(2) + b"B" + struct.pack("<I", 20 << 20) + bytes(20 << 20) + b"0"
+    path = tmp_path / "model.pt"
+    path.write_bytes(torch_zip(big + evil_pickle(canary)[2:]))
+    report = scan_paths([path], workers=1)
+    assert report.at_or_above(Severity.HIGH)
+    assert not canary.exists()
