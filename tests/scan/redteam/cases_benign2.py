@@ -148,6 +148,7 @@ def benign2_cases() -> list[Case]:
                     GAPS.get(id_))
 
     return [
+        *benign2b_cases(),
         f("benign-torch-yolo-full-model", "Ultralytics-style checkpoint: whole DetectionModel "
           "(ultralytics.nn.* classes) pickled, half precision", "yolov8n.pt", _yolo_checkpoint),
         f("benign-torch-torchvision-full-model", "torch.save of a whole torchvision ResNet",
@@ -162,3 +163,42 @@ def benign2_cases() -> list[Case]:
         f("benign-onnx-contrib-ops", "ONNX with ai.onnx.ml (LinearClassifier, ZipMap) and "
           "com.microsoft (FusedMatMul) ops", "skl/model.onnx", _onnx_contrib),
     ]
+
+
+def _savedmodel_saver(folder: Path, canary: Path) -> Path:
+    """A SavedModel graph with the checkpoint machinery every real one has (SaveV2/RestoreV2 fed
+    by the saver_filename placeholder) and a vocabulary table read from its assets."""
+    from tests.scan.corpus import proto as p
+
+    def const(name: str, value: bytes) -> bytes:
+        return p.node_def(name, "Const", attrs={"value": p.attr_value_str(value)})
+
+    nodes = [
+        p.node_def("saver_filename", "Placeholder", attrs={"dtype": p.attr_value_type(7)}),
+        const("tensor_names", b"w"), const("shape_and_slices", b""),
+        p.node_def("w", "VarHandleOp"),
+        p.node_def("StringJoin", "StringJoin", ("saver_filename", "tensor_names")),
+        p.node_def("ShardedFilename", "ShardedFilename", ("StringJoin", "tensor_names",
+                                                          "tensor_names")),
+        p.node_def("SaveV2", "SaveV2", ("ShardedFilename", "tensor_names", "shape_and_slices",
+                                        "w")),
+        p.node_def("MergeV2Checkpoints", "MergeV2Checkpoints", ("ShardedFilename",
+                                                                "saver_filename")),
+        p.node_def("RestoreV2", "RestoreV2", ("saver_filename", "tensor_names",
+                                              "shape_and_slices")),
+        const("vocab_path", b"vocab.txt"),
+        p.node_def("table", "HashTableV2"),
+        p.node_def("init_table", "InitializeTableFromTextFileV2", ("table", "vocab_path")),
+    ]
+    root = folder / "saver_model"
+    put(root, "saved_model.pb", p.saved_model(nodes))
+    put(root, "assets/vocab.txt", b"hello\nworld\n")
+    (root / "variables").mkdir()
+    return root
+
+
+def benign2b_cases() -> list[Case]:
+    return [Case("benign-savedmodel-saver-and-vocab", "benign",
+                 "SavedModel with SaveV2/RestoreV2/MergeV2Checkpoints on the saver placeholder and "
+                 "a vocab table from assets", _savedmodel_saver,
+                 GAPS.get("benign-savedmodel-saver-and-vocab"))]
