@@ -76,8 +76,9 @@ def dir_times(tools: list[str], corpus: Path, repeat: int, timeout: float) -> di
     return out
 
 
-def make_large(folder: Path) -> dict[str, Path]:
-    """A ≥1.5 GB torch checkpoint and a ≥1 GB joblib of StandardScaler + KNN on random data."""
+def make_large(folder: Path, scale: float = 1.0) -> dict[str, Path]:
+    """A ≥1.5 GB torch checkpoint and a ≥1 GB joblib of StandardScaler + KNN on random data
+    (``scale`` shrinks both, to try the script quickly)."""
     import joblib
     import numpy as np
     import torch
@@ -89,12 +90,13 @@ def make_large(folder: Path) -> dict[str, Path]:
     ckpt = folder / "large_checkpoint.pt"
     if not ckpt.exists():
         gen = torch.Generator().manual_seed(0)
-        layers = {f"layers.{i}.weight": torch.randn(4096, 4096, generator=gen) for i in range(24)}
+        side = max(8, int(4096 * scale ** 0.5))
+        layers = {f"layers.{i}.weight": torch.randn(side, side, generator=gen) for i in range(24)}
         torch.save({"model": layers, "epoch": 10}, ckpt)
         del layers
     model_path = folder / "large_knn.joblib"
     if not model_path.exists():
-        x = np.random.default_rng(0).normal(size=(1_350_000, 100)).astype(np.float64)
+        x = np.random.default_rng(0).normal(size=(max(20, int(1_350_000 * scale)), 100))
         y = (x[:, 0] > 0).astype(np.int64)
         model = make_pipeline(StandardScaler(), KNeighborsClassifier(n_neighbors=5,
                                                                      algorithm="brute"))
@@ -170,6 +172,36 @@ def _merge(old: dict[str, Any], new: dict[str, Any], tools: list[str]) -> dict[s
     return old
 
 
+def rescore(result: dict[str, Any]) -> dict[str, Any]:
+    """Recompute scores and per-file medians from the stored verdicts and labels."""
+    samples = [Sample(n, fmt, tech, label) for n, (fmt, label, tech) in result["labels"].items()]
+    formats = sorted({s.format for s in samples})
+    result["corpus"] = {"malicious": sum(s.label == "malicious" for s in samples),
+                        "benign": sum(s.label == "benign" for s in samples), "formats": formats}
+    for t in result["tools"]:
+        runs = {n: Run(v["verdict"], v["seconds"], v["rc"], "")
+                for n, v in result["verdicts"][t].items()}
+        result["scores"][t] = {"all": score(samples, runs),
+                               **{f: score(samples, runs, f) for f in formats}}
+        result["per_file_median_s"][t] = round(statistics.median(r.seconds for r in runs.values()),
+                                               3)
+    return result
+
+
+def extend(old: dict[str, Any], corpus: Path, samples: list[Sample], timeout: float,
+           command: str) -> dict[str, Any]:
+    """Run every tool of ``old`` on the samples ``old`` has not seen, and rescore."""
+    new = [s for s in samples if s.name not in old["labels"]]
+    runs = run_corpus(old["tools"], corpus, new, timeout)
+    for t in old["tools"]:
+        old["verdicts"][t].update({n: {"verdict": r.verdict, "seconds": round(r.seconds, 3),
+                                       "rc": r.rc} for n, r in runs[t].items()})
+    old["labels"].update({s.name: [s.format, s.label, s.technique] for s in new})
+    old["command"] += f" && {command}"
+    old["extended_with"] = sorted(s.name for s in new)
+    return rescore(old)
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--setup", action="store_true", help="install the anchors and exit")
@@ -182,6 +214,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--large-only", action="store_true", help="only the GB-size files; "
                         "keep the corpus figures of the previous results file")
     parser.add_argument("--keep-large", action="store_true")
+    parser.add_argument("--extend", action="store_true", help="run every tool of the existing "
+                        "results on the corpus samples they do not cover yet")
+    parser.add_argument("--large-scale", type=float, default=1.0, help=argparse.SUPPRESS)
     parser.add_argument("--merge", action="store_true", help="update only --tools in the "
                         "existing results (e.g. re-measure mlwarden after a scanner change)")
     parser.add_argument("--out", type=Path, default=RESULTS)
@@ -196,6 +231,12 @@ def main(argv: list[str] | None = None) -> int:
     if args.large_only:
         result = json.loads(json_path.read_text())
         result["command"] = result["command"] + f" && {command.strip()}"
+    elif args.extend:
+        from tests.scan.corpus.generate import load_manifest
+
+        corpus = args.corpus or TMP / "corpus"
+        result = extend(json.loads(json_path.read_text()), corpus, load_manifest(corpus),
+                        args.timeout, command.strip())
     else:
         corpus = args.corpus or TMP / "corpus"
         if args.corpus is None:
@@ -233,7 +274,8 @@ def main(argv: list[str] | None = None) -> int:
     if args.large or args.large_only:
         folder = TMP / "large"
         try:
-            result["large"] = run_large(tools, make_large(folder), args.timeout * 20)
+            result["large"] = run_large(tools, make_large(folder, args.large_scale),
+                                        args.timeout * 20)
         finally:
             if not args.keep_large:
                 shutil.rmtree(folder, ignore_errors=True)

@@ -106,9 +106,9 @@ def test_checkpoint_without_tensors_is_not_convertible(torch_file: Callable[...,
         convert(torch_file({"epoch": 1}))
 
 
-def test_trainer_checkpoint_with_numpy_rng_and_reviewed_namespace(tmp_path: Path) -> None:
-    """numpy arrays/RNG states and datetimes load through the allowlist; argparse.Namespace is
-    unknown to it, so it converts only once a reviewer allows it (scanner and loader alike)."""
+def test_trainer_checkpoint_with_numpy_rng_and_namespace(tmp_path: Path) -> None:
+    """numpy arrays/RNG states, datetimes and argparse args load through the allowlist (torch's
+    weights-only set extended by exactly the names our allowlist admits)."""
     import argparse
     import datetime
 
@@ -121,12 +121,24 @@ def test_trainer_checkpoint_with_numpy_rng_and_reviewed_namespace(tmp_path: Path
     buf = io.BytesIO()
     torch.save(ckpt, buf)
     src.write_bytes(buf.getvalue())
-    with pytest.raises((ConversionRefused, NotConvertible)):
-        convert(src)
-    result = convert(src, allow_globals=["argparse.Namespace"])
+    result = convert(src)
     tensors, meta = _reload(result.output)
     assert torch.equal(tensors["weights_np"], torch.arange(6, dtype=torch.float32).reshape(2, 3))
     assert tensors["rng.1"].dtype == torch.uint32
     values = json.loads(meta["mlwarden.values"])
     assert values["args.lr"] == 0.5 and values["rng.0"] == "MT19937"
     assert values["saved"] == "2024-01-02T00:00:00"
+
+
+def test_allow_global_admits_a_reviewed_class_for_scanner_and_loader(tmp_path: Path) -> None:
+    """An unknown (not denylisted) class converts only when a reviewer allows it by name."""
+    import string
+
+    src = tmp_path / "ckpt.pt"
+    buf = io.BytesIO()
+    torch.save({"w": torch.ones(2), "fmt": string.Template("$x")}, buf)
+    src.write_bytes(buf.getvalue())
+    with pytest.raises((ConversionRefused, NotConvertible)):
+        convert(src)
+    with pytest.raises(NotConvertible, match="Template"):  # admitted, but not a plain value
+        convert(src, allow_globals=["string.Template"])

@@ -23,9 +23,6 @@ KNOWN_GAPS: dict[str, str] = {
     "benign/pytorch/full_module.pt":
         "false positive: a whole-module torch.save names the user's class (NEWOBJ + BUILD only); "
         "the pickle allowlist reports it high, the corpus labels it benign (see README)",
-    "benign/pytorch/trainer_checkpoint.ckpt":
-        "false positive: argparse.Namespace (the 'args' of fairseq/Lightning-style checkpoints, "
-        "inert) is not on the pickle allowlist and is reported high",
     "benign/pytorch/torchscript_trace.pt":
         "false positive: MW-TORCH-001 flags getattr() in the TorchScript code of a plain "
         "torch.jit.trace of nn.Sequential",
