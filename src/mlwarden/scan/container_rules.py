@@ -30,18 +30,22 @@ NESTING_TOO_DEEP = register(Rule(
     description=(
         "An archive holds an archive holding an archive… beyond the nesting limit. Deep nesting is "
         "a classic way to exhaust scanners or hide a payload below the depth they look at; the "
-        "innermost members were not analysed."),
-    severity=Severity.MEDIUM,
+        "innermost members were not analysed, so the scan fails closed at high."),
+    severity=Severity.HIGH,
     remediation="Unpack the artifact by hand in a sandbox, or raise the depth limit and re-scan.",
     references=("CWE-409", "ML06"),
 ))
 
 SYMLINK_OUT_OF_TREE = register(Rule(
-    id="MW-FMT-003", name="SymlinkLeavesTree", title="Symbolic link pointing outside the scanned tree",
+    id="MW-FMT-003", name="SymlinkLeavesTree",
+    title="Symbolic link leaving the scanned tree, broken, or to a special file",
     description=(
-        "A model directory contains a symbolic link whose target lies outside the directory (or "
-        "does not exist). The scanner does not follow it, so whatever it points to was not "
-        "analysed — yet a loader reading the directory would follow it."),
+        "A model directory contains a symbolic link. Loaders follow links, so the scanner does too: "
+        "a link to a regular file outside the directory (a Hugging Face cache snapshot links every "
+        "file into ../../blobs) has its target scanned under the link's name and is noted at info "
+        "severity with the resolved path. A link that is broken or loops, or that leads outside to "
+        "a directory, device, FIFO or socket, is not followed: what a loader would read there was "
+        "not analysed."),
     severity=Severity.MEDIUM,
     remediation=("Replace the link by the file it points to, or scan the target separately; never "
                  "ship model directories with links to outside paths."),
@@ -97,8 +101,9 @@ ENCRYPTED_MEMBER = register(Rule(
     id="MW-ARC-004", name="ArchiveEncryptedMember", title="Encrypted archive member cannot be analysed",
     description=(
         "A member is encrypted, so its content cannot be checked. An encrypted member is never "
-        "treated as clean: it may hold a pickle that runs code once someone supplies the password."),
-    severity=Severity.MEDIUM,
+        "treated as clean: it may hold a pickle that runs code once someone supplies the password, "
+        "so the scan fails closed at high like every other limit."),
+    severity=Severity.HIGH,
     remediation="Obtain the unencrypted artifact and scan it, or reject the file.",
     references=("CWE-693", "ML06"),
 ))
@@ -134,10 +139,11 @@ UNSUPPORTED_COMPRESSION = register(Rule(
     id="MW-ARC-007", name="ArchiveUnsupportedCompression",
     title="Archive member uses an unsupported compression method",
     description=(
-        "A member is compressed with a method mlwarden cannot decode, so it was not analysed. "
-        "PyTorch's reader supports only stored and deflate members; other methods in a model "
-        "archive are unusual."),
-    severity=Severity.MEDIUM,
+        "A member is compressed with a method mlwarden cannot decode (deflate64 is decoded when "
+        "the inflate64 package is installed), so it was not analysed and the scan fails closed "
+        "at high. PyTorch's reader supports only stored and deflate members; other methods in a "
+        "model archive are unusual."),
+    severity=Severity.HIGH,
     remediation="Re-pack the archive with stored or deflate members and scan it again.",
     references=("CWE-693", "ML06", _ZIP_SPEC),
 ))

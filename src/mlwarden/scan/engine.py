@@ -312,7 +312,8 @@ def scan_paths(paths: Sequence[str | Path], *, limits: ScanLimits = DEFAULT_LIMI
                 advance(1)
     else:
         results = _run_parallel(jobs, limits, allowed, digest, n_workers, progress)
-    return _build(names, started, found.findings, found.skipped, found.formats, results, digest)
+    return _build(names, started, found.findings, found.skipped, found.formats, results, digest,
+                  links=found.links)
 
 
 def scan_bytes(data: bytes | memoryview, *, name: str = "<bytes>",
@@ -327,7 +328,8 @@ def scan_bytes(data: bytes | memoryview, *, name: str = "<bytes>",
 
 
 def _build(names: list[str], started: dt.datetime, findings: list[Finding], skipped: list[Skip],
-           formats: dict[str, str], results: list[FileResult], digest: bool) -> Report:
+           formats: dict[str, str], results: list[FileResult], digest: bool,
+           links: dict[str, str] | None = None) -> Report:
     all_findings = list(findings)
     all_skips = list(skipped)
     all_formats = dict(formats)
@@ -345,7 +347,8 @@ def _build(names: list[str], started: dt.datetime, findings: list[Finding], skip
         "scan", " ".join(names), all_findings, started_at=started, skipped=all_skips,
         checks=[CheckRun(n, v) for n, v in sorted(ran)], artifacts=artifacts,
         metadata={"formats": dict(sorted(all_formats.items())), "files": len(results),
-                  "digests": digest},
+                  "digests": digest,
+                  **({"symlinks": dict(sorted(links.items()))} if links else {})},
     )
 
 

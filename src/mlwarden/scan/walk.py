@@ -1,15 +1,22 @@
 """Which files a scan reads: named files, and every regular file under named directories.
 
-Extensions are ignored (formats are recognised by content). Symbolic links inside a directory are
-never followed out of the tree: a link whose target lies outside (or is missing) is a finding, a
-link to something inside is recorded (its target is scanned in its own right). Sockets, FIFOs and
-devices are recorded as skips and never opened (opening a FIFO would block).
+Extensions are ignored (formats are recognised by content). Symbolic links are followed the way
+every loader follows them (``torch.load`` and ``from_pretrained`` read through a Hugging Face cache
+snapshot, whose files are all links into ``../../blobs``): a link to a regular file has its target's
+content scanned under the link's name, the resolved target recorded in the report metadata
+(``symlinks``) and, when it lies outside the scanned tree, in an info finding. A link to something
+inside the tree is only recorded (its target is scanned in its own right); a target reached by
+several links is scanned once. Broken or looping links, and links to directories outside the tree,
+devices, FIFOs or sockets, are findings and are never opened. Sockets, FIFOs and devices met
+directly are recorded as skips and never opened (opening a FIFO would block).
 """
 
 from __future__ import annotations
 
+import errno
 import os
 import stat
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -33,6 +40,8 @@ class Walk:
     findings: list[Finding] = field(default_factory=list)
     skipped: list[Skip] = field(default_factory=list)
     formats: dict[str, str] = field(default_factory=dict)
+    links: dict[str, str] = field(default_factory=dict)
+    """Display path of each symbolic link → the real path it resolves to."""
 
 
 def _display(root_arg: str, rel: str) -> str:
@@ -41,10 +50,9 @@ def _display(root_arg: str, rel: str) -> str:
 
 def walk(paths: list[str]) -> Walk:
     """Expand ``paths``; a missing path is an :class:`InputError` naming it."""
-    from mlwarden.scan.container_rules import SYMLINK_OUT_OF_TREE
-
     result = Walk()
     seen: set[str] = set()
+    followed: set[tuple[int, int]] = set()
 
     def add(fs_path: Path, display: str) -> None:
         if display not in seen:
@@ -80,18 +88,7 @@ def walk(paths: list[str]) -> Walk:
                     result.skipped.append(Skip(path=display, reason=f"cannot stat: {exc}"))
                     continue
                 if stat.S_ISLNK(lst.st_mode):
-                    target = os.path.realpath(full)
-                    inside = target == root or target.startswith(root.rstrip(os.sep) + os.sep)
-                    if inside and Path(target).exists():
-                        result.formats[display] = "symlink"
-                        continue
-                    link = os.readlink(full)
-                    why = "points outside the scanned tree" if Path(target).exists() else \
-                        "is broken (its target does not exist)"
-                    result.findings.append(SYMLINK_OUT_OF_TREE.finding(
-                        f"symbolic link {rel!r} -> {link!r} {why}; it was not followed",
-                        Location(path=display), evidence={"link": link, "resolved": target}))
-                    result.formats[display] = "symlink"
+                    _link(result, Path(full), display, rel, root, add, followed)
                     continue
                 if stat.S_ISREG(lst.st_mode):
                     add(Path(full), display)
@@ -99,3 +96,47 @@ def walk(paths: list[str]) -> Walk:
                     result.skipped.append(Skip(path=display, reason="not a regular file (device, "
                                                                     "FIFO or socket); not opened"))
     return result
+
+
+def _link(result: Walk, full: Path, display: str, rel: str, root: str,
+          add: Callable[[Path, str], None], followed: set[tuple[int, int]]) -> None:
+    """Follow one symbolic link met in a directory walk (see the module docstring)."""
+    from mlwarden.core.severity import Severity
+    from mlwarden.scan.container_rules import SYMLINK_OUT_OF_TREE
+
+    result.formats[display] = "symlink"
+    try:
+        link = os.readlink(full)
+    except OSError as exc:
+        result.skipped.append(Skip(path=display, reason=f"cannot read link: {exc}"))
+        return
+    target = os.path.realpath(full)
+    result.links[display] = target
+    inside = target == root or target.startswith(root.rstrip(os.sep) + os.sep)
+    evidence: dict[str, str] = {"link": link, "resolved": target}
+    try:
+        st = os.stat(full)
+    except OSError as exc:
+        why = "loops" if exc.errno == errno.ELOOP else "is broken (its target does not exist)"
+        result.findings.append(SYMLINK_OUT_OF_TREE.finding(
+            f"symbolic link {rel!r} -> {link!r} {why}; it was not followed",
+            Location(path=display), evidence=evidence))
+        return
+    if inside:
+        return  # the walk reaches the target itself
+    if stat.S_ISREG(st.st_mode):
+        key = (st.st_dev, st.st_ino)
+        again = key in followed
+        followed.add(key)
+        result.findings.append(SYMLINK_OUT_OF_TREE.finding(
+            f"symbolic link {rel!r} -> {link!r} points outside the scanned tree; loaders follow "
+            f"it, so its target {target!r} was " + (
+                "already scanned through another link" if again else "scanned under this name"),
+            Location(path=display), severity=Severity.INFO, evidence=evidence))
+        if not again:
+            add(full, display)
+        return
+    what = "a directory" if stat.S_ISDIR(st.st_mode) else "a device, FIFO or socket"
+    result.findings.append(SYMLINK_OUT_OF_TREE.finding(
+        f"symbolic link {rel!r} -> {link!r} points outside the scanned tree to {what}; it was "
+        "not followed", Location(path=display), evidence=evidence))

@@ -137,6 +137,31 @@ def test_unsupported_and_supported_methods() -> None:
     assert "MW-ARC-007" in rules(scan(build_zip([Member("c.pkl", b"abc", method=97)])))
 
 
+def test_unreadable_members_fail_closed_at_high() -> None:
+    from mlwarden.core.severity import Severity
+
+    for data in (build_zip([Member("c.pkl", evil_pickle(), method=97)]),
+                 build_zip([Member("c.pkl", evil_pickle(), method=9)]),  # not a deflate64 stream
+                 build_zip([Member("c.pkl", evil_pickle(), flags=0x1)])):  # encrypted
+        report = scan(data)
+        assert report.at_or_above(Severity.HIGH) and report.skipped
+        assert rules(report) & {"MW-ARC-004", "MW-ARC-007"}
+    deep = scan_bytes(build_zip([Member("in.zip", build_zip([Member("m.pkl", benign_pickle())]))]),
+                      limits=ScanLimits(max_depth=1))
+    assert [f.severity for f in deep.findings if f.rule_id == "MW-FMT-002"] == [Severity.HIGH]
+
+
+def test_deflate64_members_are_inflated() -> None:
+    inflate64 = pytest.importorskip("inflate64")
+    deflater = inflate64.Deflater()
+    packed = deflater.deflate(evil_pickle() * 3) + deflater.flush()
+    # build_zip stores ``data`` as is: the member's stream is the deflate64 bytes
+    report = scan(build_zip([Member("model.pkl", packed, method=9)]))
+    assert "MW-PKL-001" in rules(report)
+    assert "MW-ARC-007" not in rules(report)
+    assert "pickle" in [v for k, v in report.metadata["formats"].items() if k.endswith("model.pkl")]
+
+
 def test_seven_zip() -> None:
     py7zr = pytest.importorskip("py7zr")
     buf = io.BytesIO()

@@ -105,3 +105,25 @@ def test_large_output_spills_to_a_temporary_file(monkeypatch: pytest.MonkeyPatch
     assert isinstance(result.data.obj, mmap.mmap)
     assert bytes(result.data[:64]) == payload[:64] and len(result.data) == len(payload)
     assert critical(scan(gzip.compress(payload)))
+
+
+def test_zstd_frames_are_decompressed_and_scanned() -> None:
+    zstd = pytest.importorskip("backports.zstd")
+    payload = evil_pickle()
+    report = scan(zstd.compress(payload[:8]) + zstd.compress(payload[8:]), "model.pkl.zst")
+    assert critical(report)  # frames are joined, as zstd -d joins them
+    assert report.metadata["formats"]["model.pkl.zst"] == "compressed (zstd)"
+    from mlwarden.scan.engine import scan_bytes
+
+    bomb = scan_bytes(zstd.compress(b"\0" * (2 << 20)), limits=ScanLimits(max_member_size=1 << 20))
+    assert "MW-ARC-001" in rules(bomb)
+
+
+def test_zstd_without_a_decoder_fails_closed(monkeypatch: pytest.MonkeyPatch) -> None:
+    from mlwarden.scan.formats import joblib_file
+
+    monkeypatch.setattr(joblib_file, "_zstd_module", lambda: None)
+    frame = b"\x28\xb5\x2f\xfd\xa0" + bytes(8)
+    report = scan(frame, "model.pkl.zst")
+    assert [(f.rule_id, f.severity.value) for f in report.findings] == [("MW-ARC-007", "high")]
+    assert report.skipped

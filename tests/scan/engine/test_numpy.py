@@ -45,6 +45,39 @@ def test_malicious_object_array_is_critical() -> None:
     assert critical(report)
 
 
+def _respelled(descr: object) -> bytes:
+    """A malicious object array whose header names its dtype ``descr`` (padded like numpy)."""
+    data = npy(np.array([Payload(), 1], dtype=object), allow_pickle=True)
+    length = int.from_bytes(data[8:10], "little")
+    header = f"{{'descr': {descr!r}, 'fortran_order': False, 'shape': (2,), }}"
+    header += " " * (length - 1 - len(header)) + "\n"
+    assert len(header) == length
+    return data[:10] + header.encode("latin-1") + data[10 + length:]
+
+
+@pytest.mark.parametrize("descr", ["O", "|O", "O8", "<O", "=O", "object", "object_", ">O8",
+                                   [("a", "O")], ("O", (1,))])
+@pytest.mark.parametrize("with_numpy", [True, False])
+def test_every_object_descr_spelling_is_analysed(descr: object, with_numpy: bool,
+                                                 monkeypatch: pytest.MonkeyPatch) -> None:
+    from mlwarden.scan.formats import numpy_file
+
+    if not with_numpy:
+        monkeypatch.setattr(numpy_file, "_numpy_has_objects", lambda descr: None)
+    report = scan(_respelled(descr), "o.npy")
+    assert "MW-NPY-001" in rules(report)
+    assert critical(report)
+
+
+@pytest.mark.parametrize("descr", ["object", "object_", "|O8", "i4,O", "(2,)O"])
+def test_fallback_agrees_with_numpy(descr: str) -> None:
+    from mlwarden.scan.formats.numpy_file import _has_objects, _numpy_has_objects
+
+    assert _numpy_has_objects(descr) is True
+    assert _has_objects(descr) is True
+    assert _numpy_has_objects("<f4") is False and _has_objects("<f4") is False
+
+
 def test_npz_plain_and_malicious() -> None:
     buf = io.BytesIO()
     np.savez_compressed(buf, a=np.arange(10), b=np.ones((2, 2)))

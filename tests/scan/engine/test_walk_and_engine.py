@@ -10,6 +10,7 @@ import pytest
 
 from mlwarden.core.errors import InputError
 from mlwarden.core.finding import Location
+from mlwarden.core.severity import Severity
 from mlwarden.scan.engine import scan_bytes, scan_paths
 from mlwarden.scan.interface import FormatScanner, ScanContext, ScanTarget
 
@@ -58,13 +59,48 @@ def test_symlinks_inside_and_outside(tmp_path: Path) -> None:
     (root / "real.pkl").write_bytes(benign_pickle())
     os.symlink(root / "real.pkl", root / "alias.pkl")
     os.symlink(outside, root / "escape.pkl")
+    os.symlink(outside, root / "escape-again.pkl")
     os.symlink(tmp_path, root / "updir")
     os.symlink(root / "missing", root / "broken")
+    os.symlink(root / "loop-a", root / "loop-b")
+    os.symlink(root / "loop-b", root / "loop-a")
     report = scan_paths([root], workers=1)
-    escapes = {f.location.path for f in report.findings if f.rule_id == "MW-FMT-003"}
-    assert escapes == {str(root / "escape.pkl"), str(root / "updir"), str(root / "broken")}
-    assert not critical(report)  # the outside payload was not followed
+    links = {f.location.path: f.severity.value for f in report.findings
+             if f.rule_id == "MW-FMT-003"}
+    assert links == {str(root / "escape.pkl"): "info", str(root / "escape-again.pkl"): "info",
+                     str(root / "updir"): "medium", str(root / "broken"): "medium",
+                     str(root / "loop-a"): "medium", str(root / "loop-b"): "medium"}
+    # the outside payload is followed like a loader would, scanned once, under the link's name
+    payload = [f.location.path for f in report.findings if f.rule_id == "MW-PKL-001"]
+    assert payload == [str(root / "escape-again.pkl")]  # the first link in sorted order
+    assert report.metadata["formats"][str(root / "escape-again.pkl")] == "pickle"
     assert report.metadata["formats"][str(root / "alias.pkl")] == "symlink"
+    assert report.metadata["symlinks"][str(root / "escape.pkl")] == str(outside)
+    assert report.metadata["symlinks"][str(root / "alias.pkl")] == str(root / "real.pkl")
+
+
+def test_symlink_to_fifo_outside_is_not_opened(tmp_path: Path) -> None:
+    os.mkfifo(tmp_path / "pipe")
+    root = tmp_path / "model"
+    root.mkdir()
+    os.symlink(tmp_path / "pipe", root / "weights.bin")
+    report = scan_paths([root], workers=1)
+    assert [(f.rule_id, f.severity.value) for f in report.findings] == [("MW-FMT-003", "medium")]
+    assert "FIFO" in report.findings[0].message
+    assert report.metadata["files"] == 0
+
+
+def test_hf_cache_snapshot_links_are_scanned_quietly(tmp_path: Path) -> None:
+    blobs, snap = tmp_path / "blobs", tmp_path / "snapshots" / "abc"
+    blobs.mkdir()
+    snap.mkdir(parents=True)
+    (blobs / "1111").write_bytes(benign_pickle())
+    (blobs / "2222").write_text('{"model_type": "bert"}')
+    os.symlink("../../blobs/1111", snap / "pytorch_model.bin")
+    os.symlink("../../blobs/2222", snap / "config.json")
+    report = scan_paths([snap], workers=1)
+    assert not report.at_or_above(Severity.LOW)
+    assert report.metadata["formats"][str(snap / "pytorch_model.bin")] == "pickle"
 
 
 def test_fifo_is_not_opened(tmp_path: Path) -> None:

@@ -34,19 +34,6 @@ from tests.scan.redteam.build import (
 )
 
 GAPS: dict[str, str] = {
-    "container-deflate64-member":
-        "a member under an unsupported method (deflate64) is only MW-ARC-007 medium: its unscanned "
-        "pickle passes the default policy (fail closed at high, or inflate deflate64)",
-    "container-pkl-zst":
-        "zstd stream not recognised (format 'unknown', no finding): a zstd-wrapped pickle is "
-        "neither decompressed nor reported",
-    "container-zip-nested-8-deep":
-        "past max_depth the content is skipped with MW-FMT-002 medium only: 7+ nested containers "
-        "hide any payload from the default policy",
-    "npy-descr-object-word":
-        "descr 'object' (numpy reads it as dtype('O')) is 'unrecognised dtype' medium and the "
-        "pickle body is not analysed",
-    "npy-descr-object-underscore": "descr 'object_' (= dtype('O')): same as 'object'",
     "keras-fn-legacy-h5-load":
         "function reference keras.src.legacy.saving.legacy_h5_format.load_model_from_hdf5 "
         "(loads another model file) is not in the reload list",

@@ -28,13 +28,6 @@ GAPS: dict[str, str] = {
     "hf-tokenizer-config-ssti":
         "chat_template inside an HF tokenizer_config.json is not analysed (only GGUF templates)",
     "hf-chat-template-jinja-ssti": "HF chat_template.jinja file is not analysed",
-    "container-7z-encrypted":
-        "a password-protected 7z is MW-ARC-004 medium only: its unscanned pickle passes the "
-        "default policy",
-    "container-7z-encrypted-headers": "same, with encrypted 7z headers (member names hidden)",
-    "container-encrypted-member":
-        "an encrypted member named *.pkl is MW-ARC-004 medium only: unscanned content passes "
-        "the default policy",
 }
 """Sample id → the scanner gap it shows today (measured; the test is a strict xfail)."""
 

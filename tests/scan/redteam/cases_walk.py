@@ -10,17 +10,7 @@ from pathlib import Path
 from tests.scan.redteam.build import Case, put
 from tests.scan.redteam.cases_formats import evil_pickle
 
-GAPS: dict[str, str] = {
-    "benign-hf-cache-snapshot":
-        "FP: every HF-cache snapshot file is a symlink to ../../blobs, each reported MW-FMT-003 "
-        "medium (out of tree) and its target never scanned",
-    "walk-hf-cache-snapshot-hostile":
-        "miss: the hostile pytorch_model.bin blob behind a snapshot symlink is not scanned; only "
-        "MW-FMT-003 medium for the link (resolve links to regular files and scan the target)",
-    "walk-symlink-out-of-tree":
-        "miss: a symlinked pytorch_model.bin pointing outside the folder is MW-FMT-003 medium and "
-        "its (hostile) target is not scanned, though every loader follows the link",
-}
+GAPS: dict[str, str] = {}
 """Sample id → the scanner gap it shows today (measured; the test is a strict xfail)."""
 
 

@@ -1,5 +1,7 @@
 """Compressed streams: joblib's compressors (zlib, gzip, bz2, lzma, xz, lz4 and the pre-0.10 ``ZF``
-zlib files) and any gzip/bz2/xz file such as ``model.pkl.gz`` or ``weights.tar.xz``.
+zlib files) and any gzip/bz2/xz/zstd file such as ``model.pkl.gz``, ``weights.tar.xz`` or
+``model.pkl.zst`` (zstd through ``compression.zstd``, or ``backports.zstd`` which py7zr installs;
+without a decoder, or for lz4 without ``lz4``, the stream is a high finding: unread is never clean).
 
 The stream is recognised by its magic bytes (as ``joblib.load`` itself does, ignoring the
 extension), decompressed in bounded steps — spilling to a temporary file when large, stopping at
@@ -12,14 +14,16 @@ from __future__ import annotations
 
 import zlib
 from collections.abc import Callable
-from typing import ClassVar
+from typing import Any, ClassVar
 
-from mlwarden.scan.container_rules import ARCHIVE_BOMB, MALFORMED_ARCHIVE
+from mlwarden.scan.container_rules import ARCHIVE_BOMB, MALFORMED_ARCHIVE, UNSUPPORTED_COMPRESSION
 from mlwarden.scan.formats.streams import Inflated, inflate_with, inflate_zlib
 from mlwarden.scan.interface import FormatScanner, ScanContext, ScanTarget
 
 _ZF_HEADER = 2 + 19
 """``ZF`` then the hex length padded to ``len(hex(2**64))`` characters (joblib < 0.10)."""
+ZSTD_MAGIC = b"\x28\xb5\x2f\xfd"
+"""A zstd frame (RFC 8878)."""
 _MIN_LIMIT = 256 * 1024 * 1024
 """Streams may always expand to this size, whatever their ratio (joblib compresses zeros well)."""
 
@@ -49,6 +53,8 @@ def codec_of(head: bytes) -> str | None:
         return "xz"
     if head.startswith(b"\x04\x22\x4d\x18"):
         return "lz4"
+    if head.startswith(ZSTD_MAGIC):
+        return "zstd"
     if head[:1] == b"\x78" and len(head) >= 2 and (head[0] * 256 + head[1]) % 31 == 0 and \
             _probe(zlib.decompressobj, head[:4096]):
         return "zlib"
@@ -61,7 +67,7 @@ def codec_of(head: bytes) -> str | None:
 
 
 def decompress(codec: str, data: bytes | memoryview, limit: int) -> Inflated | None:
-    """Decompress ``data``; ``None`` when the codec's library is not installed (lz4)."""
+    """Decompress ``data``; ``None`` when the codec's library is not installed (lz4, zstd)."""
     if codec == "zlib-zf":
         return inflate_zlib(memoryview(data)[_ZF_HEADER:], limit)
     if codec == "zlib":
@@ -85,11 +91,29 @@ def decompress(codec: str, data: bytes | memoryview, limit: int) -> Inflated | N
             return None
         return inflate_with(lz4.frame.LZ4FrameDecompressor, data, limit,
                             errors=(RuntimeError,))
+    if codec == "zstd":
+        zstd = _zstd_module()
+        if zstd is None:
+            return None
+        return inflate_with(zstd.ZstdDecompressor, data, limit, multi_stream=True,
+                            errors=(zstd.ZstdError,))
     raise ValueError(f"unknown codec {codec}")
 
 
+def _zstd_module() -> Any:
+    """The zstd decoder with the bz2/lzma decompressor interface, or ``None``."""
+    try:
+        from compression import zstd  # type: ignore[import-not-found,unused-ignore]
+    except ImportError:
+        try:
+            from backports import zstd  # type: ignore[import-not-found,unused-ignore,no-redef]
+        except ImportError:
+            return None
+    return zstd
+
+
 class CompressedStreamScanner(FormatScanner):
-    """joblib compressed files and gzip/bz2/xz/lzma/zlib/lz4 streams."""
+    """joblib compressed files and gzip/bz2/xz/lzma/zlib/lz4/zstd streams."""
 
     name: ClassVar[str] = "compressed"
     version: ClassVar[str] = "1"
@@ -108,10 +132,14 @@ class CompressedStreamScanner(FormatScanner):
         limit = min(limits.max_member_size,
                     max(_MIN_LIMIT, int(target.size * limits.max_compression_ratio)))
         result = decompress(codec, target.data, limit + 1)
-        if result is None:
-            ctx.skip(target, f"{codec} stream: the lz4 package is not installed")
-            return
         loc = target.location()
+        if result is None:
+            package = "backports.zstd" if codec == "zstd" else "lz4"
+            ctx.add(UNSUPPORTED_COMPRESSION.finding(
+                f"cannot inspect {codec}-compressed content: the {package} package is not "
+                "installed", loc, evidence={"codec": codec, "package": package}))
+            ctx.skip(target, f"{codec} stream: the {package} package is not installed")
+            return
         if result.overflow:
             ctx.add(ARCHIVE_BOMB.finding(
                 f"{codec} stream expands beyond {limit} bytes from {target.size} (ratio limit "

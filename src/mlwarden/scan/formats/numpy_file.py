@@ -41,15 +41,44 @@ class NpyHeader:
 
     @property
     def has_objects(self) -> bool:
-        return _has_objects(self.descr)
+        numpy_says = _numpy_has_objects(self.descr)
+        return _has_objects(self.descr) if numpy_says is None else numpy_says
 
     @property
     def count(self) -> int:
         return math.prod(self.shape)
 
 
+_OBJECT_WORDS = frozenset({"object", "object_", "object0"})
+_OBJECT_CODE = re.compile(r"^[<>|=]?O\d*$")
+
+
+def _numpy_has_objects(descr: object) -> bool | None:
+    """What ``np.load`` decides: ``descr_to_dtype(descr).hasobject`` (numpy parses the descr
+    string or field list itself, running nothing); ``None`` without numpy or if numpy refuses it.
+    """
+    try:
+        from numpy.lib.format import descr_to_dtype
+    except ImportError:
+        return None
+    import warnings
+
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            return bool(descr_to_dtype(descr).hasobject)  # type: ignore[arg-type]
+    except Exception:  # noqa: BLE001 - numpy raises many types on descrs it cannot load
+        return None
+
+
 def _has_objects(descr: object) -> bool:
+    """Without numpy: every spelling numpy maps to ``dtype('O')`` ('O', '|O8', 'object', 'object_'),
+    also as a field of a comma-separated (``'i4,O'``) or sub-array (``'(2,)O'``) spec."""
     if isinstance(descr, str):
+        for part in descr.split(","):
+            code = re.sub(r"^\s*\([\d,\s]*\)\s*", "", part).strip()
+            if code.lower() in _OBJECT_WORDS or _OBJECT_CODE.match(code):
+                return True
         match = _SIMPLE.match(descr)
         return (match is None and "O" in descr) or bool(match and match["kind"] == "O")
     if isinstance(descr, (list, tuple)):

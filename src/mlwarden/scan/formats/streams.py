@@ -160,7 +160,7 @@ def inflate_with(factory: Callable[[], _Decompressor], data: bytes | memoryview,
                     pos)
 
 
-_STREAM_MAGIC = (b"BZh", b"\xfd7zXZ\x00")
+_STREAM_MAGIC = (b"BZh", b"\xfd7zXZ\x00", b"\x28\xb5\x2f\xfd")
 
 
 def release(data: bytes | memoryview) -> None:

@@ -30,7 +30,7 @@ _CENTRAL = struct.Struct("<4s4B4H3L5H2L")
 _LOCAL = struct.Struct("<4s2B4H3L2H")
 _MAX_COMMENT = 0xFFFF
 
-STORED, DEFLATED, BZIP2, LZMA = 0, 8, 12, 14
+STORED, DEFLATED, DEFLATE64, BZIP2, LZMA = 0, 8, 9, 12, 14
 METHOD_NAMES = {0: "stored", 8: "deflate", 9: "deflate64", 12: "bzip2", 14: "lzma", 93: "zstd",
                 95: "xz", 99: "aes"}
 
@@ -371,6 +371,11 @@ def read_member(buf: bytes | memoryview, entry: ZipEntry, limit: int) -> MemberD
         inflated = inflate_with(bz2.BZ2Decompressor, raw, limit)
     elif entry.method == LZMA:
         inflated = _inflate_zip_lzma(raw, limit)
+    elif entry.method == DEFLATE64 and _inflate64_available():
+        inflated = inflate_deflate64(raw, limit)
+        if inflated.error is not None and not len(inflated.data):
+            raise MemberError("method", f"deflate64 stream could not be decoded "
+                                        f"({inflated.error})")
     else:
         raise MemberError("method", f"compression method {entry.method} "
                                     f"({METHOD_NAMES.get(entry.method, 'unknown')}) is not "
@@ -403,3 +408,35 @@ def _inflate_zip_lzma(raw: bytes | memoryview, limit: int) -> Inflated:
         return lzma.LZMADecompressor(lzma.FORMAT_RAW, filters=[filt])
 
     return inflate_with(factory, memoryview(raw)[4 + psize:], limit, errors=(lzma.LZMAError,))
+
+
+def _inflate64_available() -> bool:
+    try:
+        import inflate64  # noqa: F401 - installed with py7zr (the ``scan`` extra)
+    except ImportError:
+        return False
+    return True
+
+
+_DEFLATE64_IN_STEP = 16 * 1024
+"""Input fed per call: the inflater has no output bound, and deflate64 expands at most ~1032:1."""
+
+
+def inflate_deflate64(raw: bytes | memoryview, limit: int) -> Inflated:
+    """Decompress a deflate64 (zip method 9) stream with ``inflate64``, bounded by ``limit``."""
+    import inflate64
+
+    view = memoryview(raw)
+    out = bytearray()
+    inflater = inflate64.Inflater()
+    pos = 0
+    try:
+        while not inflater.eof and len(out) < limit and pos < len(view):
+            out += inflater.inflate(bytes(view[pos:pos + _DEFLATE64_IN_STEP]))
+            pos += _DEFLATE64_IN_STEP
+    except (ValueError, MemoryError, EOFError) as exc:
+        return Inflated(memoryview(out)[:limit], False, len(out) >= limit,
+                        f"corrupt stream: {exc}", pos)
+    overflow = len(out) >= limit and not inflater.eof
+    error = None if inflater.eof or overflow else "stream truncated"
+    return Inflated(memoryview(out)[:limit], inflater.eof, overflow, error, pos)
