@@ -87,6 +87,8 @@ def world(tmp_path_factory: pytest.TempPathFactory) -> World:
     (root / "notbundle.json").write_text('{"a": 1}')
     (root / "list.json").write_text("[1, 2]")
     (root / "ok-policy.yaml").write_text("name: mistakes\n")
+    (root / "key-typo-policy.yaml").write_text(
+        "extensions:\n  gate:\n    signature: true\n    trusted_keys: [nope.pub]\n")
     (root / "pp.txt").write_text(PASSPHRASE + "\n")
     (root / "wrongpp.txt").write_text("not the passphrase\n")
     (root / "data.csv").write_text("a,b\n1,2\n")
@@ -336,6 +338,8 @@ CASES = [
     c("gate-policy-malformed", "gate", "model", "--policy", "bad.yaml", names="bad.yaml"),
     c("gate-stage-bogus", "gate", "model", "--policy", "ok-policy.yaml", "--stage", "bogus",
       names="--stage"),
+    c("gate-policy-key-missing", "gate", "model", "--policy", "key-typo-policy.yaml",
+      names="nope.pub"),
     c("gate-model-missing", "gate", "nope", "--policy", "ok-policy.yaml", names="nope"),
     c("gate-evidence-missing", "gate", "model", "--policy", "ok-policy.yaml", "--provenance",
       "nope.json", names="nope.json"),
