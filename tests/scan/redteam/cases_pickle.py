@@ -266,10 +266,5 @@ def _with_gap(case: Case) -> Case:
     return Case(case.id, case.label, case.technique, case.build, GAPS[case.id])
 
 
-GAPS: dict[str, str] = {
-    "pickle-evasion-allowlisted_class_called_with_args":
-        "allowlisted classes (here transformers TrainingArguments) are accepted as callables with "
-        "arbitrary arguments (partial + REDUCE): their constructors run on attacker input; allow "
-        "them only as NEWOBJ/BUILD targets",
-}
+GAPS: dict[str, str] = {}
 """Sample id → the scanner gap it shows (filled in from measured results)."""

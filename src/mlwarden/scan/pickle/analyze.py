@@ -81,11 +81,32 @@ def _report_imports(shared: Shared) -> None:
             else:
                 shared.ctx.add(rules.DANGEROUS_IMPORT.finding(
                     f"{where} imports {qual} ({imp.reason})", location, evidence=evidence))
+        elif only_instantiated(imp):
+            evidence["instantiated_only"] = True
+            shared.ctx.add(rules.UNVETTED_IMPORT.finding(
+                f"{where} imports {qual}, which is not on the allowlist; it is only instantiated "
+                f"without calling it ({imp.call_opcode} at offset {imp.call_offset}, then its "
+                "attributes set by BUILD), as pickle saves any class instance. Its __setstate__ "
+                "may still run code: allowlist it if you trust it", location, evidence=evidence,
+                severity=Severity.MEDIUM))
         else:
             shared.ctx.add(rules.UNVETTED_IMPORT.finding(
                 f"{where} imports {qual}, which is not on the allowlist"
                 + (f"; it is called by {imp.call_opcode} at offset {imp.call_offset}"
                    if imp.called else ""), location, evidence=evidence))
+
+
+def only_instantiated(imp: Imp) -> bool:
+    """Whether an unvetted import is a class that is only rebuilt the way ``object.__reduce_ex__``
+    saves an instance: ``cls.__new__(cls)`` with no arguments (``NEWOBJ``/``NEWOBJ_EX`` with an empty
+    tuple, ``copyreg.__newobj__(cls)``, ``copyreg._reconstructor(cls, object, None)``), then at most
+    a BUILD with a plain attribute/slot state — never called with arguments, never handed around as
+    a value (where whoever holds it may call it), never mutated. No constructor runs then; only the
+    class's ``__setstate__`` (if it defines one) sees the judged state. Such an import is medium."""
+    return (imp.verdict == names.UNKNOWN and imp.handled is None and imp.called
+            and not (imp.invoked or imp.escaped or imp.odd_state)
+            and imp.derived_from is None and imp.module != "<computed>"
+            and names.looks_like_class(imp.name))
 
 
 def _resolved(imports: list[Imp]) -> tuple[ResolvedGlobal, ...]:

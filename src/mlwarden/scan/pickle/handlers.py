@@ -52,8 +52,10 @@ class OpcodeHandlers:
                        derived_from: str | None = None) -> Ref: ...
         def text(self, value: object) -> str | None: ...
         def call(self, func: object, args: object, off: int, opcode: str, *,
-                 base_new: bool = False) -> object: ...
+                 base_new: bool = False, plain_new: bool = False,
+                 kwargs: object = None) -> object: ...
         def mutate(self, ref: Ref, opcode: str) -> None: ...
+        def escape(self, value: object) -> None: ...
         def build(self, pos: int) -> int: ...
 
     # ------------------------------------------------------------------ stack
@@ -126,6 +128,7 @@ class OpcodeHandlers:
 
     def op_stop(self, pos: int) -> int:
         self.result = self.pop()
+        self.escape(self.result)
         return -pos
 
     def op_pop(self, pos: int) -> int:
@@ -306,6 +309,7 @@ class OpcodeHandlers:
 
     def op_list(self, pos: int) -> int:
         items = self.pop_mark()
+        self.escape(items)
         self.push(SList(items[:ITEM_CAP], max(0, len(items) - ITEM_CAP)))
         return pos
 
@@ -315,6 +319,7 @@ class OpcodeHandlers:
 
     def op_dict(self, pos: int) -> int:
         items = self.pop_mark()
+        self.escape(items)
         if len(items) % 2:
             raise self.malformed("DICT with an odd number of items")
         pairs = list(zip(items[0::2], items[1::2], strict=True))
@@ -327,11 +332,13 @@ class OpcodeHandlers:
 
     def op_frozenset(self, pos: int) -> int:
         items = self.pop_mark()
+        self.escape(items)
         self.push(SSet(items[:ITEM_CAP], max(0, len(items) - ITEM_CAP)))
         return pos
 
     def op_append(self, pos: int) -> int:
         value = self.pop()
+        self.escape(value)
         target = self.top()
         if isinstance(target, Ref):
             self.mutate(target, "APPEND")
@@ -344,6 +351,7 @@ class OpcodeHandlers:
 
     def op_appends(self, pos: int) -> int:
         items = self.pop_mark()
+        self.escape(items)
         target = self.top()
         if isinstance(target, Ref):
             self.mutate(target, "APPENDS")
@@ -356,6 +364,7 @@ class OpcodeHandlers:
     def op_setitem(self, pos: int) -> int:
         value = self.pop()
         key = self.pop()
+        self.escape((key, value))
         target = self.top()
         if isinstance(target, Ref):
             self.mutate(target, "SETITEM")
@@ -370,6 +379,7 @@ class OpcodeHandlers:
         items = self.pop_mark()
         if len(items) % 2:
             raise self.malformed("SETITEMS with an odd number of items")
+        self.escape(items)
         target = self.top()
         if isinstance(target, Ref):
             self.mutate(target, "SETITEMS")
@@ -382,6 +392,7 @@ class OpcodeHandlers:
 
     def op_additems(self, pos: int) -> int:
         items = self.pop_mark()
+        self.escape(items)
         target = self.top()
         if isinstance(target, Ref):
             self.mutate(target, "ADDITEMS")
@@ -485,14 +496,15 @@ class OpcodeHandlers:
     def op_newobj(self, pos: int) -> int:
         args = self.pop()
         cls = self.pop()
-        self.push(self.call(cls, args, self.op_pos, "NEWOBJ"))
+        self.push(self.call(cls, args, self.op_pos, "NEWOBJ", plain_new=args == ()))
         return pos
 
     def op_newobj_ex(self, pos: int) -> int:
-        self.pop()
+        kwargs = self.pop()
         args = self.pop()
         cls = self.pop()
-        self.push(self.call(cls, args, self.op_pos, "NEWOBJ_EX"))
+        self.push(self.call(cls, args, self.op_pos, "NEWOBJ_EX", plain_new=args == (),
+                            kwargs=kwargs))
         return pos
 
     def op_reduce(self, pos: int) -> int:
@@ -511,6 +523,7 @@ class OpcodeHandlers:
 
     def op_binpersid(self, pos: int) -> int:
         pid = self.pop()
+        self.escape(pid)
         self.push(Opaque(f"persistent id {describe(pid, 60)}"))
         return pos
 

@@ -255,6 +255,22 @@ _CLASS_PACKAGE_DENY = ("pandas.io", "pandas.core.computation", "pandas.plotting"
 _PYX_PACKAGES = ("sklearn", "pandas._libs", "numpy.random", "scipy.sparse", "scipy.spatial")
 
 
+VALUE_ONLY: frozenset[str] = frozenset(words(
+    "transformers.training_args.TrainingArguments "
+    "transformers.training_args_seq2seq.Seq2SeqTrainingArguments"))
+"""Allowlisted value types that are safe to *reconstruct* (``NEWOBJ`` + ``BUILD``, the way pickle
+saves any instance: no constructor runs) but not to *call*: their constructors act on their
+arguments (``TrainingArguments.__post_init__`` opens the ``deepspeed``/``fsdp_config`` paths it is
+given and sets environment variables). Called any other way, or handed around as a value, they are
+judged like an unvetted import. Everything else on the allowlist is a constructor that is safe to
+call with any arguments."""
+
+
+def looks_like_class(name: str) -> bool:
+    """Whether the last part of a dotted name is spelt like a class (``CamelCase``)."""
+    return bool(_CAMEL.match(name.rpartition(".")[2]))
+
+
 CALL_DANGEROUS: frozenset[str] = frozenset(words(
     "numpy.memmap numpy.core.memmap.memmap numpy._core.memmap.memmap"))
 """Classes that are inert as an argument (an ndarray subclass for ``_reconstruct``) but open or

@@ -41,7 +41,16 @@ UNVETTED_IMPORT = register(Rule(
     title="Pickle imports a callable that is not on the allowlist",
     description="The pickle imports a name that is neither a known model constructor nor a known "
                 "gadget. Unpickling imports its module and may call it; the analyser cannot tell "
-                "whether that is harmless, so it is never reported as clean.",
+                "whether that is harmless, so it is never reported as clean. High when the name is "
+                "called (REDUCE, INST, OBJ, or NEWOBJ/NEWOBJ_EX with arguments), handed around as a "
+                "value that its holder may call later, or mutated. Medium when an unvetted class "
+                "is only instantiated without calling it, the way pickle saves any instance "
+                "(NEWOBJ/NEWOBJ_EX with no arguments, copyreg.__newobj__(cls) or "
+                "copyreg._reconstructor(cls, object, None), then BUILD with a plain attribute or "
+                "slot state whose values are judged on their own): no constructor runs, though the "
+                "class's __setstate__ may still run code — whole pickled models "
+                "(torch.save(model)) look like this. Allowlisted value types that are safe only to "
+                "reconstruct (transformers TrainingArguments) are high when called.",
     severity=Severity.HIGH,
     remediation="Review the named callable. If it is an inert class of a library you trust, allow "
                 "it in the policy (scan.allow_globals: module.Name or module.*); otherwise do not "

@@ -34,9 +34,17 @@ class Imp:
     nested_depth: int = 0
     call_args: str | None = None
     nested_offset: int | None = None
+    """Offset inside a decoded nested payload (whose findings sit at the outer call's offset)."""
     unsafe_use: bool = False
     """A conditionally safe callable (getattr) was used beyond its safe idiom at least once."""
-    """Offset inside a decoded nested payload (whose findings sit at the outer call's offset)."""
+    invoked: bool = False
+    """Called some other way than a plain instantiation (``cls.__new__(cls)`` without arguments,
+    as ``object.__reduce_ex__`` saves instances): its constructor or body runs."""
+    escaped: bool = False
+    """Used as a value (a call argument, a container item, BUILD state, the result), where the
+    code holding it may call it later."""
+    odd_state: bool = False
+    """An instance of it got a BUILD state that is not a plain attribute dict / slot-state pair."""
 
     @property
     def qualname(self) -> str:
@@ -110,6 +118,8 @@ class Partial:
 
     func: object
     args: tuple[object, ...]
+    kwargs: object = None
+    """Keyword arguments set by BUILD (``partial.__setstate__``), when there are any."""
 
 
 @dataclass(slots=True, eq=False)

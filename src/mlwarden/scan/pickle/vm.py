@@ -261,18 +261,34 @@ class VM(OpcodeHandlers, JoblibArrays):
         return None
 
     def call(self, func: object, args: object, off: int, opcode: str, *,
-             base_new: bool = False) -> object:
+             base_new: bool = False, plain_new: bool = False, kwargs: object = None) -> object:
         """The symbolic result of ``func(*args)`` at ``off``; records what is called.
 
         ``base_new``: only a base class's ``__new__`` runs for ``func`` (``object.__new__(cls)``,
-        ``ndarray.__new__(subtype)``), not ``func``'s own constructor.
+        ``ndarray.__new__(subtype)``), not ``func``'s own constructor. ``plain_new``: the call is
+        ``cls.__new__(cls)`` with no arguments at all, as ``object.__reduce_ex__`` saves any
+        instance (``NEWOBJ`` with an empty tuple, ``copyreg.__newobj__(cls)``,
+        ``copyreg._reconstructor(cls, object, None)``). A reconstructor helper's first argument is
+        the class it instantiates: judged by the inner call, not as a value handed over.
         """
         argv: tuple[object, ...] = args if isinstance(args, tuple) else ()
+        reconstructs = isinstance(func, Ref) and func.imp.qualname in _RECONSTRUCTORS
+        self.escape(argv[1:] if reconstructs else args)
+        self.escape(kwargs)
+        with_kwargs = _nonempty(kwargs)
         if isinstance(func, Ref):
             imp = func.imp
             if imp.qualname in names.CALL_DANGEROUS and not base_new:
                 imp.verdict = names.DANGEROUS
                 imp.reason = "opens or creates a file when called"
+            if not plain_new or argv or with_kwargs:
+                imp.invoked = True
+                if imp.qualname in names.VALUE_ONLY and imp.verdict == names.SAFE \
+                        and not names.allowed_by_policy(imp.module, imp.name,
+                                                        self.shared.ctx.allow_globals):
+                    imp.verdict = names.UNKNOWN
+                    imp.reason = ("value type allowlisted only for reconstruction (NEWOBJ + "
+                                  "BUILD) is called: its constructor runs on the pickle's arguments")
             if not imp.called:
                 imp.called = True
                 imp.call_offset = self.loc(off)
@@ -280,9 +296,10 @@ class VM(OpcodeHandlers, JoblibArrays):
                 imp.call_args = describe(argv if isinstance(args, tuple) else args, 200)
                 if self.base is None:
                     imp.nested_offset = off
-            return self.apply(func, argv, off, opcode)
+            return self.apply(func, argv, off, opcode, kwargs)
         if isinstance(func, Partial):
-            return self.call(func.func, func.args + argv, off, opcode)
+            return self.call(func.func, func.args + argv, off, opcode,
+                             kwargs=func.kwargs if _nonempty(func.kwargs) else kwargs)
         if isinstance(func, AttrGetter):
             result: object = argv[0] if argv else None
             for attr in func.names:
@@ -304,9 +321,37 @@ class VM(OpcodeHandlers, JoblibArrays):
                                        handled="unresolved", nested_depth=self.depth))
         return Call(func, off)
 
+    def escape(self, value: object) -> None:
+        """Mark every imported name held by ``value`` as used as a value (see ``Imp.escaped``).
+
+        Lists, dicts and sets are not entered: their items are marked when they are added.
+        Tuples are immutable, so each is walked once (kept in ``shared.walked``).
+        """
+        pending = [value]
+        walked = self.shared.walked
+        while pending:
+            item = pending.pop()
+            if isinstance(item, Ref):
+                item.imp.escaped = True
+            elif isinstance(item, list):  # the items an opcode popped (never a symbolic value)
+                pending.extend(item)
+            elif isinstance(item, tuple):
+                if item and id(item) not in walked:
+                    walked[id(item)] = item
+                    pending.extend(item)
+            elif isinstance(item, Partial):
+                if id(item) not in walked:
+                    walked[id(item)] = item
+                    pending.extend((item.func, item.args, item.kwargs))
+            elif isinstance(item, MethodCaller):
+                pending.append(item.args)
+            elif isinstance(item, BytesIO):
+                pending.append(item.payload)
+
     def mutate(self, ref: Ref, opcode: str) -> None:
         """APPEND/SETITEM on an imported object itself: it changes global state of the loader."""
         imp = ref.imp
+        imp.invoked = True
         if not imp.called:
             imp.called = True
             imp.call_offset = self.loc(self.op_pos)
@@ -329,7 +374,8 @@ class VM(OpcodeHandlers, JoblibArrays):
                                    derived_from=describe(obj))
         return self.new_import("<computed>", name, off, opcode, derived_from=describe(obj))
 
-    def apply(self, func: Ref, args: tuple[object, ...], off: int, opcode: str) -> object:
+    def apply(self, func: Ref, args: tuple[object, ...], off: int, opcode: str,
+              kwargs: object = None) -> object:
         imp = func.imp
         qual = imp.qualname
         if qual == "builtins.getattr" and len(args) >= 2:
@@ -372,18 +418,28 @@ class VM(OpcodeHandlers, JoblibArrays):
             method = self.text(args[0])
             return MethodCaller(method, args[1:]) if method else Opaque("methodcaller")
         if qual == "functools.partial":
-            return Partial(args[0], args[1:]) if args else Opaque("partial")
+            return Partial(args[0], args[1:], kwargs) if args else Opaque("partial")
         if qual == "copyreg._reconstructor":
             if args:
                 plain = len(args) < 2 or (isinstance(args[1], Ref)
                                           and args[1].imp.qualname == "builtins.object")
-                result = self.call(args[0], (), off, opcode, base_new=plain)
+                result = self.call(args[0], (), off, opcode, base_new=plain,
+                                   plain_new=plain and len(args) == 3 and args[2] is None)
                 if not plain:
                     self.call(args[1], (), off, opcode)
                 return result
             return Opaque("reconstructed object")
-        if qual in ("copyreg.__newobj__", "copyreg.__newobj_ex__"):
-            return self.call(args[0], (), off, opcode) if args else Opaque("new object")
+        if qual == "copyreg.__newobj__":
+            if not args:
+                return Opaque("new object")
+            return self.call(args[0], args[1:], off, opcode, plain_new=True)
+        if qual == "copyreg.__newobj_ex__":
+            if not args:
+                return Opaque("new object")
+            new_args = args[1] if len(args) > 1 else ()
+            return self.call(args[0], new_args if isinstance(new_args, tuple) else (new_args,),
+                             off, opcode, plain_new=len(args) <= 3,
+                             kwargs=args[2] if len(args) > 2 else None)
         if args and (qual in _INSTANTIATES_FIRST or imp.name.startswith("__pyx_unpickle_")
                      or imp.name == "newObj" or (imp.module.startswith("pandas.core.indexes.")
                                                  and imp.name.startswith("_new_"))):
@@ -534,14 +590,19 @@ class VM(OpcodeHandlers, JoblibArrays):
         state = self.pop()
         obj = self.top()
         off = self.op_pos
+        self.escape(state)
         if isinstance(obj, Ref):
             self.smuggle(obj, state, off, on_global=True)
             return pos
+        if isinstance(obj, Call) and isinstance(obj.func, Ref) and not _plain_state(state):
+            obj.func.imp.odd_state = True
         if isinstance(obj, Partial):
             if isinstance(state, tuple) and state:
                 obj.func = state[0]
                 if len(state) > 1 and isinstance(state[1], tuple):
                     obj.args = state[1]
+                if len(state) > 2:
+                    obj.kwargs = state[2]
         elif isinstance(obj, DType):
             obj.state = state
         elif isinstance(obj, ArrayWrapper):
@@ -579,6 +640,26 @@ class VM(OpcodeHandlers, JoblibArrays):
 _DISPATCH: list[Callable[[VM, int], int] | None] = [
     getattr(VM, HANDLERS[code]) if code in HANDLERS else None for code in range(256)]
 """Opcode byte → handler (a plain function taking the VM), built once."""
+
+_RECONSTRUCTORS = frozenset(words("copyreg._reconstructor copyreg.__newobj__ copyreg.__newobj_ex__"))
+"""Helpers whose first argument is the class they instantiate (``object.__reduce_ex__``'s forms)."""
+
+
+def _plain_state(state: object) -> bool:
+    """Whether a BUILD state is what ``object.__reduce_ex__`` saves: an attribute dict, or a
+    ``(dict or None, slot dict or None)`` pair (its values are judged on their own)."""
+    if isinstance(state, SDict):
+        return True
+    return (isinstance(state, tuple) and len(state) == 2
+            and all(s is None or isinstance(s, SDict) for s in state))
+
+
+def _nonempty(kwargs: object) -> bool:
+    """Whether keyword arguments are present (anything but ``None`` or an empty dict)."""
+    if kwargs is None:
+        return False
+    return not (isinstance(kwargs, SDict) and not kwargs.pairs and not kwargs.dropped)
+
 
 _TORCH_LEGACY_MAGIC = 0x1950A86A20F9469CFC6C
 """The first pickle of a legacy ``torch.save`` stream (four more follow)."""
