@@ -250,6 +250,49 @@ GGUF_TEMPLATE_LOADS = register(Rule(
     references=("CWE-1336", "CWE-73", "ML06"),
 ))
 
+# --- Hugging Face chat templates (tokenizer_config.json, chat_template.jinja) ---------------------
+
+TEMPLATE_INJECTION = register(Rule(
+    id="MW-TMPL-001",
+    name="ChatTemplateInjection",
+    title="Hugging Face chat template reaches Python internals",
+    description="The `chat_template` of a `tokenizer_config.json` (or `chat_template.json`), or a "
+                "standalone `chat_template.jinja` file, reaches Python internals: dunder "
+                "attributes, `|attr` or `map(attribute=...)` with such names, names assembled from "
+                "string pieces, format strings with attribute fields, or template objects such as "
+                "`self`, `lipsum`, `cycler`. `transformers` renders it with "
+                "`apply_chat_template`; a renderer that is not sandboxed (inference servers, "
+                "ports of the tokenizer) runs arbitrary code (server-side template injection).",
+    severity=Severity.CRITICAL,
+    remediation="Do not serve the model; replace the chat template with a reviewed one.",
+    references=(*_CODE_ON_LOAD, "CWE-1336", "https://nvd.nist.gov/vuln/detail/CVE-2024-34359"),
+))
+
+TEMPLATE_UNCHECKED = register(Rule(
+    id="MW-TMPL-002",
+    name="ChatTemplateUnverifiable",
+    title="Hugging Face chat template could not be fully verified",
+    description="A chat template in a tokenizer configuration or template file cannot be parsed "
+                "as Jinja2, is larger than the analysis limit, or builds attribute names at render "
+                "time (reported as high: chat templates never need them). The scanner cannot show "
+                "it is harmless.",
+    severity=Severity.MEDIUM,
+    remediation="Review the template by hand, or replace it with a known chat template.",
+    references=("CWE-1336", "ML06"),
+))
+
+TEMPLATE_LOADS = register(Rule(
+    id="MW-TMPL-003",
+    name="ChatTemplateLoadsTemplates",
+    title="Hugging Face chat template includes or imports other templates",
+    description="The chat template uses `{% include %}`, `{% import %}`, `{% from %}` or "
+                "`{% extends %}`. With a file-system loader configured this reads files named by "
+                "the model; chat templates never need it.",
+    severity=Severity.HIGH,
+    remediation="Replace the chat template with a self-contained reviewed one.",
+    references=("CWE-1336", "CWE-73", "ML06"),
+))
+
 # --- safetensors --------------------------------------------------------------------------------------
 
 SAFET_HEADER = register(Rule(

@@ -25,9 +25,6 @@ GAPS: dict[str, str] = {
     "hdf5-pytables-pickled-attr":
         "HDF5 string attributes holding a pickle (PyTables/pandas.read_hdf unpickle them) are "
         "not checked: no finding",
-    "hf-tokenizer-config-ssti":
-        "chat_template inside an HF tokenizer_config.json is not analysed (only GGUF templates)",
-    "hf-chat-template-jinja-ssti": "HF chat_template.jinja file is not analysed",
 }
 """Sample id → the scanner gap it shows today (measured; the test is a strict xfail)."""
 

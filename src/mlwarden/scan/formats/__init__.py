@@ -6,6 +6,7 @@ Add one import line per module.
 """
 
 from mlwarden.scan.formats import archive as archive
+from mlwarden.scan.formats import chat_template as chat_template
 from mlwarden.scan.formats import gguf as gguf
 from mlwarden.scan.formats import hdf5 as hdf5
 from mlwarden.scan.formats import joblib_file as joblib_file
