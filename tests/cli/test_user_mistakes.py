@@ -102,6 +102,9 @@ def world(tmp_path_factory: pytest.TempPathFactory) -> World:
     pem = _pem_private(key)
     (root / "trunc.pem").write_bytes(pem[: len(pem) // 2] + b"\n-----END PRIVATE KEY-----\n")
     (root / "model").mkdir()
+    (root / "fifo-model").mkdir()
+    (root / "fifo-model" / "weights.bin").write_bytes(b"weights")
+    os.mkfifo(root / "fifo-model" / "pipe")
     (root / "model" / "weights.bin").write_bytes(b"weights" * 100)
     sqlite = sqlite3.connect(root / "future.db")
     sqlite.execute("CREATE TABLE alembic_version (version_num TEXT)")
@@ -271,6 +274,8 @@ CASES = [
     c("trace-key-garbage", "trace", "trained.bin", "--key", "random.bin", names="random.bin"),
     c("trace-attestation-missing", "trace", "trained.bin", "--key", "plain.pub", "-a",
       "nope.json", names="nope.json"),
+    c("trace-attestation-dir", "trace", "trained.bin", "--key", "plain.pub", "-a", "somedir",
+      names="somedir: is a directory"),
     c("trace-output-under-file", "trace", "trained.bin", "--key", "plain.pub", "-o",
       "plainfile/t.txt", names="plainfile/t.txt"),
     c("bom-missing", "bom", "nope", "--key", "plain.pub", names="nope"),
@@ -300,6 +305,8 @@ CASES = [
     c("registry-show-unknown-version", "registry", "show", "fraud@9", names="'9'"),
     c("registry-show-bad-ref", "registry", "show", "@@@", names="@@@"),
     c("registry-push-missing", "registry", "push", "nope", "--name", "x", names="nope"),
+    c("registry-push-fifo-in-model", "registry", "push", "fifo-model", "--name", "x",
+      names="fifo-model/pipe"),
     c("registry-push-signature-not-json", "registry", "push", "model", "--name", "x",
       "--signature", "notjson.txt", names="notjson.txt"),
     c("registry-push-provenance-not-envelope", "registry", "push", "model", "--name", "x",

@@ -117,6 +117,8 @@ def trace_model(path: str | Path, *, keys: Sequence[Path] = (),
         raise InputError("model not found", path=model)
     verifiers = [*verifiers, *(EcdsaVerifier(load_public_key(k)) for k in keys)]
     for explicit in attestations:
+        if explicit.is_dir():
+            raise InputError("is a directory, expected an attestation file", path=explicit)
         if not explicit.is_file():
             raise InputError("attestation not found", path=explicit)
     here = (cwd or Path.cwd()).resolve()

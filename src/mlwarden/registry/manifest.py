@@ -98,6 +98,8 @@ def build(path: Path, put: Callable[[Path], tuple[str, int]]) -> Manifest:
     if path.is_file():
         digest, size = put(path)
         return Manifest("file", path.name, (FileEntry(path.name, digest, size),))
+    if path.exists() and not path.is_dir():
+        raise InputError("not a regular file or folder (device, FIFO or socket)", path=path)
     if not path.is_dir():
         raise InputError("no such file or folder", path=path)
     root_name = path.name if path.name not in ("", ".", "..") else path.resolve().name or "model"
@@ -111,8 +113,9 @@ def build(path: Path, put: Callable[[Path], tuple[str, int]]) -> Manifest:
             full = Path(dirpath, name)
             if full.is_symlink():
                 raise InputError("symbolic links are not allowed in a model folder", path=full)
-            if not full.is_file():
-                continue
+            if not full.is_file():  # a FIFO, socket or device: never part of a model
+                raise InputError("not a regular file (device, FIFO or socket)", path=full,
+                                 advice="remove it from the model folder")
             digest, size = put(full)
             entries.append(FileEntry(full.relative_to(path).as_posix(), digest, size))
     if not entries:
