@@ -169,3 +169,40 @@ def test_hdf5_member_is_probed_from_a_temporary_copy(tmp_path: Path) -> None:
     ctx = ScanContext()
     Hdf5Scanner().scan(ScanTarget(path="a.zip", data=memoryview(data), member="m.h5"), ctx)
     assert ctx.findings == [] and ctx.skipped == []
+
+
+def _pytables_store(**attrs: Any) -> bytes:
+    buf = io.BytesIO()
+    with h5py.File(buf, "w") as f:
+        f.attrs["PYTABLES_FORMAT_VERSION"] = np.bytes_(b"2.1")
+        grp = f.create_group("df")
+        grp.attrs["CLASS"] = np.bytes_(b"GROUP")
+        grp.attrs["pandas_type"] = np.bytes_(b"frame")
+        for key, value in attrs.items():
+            grp.attrs[key] = value
+        grp.create_dataset("axis0", data=np.arange(3))
+    return buf.getvalue()
+
+
+@pytest.mark.parametrize("payload", [
+    b"cposix\nsystem\n(S'id'\ntR.",  # protocol 0, what PyTables unpickles (ends in '.')
+    b"\x80\x04\x95\x1a\x00\x00\x00\x00\x00\x00\x00\x8c\x05posix\x94\x8c\x06system"
+                    b"\x94\x93\x94\x8c\x02id\x94\x85\x94R\x94.",
+])
+def test_pickled_attributes_are_analysed(payload: bytes) -> None:
+    ctx = scan(_pytables_store(non_index_axes=np.bytes_(payload)))
+    assert "MW-PKL-001" in rule_ids(ctx)
+    finding = by_rule(ctx, "MW-PKL-001")[0]
+    assert finding.location.member == "attr:/df/@non_index_axes"
+    assert finding.severity == Severity.CRITICAL
+
+
+def test_benign_pickled_and_plain_attributes_are_clean() -> None:
+    import pickle
+
+    data = _pytables_store(levels=np.bytes_(pickle.dumps([1, 2, "a"], protocol=0)),
+                           note=np.bytes_(b"A table of values."), info=np.bytes_(b"plain"))
+    ctx = scan(data)
+    assert not [f for f in ctx.findings if f.severity >= Severity.MEDIUM], ctx.findings
+    assert ctx.formats.get("model!attr:/df/@levels") == "pickle"
+    assert_no_crash(ctx)

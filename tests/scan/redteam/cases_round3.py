@@ -22,9 +22,6 @@ GAPS: dict[str, str] = {
         "object-array pickle after it (which joblib unpickles) is not analysed",
     "joblib-dtype-global-object":
         "joblib wrapper dtype numpy.dtype(numpy.object_): same, payload unanalysed, medium only",
-    "hdf5-pytables-pickled-attr":
-        "HDF5 string attributes holding a pickle (PyTables/pandas.read_hdf unpickle them) are "
-        "not checked: no finding",
 }
 """Sample id → the scanner gap it shows today (measured; the test is a strict xfail)."""
 

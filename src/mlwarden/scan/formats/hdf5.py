@@ -5,12 +5,15 @@ C library crashes on some malformed files, so h5py only ever reads an untrusted 
 process (:mod:`mlwarden.scan.formats.hdf5_probe`) with a timeout and a memory limit; a crash, a
 hang or an unreadable file is a finding. Without h5py the file is skipped with a reason. The
 Keras configs stored as root attributes, and any other attribute holding a Keras-shaped JSON
-config, go through :mod:`mlwarden.scan.formats.keras_config`. External links, external raw
-storage and virtual datasets that read other files are findings. No dataset is read.
+config, go through :mod:`mlwarden.scan.formats.keras_config`. Byte-string attributes that
+PyTables (``pandas.read_hdf``) would unpickle are scanned by content as members ``attr:/path@name``
+(a pickle goes to the pickle VM). External links, external raw storage and virtual datasets that
+read other files are findings. No dataset is read.
 """
 
 from __future__ import annotations
 
+import base64
 import importlib.util
 import json
 import os
@@ -79,6 +82,14 @@ class Hdf5Scanner(FormatScanner):
             ctx.add(R.HDF_MALFORMED.finding(f"{where}: {message}", target.location()))
         for where, text in result.get("configs", []):
             self._analyze(text.encode("utf-8", "surrogateescape"), where, target, ctx)
+        for where, encoded in result.get("pickles", []):
+            try:
+                raw = base64.b64decode(encoded, validate=True)
+            except (ValueError, TypeError):
+                ctx.add(R.HDF_MALFORMED.finding(f"{where}: unreadable attribute from the probe",
+                                                target.location()))
+                continue
+            ctx.scan_nested(target.child(f"attr:{where}", raw))
         for kind, name, files in result.get("external", []):
             ctx.add(R.HDF_EXTERNAL.finding(f"{kind} {name!r} reads {files}", target.location(),
                                            evidence={"object": name, "kind": kind,

@@ -5,14 +5,17 @@ untrusted HDF5 file in its own process: it runs this script (standard library + 
 mlwarden import) under a timeout and memory limit, and reads one JSON object from its stdout:
 
 ``{"open_error": str | null, "configs": [[where, text]], "external": [[kind, name, files]],
-"errors": [[where, message]], "truncated": bool}``
+"pickles": [[where, base64]], "errors": [[where, message]], "truncated": bool}``
 
-No dataset is read; only attributes (strings that may hold Keras configs) and the object layout
-(links, external storage, virtual-dataset sources).
+No dataset is read; only attributes (strings that may hold Keras configs, byte strings that
+PyTables — and so ``pandas.read_hdf`` — unpickles: a scalar byte string ending in ``.``, or one
+starting like a protocol 2+ pickle) and the object layout (links, external storage,
+virtual-dataset sources).
 """
 
 from __future__ import annotations
 
+import base64
 import json
 import sys
 from typing import Any
@@ -21,6 +24,8 @@ CONFIG_ATTRIBUTES = ("model_config", "training_config")
 MAX_OBJECTS = 200_000
 MAX_ATTRIBUTES = 1000
 MAX_TEXT = 64 * 1024 * 1024
+MAX_PICKLES = 1000
+MAX_PICKLE_BYTES = 16 * 1024 * 1024
 
 
 class _Stop(Exception):
@@ -40,11 +45,37 @@ def _as_text(value: object) -> str | None:
     return None
 
 
+def _maybe_pickle(value: object) -> bytes | None:
+    """The bytes of a scalar byte-string attribute that PyTables would unpickle (it calls
+    ``pickle.loads`` on any ``numpy.bytes_`` attribute ending in ``.``), or ``None``."""
+    item = getattr(value, "item", None)
+    if callable(item) and getattr(value, "shape", None) == ():
+        value = item()
+    if not isinstance(value, bytes):
+        return None
+    raw = value.rstrip(b"\0")
+    if raw.endswith(b".") or (len(raw) > 1 and raw[0] == 0x80 and 1 <= raw[1] <= 5):
+        return raw[:MAX_PICKLE_BYTES]
+    return None
+
+
+def _check_pickles(out: dict[str, Any], where: str, attrs: Any) -> None:
+    for attr in list(attrs.keys())[:MAX_ATTRIBUTES]:
+        if len(out["pickles"]) >= MAX_PICKLES:
+            return
+        try:
+            raw = _maybe_pickle(attrs[attr])
+        except Exception:  # noqa: BLE001, S112 - an unreadable attribute is not a pickle
+            continue
+        if raw is not None:
+            out["pickles"].append([f"{where}@{attr}", base64.b64encode(raw).decode("ascii")])
+
+
 def probe(path: str) -> dict[str, Any]:
     import h5py
 
     out: dict[str, Any] = {"open_error": None, "configs": [], "external": [], "errors": [],
-                           "truncated": False}
+                           "pickles": [], "truncated": False}
     try:
         handle = h5py.File(path, "r")
     except Exception as exc:  # noqa: BLE001 - h5py raises many types for hostile files
@@ -63,6 +94,7 @@ def probe(path: str) -> dict[str, Any]:
                 out["errors"].append([f"/@{name}", "attribute is not a JSON string"])
             else:
                 out["configs"].append([f"/@{name}", text[:MAX_TEXT + 1]])
+        _check_pickles(out, "/", handle.attrs)
         count = 0
 
         def visit(name: str, link: Any) -> None:
@@ -87,6 +119,7 @@ def probe(path: str) -> dict[str, Any]:
                     files = sorted({str(s.file_name) for s in obj.virtual_sources()} - {"."})
                     if files:
                         out["external"].append(["virtual dataset", name, files[:20]])
+            _check_pickles(out, f"/{name}/", obj.attrs)
             for attr in list(obj.attrs.keys())[:MAX_ATTRIBUTES]:
                 try:
                     text = _as_text(obj.attrs[attr])
