@@ -6,6 +6,8 @@ import struct
 import time
 from pathlib import Path
 
+import pytest
+
 from mlwarden.core.severity import Severity
 from tests.scan.pickle.opcodes import (
     BUILD,
@@ -78,8 +80,40 @@ def test_object_array_is_a_nested_pickle_and_is_analysed() -> None:
     ctx, [result] = scan(data)
     [finding] = by_rule(ctx, "MW-PKL-001")
     assert finding.evidence["callable"] == "os.system" and finding.severity is Severity.CRITICAL
-    assert data.index(EVIL) <= finding.location.offset < data.index(EVIL) + len(EVIL)
+    offset = finding.location.offset
+    assert offset is not None and data.index(EVIL) <= offset < data.index(EVIL) + len(EVIL)
     assert result.complete and result.end == len(data)
+
+
+OBJECT_SPELLINGS = {
+    **{f"text-{code}": s(code) for code in ("O", "|O", "O8", "<O", "object", "object_")},
+    "numpy.object_": global_("numpy", "object_"),
+    "builtins.object": global_("builtins", "object"),
+}
+
+
+@pytest.mark.parametrize("spelling", list(OBJECT_SPELLINGS))
+def test_every_object_dtype_spelling_is_a_nested_pickle(spelling: str) -> None:
+    # the state's flags say "no object" (0): numpy builds dtype('O') from the code all the same
+    head = proto(2) + MARK + wrapper("O8", (1,), flags=0).replace(s("O8"), OBJECT_SPELLINGS[spelling])
+    data = head + EVIL + TUPLE + STOP
+    ctx, [result] = scan(data)
+    [finding] = by_rule(ctx, "MW-PKL-001")
+    assert finding.evidence["callable"] == "os.system" and finding.severity is Severity.CRITICAL
+    assert not by_rule(ctx, "MW-PKL-008")
+    assert result.complete and result.end == len(data)
+
+
+@pytest.mark.parametrize(("code", "size"), [(s("float64"), 8), (s("int16"), 2),
+                                            (global_("numpy", "float32"), 4),
+                                            (global_("builtins", "float"), 8)])
+def test_word_and_class_spellings_of_plain_dtypes_are_sized(code: bytes, size: int) -> None:
+    raw = bytes(range(3 * size))
+    data = (proto(2) + MARK + wrapper("f8", (3,)).replace(s("f8"), code) + bytes([0]) + raw
+            + TUPLE + STOP)
+    ctx, [result] = scan(data)
+    assert result.complete and result.end == len(data)
+    assert ctx.findings == []
 
 
 def test_buffer_past_the_end_is_truncation() -> None:

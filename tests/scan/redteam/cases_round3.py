@@ -17,11 +17,6 @@ from tests.scan.redteam.build import Call, Case, file_case, put, shell, zip_byte
 from tests.scan.redteam.cases_formats import _ssti, evil_pickle
 
 GAPS: dict[str, str] = {
-    "joblib-dtype-word-object":
-        "joblib wrapper dtype numpy.dtype('object') cannot be sized: MW-PKL-008 medium and the "
-        "object-array pickle after it (which joblib unpickles) is not analysed",
-    "joblib-dtype-global-object":
-        "joblib wrapper dtype numpy.dtype(numpy.object_): same, payload unanalysed, medium only",
 }
 """Sample id → the scanner gap it shows today (measured; the test is a strict xfail)."""
 

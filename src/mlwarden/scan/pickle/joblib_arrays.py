@@ -15,8 +15,17 @@ from typing import TYPE_CHECKING
 
 from mlwarden.scan.interface import ScanLimits
 from mlwarden.scan.pickle import names, rules
+from mlwarden.scan.pickle.names import words
 from mlwarden.scan.pickle.state import Abort, Shared
-from mlwarden.scan.pickle.values import ArrayWrapper, DType, MemoOverlay, Opaque, SDict, describe
+from mlwarden.scan.pickle.values import (
+    ArrayWrapper,
+    DType,
+    MemoOverlay,
+    Opaque,
+    Ref,
+    SDict,
+    describe,
+)
 
 MAX_NESTED_PICKLES = 8
 """Pickles inside pickles inside pickles… beyond this depth is a resource-limit finding."""
@@ -154,31 +163,87 @@ class JoblibArrays:
                               "array_offset": self.loc(pos), "reason": imp.reason}))
 
 
+_OBJECT_CLASSES = frozenset(words("builtins.object numpy.object_ numpy.dtypes.ObjectDType"))
+"""Classes ``numpy.dtype(cls)`` maps to ``dtype('O')``."""
+_OBJECT_WORDS = frozenset(words("O O4 O8 object object_"))
+"""Object spellings (after the byte-order character) when numpy is not installed here."""
+_BUILTIN_SCALARS = {"builtins.bool": (1, False), "builtins.int": (8, False),
+                    "builtins.float": (8, False), "builtins.complex": (16, False)}
+_FLEXIBLE = frozenset("USV")
+"""Kinds whose item size a pickled dtype carries in its BUILD state (``elsize``)."""
+_MAX_CODE = 256
+
+
+def _numpy_dtype(spec: object) -> tuple[int, bool, str] | None:
+    """``(itemsize, hasobject, kind)`` as numpy itself reads a dtype spelling, or ``None``.
+
+    Only strings and numpy's own allowlisted scalar classes reach numpy (a string is parsed, never
+    evaluated); without numpy installed the caller falls back to the common spellings.
+    """
+    try:
+        import warnings
+
+        import numpy
+    except ImportError:
+        return None
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            dt = numpy.dtype(spec)  # type: ignore[call-overload]
+    except Exception:  # noqa: BLE001 - any spelling numpy rejects is "unknown"
+        return None
+    return int(dt.itemsize), bool(dt.hasobject), str(dt.kind)
+
+
+def _dtype_base(dtype: DType, text: Callable[[object], str | None]) -> tuple[int, bool, str] | None:
+    """The dtype a pickled ``numpy.dtype(code, ...)`` call makes, before its BUILD state."""
+    code = dtype.code
+    if isinstance(code, Ref):
+        qual = code.imp.qualname
+        if qual in _OBJECT_CLASSES:
+            return 8, True, "O"
+        if qual in _BUILTIN_SCALARS:
+            size, obj = _BUILTIN_SCALARS[qual]
+            return size, obj, "?"
+        if code.imp.module == "numpy" and code.imp.name in names.NUMPY_SCALARS:
+            return _numpy_dtype(code.imp.name)
+        return None
+    spelling = text(code)
+    if spelling is None or len(spelling) > _MAX_CODE:
+        return None
+    found = _numpy_dtype(spelling)
+    if found is not None:
+        return found
+    bare = spelling.lstrip("<>|=")
+    if bare in _OBJECT_WORDS:
+        return 8, True, "O"
+    match = _DTYPE_CODE.match(spelling)
+    if match is None:
+        return None
+    kind, digits = match.groups()
+    return (int(digits) if digits else 1 if kind == "?" else 0), False, kind
+
+
 def _dtype_info(dtype: DType, text: Callable[[object], str | None]) -> tuple[int, bool] | None:
     """``(itemsize, hasobject)`` of a pickled ``numpy.dtype``, or ``None`` when unknown.
 
     numpy pickles a dtype as ``dtype(code, False, True)`` plus a BUILD state
-    ``(version, byteorder, subarray, names, fields, elsize, alignment, flags[, metadata])``.
+    ``(version, byteorder, subarray, names, fields, elsize, alignment, flags[, metadata])``. Every
+    spelling numpy maps to ``dtype('O')`` (``'O'``, ``'|O'``, ``'O8'``, ``'object'``,
+    ``'object_'``, ``numpy.object_``, ``builtins.object``) is an object dtype: joblib unpickles
+    the bytes after the wrapper.
     """
-    code = text(dtype.code)
-    if code is None:
+    base = _dtype_base(dtype, text)
+    if base is None:
         return None
-    match = _DTYPE_CODE.match(code)
-    if match is None:
-        return None
-    kind, digits = match.groups()
+    itemsize, hasobject, kind = base
     state = dtype.state
     elsize = flags = None
     if isinstance(state, tuple) and len(state) >= 8:
         elsize, flags = state[5], state[7]
-    hasobject = kind == "O" or (isinstance(flags, int) and bool(flags & 1))
-    if hasobject:
+    if hasobject or (isinstance(flags, int) and bool(flags & 1)):
         return 8, True
-    if isinstance(elsize, int) and not isinstance(elsize, bool) and elsize > 0:
+    if kind in _FLEXIBLE and isinstance(elsize, int) and not isinstance(elsize, bool) \
+            and elsize > 0:
         return elsize, False
-    if kind == "?":
-        return 1, False
-    if digits:
-        size = int(digits)
-        return (size, False) if size > 0 else None
-    return None
+    return (itemsize, False) if itemsize > 0 else None

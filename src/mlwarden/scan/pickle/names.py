@@ -46,7 +46,7 @@ _TORCH_DTYPES = words(
 _TORCH_TYPES = words("BFloat16 Bool Byte Char ComplexDouble ComplexFloat Double Float Half Int Long "
                 "QInt32 QInt8 QUInt2x4 QUInt4x2 QUInt8 Short")
 
-_NUMPY_SCALARS = words(
+NUMPY_SCALARS = words(
     "bool_ bool int8 int16 int32 int64 uint8 uint16 uint32 uint64 intc uintc intp uintp int_ uint "
     "longlong ulonglong short ushort byte ubyte float16 float32 float64 float128 half single double "
     "longdouble complex64 complex128 complex256 csingle cdouble clongdouble object_ str_ bytes_ void "
@@ -156,7 +156,7 @@ _SAFE_EXACT: frozenset[str] = frozenset(
         *(f"numpy.random._{m}.{c}" for m, c in (("mt19937", "MT19937"), ("pcg64", "PCG64"),
                                                 ("pcg64", "PCG64DXSM"), ("philox", "Philox"),
                                                 ("sfc64", "SFC64"))),
-        *(f"numpy.{n}" for n in _NUMPY_SCALARS),
+        *(f"numpy.{n}" for n in NUMPY_SCALARS),
         *(f"numpy.{n}" for n in _NUMPY_UFUNCS),
         *(f"numpy.dtypes.{n}" for n in words(
             "Float64DType Float32DType Float16DType Int64DType Int32DType Int16DType Int8DType "
