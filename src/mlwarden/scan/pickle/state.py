@@ -23,6 +23,8 @@ class Shared:
     imports: list[Imp] = field(default_factory=list)
     ops: int = 0
     findings: int = 0
+    unvetted: int = 0
+    """Imports judged unknown so far (values are only checked for them once there is one)."""
     walked: dict[int, object] = field(default_factory=dict)
     """Tuples already walked for imported names used as values (kept alive so ids stay unique)."""
     shadow_ops_left: int = 2_000_000  # = joblib_arrays._SHADOW_BUDGET

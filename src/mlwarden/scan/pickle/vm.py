@@ -223,6 +223,8 @@ class VM(OpcodeHandlers, JoblibArrays):
         v, reason = verdict.verdict, verdict.reason
         if v == names.UNKNOWN and names.allowed_by_policy(module, name, self.shared.ctx.allow_globals):
             v, reason = names.SAFE, "allowed by policy allow_globals"
+        if v == names.UNKNOWN:
+            self.shared.unvetted += 1
         imp = Imp(module=module, name=name, offset=self.loc(off), opcode=opcode, verdict=v,
                   reason=reason, derived_from=derived_from, nested_depth=self.depth,
                   nested_offset=off if self.base is None else None)
@@ -325,8 +327,11 @@ class VM(OpcodeHandlers, JoblibArrays):
         """Mark every imported name held by ``value`` as used as a value (see ``Imp.escaped``).
 
         Lists, dicts and sets are not entered: their items are marked when they are added.
-        Tuples are immutable, so each is walked once (kept in ``shared.walked``).
+        Tuples are immutable, so each is walked once (kept in ``shared.walked``). Only unvetted
+        imports need the mark, so nothing is walked before the first one exists.
         """
+        if not self.shared.unvetted:
+            return
         pending = [value]
         walked = self.shared.walked
         while pending:
