@@ -49,7 +49,9 @@ KERAS_UNSAFE_RELOAD = register(Rule(
     title="Keras config loads another model or file",
     description="The model config references a Keras function that loads another model or "
                 "downloads a file (`keras.models.load_model`, `keras.saving.load_model`, "
-                "`keras.utils.get_file`, a `TFSMLayer`), turns safe mode off "
+                "`keras.utils.get_file`, a `TFSMLayer`, or any function whose name contains "
+                "`load_model`/`load_weights`, such as the legacy `load_model_from_hdf5`, from "
+                "whatever module), turns safe mode off "
                 "(`safe_mode: false`, `keras.config.enable_unsafe_deserialization`), or gives a "
                 "lookup layer (StringLookup, TextVectorization...) a vocabulary file path. Loading "
                 "the outer model then reads files or loads an unscanned artifact, possibly with "

@@ -124,11 +124,21 @@ def test_custom_objects_are_medium_and_reported_once() -> None:
      "config": "enable_unsafe_deserialization"},
     {"name": "x", "path": "tf.keras.models.load_model"},
     {"name": "x", "filepath": "other.keras", "safe_mode": False},
+    {"module": "keras.src.legacy.saving.legacy_h5_format", "class_name": "function",
+     "config": "load_model_from_hdf5"},
+    {"module": "my_pkg.io", "class_name": "function", "config": "load_weights_from_hdf5_group"},
+    {"name": "x", "fn": "tf_keras.src.saving.legacy.hdf5_format.load_model_from_hdf5"},
 ])
 def test_nested_reloads_are_high(obj: dict[str, Any]) -> None:
     ctx = scan(keras_zip(sequential([layer("Lambda2", {"name": "r", "payload": obj})])))
     findings = by_rule(ctx, "MW-KERAS-003")
     assert findings and all(f.severity is Severity.HIGH for f in findings)
+
+
+def test_loader_like_words_outside_function_names_stay_clean() -> None:
+    ctx = scan(keras_zip(sequential([layer("Dense", {"name": "load_model_head", "units": 2,
+                                                     "note": "call load_model later"})])))
+    assert "MW-KERAS-003" not in {f.rule_id for f in ctx.findings}
 
 
 def test_duplicate_keys_do_not_hide_a_lambda() -> None:

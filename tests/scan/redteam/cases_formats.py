@@ -34,9 +34,6 @@ from tests.scan.redteam.build import (
 )
 
 GAPS: dict[str, str] = {
-    "keras-fn-legacy-h5-load":
-        "function reference keras.src.legacy.saving.legacy_h5_format.load_model_from_hdf5 "
-        "(loads another model file) is not in the reload list",
     "savedmodel-savev2-absolute":
         "SaveV2 with a Const absolute prefix (writes checkpoint files anywhere) not reported: "
         "Save ops are skipped whatever their path input",

@@ -11,6 +11,7 @@ from __future__ import annotations
 import base64
 import binascii
 import json
+import re
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 
@@ -56,6 +57,15 @@ RELOAD_FUNCTIONS = frozenset({
 """Dotted Keras callables that load another artifact, download a file, or turn safe_mode off."""
 _RELOAD_LEAVES = frozenset(name.rsplit(".", 1)[1] for name in RELOAD_FUNCTIONS
                            if name.rsplit(".", 1)[1] != "get_source_inputs")
+_LOADER_NAME = re.compile(r"load_model|load_weights", re.IGNORECASE)
+"""Any function named like a model/weights loader (``legacy_h5_format.load_model_from_hdf5``,
+``load_weights_from_hdf5_group``...), from whatever module: it reads another artifact."""
+_DOTTED = re.compile(r"^[A-Za-z_][\w]*(\.[A-Za-z_]\w*)+$")
+
+
+def is_reload_function(full: str) -> bool:
+    """Whether the dotted callable ``full`` loads another model, weights or file."""
+    return full in RELOAD_FUNCTIONS or bool(_LOADER_NAME.search(full.rsplit(".", 1)[-1]))
 
 
 LOOKUP_LAYERS = frozenset({"StringLookup", "IntegerLookup", "IndexLookup", "TextVectorization"})
@@ -167,7 +177,8 @@ class _Walker:
             elif isinstance(value, list):
                 for index, child in enumerate(value):
                     stack.append((child, f"{path}/{index}", in_lambda))
-            elif isinstance(value, str) and value in RELOAD_FUNCTIONS:
+            elif isinstance(value, str) and (value in RELOAD_FUNCTIONS or (
+                    len(value) < 300 and _DOTTED.match(value) and is_reload_function(value))):
                 self._add(R.KERAS_UNSAFE_RELOAD, f"config references {value}", path,
                           {"function": value})
 
@@ -218,7 +229,7 @@ class _Walker:
         # Function references: {"class_name": "function", "module": M, "config": NAME}.
         if cls == "function" and isinstance(config, str):
             full = f"{module}.{config}" if module else config
-            if full in RELOAD_FUNCTIONS or (_is_keras_module(module) and config in _RELOAD_LEAVES):
+            if is_reload_function(full) or (_is_keras_module(module) and config in _RELOAD_LEAVES):
                 self._add(R.KERAS_UNSAFE_RELOAD, f"config calls {full}", path, {"function": full})
 
         for label, value in (("module", module), ("class_name", cls), ("registered_name", reg)):
