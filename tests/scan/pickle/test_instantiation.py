@@ -15,22 +15,28 @@ import sys
 from pathlib import Path
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from mlwarden.core.severity import Severity
 from mlwarden.scan.engine import scan_paths
 from tests.scan.pickle.opcodes import (
+    APPEND,
     BUILD,
     EMPTY_DICT,
+    EMPTY_LIST,
     EMPTY_TUPLE,
     MARK,
     NEWOBJ,
     NEWOBJ_EX,
     NONE,
+    POP,
     REDUCE,
     SETITEM,
     STOP,
     TUPLE,
     TUPLE1,
+    TUPLE2,
     TUPLE3,
     binget,
     binput,
@@ -169,3 +175,39 @@ def test_value_type_called_with_arguments_is_high(name: str) -> None:
     assert findings and all(f.severity == Severity.HIGH for f in findings), [
         f.message for f in ctx.findings]
     assert "reconstruction" in str(findings[0].evidence["reason"])
+
+
+# -- property: the medium verdict holds exactly when every use is a plain instantiation ---------
+
+REF = binget(1)
+USES: dict[str, tuple[bytes, bool]] = {
+    # name: (a value appended to the result list, whether it keeps the class medium)
+    "plain": (REF + EMPTY_TUPLE + NEWOBJ + STATE + BUILD, True),
+    "plain_slots": (REF + EMPTY_TUPLE + NEWOBJ + NONE + STATE + TUPLE2 + BUILD, True),
+    "discarded": (REF + POP + NONE, True),
+    "discarded_tuple": (REF + TUPLE1 + POP + NONE, True),
+    "newobj_args": (REF + s("a") + TUPLE1 + NEWOBJ, False),
+    "reduce": (REF + EMPTY_TUPLE + REDUCE, False),
+    "value": (REF, False),
+    "in_tuple": (REF + TUPLE1, False),
+    "dict_key": (EMPTY_DICT + REF + s("v") + SETITEM, False),
+    "state_value": (REF + EMPTY_TUPLE + NEWOBJ + EMPTY_DICT + s("f") + REF + SETITEM + BUILD, False),
+    "odd_state": (REF + EMPTY_TUPLE + NEWOBJ + s("x") + BUILD, False),
+    "defaultdict": (global_("collections", "defaultdict") + REF + TUPLE1 + REDUCE, False),
+    "partial": (global_("functools", "partial") + REF + TUPLE1 + REDUCE, False),
+}
+
+
+@settings(max_examples=150, deadline=None)
+@given(st.lists(st.sampled_from(sorted(USES)), min_size=1, max_size=6))
+def test_medium_exactly_when_every_use_is_a_plain_instantiation(uses: list[str]) -> None:
+    body = b"".join(USES[u][0] + APPEND for u in uses)
+    data = proto(2) + CLS + binput(1) + POP + EMPTY_LIST + body + STOP
+    ctx, [result] = scan(data)
+    assert result.complete
+    [finding] = [f for f in by_rule(ctx, "MW-PKL-003")
+                 if f.evidence.get("callable") == f"{HELPER}.Record"]
+    instantiated = any(u.startswith("plain") for u in uses)
+    expected = (Severity.MEDIUM if instantiated and all(USES[u][1] for u in uses)
+                else Severity.HIGH)
+    assert finding.severity == expected, (uses, finding.message)
