@@ -211,3 +211,14 @@ def test_medium_exactly_when_every_use_is_a_plain_instantiation(uses: list[str])
     expected = (Severity.MEDIUM if instantiated and all(USES[u][1] for u in uses)
                 else Severity.HIGH)
     assert finding.severity == expected, (uses, finding.message)
+
+
+def test_too_many_values_to_check_fails_closed(monkeypatch: pytest.MonkeyPatch) -> None:
+    from mlwarden.scan.pickle import vm
+
+    data = pickle.dumps([Record("x", 1), *((i, str(i)) for i in range(50))], protocol=2)
+    ctx, _ = scan(data)
+    assert worst(ctx) == Severity.MEDIUM
+    monkeypatch.setattr(vm, "MAX_WALKED", 10)
+    ctx, _ = scan(data)
+    assert worst(ctx) == Severity.HIGH

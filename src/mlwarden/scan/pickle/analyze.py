@@ -81,7 +81,7 @@ def _report_imports(shared: Shared) -> None:
             else:
                 shared.ctx.add(rules.DANGEROUS_IMPORT.finding(
                     f"{where} imports {qual} ({imp.reason})", location, evidence=evidence))
-        elif only_instantiated(imp):
+        elif only_instantiated(imp) and not shared.walk_overflow:
             evidence["instantiated_only"] = True
             shared.ctx.add(rules.UNVETTED_IMPORT.finding(
                 f"{where} imports {qual}, which is not on the allowlist; it is only instantiated "

@@ -26,6 +26,8 @@ class Shared:
     unvetted: int = 0
     """Imports judged unknown so far (values are only checked for them once there is one)."""
     walked: dict[int, object] = field(default_factory=dict)
+    walk_overflow: bool = False
+    """More tuples than the VM keeps for that check: every unvetted import is treated as a value."""
     """Tuples already walked for imported names used as values (kept alive so ids stay unique)."""
     shadow_ops_left: int = 2_000_000  # = joblib_arrays._SHADOW_BUDGET
     """Opcodes left for what-if readings of joblib array bytes (see ``joblib_arrays``)."""

@@ -44,6 +44,8 @@ from mlwarden.scan.pickle.values import (
     describe,
 )
 
+MAX_WALKED = 500_000
+"""Tuples kept to check values for unvetted names; past it no class is downgraded to medium."""
 MAX_IMPORTS = 1_000_000
 """Imports recorded per analysis (each is kept for the result); more is a resource-limit finding."""
 
@@ -330,24 +332,26 @@ class VM(OpcodeHandlers, JoblibArrays):
         Tuples are immutable, so each is walked once (kept in ``shared.walked``). Only unvetted
         imports need the mark, so nothing is walked before the first one exists.
         """
-        if not self.shared.unvetted:
+        shared = self.shared
+        if not shared.unvetted or shared.walk_overflow:
             return
         pending = [value]
-        walked = self.shared.walked
+        walked = shared.walked
         while pending:
             item = pending.pop()
             if isinstance(item, Ref):
                 item.imp.escaped = True
             elif isinstance(item, list):  # the items an opcode popped (never a symbolic value)
                 pending.extend(item)
-            elif isinstance(item, tuple):
-                if item and id(item) not in walked:
-                    walked[id(item)] = item
-                    pending.extend(item)
-            elif isinstance(item, Partial):
-                if id(item) not in walked:
-                    walked[id(item)] = item
-                    pending.extend((item.func, item.args, item.kwargs))
+            elif isinstance(item, tuple | Partial):
+                if id(item) in walked or item == ():
+                    continue
+                if len(walked) >= MAX_WALKED:
+                    shared.walk_overflow = True  # fail closed: every unvetted name stays high
+                    return
+                walked[id(item)] = item
+                pending.extend(item if isinstance(item, tuple)
+                               else (item.func, item.args, item.kwargs))
             elif isinstance(item, MethodCaller):
                 pending.append(item.args)
             elif isinstance(item, BytesIO):
