@@ -177,9 +177,13 @@ TF_FILE_OP = register(Rule(
     title="TensorFlow graph reads or writes files",
     description="The graph holds an op that reads, lists or writes arbitrary files "
                 "(ReadFile, WriteFile, MatchingFiles, ImmutableConst's memory region, PrintV2 to "
-                "a file, Debug ops with file URLs), or an asset filename leaves the assets "
-                "directory. Running the model can exfiltrate or overwrite files. Save/Restore ops "
-                "of the checkpoint machinery are expected and not reported.",
+                "a file, Debug ops with file URLs, summary writers, DatasetToTFRecord), a "
+                "Save/SaveV2/MergeV2Checkpoints op or a file-reading dataset (TextLineDataset, "
+                "TFRecordDataset, FixedLengthRecordDataset) whose path is a constant that is "
+                "absolute, climbs out with '..', or names a drive, home directory or URL, or an "
+                "asset filename leaves the assets directory. Running the model can exfiltrate or "
+                "overwrite files. The checkpoint machinery on the saver's own filename is "
+                "expected and not reported.",
     severity=Severity.HIGH,
     remediation="Do not serve the model; re-export it without file I/O inside the graph.",
     references=("CWE-73", "CWE-22", "ML06", "AML.T0010"),

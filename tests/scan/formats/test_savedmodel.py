@@ -157,3 +157,74 @@ def test_asset_filenames_must_stay_in_assets(filename: str, flagged: bool) -> No
     asset = fb(6, fb(1, fb(1, "asset_path:0")) + fb(2, filename))
     ctx = scan(saved_model([*CHECKPOINT_NODES], extra_meta=asset))
     assert bool(by_rule(ctx, "MW-TF-002")) is flagged
+
+
+def string_const(name: str, value: str, *, as_tensor: bool = True) -> bytes:
+    """A Const node as TensorFlow writes it (``value``: a DT_STRING TensorProto's string_val)."""
+    if not as_tensor:
+        return node(name, "Const", attrs=attr("value", s=value))
+    tensor = fv(1, 7) + fb(2, b"") + fb(8, value)
+    return node(name, "Const", attrs=fb(5, fb(1, "value") + fb(2, fb(8, tensor))))
+
+
+def tf1_saver_nodes(prefix: str = "model") -> list[bytes]:
+    """The saver graph of a TF1 SavedModel: the filename is a Const the session feeds."""
+    return [string_const("save/Const", prefix),
+            string_const("save/StringJoin/inputs_1", "_temp_6e0b/part"),
+            node("save/StringJoin", "StringJoin", "save/Const", "save/StringJoin/inputs_1"),
+            string_const("save/num_shards", "1"),
+            node("save/ShardedFilename", "ShardedFilename", "save/StringJoin:0",
+                 "save/ShardedFilename/shard", "save/num_shards"),
+            node("save/SaveV2", "SaveV2", "save/ShardedFilename", "save/SaveV2/tensor_names"),
+            node("save/MergeV2Checkpoints", "MergeV2Checkpoints",
+                 "save/MergeV2Checkpoints/checkpoint_prefixes", "save/Const"),
+            node("save/RestoreV2", "RestoreV2", "save/Const")]
+
+
+def test_tf1_saver_graph_with_a_relative_const_prefix_is_clean() -> None:
+    ctx = scan(saved_model(tf1_saver_nodes()))
+    assert ctx.findings == []
+
+
+@pytest.mark.parametrize("prefix", ["/root/.bashrc", "../../../etc/cron.d/x", "~/.profile",
+                                    "C:\\Windows\\x", "gs://bucket/x"])
+@pytest.mark.parametrize("as_tensor", [True, False])
+def test_save_ops_writing_to_a_constant_outside_path(prefix: str, as_tensor: bool) -> None:
+    nodes = [string_const("p", prefix, as_tensor=as_tensor), node("id", "Identity", "p:0"),
+             node("SaveV2", "SaveV2", "id", "names", "slices", "w")]
+    [finding] = by_rule(scan(saved_model(nodes)), "MW-TF-002")
+    assert finding.severity is Severity.HIGH and finding.evidence["path"] == prefix
+    # through the TF1 StringJoin/ShardedFilename chain, as the constant leading part
+    paths = {f.evidence["op"]: f.evidence["path"]
+             for f in by_rule(scan(saved_model(tf1_saver_nodes(prefix))), "MW-TF-002")}
+    assert paths == {"SaveV2": prefix + "_temp_6e0b/part", "MergeV2Checkpoints": prefix}
+
+
+@pytest.mark.parametrize("op", ["TextLineDataset", "TFRecordDataset", "FixedLengthRecordDataset"])
+def test_datasets_reading_constant_outside_paths(op: str) -> None:
+    fn = function("__inference_serve_7", string_const("path", "/etc/shadow"),
+                  node("ds", op, "path:output:0", "compression", "buffer"))
+    [finding] = by_rule(scan(saved_model([node("x", "Placeholder")], [fn])), "MW-TF-002")
+    assert finding.severity is Severity.HIGH and "/etc/shadow" in finding.message
+    fn = function("__inference_serve_8", string_const("path", "data/train.txt"),
+                  node("ds", op, "path", "compression", "buffer"))
+    assert scan(saved_model([node("x", "Placeholder")], [fn])).findings == []
+
+
+@pytest.mark.parametrize(("op", "index", "severity"), [
+    ("CreateSummaryFileWriter", 1, Severity.HIGH), ("DatasetToTFRecord", 1, Severity.HIGH),
+    ("WriteRawProtoSummary", -1, Severity.LOW)])
+def test_writer_ops_are_reported(op: str, index: int, severity: Severity) -> None:
+    inputs = ["writer", "logdir", "q"] if index >= 0 else ["writer", "step", "tensor"]
+    ctx = scan(saved_model([string_const("logdir", "/tmp/exfil"), node("w", op, *inputs)]))
+    [finding] = by_rule(ctx, "MW-TF-002")
+    assert finding.severity is severity
+    assert ("/tmp/exfil" in finding.message) is (index >= 0)
+
+
+def test_path_cycles_and_fan_out_stay_bounded() -> None:
+    joins = [node(f"j{i}", "StringJoin", *[f"j{(i + k) % 40}" for k in range(1, 9)])
+             for i in range(40)]
+    ctx = scan(saved_model([*joins, node("SaveV2", "SaveV2", "j0", "n", "s", "w")]))
+    assert_no_crash(ctx)
+    assert ctx.findings == []

@@ -34,16 +34,6 @@ from tests.scan.redteam.build import (
 )
 
 GAPS: dict[str, str] = {
-    "savedmodel-savev2-absolute":
-        "SaveV2 with a Const absolute prefix (writes checkpoint files anywhere) not reported: "
-        "Save ops are skipped whatever their path input",
-    "savedmodel-summary-writer":
-        "CreateSummaryFileWriter (writes event files to a Const logdir) not in FILE_OPS",
-    "savedmodel-dataset-to-tfrecord":
-        "DatasetToTFRecord (writes a file at a Const path) not in FILE_OPS",
-    "savedmodel-textline-dataset":
-        "TextLineDataset/TFRecordDataset reading a Const absolute path (/etc/shadow) not in "
-        "FILE_OPS",
 }
 """Sample id → the scanner gap it shows today (measured; the test is a strict xfail)."""
 

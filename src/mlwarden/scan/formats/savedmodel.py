@@ -3,8 +3,13 @@
 ``saved_model.pb`` is a ``SavedModel`` protobuf: meta graphs → graph → nodes, plus the function
 library's function bodies. Every NodeDef's op is checked against the ops that call Python
 (PyFunc family) or touch arbitrary files (ReadFile, WriteFile, MatchingFiles, ImmutableConst,
-PrintV2 to a file, debug ops with URLs). The Save/Restore ops of the checkpoint machinery appear in
-every benign SavedModel and are not reported.
+PrintV2 to a file, debug ops with URLs, summary writers, DatasetToTFRecord). The Save/Restore ops
+of the checkpoint machinery appear in every benign SavedModel (their prefix is fed by the
+``saver_filename`` placeholder, or a relative ``Const`` the session overrides) and are reported only
+when a constant path leads to them that is absolute, climbs out with ``..``, names a drive, a home
+directory or a URL; the same holds for the file-reading datasets (TextLineDataset, TFRecordDataset,
+FixedLengthRecordDataset). A path is followed back through Identity, StringJoin and
+ShardedFilename nodes to its Const nodes in the same graph or function body.
 
 ``keras_metadata.pb`` (``SavedMetadata``) holds one JSON config per Keras object, and older TF2
 Keras SavedModels keep the same JSON in the object graph's ``SavedUserObject.metadata``; both go
@@ -57,6 +62,36 @@ FILE_OPS = {
     "ImmutableConst": Severity.MEDIUM,
 }
 """Ops that always touch the file system, with the severity they are reported at."""
+PATH_INPUT_OPS: dict[str, tuple[tuple[int, ...], Severity, str]] = {
+    "Save": ((0,), Severity.HIGH, "writes checkpoint files at"),
+    "SaveSlices": ((0,), Severity.HIGH, "writes checkpoint files at"),
+    "SaveV2": ((0,), Severity.HIGH, "writes checkpoint files at"),
+    "MergeV2Checkpoints": ((0, 1), Severity.HIGH, "writes checkpoint files at"),
+    "TextLineDataset": ((0,), Severity.HIGH, "reads"),
+    "TFRecordDataset": ((0,), Severity.HIGH, "reads"),
+    "TFRecordDatasetV2": ((0,), Severity.HIGH, "reads"),
+    "FixedLengthRecordDataset": ((0,), Severity.HIGH, "reads"),
+    "FixedLengthRecordDatasetV2": ((0,), Severity.HIGH, "reads"),
+}
+"""Ops that are harmless on their usual inputs but reach any file through a constant path:
+the inputs holding the path, the severity, and what the op does there."""
+WRITER_OPS: dict[str, tuple[int, Severity, str]] = {
+    "CreateSummaryFileWriter": (1, Severity.HIGH, "writes event files under"),
+    "CreateSummaryDbWriter": (1, Severity.HIGH, "writes an SQLite database at"),
+    "DatasetToTFRecord": (1, Severity.HIGH, "writes a TFRecord file at"),
+    "WriteSummary": (-1, Severity.LOW, "writes a summary through a writer"),
+    "WriteRawProtoSummary": (-1, Severity.LOW, "writes a summary through a writer"),
+    "WriteScalarSummary": (-1, Severity.LOW, "writes a summary through a writer"),
+    "WriteHistogramSummary": (-1, Severity.LOW, "writes a summary through a writer"),
+    "WriteImageSummary": (-1, Severity.LOW, "writes a summary through a writer"),
+    "WriteAudioSummary": (-1, Severity.LOW, "writes a summary through a writer"),
+    "WriteGraphSummary": (-1, Severity.LOW, "writes a summary through a writer"),
+    "ImportEvent": (-1, Severity.LOW, "writes a summary through a writer"),
+}
+"""Ops that always write files (the writer ops name the file: reported whatever their input,
+with the constant path when there is one); writing a summary needs one of those writers."""
+_PASS_THROUGH = frozenset({"Identity", "StringJoin", "ShardedFilename", "Snapshot"})
+MAX_PATH_STEPS = 64
 DEBUG_OPS = frozenset({"DebugIdentity", "DebugIdentityV2", "DebugIdentityV3", "DebugNanCount",
                        "DebugNumericSummary", "DebugNumericSummaryV2"})
 _META_GRAPH_FIELDS = frozenset(range(1, 8))
@@ -64,6 +99,15 @@ MAX_FINDINGS = 200
 MAX_FIELDS = 20_000_000
 """Protobuf fields read from one file before it is reported as malformed (bounded time)."""
 DETECT_FIELDS = 4096
+
+
+@dataclass
+class _Node:
+    name: str
+    op: str
+    inputs: list[str]
+    attrs: dict[str, list[str]]
+    offset: int
 
 
 @dataclass
@@ -130,13 +174,15 @@ class _Graphs:
                     analyze_keras_metadata(metadata, identifier, offset, self.target, self.ctx)
 
     def graph(self, start: int, end: int) -> None:
+        nodes: list[_Node] = []
         for f in self.fields(start, end):
             if f.wire != LEN:
                 continue
             if f.number == 1:
-                self.node(f.start, f.end, "graph")
+                nodes.append(self.node(f.start, f.end))
             elif f.number == 2:
                 self.library(f.start, f.end)
+        self.check_scope(nodes, "graph")
 
     def library(self, start: int, end: int) -> None:
         for f in self.fields(start, end):
@@ -153,11 +199,19 @@ class _Graphs:
                         name = text(self.buf, g, 4096)
             elif f.number == 3 and f.wire == LEN:
                 nodes.append((f.start, f.end))
-        for node_start, node_end in nodes:
-            self.node(node_start, node_end, f"function {name}")
+        self.check_scope([self.node(s, e) for s, e in nodes], f"function {name}")
 
-    def node(self, start: int, end: int, where: str) -> None:
+    def check_scope(self, nodes: list[_Node], where: str) -> None:
+        """Check the nodes of one graph or function body (inputs name nodes of the same scope)."""
+        by_name = {n.name: n for n in nodes}
+        for n in nodes:
+            self.ops[n.op] = self.ops.get(n.op, 0) + 1
+            self.check(n.op, n.name, n.attrs, where, n.offset)
+            self.check_paths(n, by_name, where)
+
+    def node(self, start: int, end: int) -> _Node:
         name, op = "", ""
+        inputs: list[str] = []
         attrs: dict[str, list[str]] = {}
         for f in self.fields(start, end):
             if f.wire != LEN:
@@ -166,6 +220,8 @@ class _Graphs:
                 name = text(self.buf, f, 4096)
             elif f.number == 2:
                 op = text(self.buf, f, 4096)
+            elif f.number == 3 and len(inputs) < 64:
+                inputs.append(text(self.buf, f, 4096))
             elif f.number == 5:
                 key, values = "", []
                 for g in self.fields(f.start, f.end):
@@ -174,15 +230,78 @@ class _Graphs:
                     elif g.number == 2 and g.wire == LEN:
                         values = self.attr_strings(g.start, g.end)
                 attrs[key] = values
-        self.ops[op] = self.ops.get(op, 0) + 1
-        self.check(op, name, attrs, where, start)
+        return _Node(name, op, inputs, attrs, start)
+
+    def constant_path(self, source: str, by_name: dict[str, _Node],
+                      budget: list[int] | None = None) -> str | None:
+        """The string a node input evaluates to when it is built from constants only (through
+        Identity/StringJoin/ShardedFilename; a join keeps its constant leading parts), or None.
+        At most ``MAX_PATH_STEPS`` nodes are visited (cycles and fan-out stay bounded)."""
+        budget = budget if budget is not None else [MAX_PATH_STEPS]
+        out: list[str] = []
+        name = source.lstrip("^").split(":", 1)[0]
+        while budget[0] > 0:
+            budget[0] -= 1
+            node = by_name.get(name)
+            if node is None:
+                break
+            if node.op == "Const":
+                value = node.attrs.get("value", [])
+                if value:
+                    out.append(value[0])
+                break
+            if node.op not in _PASS_THROUGH or not node.inputs:
+                break
+            if node.op == "StringJoin" and len(node.inputs) > 1:
+                parts = [self.constant_path(i, by_name, budget) for i in node.inputs[:8]]
+                if parts[0] is not None:
+                    joined = [parts[0]]
+                    for part in parts[1:]:
+                        if part is None:
+                            break
+                        joined.append(part)
+                    sep = (node.attrs.get("separator") or [""])[0]
+                    out.append(sep.join(joined))
+                break
+            name = node.inputs[0].lstrip("^").split(":", 1)[0]
+        return "".join(out) if out else None
+
+    def check_paths(self, n: _Node, by_name: dict[str, _Node], where: str) -> None:
+        evidence: dict[str, object] = {"op": n.op, "node": n.name, "in": where}
+        if n.op in WRITER_OPS:
+            index, severity, does = WRITER_OPS[n.op]
+            path = self.constant_path(n.inputs[index], by_name) \
+                if 0 <= index < len(n.inputs) else None
+            self.report(R.TF_FILE_OP, f"{where}: node {n.name!r} is a {n.op} op: it {does}"
+                        + (f" {path!r}" if path is not None else "" if index < 0 else
+                           " a path computed at run time"), n.offset,
+                        {**evidence, "path": path}, severity=severity)
+            return
+        spec = PATH_INPUT_OPS.get(n.op)
+        if spec is None:
+            return
+        indexes, severity, does = spec
+        for index in indexes:
+            if index >= len(n.inputs):
+                continue
+            path = self.constant_path(n.inputs[index], by_name)
+            problem = location_problem(path) if path is not None else None
+            if path is not None and problem is not None and problem != "is empty":
+                self.report(R.TF_FILE_OP, f"{where}: node {n.name!r} is a {n.op} op: it {does} "
+                            f"the constant path {path!r}, which {problem}", n.offset,
+                            {**evidence, "path": path, "problem": problem}, severity=severity)
+                return
 
     def attr_strings(self, start: int, end: int) -> list[str]:
-        """String values of an AttrValue (``s`` or ``list.s``)."""
+        """String values of an AttrValue (``s``, ``list.s``, or a string tensor's ``string_val``
+        as a Const node's ``value`` holds it)."""
         out: list[str] = []
         for f in self.fields(start, end):
             if f.number == 2 and f.wire == LEN:
                 out.append(text(self.buf, f, 4096))
+            elif f.number == 8 and f.wire == LEN:  # TensorProto{8 string_val}
+                out.extend(text(self.buf, g, 4096) for g in self.fields(f.start, f.end)
+                           if g.number == 8 and g.wire == LEN)
             elif f.number == 1 and f.wire == LEN:
                 out.extend(text(self.buf, g, 4096) for g in self.fields(f.start, f.end)
                            if g.number == 2 and g.wire == LEN)
