@@ -22,7 +22,8 @@ from .conftest import Member, benign_pickle, build_zip, evil_pickle
 MAGICS = [b"", b"PK\x03\x04", b"PK\x05\x06", b"\x93NUMPY\x01\x00", b"\x93NUMPY\x03\x00",
           b"\x1f\x8b\x08", b"BZh91AY&SY", b"\xfd7zXZ\x00", b"\x5d\x00\x00\x80\x00", b"\x78\x9c",
           b"ZF0x" + b" " * 16 + b"\x78", b"7z\xbc\xaf\x27\x1c",
-          b"\x80\x02\x8a\x0a\x6c\xfc\x9c\x46\xf9\x20\x6a\xa8\x50\x19", b"\x80\x04\x95"]
+          b"\x80\x02\x8a\x0a\x6c\xfc\x9c\x46\xf9\x20\x6a\xa8\x50\x19", b"\x80\x04\x95",
+          b"\x28\xb5\x2f\xfd", b"\x28\xb5\x2f\xfd\xa0"]
 SETTINGS = settings(max_examples=150, deadline=None,
                     suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture])
 
@@ -99,3 +100,23 @@ def test_benign_zip_round_trip() -> None:
     directory = zipreader.read_directory(zipped)
     (entry,) = directory.entries
     assert bytes(zipreader.read_member(zipped, entry, 1 << 20).data) == benign_pickle()
+
+
+@SETTINGS
+@given(st.binary(max_size=2048), st.integers(1, 1 << 16))
+def test_deflate64_never_raises_and_respects_the_limit(data: bytes, limit: int) -> None:
+    result = zipreader.inflate_deflate64(data, limit)
+    assert len(result.data) <= limit
+    assert result.complete or result.error is not None or result.overflow
+
+
+@SETTINGS
+@given(st.binary(max_size=600), st.integers(0, 599))
+def test_truncated_zstd_payload_is_never_clean(tail: bytes, cut: int) -> None:
+    import pytest
+
+    zstd = pytest.importorskip("backports.zstd")
+    frame = zstd.compress(evil_pickle() + tail)
+    report = scan_bytes(frame[:max(cut, 8)])
+    assert report.metadata["formats"]["<bytes>"] == "compressed (zstd)"
+    assert report.findings  # the payload when it survived the cut, a damaged stream otherwise
