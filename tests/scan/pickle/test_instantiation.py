@@ -124,6 +124,9 @@ def test_dunder_state_on_an_instantiated_class_is_critical() -> None:
                           + SETITEM))
     assert worst(ctx) == Severity.CRITICAL
     assert by_rule(ctx, "MW-PKL-007")
+    # and the class itself is no longer "only instantiated"
+    [note] = [f for f in by_rule(ctx, "MW-PKL-003") if f.evidence["callable"] == f"{HELPER}.Record"]
+    assert note.severity == Severity.HIGH
 
 
 @pytest.mark.parametrize("cls", [("subprocess", "Popen"), ("os", "PathLike"),

@@ -241,6 +241,23 @@ def _evasion(canary: Path) -> dict[str, tuple[str, bytes]]:
                   EMPTY_DICT + s("output_dir") + s(str(canary)) + SETITEM + s("fsdp_config")
                   + s("/etc/shadow") + SETITEM + s("deepspeed") + s("/etc/passwd") + SETITEM,
                   NONE) + BUILD + EMPTY_TUPLE + REDUCE + STOP),
+        # riding the medium verdict of a class only rebuilt by NEWOBJ + BUILD (full-model saves)
+        "plain_newobj_denylisted_class": (
+            "subprocess.Popen rebuilt like a saved instance (NEWOBJ, no args) with its argv state",
+            proto(2) + g("subprocess", "Popen") + EMPTY_TUPLE + NEWOBJ + EMPTY_DICT + s("args")
+            + s(cmd) + SETITEM + BUILD + STOP),
+        "plain_newobj_dunder_state": (
+            "unvetted class rebuilt by NEWOBJ, BUILD sets __setstate__ to os.system",
+            proto(2) + g("mylib.models", "Net") + EMPTY_TUPLE + NEWOBJ + EMPTY_DICT
+            + s("__setstate__") + g("os", "system") + SETITEM + BUILD + STOP),
+        "plain_newobj_then_called_elsewhere": (
+            "unvetted class rebuilt by NEWOBJ (medium shape) and also handed to defaultdict as "
+            "its factory (called on the first missing key)",
+            proto(2) + g("mylib.models", "Net") + b"q\x01" + EMPTY_TUPLE + NEWOBJ + POP
+            + g("collections", "defaultdict") + tup(b"h\x01") + REDUCE + STOP),
+        "plain_newobj_with_args": (
+            "unvetted class through NEWOBJ with a non-empty argument tuple (cls.__new__ runs on it)",
+            proto(2) + g("mylib.models", "Net") + tup(s(cmd)) + NEWOBJ + STOP),
         "copyreg_reconstructor_popen": (
             "copyreg._reconstructor(subprocess.Popen, object, argv)",
             proto(2) + call(g("copyreg", "_reconstructor"), g("subprocess", "Popen"),

@@ -603,7 +603,7 @@ class VM(OpcodeHandlers, JoblibArrays):
         if isinstance(obj, Ref):
             self.smuggle(obj, state, off, on_global=True)
             return pos
-        if isinstance(obj, Call) and isinstance(obj.func, Ref) and not _plain_state(state):
+        if isinstance(obj, Call) and isinstance(obj.func, Ref) and not self.plain_state(state):
             obj.func.imp.odd_state = True
         if isinstance(obj, Partial):
             if isinstance(state, tuple) and state:
@@ -620,6 +620,24 @@ class VM(OpcodeHandlers, JoblibArrays):
             return self.joblib_array(pos, obj)
         self.smuggle(obj, state, off, on_global=False)
         return pos
+
+    def plain_state(self, state: object) -> bool:
+        """Whether a BUILD state is what ``object.__reduce_ex__`` saves: an attribute dict, or a
+        ``(dict or None, slot dict or None)`` pair, with no dunder attribute names (its values are
+        judged on their own)."""
+        parts = state if isinstance(state, tuple) and len(state) == 2 else (state,)
+        if isinstance(state, tuple) and len(state) == 2 and state == (None, None):
+            return False
+        for part in parts:
+            if part is None and len(parts) == 2:
+                continue
+            if not isinstance(part, SDict):
+                return False
+            for key, _ in part.pairs:
+                name = self.text(key)
+                if name is None or (name.startswith("__") and name.endswith("__")):
+                    return False
+        return True
 
     def smuggle(self, obj: object, state: object, off: int, *, on_global: bool) -> None:
         dicts = [state]
@@ -652,15 +670,6 @@ _DISPATCH: list[Callable[[VM, int], int] | None] = [
 
 _RECONSTRUCTORS = frozenset(words("copyreg._reconstructor copyreg.__newobj__ copyreg.__newobj_ex__"))
 """Helpers whose first argument is the class they instantiate (``object.__reduce_ex__``'s forms)."""
-
-
-def _plain_state(state: object) -> bool:
-    """Whether a BUILD state is what ``object.__reduce_ex__`` saves: an attribute dict, or a
-    ``(dict or None, slot dict or None)`` pair (its values are judged on their own)."""
-    if isinstance(state, SDict):
-        return True
-    return (isinstance(state, tuple) and len(state) == 2
-            and all(s is None or isinstance(s, SDict) for s in state))
 
 
 def _nonempty(kwargs: object) -> bool:
