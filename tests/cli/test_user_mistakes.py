@@ -86,6 +86,8 @@ def world(tmp_path_factory: pytest.TempPathFactory) -> World:
     (root / "notjson.txt").write_text("hello {")
     (root / "notbundle.json").write_text('{"a": 1}')
     (root / "list.json").write_text("[1, 2]")
+    (root / "deep.json").write_text('{"a": ' * 100_000 + "1" + "}" * 100_000)
+    (root / "deep.yaml").write_text("a: " + "[" * 1_500 + "]" * 1_500 + "\n")
     (root / "ok-policy.yaml").write_text("name: mistakes\n")
     (root / "key-typo-policy.yaml").write_text(
         "extensions:\n  gate:\n    signature: true\n    trusted_keys: [nope.pub]\n")
@@ -176,6 +178,7 @@ CASES = [
     c("policy-malformed", "policy", "check", "bad.yaml", names="bad.yaml"),
     c("policy-binary", "policy", "check", "random.bin", names="random.bin"),
     c("policy-missing", "policy", "check", "nope.yaml", names="nope.yaml"),
+    c("policy-deep", "policy", "check", "deep.yaml", names="deep.yaml"),
     c("policy-dir", "policy", "check", "somedir", names="somedir"),
     c("rules-unknown-area", "rules", "--area", "bogus", names="--area"),
     c("demo-out-is-a-file", "demo", "--out", "plainfile", names="plainfile"),
@@ -224,6 +227,7 @@ CASES = [
     c("verify-signature-truncated", *VERIFY, "-s", "trunc.sig", code=1, names="trunc.sig"),
     c("verify-signature-empty", *VERIFY, "-s", "empty.bin", code=1, names="empty.bin"),
     c("verify-signature-random", *VERIFY, "-s", "random.bin", code=1, names="random.bin"),
+    c("verify-signature-deep", *VERIFY, "-s", "deep.json", code=1, names="deep.json"),
     c("verify-signature-dir", *VERIFY, "-s", "somedir", code=1, names="somedir"),
     c("verify-signature-missing", *VERIFY, "-s", "nope.sig", code=1, names="nope.sig"),
     c("verify-other-key", "verify", "model", "--public-key", "other.pub", code=1,
@@ -234,6 +238,7 @@ CASES = [
     c("verify-key-missing", "verify", "model", "--public-key", "nope.pub", names="nope.pub"),
     c("verify-trust-malformed", "verify", "model", "--trust", "bad.yaml", names="bad.yaml"),
     c("verify-trust-not-mapping", "verify", "model", "--trust", "list.yaml", names="list.yaml"),
+    c("verify-trust-deep", "verify", "model", "--trust", "deep.yaml", names="deep.yaml"),
     c("verify-trust-missing", "verify", "model", "--trust", "nope.yaml", names="nope.yaml"),
     c("verify-no-trust", "verify", "model", names="--public-key"),
     c("verify-format-bogus", *VERIFY, "-f", "bogus", names="--format"),
@@ -260,6 +265,10 @@ CASES = [
       names="list.yaml"),
     c("train-params-binary", *TRAIN, "--params", "random.bin", "--", *MAKE_MODEL,
       names="random.bin"),
+    c("train-params-deep-json", *TRAIN, "--params", "deep.json", "--", *MAKE_MODEL,
+      names="deep.json"),
+    c("train-params-deep-yaml", *TRAIN, "--params", "deep.yaml", "--", *MAKE_MODEL,
+      names="deep.yaml"),
     c("train-param-flag", *TRAIN, "--param", "noequals", "--", *MAKE_MODEL, names="noequals"),
     c("train-metrics-not-json", *TRAIN, "--metrics", "notjson.txt", "--", *MAKE_MODEL,
       names="notjson.txt"),
@@ -313,6 +322,8 @@ CASES = [
       "--provenance", "notbundle.json", names="notbundle.json"),
     c("registry-attach-wrong-shape", "registry", "attach", "fraud@1", "notbundle.json",
       "--kind", "signature", names="notbundle.json"),
+    c("registry-attach-deep", "registry", "attach", "fraud@1", "deep.json", "--kind", "scan",
+      names="deep.json"),
     c("registry-attach-json-list", "registry", "attach", "fraud@1", "list.json", "--kind",
       "scan", names="list.json"),
     c("registry-attach-kind-bogus", "registry", "attach", "fraud@1", "notbundle.json",
@@ -352,6 +363,7 @@ CASES = [
       "nope.json", names="nope.json"),
     c("gate-evidence-binary", "gate", "model", "--policy", "ok-policy.yaml", "--provenance",
       "random.bin", names="random.bin"),
+    c("gate-policy-deep", "gate", "model", "--policy", "deep.yaml", names="deep.yaml"),
     c("gate-registry-unknown-version", "gate", "fraud@9", "--policy", "ok-policy.yaml",
       names="'9'"),
     c("gate-registry-wrong-token", "gate", "fraud@1", "--policy", "ok-policy.yaml", "--token",
@@ -444,11 +456,15 @@ GROUPS = [[], ["keys"], ["data"], ["policy"], ["registry"], ["registry", "user"]
           ["registry", "token"], ["registry", "policy"], ["audit"]]
 
 
-def test_group_without_subcommand_prints_help_and_exits_2(cli: CliRun) -> None:
+def test_group_without_subcommand_prints_help_and_exits_2(
+        cli: CliRun, capsys: pytest.CaptureFixture[str]) -> None:
     for group in GROUPS:
-        proc = cli(*group)
-        assert proc.returncode == 2, (group, proc.stderr)
-        assert "Usage" in proc.stdout and "Traceback" not in proc.stderr, group
+        code = run(group)
+        captured = capsys.readouterr()
+        assert code == 2, (group, captured.err)
+        assert "Usage" in captured.out and not captured.err.strip(), group
+    proc = cli()  # and through the real entry point
+    assert proc.returncode == 2 and "Usage" in proc.stdout and not proc.stderr.strip(), proc
 
 
 @pytest.mark.parametrize("argv, names", [

@@ -141,6 +141,8 @@ class Statement:
             data = json.loads(payload)
         except (UnicodeDecodeError, ValueError) as exc:
             raise InputError(f"statement is not valid JSON: {exc}", path=source) from None
+        except RecursionError:
+            raise InputError("statement JSON is nested too deeply", path=source) from None
         return cls.from_dict(data, source=source)
 
 
@@ -217,6 +219,8 @@ class Envelope:
             data = json.loads(text)
         except (UnicodeDecodeError, ValueError) as exc:
             raise InputError(f"not a DSSE envelope (invalid JSON: {exc})", path=source) from None
+        except RecursionError:
+            raise InputError("not a DSSE envelope (JSON nested too deeply)", path=source) from None
         return cls.from_dict(data, source=source)
 
     @classmethod

@@ -133,6 +133,8 @@ class Policy(_Strict):
     def from_yaml(cls, text: str, *, source: str = "<policy>") -> Policy:
         try:
             data = yaml.safe_load(text)
+        except RecursionError:
+            raise PolicyError("not a policy: YAML nested too deeply", path=source) from None
         except yaml.YAMLError as exc:
             mark = getattr(exc, "problem_mark", None)
             where = f"line {mark.line + 1}: " if mark is not None else ""

@@ -102,6 +102,8 @@ def verify_statement(envelope_text: str, verifiers: Sequence[EcdsaVerifier], dig
         data = json.loads(envelope_text)
     except ValueError:
         raise InputError("not JSON", path=source) from None
+    except RecursionError:
+        raise InputError("JSON nested too deeply", path=source) from None
     if isinstance(data, dict) and "dsseEnvelope" in data:  # a Sigstore bundle around the envelope
         data = data["dsseEnvelope"]
     statement = verify_envelope(Envelope.from_dict(data, source=source), verifiers, source=source)

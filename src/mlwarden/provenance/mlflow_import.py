@@ -82,7 +82,7 @@ def _yaml(path: Path) -> dict[str, Any]:
 
     try:
         data = yaml.safe_load(_read_text(path))
-    except yaml.YAMLError:
+    except (yaml.YAMLError, RecursionError):
         raise InputError("MLflow meta.yaml is not valid YAML", path=path) from None
     if not isinstance(data, dict):
         raise InputError("MLflow meta.yaml is not a mapping", path=path)
@@ -187,7 +187,7 @@ def _source_uri(raw: Any) -> str | None:
         return None
     try:
         value = json.loads(raw) if isinstance(raw, str) else raw
-    except ValueError:
+    except (ValueError, RecursionError):
         return str(raw)
     if isinstance(value, dict):
         for key in ("uri", "url", "path", "table_name"):

@@ -23,7 +23,7 @@ def parse_scalar(text: str) -> Any:
     """``"0.1"`` → 0.1, ``"7"`` → 7, ``"true"`` → True, ``"null"`` → None; anything else stays text."""
     try:
         value = json.loads(text)
-    except ValueError:
+    except (ValueError, RecursionError):
         return text
     if isinstance(value, (dict, list)):
         return text
@@ -61,11 +61,15 @@ def load_params_file(path: str | Path) -> dict[str, Any]:
             data = json.loads(text)
         except ValueError as exc:
             raise InputError(f"params file is not valid JSON: {exc}", path=target) from None
+        except RecursionError:
+            raise InputError("params file is nested too deeply", path=target) from None
     else:
         import yaml
 
         try:
             data = yaml.safe_load(text)
+        except RecursionError:
+            raise InputError("params file is nested too deeply", path=target) from None
         except yaml.YAMLError as exc:
             where = getattr(exc, "problem_mark", None)
             line = f" at line {where.line + 1}" if where is not None else ""

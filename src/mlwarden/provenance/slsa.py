@@ -254,7 +254,7 @@ def _find_json_byproduct(byproducts: list[Any], name: str) -> dict[str, Any] | N
             content = rd.get("content")
             try:
                 value = json.loads(base64.b64decode(str(content), validate=True))
-            except (ValueError, TypeError):
+            except (ValueError, TypeError, RecursionError):
                 raise InputError(f"runDetails.byproducts[{index}] ({name}) content is not "
                                  "base64 JSON") from None
             if not isinstance(value, dict):

@@ -135,6 +135,8 @@ def load_metrics(path: Path) -> dict[str, float]:
         raise InputError("metrics file was not written by the training command", path=path) from None
     except (OSError, UnicodeDecodeError, ValueError) as exc:
         raise InputError(f"metrics file is not readable JSON: {exc}", path=path) from None
+    except RecursionError:
+        raise InputError("metrics file is nested too deeply", path=path) from None
     if not isinstance(data, dict):
         raise InputError("metrics file must hold a JSON object", path=path)
     flat: dict[str, float] = {}

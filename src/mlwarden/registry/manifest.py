@@ -69,7 +69,7 @@ class Manifest:
             files = tuple(FileEntry(str(f["path"]), str(f["digest"]), int(f["size"]))
                           for f in obj["files"])
             name = str(obj["name"])
-        except (ValueError, KeyError, TypeError, AttributeError) as exc:
+        except (ValueError, KeyError, TypeError, AttributeError, RecursionError) as exc:
             raise VerificationError(f"malformed version manifest: {exc}", path=source) from None
         for entry in (*files, FileEntry(name, "sha256:" + "0" * 64, 0)):
             _check_relative(entry.path, source)

@@ -104,6 +104,8 @@ class Bundle:
             raw = json.loads(data)
         except UnicodeDecodeError:
             raise fail("not UTF-8 text") from None
+        except RecursionError:
+            raise fail("JSON nested too deeply") from None
         except ValueError as exc:
             text = data.decode("utf-8", "replace") if isinstance(data, bytes) else data
             if text.lstrip().startswith("{") and not text.rstrip().endswith("}"):

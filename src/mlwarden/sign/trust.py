@@ -295,6 +295,8 @@ class Trust:
 
         try:
             data = yaml.safe_load(text)
+        except RecursionError:
+            raise PolicyError("not a trust file: YAML nested too deeply", path=source) from None
         except yaml.YAMLError as exc:
             mark = getattr(exc, "problem_mark", None)
             where = f"line {mark.line + 1}: " if mark is not None else ""
