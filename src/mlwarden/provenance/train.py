@@ -177,6 +177,24 @@ def output_subjects(outputs: Sequence[Path], cwd: Path) -> tuple[Subject, ...]:
     return tuple(subjects)
 
 
+def _stamp(path: Path) -> tuple[tuple[str, int, int, int], ...] | None:
+    """What a rewrite of ``path`` changes (inode, size, mtime of every file), or None if absent."""
+    def one(p: Path, name: str) -> tuple[str, int, int, int]:
+        st = p.stat()
+        return (name, st.st_ino, st.st_size, st.st_mtime_ns)
+
+    try:
+        if not path.exists():
+            return None
+        if not path.is_dir():
+            return (one(path, ""),)
+        files = sorted(one(p, p.relative_to(path).as_posix()) for p in path.rglob("*")
+                       if p.is_file())
+        return (*files, one(path, "."))
+    except OSError:
+        return None
+
+
 def check_outputs(outputs: Sequence[Path], attestation: Path) -> None:
     for out in outputs:
         if out.exists() and out.is_dir() and attestation.resolve().is_relative_to(out.resolve()):
@@ -209,6 +227,7 @@ def train(command: Sequence[str], *, data: Sequence[Path], outputs: Sequence[Pat
         param_flags=param_flags, lock_file=_under(here, lock_file) if lock_file else None,
         environ=env, git=git)
     environment = capture.environment(command)
+    before = {out: _stamp(out) for out in outputs}
     invocation = f"urn:uuid:{uuid.uuid4()}"
     started = utcnow()
     try:
@@ -237,6 +256,12 @@ def train(command: Sequence[str], *, data: Sequence[Path], outputs: Sequence[Pat
         failed = state / "runs" / (invocation.rsplit(":", 1)[-1] + ".json")
         _write_failure(failed, record((), {}, code))
         return TrainResult(exit_code=code, invocation_id=invocation, failure_record=failed)
+    for out, stamp in before.items():
+        if stamp is not None and _stamp(out) == stamp:  # a stale artifact is not this run's output
+            raise InputError("declared output was not written by the training command (it is "
+                             "unchanged since before the run)", path=out,
+                             advice="check --out and the command's output path, or remove the "
+                                    "stale artifact first")
     subjects = output_subjects(outputs, here)
     metrics = load_metrics(_under(here, metrics_file)) if metrics_file is not None else {}
     run = record(subjects, metrics, 0)

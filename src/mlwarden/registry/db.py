@@ -38,6 +38,10 @@ def make_engine(url: str) -> Engine:
         database = url.split("///", 1)[-1]
         try:
             Path(database).parent.mkdir(parents=True, exist_ok=True)
+        except FileExistsError:
+            raise ConfigError("cannot create the registry folder: a file is in the way",
+                              path=Path(database).parent,
+                              advice="point --home or --db elsewhere") from None
         except OSError as exc:
             raise ConfigError(f"cannot create the registry folder: {exc.strerror}",
                               path=database) from None
