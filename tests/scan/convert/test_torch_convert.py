@@ -142,3 +142,9 @@ def test_allow_global_admits_a_reviewed_class_for_scanner_and_loader(tmp_path: P
         convert(src)
     with pytest.raises(NotConvertible, match="Template"):  # admitted, but not a plain value
         convert(src, allow_globals=["string.Template"])
+
+
+def test_guess_target_with_a_large_central_directory(torch_file: Callable[..., Path]) -> None:
+    """Thousands of storages push data.pkl's directory entry far from the end of the file."""
+    many = {f"t{i}": torch.zeros(1) for i in range(3000)}
+    assert guess_target(torch_file(many).read_bytes()) is Target.SAFETENSORS

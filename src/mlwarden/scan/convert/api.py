@@ -5,6 +5,7 @@ from __future__ import annotations
 import enum
 import io
 import tarfile
+import zipfile
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -35,8 +36,13 @@ class ConversionResult:
 
 def guess_target(data: bytes) -> Target:
     """PyTorch archives (zip with data.pkl, legacy stream or tar) → safetensors, else → skops."""
-    if data[:4] == b"PK\x03\x04" and b"data.pkl" in data[-65536:] + data[:4096]:
-        return Target.SAFETENSORS
+    if data[:4] == b"PK\x03\x04":
+        try:
+            with zipfile.ZipFile(io.BytesIO(data)) as zf:
+                if any(n.endswith("/data.pkl") or n == "data.pkl" for n in zf.namelist()):
+                    return Target.SAFETENSORS
+        except (zipfile.BadZipFile, ValueError, OSError):
+            pass
     if data.startswith(_TORCH_LEGACY_MAGIC):
         return Target.SAFETENSORS
     if len(data) > 512 and data[257:262] == b"ustar":
