@@ -39,6 +39,7 @@ MAKE_MODEL = [PY, "-c", "open('trained.bin', 'w').write('weights')"]
 class World:
     root: Path
     token: str
+    snapshot: dict[str, bytes]
 
 
 @contextlib.contextmanager
@@ -129,7 +130,12 @@ def world(tmp_path_factory: pytest.TempPathFactory) -> World:
     broken.write_bytes(broken.read_bytes()[:200])
     with _inside(root, token):
         assert _quiet("registry", "push", "model", "--name", "fraud") == 0
-    return World(root, token)
+    return World(root, token, {name: (root / name).read_bytes() for name in PROTECTED})
+
+
+PROTECTED = ("random.bin", "ok-policy.yaml", "plain.pem", "plain.pub", "model/model.sig",
+             "trained.bin", "trained.bin.provenance.json", "home/keys/k1.key")
+"""Inputs that cases try to overwrite; a test checks they are byte-for-byte intact at the end."""
 
 
 @dataclass(frozen=True)
@@ -169,6 +175,10 @@ CASES = [
     c("scan-output-under-file", "scan", "random.bin", "-f", "json", "-o", "plainfile/r.json",
       names="plainfile/r.json"),
     c("scan-output-dir", "scan", "random.bin", "-f", "json", "-o", "somedir", names="somedir"),
+    c("scan-output-is-the-model", "scan", "random.bin", "-f", "json", "-o", "random.bin",
+      names="random.bin"),
+    c("scan-output-is-the-policy", "scan", "random.bin", "--policy", "ok-policy.yaml", "-o",
+      "ok-policy.yaml", names="ok-policy.yaml"),
     c("scan-workers-zero", "scan", "random.bin", "--workers", "0", names="--workers"),
     # convert (the command's module belongs to the scan/convert area)
     c("convert-missing", "convert", "nope.pkl", names="nope.pkl"),
@@ -195,6 +205,8 @@ CASES = [
     c("keys-home-is-a-file", "keys", "list", "--home", "plainfile", names="plainfile"),
     c("keys-export-unknown", "keys", "export", "zz", names="zz"),
     c("keys-export-into-dir", "keys", "export", "k1", "-o", "somedir", names="somedir"),
+    c("keys-export-over-private-key", "keys", "export", "k1", "-o", "home/keys/k1.key",
+      names="private key"),
     c("keys-export-under-file", "keys", "export", "k1", "-o", "plainfile/k.pub",
       names="plainfile/k.pub"),
     # sign
@@ -216,6 +228,10 @@ CASES = [
       names="somedir"),
     c("sign-signature-under-file", "sign", "model", "--key", "plain.pem", "-s",
       "plainfile/s.sig", names="plainfile/s.sig"),
+    c("sign-signature-is-the-model", "sign", "random.bin", "--key", "plain.pem", "-s",
+      "random.bin", names="random.bin"),
+    c("sign-signature-is-the-key", "sign", "model", "--key", "plain.pem", "-s", "plain.pem",
+      names="plain.pem"),
     c("sign-method-bogus", "sign", "model", "--key", "plain.pem", "--method", "bogus",
       names="--method"),
     c("sign-no-key", "sign", "model", names="--key"),
@@ -244,6 +260,9 @@ CASES = [
     c("verify-format-bogus", *VERIFY, "-f", "bogus", names="--format"),
     c("verify-output-under-file", *VERIFY, "-f", "json", "-o", "plainfile/v.json",
       names="plainfile/v.json"),
+    c("verify-output-is-the-signature", *VERIFY, "-f", "json", "-o", "model/model.sig",
+      names="model/model.sig"),
+    c("verify-output-is-the-key", *VERIFY, "-f", "json", "-o", "plain.pub", names="plain.pub"),
     c("verify-model-missing", "verify", "nope", "--public-key", "plain.pub", names="nope"),
     c("digest-missing", "digest", "nope", names="nope"),
     c("digest-under-file", "digest", "plainfile/x", names="plainfile/x"),
@@ -273,6 +292,10 @@ CASES = [
     c("train-metrics-not-json", *TRAIN, "--metrics", "notjson.txt", "--", *MAKE_MODEL,
       names="notjson.txt"),
     c("train-stale-output", *TRAIN, "--", PY, "-c", "pass", names="trained.bin"),
+    c("train-attestation-is-the-key", *TRAIN, "--attestation", "plain.pem", "--", *MAKE_MODEL,
+      names="plain.pem"),
+    c("train-attestation-is-the-output", *TRAIN, "--attestation", "trained.bin", "--",
+      *MAKE_MODEL, names="trained.bin"),
     c("train-attestation-into-dir", *TRAIN, "--attestation", "somedir", "--", *MAKE_MODEL,
       names="somedir"),
     c("train-attestation-under-file", *TRAIN, "--attestation", "plainfile/a.json", "--",
@@ -290,6 +313,10 @@ CASES = [
       "plainfile/t.txt", names="plainfile/t.txt"),
     c("bom-missing", "bom", "nope", "--key", "plain.pub", names="nope"),
     c("bom-unattested", "bom", "random.bin", "--key", "plain.pub", names="random.bin"),
+    c("bom-output-is-the-model", "bom", "trained.bin", "--key", "plain.pub", "-o", "trained.bin",
+      names="trained.bin"),
+    c("trace-output-is-the-provenance", "trace", "trained.bin", "--key", "plain.pub", "-o",
+      "trained.bin.provenance.json", names="trained.bin.provenance.json"),
     c("bom-output-under-file", "bom", "trained.bin", "--key", "plain.pub", "-o",
       "plainfile/b.json", names="plainfile/b.json"),
     # data
@@ -373,6 +400,10 @@ CASES = [
       "mlw_0000_wrong", code=1, names="token"),
     c("gate-registry-bad-db", "gate", "fraud@1", "--policy", "ok-policy.yaml", "--db", "foo://",
       names="foo"),
+    c("gate-output-is-the-policy", "gate", "model", "--policy", "ok-policy.yaml", "-f", "json",
+      "-o", "ok-policy.yaml", names="ok-policy.yaml"),
+    c("gate-output-is-the-model", "gate", "random.bin", "--policy", "ok-policy.yaml", "-f",
+      "json", "-o", "random.bin", names="random.bin"),
     c("gate-output-under-file", "gate", "model", "--policy", "ok-policy.yaml", "-f", "json",
       "-o", "plainfile/g.json", names="plainfile/g.json"),
     # audit
@@ -403,6 +434,12 @@ def test_mistake_is_one_clear_line(world: World, case: Case,
     if case.absent is not None:
         assert not (world.root / case.absent).exists()
     assert not _temp_files(world.root)
+
+
+def test_inputs_survived_the_sweep(world: World) -> None:
+    """Runs after the cases above: no case overwrote an input with its output."""
+    for name in PROTECTED:
+        assert (world.root / name).read_bytes() == world.snapshot[name], name
 
 
 HTML_CASES = [

@@ -24,10 +24,11 @@ def run_scan(paths: Sequence[Path], *, fmt: OutputFormat, output: Path | None,
              fail_on: str | None, policy: Path | None, workers: int | None,
              progress: bool | None, digest: bool) -> ExitCode:
     """The body of ``mlwarden scan``, shared by the typer command and the lean path."""
-    from mlwarden.cli.output import emit, exit_code_for, parse_severity
+    from mlwarden.cli.output import emit, exit_code_for, parse_severity, refuse_overwriting_inputs
     from mlwarden.scan.engine import scan_paths
 
     threshold = parse_severity(fail_on or "high")
+    refuse_overwriting_inputs(output, [*paths, policy])
     show = sys.stderr.isatty() if progress is None else progress
     if policy is not None:
         from mlwarden.core.policy import Policy
@@ -100,6 +101,10 @@ def fast_scan(argv: Sequence[str]) -> int | None:
         return 130
     except BrokenPipeError:
         return int(ExitCode.OK)
+    except Exception as exc:  # noqa: BLE001 - as in cli.main.run: a bug, one line, exit 3
+        sys.stderr.write(f"mlwarden: error: internal error: {type(exc).__name__}: {exc} (re-run "
+                         "with -v for a traceback and report it)\n")
+        return int(ExitCode.INTERNAL)
 
 
 def entry() -> None:

@@ -42,9 +42,12 @@ def gate(
 ) -> int:
     """Decide whether a model passes a policy: scan, signature, provenance, checks, approvals."""
     from mlwarden.cli.common import emit, exit_code_for
+    from mlwarden.cli.output import refuse_overwriting_inputs
     from mlwarden.core.errors import UsageError
     from mlwarden.core.policy import Policy
 
+    refuse_overwriting_inputs(output, [model, policy, *(signature or []), *(provenance or []),
+                                       *(data_check or []), *(model_test or [])])
     pol = Policy.load(policy)
     if stage is not None and stage not in ("staging", "production"):
         raise UsageError(f"--stage must be staging or production, not {stage!r}")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import sys
+from collections.abc import Iterable
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -61,6 +62,27 @@ def emit(report: Report, fmt: OutputFormat, output: Path | None) -> None:
     else:
         sys.stdout.write(render(report, fmt))
         sys.stdout.flush()
+
+
+def refuse_overwriting_inputs(output: Path | None, inputs: Iterable[Path | str | None],
+                              option: str = "--output") -> None:
+    """A report, signature or attestation written over one of the command's own inputs (the model,
+    a key, the policy, a signature) would destroy it: refuse, before any work is done."""
+    import os
+
+    if output is None or not output.is_file():
+        return
+    for item in inputs:
+        if item is None:
+            continue
+        path = Path(item)
+        try:
+            same = path.is_file() and os.path.samefile(output, path)
+        except OSError:
+            continue
+        if same:
+            raise UsageError(f"{option} would overwrite {path}, an input of this command",
+                             path=output, advice=f"choose another {option} path")
 
 
 def exit_code_for(report: Report) -> ExitCode:

@@ -45,6 +45,15 @@ def _signer(key: Path | None, passphrase_file: Path | None) -> Signer:
     return EcdsaSigner(load_private_key(key, passphrase))
 
 
+def _refuse_overwriting(output: Path | None, model: Path, keys: list[Path] | None,
+                        attestations: list[Path] | None) -> None:
+    from mlwarden.cli.output import refuse_overwriting_inputs
+    from mlwarden.provenance.store import sidecar
+
+    refuse_overwriting_inputs(output, [model, sidecar(model), *(keys or []),
+                                       *(attestations or [])])
+
+
 def _public_keys(keys: list[Path] | None) -> list[Path]:
     """``--key`` values as PEM files: paths as given, key-store names resolved to their .pub."""
     resolved = []
@@ -104,6 +113,12 @@ def train(
     from mlwarden.core.errors import UsageError
 
     console = err()
+    if attestation is not None:
+        from mlwarden.cli.output import refuse_overwriting_inputs
+
+        refuse_overwriting_inputs(attestation, [*(out or []), *(data or []), key, passphrase_file,
+                                                params, base_model, lock_file, metrics],
+                                  "--attestation")
     signer = _signer(key, passphrase_file)
     outputs = list(out or [])
     if from_mlflow is not None:
@@ -160,6 +175,7 @@ def trace(
         choice = LineageFormat(fmt.lower())
     except ValueError:
         raise UsageError(f"--format {fmt!r}: expected tree, json, html or sarif") from None
+    _refuse_overwriting(output, model, key, attestation)
     started = utcnow()
     lineage = trace_model(model, keys=_public_keys(key), attestations=list(attestation or []))
     findings = lineage_findings(lineage)
@@ -215,6 +231,7 @@ def bom(
     from mlwarden.provenance.bom import build_bom
     from mlwarden.provenance.lineage import trace_model
 
+    _refuse_overwriting(output, model, key, attestation)
     lineage = trace_model(model, keys=_public_keys(key), attestations=list(attestation or []))
     text = build_bom(lineage, allow_unverified=allow_unverified)
     if output is not None:

@@ -135,6 +135,11 @@ def sign(
     if hash_name is not HashChoice.SHA256 or shard_size:
         err().print("[yellow]warning[/]: a non-default hash or sharding cannot be verified by the "
                     "model_signing CLI (it assumes files + sha256)")
+    from mlwarden.cli.output import refuse_overwriting_inputs
+    from mlwarden.sign.signing import default_signature_path
+
+    refuse_overwriting_inputs(signature or default_signature_path(model),
+                              [model, key, *(cert_chain or []), passphrase_file], "--signature")
     serialization = Serialization("shards" if shard_size else "files", hash_name.value,
                                   allow_symlinks, (), shard_size)
     material = _material(chosen, key, cert_chain or [], passphrase_file, home)
@@ -213,9 +218,13 @@ def verify(
     import warnings
 
     from mlwarden.cli.common import emit, err, exit_code_for
+    from mlwarden.cli.output import refuse_overwriting_inputs
+    from mlwarden.sign.signing import default_signature_path
     from mlwarden.sign.trust import UnsafeTrustWarning
     from mlwarden.sign.verify import verification_report, verify_model
 
+    refuse_overwriting_inputs(output, [model, signature or default_signature_path(model),
+                                       *(public_key or []), trust, *(cert_chain or [])])
     trusted = _trust(public_key, trust, cert_chain, identity, issuer)
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always", UnsafeTrustWarning)
@@ -309,8 +318,14 @@ def keys_export(
     from mlwarden.core.atomic import atomic_write_bytes
     from mlwarden.sign.keystore import KeyStore
 
-    pem = KeyStore.open(home).export_public(name)
+    store = KeyStore.open(home)
+    pem = store.export_public(name)
     if output is not None:
+        if output.suffix == ".key" and output.resolve().parent == store.root.resolve():
+            from mlwarden.core.errors import UsageError
+
+            raise UsageError("--output would overwrite a private key in the key store",
+                             path=output, advice="export the public key somewhere else")
         atomic_write_bytes(output, pem)
         return
     sys.stdout.write(pem.decode("ascii"))

@@ -197,6 +197,9 @@ def _stamp(path: Path) -> tuple[tuple[str, int, int, int], ...] | None:
 
 def check_outputs(outputs: Sequence[Path], attestation: Path) -> None:
     for out in outputs:
+        if out.resolve() == attestation.resolve():
+            raise UsageError(f"--attestation {attestation} is also an --out: the attestation would "
+                             "overwrite the artifact it is about")
         if out.exists() and out.is_dir() and attestation.resolve().is_relative_to(out.resolve()):
             raise UsageError(f"--attestation {attestation} lies inside the output folder {out} "
                              "(it would change the model's digest)")
