@@ -447,6 +447,7 @@ HTML_CASES = [
     ("verify", "model", "--public-key", "plain.pub"),
     ("gate", "model", "--policy", "ok-policy.yaml"),
     ("registry", "promote", "fraud@1", "--to", "staging"),
+    ("trace", "trained.bin", "--key", "plain.pub"),
 ]
 
 
