@@ -20,9 +20,6 @@ KNOWN_GAPS: dict[str, str] = {
     "malicious/safetensors/header_oversized.safetensors":
         "scanner gap: a header length of 1 TiB in a tiny file is not recognised as safetensors "
         "at all, so nothing is reported",
-    "benign/pytorch/full_module.pt":
-        "false positive: a whole-module torch.save names the user's class (NEWOBJ + BUILD only); "
-        "the pickle allowlist reports it high, the corpus labels it benign (see README)",
     "benign/pytorch/torchscript_trace.pt":
         "false positive: MW-TORCH-001 flags getattr() in the TorchScript code of a plain "
         "torch.jit.trace of nn.Sequential",
