@@ -11,7 +11,7 @@ from mlwarden.cli.common import FailOnOpt, err, out, parse_severity
 
 
 def convert(
-    source: Annotated[Path, typer.Argument(help="The checkpoint, pickle or joblib file.",
+    source: Annotated[Path, typer.Argument(help="The checkpoint, pickle or joblib file.", metavar="SOURCE",
                                            show_default=False)],
     output: Annotated[Path | None, typer.Option(
         "--output", "-o", help="Where to write (default: SOURCE with .safetensors/.skops).",
