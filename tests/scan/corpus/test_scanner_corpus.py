@@ -13,10 +13,6 @@ from tests.scan.corpus.verdicts import findings_by_sample, mlwarden_flags, score
 # Samples the scanners do not flag yet: each is a named gap, reported to the scanner owners. The
 # test fails if a listed sample starts being flagged (remove it here), like xfail(strict=True).
 KNOWN_GAPS: dict[str, str] = {
-    "malicious/keras/lambda.keras":
-        "scanner gap: Lambda whose function is serialization_lib's {'__lambda__': {'value': "
-        "func_dump}} form is not flagged (only the code/defaults/closure form is)",
-    "malicious/keras/nested_lambda.keras": "scanner gap: same Lambda form, inside a submodel",
     "malicious/safetensors/header_oversized.safetensors":
         "scanner gap: a header length of 1 TiB in a tiny file is not recognised as safetensors "
         "at all, so nothing is reported",

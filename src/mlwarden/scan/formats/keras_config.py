@@ -139,22 +139,47 @@ def _marshalled_code_size(value: object) -> int | None:
     return None
 
 
-def _lambda_code(function: object) -> tuple[int | None, str | None]:
-    """(bytecode size, referenced function name) of a Lambda's ``function`` value."""
+LAMBDA_PAYLOAD_KEYS = ("code", "value", "function", "bytecode")
+"""Keys under which a ``__lambda__`` object carries its function: ``code`` (Keras 2 / tf.keras
+``func_dump``), ``value`` (Keras 3 ``serialization_lib``), and spellings seen in the wild."""
+
+
+def _payload_size(value: object) -> int | None:
+    """Bytecode size of a ``func_dump`` payload: a base64 string or a (code, defaults, closure)
+    list/tuple, or a dict wrapping one of those."""
+    if isinstance(value, list | tuple) and value:
+        return _marshalled_code_size(value[0])
+    if isinstance(value, dict):
+        return _lambda_object_size(value)
+    return _marshalled_code_size(value)
+
+
+def _lambda_object_size(inner: dict[object, object]) -> int | None:
+    """Bytecode size found in a ``__lambda__`` object's config, under any known key."""
+    for key in LAMBDA_PAYLOAD_KEYS:
+        if key in inner:
+            size = _payload_size(inner[key])
+            if size:
+                return size
+    return None
+
+
+def _lambda_code(function: object) -> tuple[int | None, str | None, bool]:
+    """(bytecode size, referenced function name, is a ``__lambda__`` object) of a Lambda's
+    ``function`` value."""
     if isinstance(function, dict):
         if function.get("class_name") == "__lambda__":
             inner = function.get("config")
-            code = inner.get("code") if isinstance(inner, dict) else None
-            return _marshalled_code_size(code) or (len(code) if isinstance(code, str) else 0), None
+            return (_lambda_object_size(inner) if isinstance(inner, dict) else None), None, True
         module = function.get("module")
         name = function.get("config")
-        return None, f"{module}.{name}" if isinstance(module, str) else str(name)
+        return None, f"{module}.{name}" if isinstance(module, str) else str(name), False
     if isinstance(function, list | tuple) and function:
-        return _marshalled_code_size(function[0]), None
+        return _marshalled_code_size(function[0]), None, False
     if isinstance(function, str):
         size = _marshalled_code_size(function)
-        return (size, None) if size else (None, function)
-    return None, None
+        return (size, None, False) if size else (None, function, False)
+    return None, None, False
 
 
 class _Walker:
@@ -201,13 +226,14 @@ class _Walker:
             self._add(R.KERAS_UNSAFE_RELOAD, "config sets safe_mode to false", path,
                       {"safe_mode": False})
 
-        is_lambda_layer = cls == "Lambda" or reg.endswith(">Lambda") or cls.endswith(".Lambda")
-        if is_lambda_layer and isinstance(config, dict):
-            self._check_lambda(config, path)
+        is_lambda_layer = (cls == "Lambda" or reg.endswith(">Lambda") or cls.endswith(".Lambda")
+                           or reg == "Lambda" or reg.endswith(".Lambda"))
+        if is_lambda_layer:
+            self._check_lambda(config if isinstance(config, dict) else {}, path)
             return True
         if cls == "__lambda__" and not in_lambda:
             inner = config if isinstance(config, dict) else {}
-            size = _marshalled_code_size(inner.get("code"))
+            size = _lambda_object_size(inner)
             self._add(R.KERAS_LAMBDA, "config holds a __lambda__ object (marshalled Python "
                       "bytecode, run on load)", path,
                       {"marshalled_code_bytes": size, "in": "object"})
@@ -257,29 +283,41 @@ class _Walker:
         return False
 
     def _check_lambda(self, config: dict[str, object], path: str) -> None:
-        for key, type_key, module_key in (("function", "function_type", "module"),
-                                          ("output_shape", "output_shape_type",
-                                           "output_shape_module")):
-            value = config.get(key)
-            if value is None:
-                continue
-            size, referenced = _lambda_code(value)
-            kind = config.get(type_key)
-            if size or kind == "lambda":
+        """Any Lambda layer is reported: critical when it carries code (or its function cannot
+        be told apart from code), high at least when it names a function to import."""
+        layer = str(config.get("name"))
+        function = config.get("function")
+        size, referenced, lambda_object = _lambda_code(function)
+        if function is None or size or lambda_object or config.get("function_type") == "lambda" \
+                or referenced is None:
+            encoding = ("marshalled Python bytecode" if size else
+                        "a __lambda__ object" if lambda_object else
+                        "no function" if function is None else
+                        f"a {type(function).__name__} function value")
+            self._add(R.KERAS_LAMBDA,
+                      f"Lambda layer {layer!r} carries {encoding} in 'function' (arbitrary Python, "
+                      "run on load with safe_mode off)", path,
+                      {"layer": layer, "field": "function", "marshalled_code_bytes": size,
+                       "encoding": "bytecode" if size else
+                       "__lambda__" if lambda_object else "unknown"})
+        else:
+            module = config.get("module")
+            ref = f"{module}.{referenced}" if isinstance(module, str) and module else referenced
+            root = _module_root(ref)
+            self._add(R.KERAS_LAMBDA,
+                      f"Lambda layer {layer!r} calls {ref!r} (arbitrary Python named by the model)",
+                      path, {"layer": layer, "function": ref},
+                      severity=(Severity.CRITICAL if root in DANGEROUS_MODULE_ROOTS
+                                else Severity.HIGH))
+        shape = config.get("output_shape")
+        if shape is not None:
+            shape_size, _, shape_object = _lambda_code(shape)
+            if shape_size or shape_object or config.get("output_shape_type") == "lambda":
                 self._add(R.KERAS_LAMBDA,
-                          f"Lambda layer {config.get('name')!r} carries marshalled Python bytecode "
-                          f"in {key!r} (runs on load with safe_mode off)", path,
-                          {"layer": str(config.get("name")), "field": key,
-                           "marshalled_code_bytes": size})
-            elif referenced is not None and key == "function":
-                module = config.get(module_key)
-                ref = f"{module}.{referenced}" if isinstance(module, str) and module else referenced
-                root = _module_root(ref)
-                self._add(R.KERAS_LAMBDA,
-                          f"Lambda layer {config.get('name')!r} calls {ref!r}", path,
-                          {"layer": str(config.get("name")), "function": ref},
-                          severity=(Severity.CRITICAL if root in DANGEROUS_MODULE_ROOTS
-                                    else Severity.HIGH))
+                          f"Lambda layer {layer!r} carries marshalled Python bytecode in "
+                          "'output_shape' (runs on load with safe_mode off)", path,
+                          {"layer": layer, "field": "output_shape",
+                           "marshalled_code_bytes": shape_size})
 
 
 def analyze_config(parsed: ParsedConfig, base: str = "") -> list[ConfigIssue]:
