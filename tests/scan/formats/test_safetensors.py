@@ -91,5 +91,31 @@ def test_padded_header_and_f4_pairs_are_valid() -> None:
     assert scan(ok).findings == []
 
 
-def test_length_beyond_file_is_not_claimed() -> None:
-    assert format_of(scan(struct.pack("<Q", 10**9) + b"{}")) != "safetensors"
+@pytest.mark.parametrize("tail", [b"{}", b"{x", b"{\x00\x01", b"[\"a\"]", b"{"])
+def test_length_beyond_file_without_a_json_object_is_not_claimed(tail: bytes) -> None:
+    assert format_of(scan(struct.pack("<Q", 10**9) + tail + b"\0" * 64)) != "safetensors"
+
+
+@pytest.mark.parametrize("length", [1 << 40, (1 << 64) - 1, 10**9, 5000])
+@pytest.mark.parametrize("start", [b'{"a":{"dtype":"F32"', b'{ "a"', b'{\n  "a"', b'{\t"a"'])
+def test_absurd_header_length_is_a_high_finding(length: int, start: bytes) -> None:
+    # What a loader reads as "allocate `length` bytes for the header": 1 TiB in a tiny file.
+    data = struct.pack("<Q", length) + start + b' ' * 64
+    ctx = scan(data, limits=ScanLimits(max_header_size=2000))
+    assert format_of(ctx) == "safetensors"
+    [finding] = by_rule(ctx, "MW-SAFET-001")
+    assert finding.severity is Severity.HIGH
+    assert finding.evidence["header_size"] == length
+    assert finding.evidence["file_size"] == len(data)
+    assert ("limit" if length > 2000 else "past the end") in finding.message
+
+
+def test_random_bytes_are_not_claimed() -> None:
+    rng = np.random.default_rng(7)
+    claimed = 0
+    for _ in range(2000):
+        data = bytearray(rng.integers(0, 256, 200, dtype=np.uint8).tobytes())
+        data[8] = ord("{")
+        claimed += format_of(scan(bytes(data))) == "safetensors"
+    # Only the ~4% whose 10th byte is '"' or JSON whitespace, and whose length is absurd.
+    assert claimed < 2000 * 0.05

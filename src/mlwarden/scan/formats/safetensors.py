@@ -27,6 +27,9 @@ DTYPE_BITS: dict[str, int] = {
 }
 """safetensors dtypes and their width in bits (safetensors 0.6 ``Dtype``)."""
 MAX_FINDINGS = 20
+_JSON_OBJECT_SECOND_BYTES = frozenset((b'"', b" ", b"\t", b"\r", b"\n"))
+"""What may follow the ``{`` of a non-empty safetensors header: a key's quote or JSON
+whitespace."""
 
 
 class _DuplicateKey(ValueError):
@@ -58,7 +61,14 @@ class SafetensorsScanner(FormatScanner):
         if len(head) < 9:
             return False
         (length,) = struct.unpack_from("<Q", head, 0)
-        return 2 <= length <= target.size - 8 and head[8:9] == b"{"
+        if length < 2 or head[8:9] != b"{":
+            return False
+        if length <= target.size - 8:
+            return True
+        # A length past the end of the file (1 TiB in a 100-byte file) is a hostile or broken
+        # safetensors that a loader would try to allocate: claim it only when a JSON object
+        # plausibly starts at offset 8, so random bytes followed by "{" are not taken.
+        return head[9:10] in _JSON_OBJECT_SECOND_BYTES
 
     def scan(self, target: ScanTarget, ctx: ScanContext) -> None:
         data = target.data
@@ -66,12 +76,16 @@ class SafetensorsScanner(FormatScanner):
         loc = target.location
         if length > ctx.limits.max_header_size:
             ctx.add(R.SAFET_HEADER.finding(
-                f"header is {length} bytes, over the {ctx.limits.max_header_size}-byte limit",
-                loc(0), evidence={"header_size": length}))
+                f"header length field says {length} bytes, over the "
+                f"{ctx.limits.max_header_size}-byte limit (the file is {len(data)} bytes; a "
+                "loader would try to allocate the header)", loc(0),
+                evidence={"header_size": length, "file_size": len(data)}))
             return
         if length > len(data) - 8:
             ctx.add(R.SAFET_HEADER.finding(f"header length {length} runs past the end of the "
-                                           f"file ({len(data)} bytes)", loc(0)))
+                                           f"file ({len(data)} bytes)", loc(0),
+                                           evidence={"header_size": length,
+                                                     "file_size": len(data)}))
             return
         raw = bytes(data[8:8 + length])
         try:
