@@ -13,9 +13,6 @@ from tests.scan.corpus.verdicts import findings_by_sample, mlwarden_flags, score
 # Samples the scanners do not flag yet: each is a named gap, reported to the scanner owners. The
 # test fails if a listed sample starts being flagged (remove it here), like xfail(strict=True).
 KNOWN_GAPS: dict[str, str] = {
-    "benign/pytorch/torchscript_trace.pt":
-        "false positive: MW-TORCH-001 flags getattr() in the TorchScript code of a plain "
-        "torch.jit.trace of nn.Sequential",
 }
 
 

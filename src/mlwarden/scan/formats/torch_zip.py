@@ -36,6 +36,9 @@ _STORAGE = re.compile(r"^[^/]+/data/\d+$")
 archive folder is the saved file's stem, so ``torch.save(x, "data.pt")`` writes ``data/data.pkl``
 (a pickle) next to ``data/data/0``."""
 _EXPECTED_PICKLES = re.compile(r"^(?:[^/]*/)?(?:data\.pkl|constants\.pkl)$|\.debug_pkl$")
+_TRACED_INPUTS = re.compile(r"^[^/]+/traced_inputs\.pkl$", re.IGNORECASE)
+"""The example inputs torch.jit.trace stores beside a traced module (torch.jit.save writes it):
+expected, so not reported as hidden, but analysed as an ordinary pickle."""
 _MAIN_PICKLE = re.compile(r"^([^/]+)/(?:data|constants)\.pkl$", re.IGNORECASE)
 """torch finds records with miniz's case-insensitive lookup: ``A/DATA.PKL`` is ``a/data.pkl``."""
 _CODE = re.compile(r"^(?:[^/]*/)?code/.+\.py$")
@@ -137,7 +140,8 @@ class TorchZipScanner(FormatScanner):
             name = entry.name
             if name.lower().endswith((".pkl", ".debug_pkl")) or looks_pickled(bytes(data[:64])):
                 record_format(ctx, child, "pickle")
-                if not _EXPECTED_PICKLES.search(name):
+                if not (_EXPECTED_PICKLES.search(name)
+                        or (torchscript and _TRACED_INPUTS.match(name))):
                     ctx.add(TORCH_UNEXPECTED_MEMBER.finding(
                         f"pickle member {name!r} is not one torch.save/torch.jit.save writes; it "
                         "was analysed", child.location(), evidence={"member": name}))
@@ -192,6 +196,31 @@ def _dotted(node: ast.AST) -> str | None:
     return None
 
 
+_ATTRIBUTE_BUILTINS = frozenset({"getattr", "hasattr"})
+_PYTHON_ROOTS = frozenset({"__builtins__", "__import__", "globals", "locals", "vars"})
+_TORCH_DUNDERS = frozenset({"__torch__", "__annotations__", "__parameters__", "__buffers__",
+                            "__constants__", "__getstate__", "__setstate__"})
+"""Dunder names genuine serialized TorchScript uses itself."""
+_ATTRIBUTE_NAME = re.compile(r"^\w{1,200}$")
+
+
+def _torchscript_attribute_access(call: ast.Call) -> str | None:
+    """``base.name`` when ``call`` is ``getattr(base, "name"[, default])`` (or ``hasattr``) with a
+    constant name on a plain variable/attribute chain: the form TorchScript itself emits for
+    submodules whose names are not identifiers (``getattr(self, "0")``). None otherwise."""
+    func = call.func
+    if not isinstance(func, ast.Name) or func.id not in _ATTRIBUTE_BUILTINS or call.keywords:
+        return None
+    if not 2 <= len(call.args) <= (3 if func.id == "getattr" else 2):
+        return None
+    base = _dotted(call.args[0])
+    name = call.args[1]
+    if base is None or not (isinstance(name, ast.Constant) and isinstance(name.value, str)
+                            and _ATTRIBUTE_NAME.match(name.value)):
+        return None
+    return f"{base}.{name.value}"
+
+
 def check_torchscript_code(target: ScanTarget, ctx: ScanContext) -> None:
     """Parse a TorchScript ``code/*.py`` member (never run it) and report what reaches the OS."""
     raw = bytes(target.data[:_MAX_CODE])
@@ -209,6 +238,28 @@ def check_torchscript_code(target: ScanTarget, ctx: ScanContext) -> None:
     def hit(what: str, line: int, why: str, severity: Severity) -> None:
         hits.setdefault(what, (line, why, severity))
 
+    def check_attribute(dotted: str, line: int, via_builtin: bool = False) -> None:
+        for call, why in DANGEROUS_CALLS.items():
+            if dotted == call or dotted.endswith("." + call):
+                hit(call, line, why, Severity.HIGH)
+        parts = dotted.split(".")
+        if via_builtin and (parts[0] in BANNED_MODULES or parts[0] in _PYTHON_ROOTS):
+            hit(f"getattr({dotted})", line, "reaches a Python module TorchScript cannot use",
+                Severity.HIGH)
+        if via_builtin and parts[-1].startswith("__") and parts[-1] not in _TORCH_DUNDERS:
+            hit(f"getattr({dotted})", line, "reaches a Python dunder attribute (an escape from "
+                "TorchScript)", Severity.HIGH)
+        if "ops" in parts:
+            i = parts.index("ops")
+            if len(parts) > i + 1:
+                ns = parts[i + 1]
+                if ns not in STANDARD_OP_NAMESPACES and ns != "load_library":
+                    hit(f"ops.{ns}", line, f"calls operators of the custom namespace {ns!r}, "
+                        "which run native code from a separately loaded library",
+                        Severity.MEDIUM)
+        if len(parts) >= 2 and parts[-2] == "classes" and parts[0] in ("torch", "__torch__"):
+            hit(dotted, line, "uses a custom TorchScript class (native code)", Severity.MEDIUM)
+
     for node in ast.walk(tree):
         line = getattr(node, "lineno", 0)
         if isinstance(node, ast.Import):
@@ -224,28 +275,20 @@ def check_torchscript_code(target: ScanTarget, ctx: ScanContext) -> None:
                     "cannot use (the code is not genuine TorchScript)", Severity.HIGH)
         elif isinstance(node, ast.Call) and isinstance(node.func, ast.Name) and \
                 node.func.id in PYTHON_ESCAPES:
-            hit(f"{node.func.id}()", line, "calls a Python builtin TorchScript cannot compile",
-                Severity.HIGH)
+            attribute = _torchscript_attribute_access(node)
+            if attribute is None:
+                hit(f"{node.func.id}()", line, "calls a Python builtin TorchScript cannot "
+                    "compile", Severity.HIGH)
+            else:
+                # getattr(self, "0") is how TorchScript spells a submodule access: judge the
+                # attribute it reaches like the spelled-out ``self.<name>``.
+                check_attribute(attribute, line, via_builtin=True)
         elif isinstance(node, ast.Name) and node.id == "__builtins__":
             hit(node.id, line, "reaches the Python builtins", Severity.HIGH)
         elif isinstance(node, ast.Attribute):
             dotted = _dotted(node)
-            if dotted is None:
-                continue
-            for call, why in DANGEROUS_CALLS.items():
-                if dotted == call or dotted.endswith("." + call):
-                    hit(call, line, why, Severity.HIGH)
-            parts = dotted.split(".")
-            if "ops" in parts:
-                i = parts.index("ops")
-                if len(parts) > i + 1:
-                    ns = parts[i + 1]
-                    if ns not in STANDARD_OP_NAMESPACES and ns != "load_library":
-                        hit(f"ops.{ns}", line, f"calls operators of the custom namespace {ns!r}, "
-                            "which run native code from a separately loaded library",
-                            Severity.MEDIUM)
-            if len(parts) >= 2 and parts[-2] == "classes" and parts[0] in ("torch", "__torch__"):
-                hit(dotted, line, "uses a custom TorchScript class (native code)", Severity.MEDIUM)
+            if dotted is not None:
+                check_attribute(dotted, line)
         elif isinstance(node, ast.Constant) and isinstance(node.value, str) and \
                 re.search(r"\b(?:subprocess|os\.system|/bin/sh|bash -c)\b", node.value):
             hit(f"string {node.value[:40]!r}", line, "holds a shell command string",
