@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from mlwarden.core.severity import Severity
+from mlwarden.scan.formats.keras_config import analyze_config, parse_config
 
 from .conftest import by_rule, scan
 from .keras_samples import DTYPE, dense, keras_zip, layer, marshalled_lambda, sequential
@@ -97,3 +101,17 @@ def test_standalone_lambda_object_in_value_form_is_critical() -> None:
     [finding] = by_rule(ctx, "MW-KERAS-001")
     assert finding.severity is Severity.CRITICAL
     assert finding.evidence["marshalled_code_bytes"] > 100
+
+
+_JSON = st.recursive(st.none() | st.booleans() | st.integers() | st.text(max_size=20),
+                     lambda inner: st.lists(inner, max_size=3)
+                     | st.dictionaries(st.text(max_size=8), inner, max_size=3), max_leaves=8)
+
+
+@settings(max_examples=100, deadline=None)
+@given(st.sampled_from(["code", "value", "function", "other"]), _JSON)
+def test_any_lambda_object_in_a_lambda_layer_is_critical(key: str, payload: object) -> None:
+    function = {"class_name": "__lambda__", "config": {key: payload}}
+    issues = analyze_config(parse_config(json.dumps(sequential([_lambda(function)])), 1 << 20))
+    assert [i.severity or i.rule.severity for i in issues
+            if i.rule.id == "MW-KERAS-001"] == [Severity.CRITICAL]

@@ -9,6 +9,8 @@ from typing import Any
 
 import numpy as np
 import pytest
+from hypothesis import assume, given, settings
+from hypothesis import strategies as st
 from safetensors.numpy import save as np_save
 
 from mlwarden.core.severity import Severity
@@ -119,3 +121,16 @@ def test_random_bytes_are_not_claimed() -> None:
         claimed += format_of(scan(bytes(data))) == "safetensors"
     # Only the ~4% whose 10th byte is '"' or JSON whitespace, and whose length is absurd.
     assert claimed < 2000 * 0.05
+
+
+@settings(max_examples=150, deadline=None)
+@given(st.integers(0, (1 << 64) - 1), st.sampled_from([b'"', b" ", b"\n", b"\t", b"\r"]),
+       st.binary(max_size=120))
+def test_any_length_past_the_end_with_a_json_start_is_high(length: int, second: bytes,
+                                                           rest: bytes) -> None:
+    data = struct.pack("<Q", length) + b"{" + second + rest
+    assume(length > len(data) - 8)
+    ctx = scan(data)
+    assert_no_crash(ctx)
+    assert format_of(ctx) == "safetensors"
+    assert [f.severity for f in by_rule(ctx, "MW-SAFET-001")] == [Severity.HIGH]
