@@ -2,7 +2,7 @@
 
 The canary is a pickle built opcode by opcode that would call ``os.system`` if anything loaded it;
 the scanner reports it as critical and the default policy denies it, without it ever running. Its
-findings go into a separate report (``reports/scan-canary.json``): the demo's own decision is
+findings go into a separate report (``reports/scan-canary.{json,html,sarif}``): the demo's own decision is
 about the model, which scans clean.
 """
 
@@ -77,7 +77,8 @@ def step_scan(ctx: DemoContext) -> None:
     caught = scan_paths([canary], workers=1)
     decision = decide_by_threshold(caught.findings, Severity.HIGH)
     caught = caught.with_decision(decision, caught.findings)
-    write_report(caught, OutputFormat.JSON, ctx.workdir / "reports" / "scan-canary.json")
+    for fmt in (OutputFormat.JSON, OutputFormat.HTML, OutputFormat.SARIF):
+        write_report(caught, fmt, ctx.workdir / "reports" / f"scan-canary{fmt.suffix}")
     worst = caught.findings[0] if caught.findings else None
     if worst is not None:
         ctx.log(f"canary {canary.name}: {worst.severity.value} {worst.rule_id} — {worst.message}")
