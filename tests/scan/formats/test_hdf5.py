@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import io
 import json
+import os
 from pathlib import Path
 from typing import Any
 
@@ -206,3 +207,139 @@ def test_benign_pickled_and_plain_attributes_are_clean() -> None:
     assert not [f for f in ctx.findings if f.severity >= Severity.MEDIUM], ctx.findings
     assert ctx.formats.get("model!attr:/df/@levels") == "pickle"
     assert_no_crash(ctx)
+
+
+_FLAKY_PROBE = """
+import os, signal, sys, time
+sys.path.insert(0, {probe_dir!r})
+import hdf5_probe
+real = hdf5_probe.probe
+def probe(path):
+    if "crash" in os.path.basename(path):
+        os.kill(os.getpid(), signal.SIGSEGV)
+    if "hang" in os.path.basename(path):
+        time.sleep(60)
+    return real(path)
+hdf5_probe.probe = probe
+hdf5_probe.main()
+"""
+
+
+def _series(tmp_path: Path, names: list[str]) -> Path:
+    lam = {"class_name": "Lambda", "config": {
+        "name": "lambda", "function": [marshalled_lambda(), None, None],
+        "function_type": "lambda", "module": "__main__", "output_shape": None,
+        "output_shape_type": "raw", "output_shape_module": None, "arguments": {}}}
+    folder = tmp_path / "models"
+    folder.mkdir()
+    for name in names:
+        legacy_h5(legacy_config(lam if "evil" in name else None), folder / name)
+    return folder
+
+
+def _by_file(report: Any) -> dict[str, list[tuple[str, str]]]:
+    out: dict[str, list[tuple[str, str]]] = {}
+    for f in report.findings:
+        out.setdefault(Path(f.location.path).name, []).append((f.rule_id, f.message))
+    return out
+
+
+def test_a_directory_of_hdf5_files_reuses_one_probe_child(tmp_path: Path) -> None:
+    from mlwarden.scan.engine import scan_paths
+    from mlwarden.scan.formats import hdf5
+
+    folder = _series(tmp_path, ["a.h5", "b_evil.h5", "c.h5", "d.h5", "e_evil.h5"])
+    hdf5._CHILD.close()
+    before = hdf5.ProbeChild.spawned
+    report = scan_paths([folder], workers=1)
+    assert hdf5.ProbeChild.spawned - before == 1
+    found = _by_file(report)
+    assert sorted(found) == ["b_evil.h5", "e_evil.h5"]
+    assert all("MW-KERAS-001" in {r for r, _ in found[n]} for n in found)
+    assert report.skipped == ()
+    pid = hdf5._CHILD.pid
+    assert pid is not None
+    hdf5._CHILD.close()
+    assert hdf5._CHILD.pid is None
+    with pytest.raises(ProcessLookupError):  # ended and reaped: not even a zombie is left
+        os.kill(pid, 0)
+
+
+def test_a_crash_or_hang_mid_series_spares_the_files_after_it(
+        monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    from mlwarden.scan.engine import scan_paths
+    from mlwarden.scan.formats import hdf5
+
+    probe = tmp_path / "flaky_probe.py"
+    probe.write_text(_FLAKY_PROBE.format(probe_dir=str(hdf5.PROBE.parent)))
+    monkeypatch.setattr(hdf5, "PROBE", probe)
+    monkeypatch.setattr(hdf5, "PROBE_TIMEOUT", 2)
+    folder = _series(tmp_path, ["1.h5", "2_crash.h5", "3_evil.h5", "4_hang.h5", "5.h5",
+                                "6_evil.h5"])
+    before = hdf5.ProbeChild.spawned
+    report = scan_paths([folder], workers=1)
+    assert hdf5.ProbeChild.spawned - before == 3  # the first, one after the crash, one after the hang
+    found = _by_file(report)
+    assert sorted(found) == ["2_crash.h5", "3_evil.h5", "4_hang.h5", "6_evil.h5"]
+    [(rule, message)] = found["2_crash.h5"]
+    assert rule == "MW-HDF-001" and "crashed" in message and "signal 11" in message
+    [(rule, message)] = found["4_hang.h5"]
+    assert rule == "MW-HDF-001" and "did not finish" in message
+    for name in ("3_evil.h5", "6_evil.h5"):  # analysed normally by the fresh children
+        rules = {r for r, _ in found[name]}
+        assert "MW-KERAS-001" in rules and "MW-HDF-001" not in rules
+    assert sorted(Path(s.path).name for s in report.skipped) == ["2_crash.h5", "4_hang.h5"]
+    hdf5._CHILD.close()
+
+
+def _probe_in_worker(path: str) -> int | None:
+    from mlwarden.scan.formats import hdf5
+
+    data = Path(path).read_bytes()
+    from mlwarden.scan.interface import ScanTarget
+
+    assert isinstance(hdf5._run_probe(ScanTarget(path=path, data=memoryview(data),
+                                                 fs_path=Path(path))), dict)
+    return hdf5._CHILD.pid
+
+
+def test_probe_children_of_worker_processes_end_with_them(tmp_path: Path) -> None:
+    import multiprocessing
+    from concurrent.futures import ProcessPoolExecutor
+
+    from mlwarden.scan.formats import hdf5
+    from mlwarden.scan.interface import ScanTarget
+
+    path = tmp_path / "m.h5"
+    legacy_h5(legacy_config(), path)
+    assert isinstance(hdf5._run_probe(ScanTarget(path=str(path), data=memoryview(
+        path.read_bytes()), fs_path=path)), dict)
+    parent_child = hdf5._CHILD.pid  # a live child at fork time is not touched by the workers
+    assert parent_child is not None
+    with ProcessPoolExecutor(2, mp_context=multiprocessing.get_context("fork")) as pool:
+        pids = list(pool.map(_probe_in_worker, [str(path)] * 4))
+    assert parent_child not in pids
+    for pid in set(pids):
+        assert pid is not None
+        with pytest.raises(ProcessLookupError):
+            os.kill(pid, 0)  # reaped by the worker's exit finalizer
+    assert hdf5._CHILD.pid == parent_child
+    assert isinstance(hdf5._run_probe(ScanTarget(path=str(path), data=memoryview(
+        path.read_bytes()), fs_path=path)), dict)
+    hdf5._CHILD.close()
+
+
+def test_probe_child_is_ended_at_interpreter_exit(tmp_path: Path) -> None:
+    import subprocess
+    import sys
+
+    path = tmp_path / "m.h5"
+    legacy_h5(legacy_config(), path)
+    code = ("import sys; from mlwarden.scan.engine import scan_paths; "
+            "from mlwarden.scan.formats import hdf5; "
+            "r = scan_paths([sys.argv[1]], workers=1); assert not r.findings; print(hdf5._CHILD.pid)")
+    out = subprocess.run([sys.executable, "-c", code, str(path)], capture_output=True,
+                         text=True, check=True, timeout=60)
+    pid = int(out.stdout.strip())
+    with pytest.raises(ProcessLookupError):
+        os.kill(pid, 0)

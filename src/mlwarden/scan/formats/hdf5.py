@@ -2,26 +2,33 @@
 
 Recognised by the HDF5 signature at offset 0, 512, 1024, 2048... (after a user block). The HDF5
 C library crashes on some malformed files, so h5py only ever reads an untrusted file in a child
-process (:mod:`mlwarden.scan.formats.hdf5_probe`) with a timeout and a memory limit; a crash, a
-hang or an unreadable file is a finding. Without h5py the file is skipped with a reason. The
-Keras configs stored as root attributes, and any other attribute holding a Keras-shaped JSON
-config, go through :mod:`mlwarden.scan.formats.keras_config`. Byte-string attributes that
-PyTables (``pandas.read_hdf``) would unpickle are scanned by content as members ``attr:/path@name``
-(a pickle goes to the pickle VM). External links, external raw storage and virtual datasets that
-read other files are findings. No dataset is read.
+process (:mod:`mlwarden.scan.formats.hdf5_probe`, one long-lived child per scanning process, fed
+file paths over a pipe) with a per-file timeout and a memory limit; a crash, a hang or an
+unreadable file is a finding, and the next file gets a fresh child. Without h5py the file is
+skipped with a reason. The Keras configs stored as root attributes, and any other attribute
+holding a Keras-shaped JSON config, go through :mod:`mlwarden.scan.formats.keras_config`.
+Byte-string attributes that PyTables (``pandas.read_hdf``) would unpickle are scanned by content
+as members ``attr:/path@name`` (a pickle goes to the pickle VM). External links, external raw
+storage and virtual datasets that read other files are findings. No dataset is read.
 """
 
 from __future__ import annotations
 
+import atexit
 import base64
+import contextlib
 import importlib.util
 import json
 import os
+import selectors
+import struct
 import subprocess
 import sys
 import tempfile
+import threading
+import time
 from pathlib import Path
-from typing import Any, ClassVar
+from typing import IO, Any, ClassVar
 
 from mlwarden.scan import format_rules as R
 from mlwarden.scan.formats.keras_config import ConfigError, analyze_config, parse_config
@@ -116,8 +123,191 @@ def _limit_memory() -> None:  # pragma: no cover - runs in the child before exec
     resource.setrlimit(resource.RLIMIT_AS, (PROBE_MEMORY, PROBE_MEMORY))
 
 
+FRAME = struct.Struct(">Q")
+"""Frame header on the probe's stdin and stdout: the payload length, 8 bytes big-endian."""
+MAX_ANSWER = 1 << 36
+STDERR_TAIL = 4096
+
+
+class ProbeChild:
+    """The one long-lived probe process of this scanning process (see :mod:`hdf5_probe`).
+
+    Started on the first request and reused. A request that times out kills it; one that ends
+    in EOF (crash, exit) or garbage discards it; either way the next request starts a fresh one.
+    """
+
+    spawned: ClassVar[int] = 0
+    """Children started by this process (tests check the reuse)."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._proc: subprocess.Popen[bytes] | None = None
+        self._command: list[str] = []
+        self._owner = 0
+        self._finalizer_pid = 0
+
+    def request(self, path: Path) -> dict[str, Any] | str:
+        with self._lock:
+            command = [sys.executable, "-I", str(PROBE), "--serve"]
+            if self._owner != os.getpid():  # forked: the child belongs to the parent process
+                self._forget()
+            if self._proc is not None and (self._command != command
+                                           or self._proc.poll() is not None):
+                self._stop()
+            if self._proc is None:
+                try:
+                    self._start(command)
+                except OSError as exc:
+                    return f"HDF5 probe could not run: {exc}"
+            try:
+                result = self._exchange(os.fsencode(path))
+            except BaseException:  # e.g. KeyboardInterrupt mid-answer: never reuse a half-read pipe
+                self._stop()
+                raise
+            if isinstance(result, str):
+                self._stop()
+            return result
+
+    @property
+    def pid(self) -> int | None:
+        """The running child's process id (``None`` before the first request or after a stop)."""
+        return self._proc.pid if self._proc is not None else None
+
+    def close(self) -> None:
+        """End the child: EOF on its stdin, then a kill if it does not leave; always reaped."""
+        with self._lock:
+            if self._owner == os.getpid():
+                self._stop()
+            else:
+                self._forget()
+
+    def _start(self, command: list[str]) -> None:
+        env = {**os.environ, "OPENBLAS_NUM_THREADS": "1", "OMP_NUM_THREADS": "1"}
+        self._proc = subprocess.Popen(
+            command, stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+            env=env, preexec_fn=_limit_memory if sys.platform.startswith("linux") else None)
+        self._command = command
+        self._owner = os.getpid()
+        ProbeChild.spawned += 1
+        if self._finalizer_pid != self._owner:  # worker processes skip atexit; this runs there
+            import multiprocessing.util
+
+            multiprocessing.util.Finalize(self, ProbeChild.close, args=(self,), exitpriority=10)
+            self._finalizer_pid = self._owner
+
+    def after_fork(self) -> None:
+        """In a forked process: let go of the parent's child at once (so EOF reaches it)."""
+        self._lock = threading.Lock()
+        self._forget()
+
+    def _forget(self) -> None:
+        """Drop a child inherited through fork without touching it (it is the parent's)."""
+        if self._proc is not None:
+            for stream in (self._proc.stdin, self._proc.stdout, self._proc.stderr):
+                if stream is not None:
+                    stream.close()
+            self._proc.returncode = 0  # never wait for or kill another process's child
+        self._proc = None
+        self._owner = os.getpid()
+
+    def _stop(self) -> None:
+        proc, self._proc = self._proc, None
+        if proc is None:
+            return
+        if proc.stdin is not None:
+            with contextlib.suppress(OSError):
+                proc.stdin.close()
+        try:
+            proc.wait(timeout=2)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait()
+        for stream in (proc.stdout, proc.stderr):
+            if stream is not None:
+                stream.close()
+
+    def _exchange(self, payload: bytes) -> dict[str, Any] | str:
+        proc = self._proc
+        assert proc is not None and proc.stdin is not None
+        assert proc.stdout is not None and proc.stderr is not None
+        try:
+            proc.stdin.write(FRAME.pack(len(payload)) + payload)
+            proc.stdin.flush()
+        except OSError:
+            pass  # the child is gone: its exit status says why, below
+        deadline = time.monotonic() + PROBE_TIMEOUT
+        answer = bytearray()
+        err = bytearray()
+        out_fd, err_fd = proc.stdout.fileno(), proc.stderr.fileno()
+        open_fds = {out_fd, err_fd}
+        with selectors.DefaultSelector() as sel:
+            for fd in open_fds:
+                sel.register(fd, selectors.EVENT_READ)
+            while out_fd in open_fds:
+                if len(answer) >= FRAME.size:
+                    size = FRAME.unpack_from(answer)[0]
+                    if size > MAX_ANSWER:
+                        return "HDF5 probe gave no readable result"
+                    if len(answer) >= FRAME.size + size:
+                        if len(answer) > FRAME.size + size:
+                            return "HDF5 probe gave no readable result"
+                        return _decode(bytes(answer[FRAME.size:]))
+                left = deadline - time.monotonic()
+                if left <= 0:
+                    proc.kill()
+                    proc.wait()
+                    return f"HDF5 library did not finish reading the file within {PROBE_TIMEOUT} s"
+                for key, _ in sel.select(left):
+                    fd = int(key.fd)
+                    chunk = os.read(fd, 1 << 20)
+                    if not chunk:
+                        open_fds.discard(fd)
+                        sel.unregister(fd)
+                    elif fd == out_fd:
+                        answer += chunk
+                    else:
+                        err = (err + chunk)[-STDERR_TAIL:]
+        try:  # stdout closed before a whole answer: the child crashed or exited
+            returncode = proc.wait(timeout=max(1.0, deadline - time.monotonic()))
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait()
+            return f"HDF5 library did not finish reading the file within {PROBE_TIMEOUT} s"
+        err += _drain(proc.stderr)
+        if returncode < 0:
+            return (f"HDF5 library crashed on this file (signal {-returncode}): a malformed or "
+                    "hostile HDF5 structure")
+        if returncode != 0:
+            tail = bytes(err).decode("utf-8", "replace").strip().splitlines()[-1:] or ["?"]
+            return f"HDF5 probe failed (exit {returncode}): {tail[0][:300]}"
+        return "HDF5 probe gave no readable result"
+
+
+def _drain(stream: IO[bytes]) -> bytes:
+    """What is left in the stderr pipe of a child that has exited (its tail)."""
+    try:
+        os.set_blocking(stream.fileno(), False)
+        return (stream.read() or b"")[-STDERR_TAIL:]
+    except (OSError, ValueError):
+        return b""
+
+
+def _decode(body: bytes) -> dict[str, Any] | str:
+    try:
+        result = json.loads(body)
+    except ValueError:
+        return "HDF5 probe gave no readable result"
+    return result if isinstance(result, dict) else "HDF5 probe gave no readable result"
+
+
+_CHILD = ProbeChild()
+atexit.register(_CHILD.close)
+if hasattr(os, "register_at_fork"):
+    os.register_at_fork(after_in_child=_CHILD.after_fork)
+
+
 def _run_probe(target: ScanTarget) -> dict[str, Any] | str:
-    """Run hdf5_probe.py on the target in a child process; a string says why it failed."""
+    """Probe the target in the shared child process; a string says why it failed."""
     temp: Path | None = None
     try:
         if target.fs_path is not None and target.member is None:
@@ -128,26 +318,9 @@ def _run_probe(target: ScanTarget) -> dict[str, Any] | str:
             with os.fdopen(fd, "wb") as fh:
                 fh.write(target.data)
             path = temp
-        env = {**os.environ, "OPENBLAS_NUM_THREADS": "1", "OMP_NUM_THREADS": "1"}
-        proc = subprocess.run(
-            [sys.executable, "-I", str(PROBE), str(path)], capture_output=True, env=env,
-            timeout=PROBE_TIMEOUT, check=False,
-            preexec_fn=_limit_memory if sys.platform.startswith("linux") else None)
-    except subprocess.TimeoutExpired:
-        return f"HDF5 library did not finish reading the file within {PROBE_TIMEOUT} s"
+        return _CHILD.request(Path(path).absolute())
     except OSError as exc:
         return f"HDF5 probe could not run: {exc}"
     finally:
         if temp is not None:
             temp.unlink(missing_ok=True)
-    if proc.returncode < 0:
-        return (f"HDF5 library crashed on this file (signal {-proc.returncode}): a malformed or "
-                "hostile HDF5 structure")
-    if proc.returncode != 0:
-        tail = proc.stderr.decode("utf-8", "replace").strip().splitlines()[-1:] or ["?"]
-        return f"HDF5 probe failed (exit {proc.returncode}): {tail[0][:300]}"
-    try:
-        result = json.loads(proc.stdout)
-    except ValueError:
-        return "HDF5 probe gave no readable result"
-    return result if isinstance(result, dict) else "HDF5 probe gave no readable result"

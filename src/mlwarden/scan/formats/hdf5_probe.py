@@ -1,8 +1,11 @@
-"""Read an HDF5 file's structure with h5py, in a child process: ``python -I hdf5_probe.py FILE``.
+"""Read HDF5 files' structure with h5py, in a child process: ``python -I hdf5_probe.py --serve``.
 
 The HDF5 C library segfaults or loops on some malformed files, so the scanner never opens an
-untrusted HDF5 file in its own process: it runs this script (standard library + h5py only, no
-mlwarden import) under a timeout and memory limit, and reads one JSON object from its stdout:
+untrusted HDF5 file in its own process: it keeps this script (standard library + h5py only, no
+mlwarden import) running as one child under a memory limit and a per-request timeout. Requests
+on stdin and answers on stdout are frames: an 8-byte big-endian length, then the payload (a
+request is a file path, ``os.fsencode``-d; an answer is a JSON object). The child exits at EOF on
+stdin. ``python -I hdf5_probe.py FILE`` probes one file and writes the bare JSON object. Answer:
 
 ``{"open_error": str | null, "configs": [[where, text]], "external": [[kind, name, files]],
 "pickles": [[where, base64]], "errors": [[where, message]], "truncated": bool}``
@@ -17,6 +20,8 @@ from __future__ import annotations
 
 import base64
 import json
+import os
+import struct
 import sys
 from typing import Any
 
@@ -137,10 +142,54 @@ def probe(path: str) -> dict[str, Any]:
     return out
 
 
+FRAME = struct.Struct(">Q")
+
+
+def _read_exact(fd: int, size: int) -> bytes | None:
+    chunks: list[bytes] = []
+    while size > 0:
+        chunk = os.read(fd, min(size, 1 << 20))
+        if not chunk:
+            return None
+        chunks.append(chunk)
+        size -= len(chunk)
+    return b"".join(chunks)
+
+
+def _write_all(fd: int, data: bytes) -> None:
+    view = memoryview(data)
+    while view:
+        view = view[os.write(fd, view):]
+
+
+def serve(have_h5py: bool) -> None:
+    """Answer framed requests from stdin until it closes."""
+    requests = sys.stdin.fileno()
+    answers = os.dup(sys.stdout.fileno())
+    os.dup2(sys.stderr.fileno(), sys.stdout.fileno())  # stray prints cannot corrupt a frame
+    while True:
+        header = _read_exact(requests, FRAME.size)
+        if header is None:
+            return
+        raw = _read_exact(requests, FRAME.unpack(header)[0])
+        if raw is None:
+            return
+        result = probe(os.fsdecode(raw)) if have_h5py else {"missing": "h5py"}
+        body = json.dumps(result, ensure_ascii=True).encode("ascii")
+        _write_all(answers, FRAME.pack(len(body)) + body)
+
+
 def main() -> None:
     try:
         import h5py  # noqa: F401
     except ImportError:
+        have_h5py = False
+    else:
+        have_h5py = True
+    if sys.argv[1:] == ["--serve"]:
+        serve(have_h5py)
+        return
+    if not have_h5py:
         sys.stdout.write(json.dumps({"missing": "h5py"}))
         return
     sys.stdout.write(json.dumps(probe(sys.argv[1]), ensure_ascii=True))
