@@ -343,3 +343,21 @@ def test_probe_child_is_ended_at_interpreter_exit(tmp_path: Path) -> None:
     pid = int(out.stdout.strip())
     with pytest.raises(ProcessLookupError):
         os.kill(pid, 0)
+
+
+def test_a_file_the_hdf5_library_chokes_on_gets_the_next_file_a_fresh_child(
+        tmp_path: Path) -> None:
+    """Library state damaged by a malformed file must not carry over to the files after it."""
+    from mlwarden.scan.engine import scan_paths
+    from mlwarden.scan.formats import hdf5
+
+    folder = _series(tmp_path, ["a.h5", "c.h5"])
+    (folder / "b_broken.h5").write_bytes(legacy_h5(legacy_config())[:600])
+    hdf5._CHILD.close()
+    before = hdf5.ProbeChild.spawned
+    report = scan_paths([folder], workers=1)
+    assert hdf5.ProbeChild.spawned - before == 2  # a.h5 + b_broken.h5 share one; c.h5 a fresh one
+    assert {f.rule_id for f in report.findings
+            if f.location.path.endswith("b_broken.h5")} >= {"MW-HDF-001"}
+    assert not [f for f in report.findings if f.location.path.endswith(("a.h5", "c.h5"))]
+    hdf5._CHILD.close()

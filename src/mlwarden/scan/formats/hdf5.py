@@ -164,7 +164,9 @@ class ProbeChild:
             except BaseException:  # e.g. KeyboardInterrupt mid-answer: never reuse a half-read pipe
                 self._stop()
                 raise
-            if isinstance(result, str):
+            if isinstance(result, str) or result.get("errors") or result.get("open_error"):
+                # a failed probe, or a file the HDF5 library choked on, may have left the child's
+                # library state damaged: the next file gets a fresh child
                 self._stop()
             return result
 
