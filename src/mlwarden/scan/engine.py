@@ -17,6 +17,7 @@ import datetime as dt
 import hashlib
 import mmap
 import os
+import sys
 import threading
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
@@ -34,33 +35,63 @@ from mlwarden.scan.interface import (
     ScanTarget,
     scanners_by_priority,
 )
+from mlwarden.scan.sniff import SNIFFS, Sniff, could_be_pickle
 
 HEAD_SIZE = 4096
 """Bytes of a target shown to ``detect``."""
 
 
 def load_scanners() -> list[type[FormatScanner]]:
-    """Import every scanner module (registering them) and return them in detection order."""
-    import mlwarden.scan.formats  # registers the container and weight formats
+    """Import every scanner module (registering them) and return them in detection order.
 
-    try:
-        import mlwarden.scan.pickle  # noqa: F401 - registers the pickle scanner
-    except ImportError as exc:  # only while the pickle package is absent from a checkout
-        if exc.name is None or not exc.name.startswith("mlwarden.scan.pickle"):
-            raise
+    A scan does not need this (:func:`dispatch` imports a scanner when its sniff matches); it
+    spares forked workers the imports, and lists every scanner for the rule catalogue and tests.
+    """
+    import importlib
+
+    for module in dict.fromkeys(entry.module for entry in SNIFFS):
+        importlib.import_module(module)
     return scanners_by_priority()
 
 
-_ORDER: tuple[int, list[type[FormatScanner]]] = (-1, [])
+@dataclass(frozen=True, slots=True)
+class _Slot:
+    """A scanner in detection order: a sniff to pass before its module is imported, if built in."""
+
+    name: str
+    priority: int
+    module: str | None
+    sniff: Sniff | None
+
+    def scanner(self) -> type[FormatScanner] | None:
+        """The scanner class, importing its module on first use (``None``: unregistered since)."""
+        cls = FormatScanner.registry.get(self.name)
+        if cls is None and self.module is not None:
+            import importlib
+
+            importlib.import_module(self.module)
+            cls = FormatScanner.registry.get(self.name)
+        return cls
 
 
-def _ordered() -> list[type[FormatScanner]]:
-    """The scanners in detection order (re-sorted only when the registry changes)."""
-    global _ORDER
-    size = len(FormatScanner.registry)
-    if _ORDER[0] != size:
-        _ORDER = (size, scanners_by_priority())
-    return _ORDER[1]
+_SLOTS: tuple[frozenset[str], list[_Slot]] = (frozenset({"-"}), [])
+
+
+def _slots() -> list[_Slot]:
+    """Built-in scanners (lazily imported) and any other registered ones, in detection order."""
+    global _SLOTS
+    extra = frozenset(FormatScanner.registry) - _BUILT_IN
+    if _SLOTS[0] != extra:
+        slots = [_Slot(e.name, e.priority, e.module, e.sniff) for e in SNIFFS]
+        slots += [_Slot(n, FormatScanner.registry[n].priority, None, None) for n in extra]
+        _SLOTS = (extra, sorted(slots, key=lambda s: (s.priority, s.name)))
+    return _SLOTS[1]
+
+
+_BUILT_IN = frozenset(e.name for e in SNIFFS)
+SNIFFING = True
+"""Skip a built-in scanner whose sniff fails without importing it (tests turn this off to check
+that the sniffs never hide a file)."""
 
 
 @dataclass
@@ -90,7 +121,12 @@ def dispatch(target: ScanTarget, ctx: ScanContext) -> None:
         ctx.formats[key] = "empty"
         return
     head = target.head(HEAD_SIZE)
-    for cls in _ordered():
+    for slot in _slots():
+        if SNIFFING and slot.sniff is not None and not slot.sniff(head, target):
+            continue
+        cls = slot.scanner()
+        if cls is None:
+            continue
         try:
             hit = cls.detect(head, target)
         except Exception as exc:  # noqa: BLE001 - a detector bug must not hide the file
@@ -140,6 +176,8 @@ PICKLE_AT_START = frozenset({"pickle", "torch-legacy"})
 
 def _check_pickle_polyglot(fmt: str, head: bytes, target: ScanTarget, ctx: ScanContext) -> None:
     """A file of another format whose first bytes are also a pickle (see ``MW-FMT-004``)."""
+    if not could_be_pickle(head):
+        return
     from mlwarden.scan.pickle import analyze_pickle, looks_like_pickle
 
     if not looks_like_pickle(head, final=target.size <= len(head)):
@@ -195,9 +233,9 @@ def mapped(path: Path) -> Iterator[bytes | memoryview]:
 
 
 def _forget_caches() -> None:
-    from mlwarden.scan.formats import zipreader
-
-    zipreader.forget()
+    zipreader = sys.modules.get("mlwarden.scan.formats.zipreader")
+    if zipreader is not None:  # not imported: nothing cached
+        zipreader.forget()
 
 
 def _hash_into(h: hashlib._Hash, data: bytes | memoryview) -> None:
@@ -209,7 +247,6 @@ def _hash_into(h: hashlib._Hash, data: bytes | memoryview) -> None:
 def scan_target(target: ScanTarget, *, limits: ScanLimits = DEFAULT_LIMITS,
                 allow_globals: Sequence[str] = ()) -> EngineContext:
     """Scan one in-memory target and return the context holding its findings."""
-    load_scanners()
     ctx = EngineContext(limits=limits, allow_globals=tuple(allow_globals), dispatch=dispatch)
     try:
         dispatch(target, ctx)
@@ -221,7 +258,6 @@ def scan_target(target: ScanTarget, *, limits: ScanLimits = DEFAULT_LIMITS,
 def scan_file(fs_path: Path, display: str, *, limits: ScanLimits = DEFAULT_LIMITS,
               allow_globals: Sequence[str] = (), digest: bool = False) -> FileResult:
     """Scan one file on disk. Unreadable files become skips, never exceptions."""
-    load_scanners()
     ctx = EngineContext(limits=limits, allow_globals=tuple(allow_globals), dispatch=dispatch)
     digest_value: str | None = None
     try:
@@ -301,7 +337,6 @@ def scan_paths(paths: Sequence[str | Path], *, limits: ScanLimits = DEFAULT_LIMI
     found = walk(names)
     jobs = [(str(f.fs_path), f.display) for f in found.files]
     n_workers = workers if workers is not None else _default_workers(jobs)
-    load_scanners()  # before forking: workers inherit the imported scanners
     allowed = tuple(allow_globals)
     if n_workers <= 1 or len(jobs) <= 1:
         results = []
@@ -311,6 +346,7 @@ def scan_paths(paths: Sequence[str | Path], *, limits: ScanLimits = DEFAULT_LIMI
                                          digest=digest))
                 advance(1)
     else:
+        load_scanners()  # before forking: workers inherit the imported scanners
         results = _run_parallel(jobs, limits, allowed, digest, n_workers, progress)
     return _build(names, started, found.findings, found.skipped, found.formats, results, digest,
                   links=found.links)

@@ -27,6 +27,7 @@ from mlwarden.scan.container_rules import (
 )
 from mlwarden.scan.formats import zipreader
 from mlwarden.scan.interface import FormatScanner, ScanContext, ScanLimits, ScanTarget
+from mlwarden.scan.sniff import SEVEN_ZIP_MAGIC, looks_like_tar
 
 _MIB = 1 << 20
 _MAX_REPORTED = 20
@@ -280,26 +281,6 @@ class ViewReader(io.RawIOBase):
         return self._pos
 
 
-def looks_like_tar(head: bytes) -> bool:
-    """A tar header block with a valid checksum (what ``tarfile`` and so ``torch.load`` accept).
-
-    The ``ustar`` magic alone is not enough: a block with the magic but a bad checksum is not a tar
-    to ``tarfile``, and ``torch.load`` then falls back to unpickling the file.
-    """
-    if len(head) < 512:
-        return False
-    block = head[:512]
-    if block[0] == 0 and block[257:262] != b"ustar":
-        return False
-    try:
-        declared = int(block[148:156].replace(b"\x00", b" ").strip() or b"-1", 8)
-    except ValueError:
-        return False
-    unsigned = sum(block[:148]) + 8 * 32 + sum(block[156:512])
-    signed = sum(b - 256 if b > 127 else b for b in block[:148] + block[156:512]) + 8 * 32
-    return declared in (unsigned, signed)
-
-
 @dataclass(frozen=True, slots=True)
 class TarMember:
     name: str
@@ -394,7 +375,6 @@ class TarScanner(FormatScanner):
 
 # ----------------------------------------------------------------------------------------------- 7z
 
-SEVEN_ZIP_MAGIC = b"7z\xbc\xaf\x27\x1c"
 
 
 class SevenZipScanner(FormatScanner):

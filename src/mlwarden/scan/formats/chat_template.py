@@ -19,11 +19,11 @@ from typing import Any, ClassVar
 
 from mlwarden.core.rules import Rule
 from mlwarden.scan import format_rules as R
-from mlwarden.scan.formats.jinja_ast import MAX_TEMPLATE, analyze_template
+from mlwarden.scan.formats.jinja_ast import analyze_template
 from mlwarden.scan.interface import FormatScanner, ScanContext, ScanTarget
+from mlwarden.scan.sniff import MAX_CHAT_CONFIG as MAX_CONFIG
+from mlwarden.scan.sniff import MAX_TEMPLATE
 
-MAX_CONFIG = 32 * 1024 * 1024
-"""Largest JSON document read for a ``chat_template`` key (tokenizer configs are kilobytes)."""
 _CHAT_NAMES = frozenset({"messages", "add_generation_prompt", "bos_token", "eos_token"})
 """Variables ``apply_chat_template`` passes: a template that uses none is not a chat template."""
 _RULES: dict[str, Rule] = {

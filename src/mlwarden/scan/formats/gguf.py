@@ -22,8 +22,8 @@ from mlwarden.core.severity import Severity
 from mlwarden.scan import format_rules as R
 from mlwarden.scan.formats.jinja_ast import analyze_template
 from mlwarden.scan.interface import FormatScanner, ScanContext, ScanTarget
+from mlwarden.scan.sniff import GGUF_MAGIC as MAGIC
 
-MAGIC = b"GGUF"
 MAX_KEY_LEN = 65535
 MAX_TENSOR_NAME = 63
 """ggml's GGML_MAX_NAME (64) includes the terminating NUL."""

@@ -33,8 +33,9 @@ from typing import IO, Any, ClassVar
 from mlwarden.scan import format_rules as R
 from mlwarden.scan.formats.keras_config import ConfigError, analyze_config, parse_config
 from mlwarden.scan.interface import FormatScanner, ScanContext, ScanTarget
+from mlwarden.scan.sniff import HDF5_SIGNATURE as SIGNATURE
+from mlwarden.scan.sniff import hdf5_signature_offset
 
-SIGNATURE = b"\x89HDF\r\n\x1a\n"
 CONFIG_LIMIT = 64 * 1024 * 1024
 MAX_OBJECTS = 200_000
 """Links the probe visits before it stops (a skip is recorded for the rest)."""
@@ -44,15 +45,7 @@ PROBE_MEMORY = 8 * 1024**3
 """Address-space limit of the probe process (HDF5 bombs stop here, not in the scanner)."""
 
 
-def signature_offset(data: bytes | memoryview) -> int | None:
-    """Where the HDF5 superblock signature is: 0, or 512 × 2ⁿ within the data."""
-    offset = 0
-    size = len(data)
-    while offset + 8 <= size:
-        if bytes(data[offset:offset + 8]) == SIGNATURE:
-            return offset
-        offset = 512 if offset == 0 else offset * 2
-    return None
+signature_offset = hdf5_signature_offset
 
 
 class Hdf5Scanner(FormatScanner):

@@ -22,11 +22,11 @@ from mlwarden.core.finding import JSONValue
 from mlwarden.core.rules import Rule
 from mlwarden.core.severity import Severity
 from mlwarden.scan import format_rules as R
+from mlwarden.scan.sniff import MAX_TEMPLATE
 
 if TYPE_CHECKING:
     from jinja2 import Environment, nodes
 
-MAX_TEMPLATE = 4 * 1024 * 1024
 MAX_VARIANTS = 64
 """Possible values of one folded expression kept before folding gives up."""
 MAX_FOLDED_LEN = 4096

@@ -19,11 +19,10 @@ from typing import Any, ClassVar
 from mlwarden.scan.container_rules import ARCHIVE_BOMB, MALFORMED_ARCHIVE, UNSUPPORTED_COMPRESSION
 from mlwarden.scan.formats.streams import Inflated, inflate_with, inflate_zlib
 from mlwarden.scan.interface import FormatScanner, ScanContext, ScanTarget
+from mlwarden.scan.sniff import ZSTD_MAGIC
 
 _ZF_HEADER = 2 + 19
 """``ZF`` then the hex length padded to ``len(hex(2**64))`` characters (joblib < 0.10)."""
-ZSTD_MAGIC = b"\x28\xb5\x2f\xfd"
-"""A zstd frame (RFC 8878)."""
 _MIN_LIMIT = 256 * 1024 * 1024
 """Streams may always expand to this size, whatever their ratio (joblib compresses zeros well)."""
 

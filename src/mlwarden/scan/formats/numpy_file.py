@@ -19,8 +19,8 @@ from typing import ClassVar
 from mlwarden.scan.container_rules import NPY_MALFORMED, NPY_OBJECT_ARRAY
 from mlwarden.scan.formats.pickled import analyze_embedded, record_format
 from mlwarden.scan.interface import FormatScanner, ScanContext, ScanTarget
+from mlwarden.scan.sniff import NUMPY_MAGIC as MAGIC
 
-MAGIC = b"\x93NUMPY"
 _SIMPLE = re.compile(r"^[<>|=]?(?P<kind>[?bBhHiIlLqQpPefdgFDGSaUVOMmcui])(?P<size>\d*)(?:\[\w+\])?$")
 _FIXED = {"?": 1, "b": 1, "B": 1, "h": 2, "H": 2, "i": 4, "I": 4, "l": 8, "L": 8, "q": 8, "Q": 8,
           "p": 8, "P": 8, "e": 2, "f": 4, "d": 8, "g": 16, "F": 8, "D": 16, "G": 32, "O": 8,

@@ -17,13 +17,11 @@ import struct
 from typing import ClassVar
 
 from mlwarden.scan.container_rules import MALFORMED_ARCHIVE
-from mlwarden.scan.formats.archive import ViewReader, iter_tar, looks_like_tar
+from mlwarden.scan.formats.archive import ViewReader, iter_tar
 from mlwarden.scan.formats.pickled import analyze_embedded, record_format
 from mlwarden.scan.interface import FormatScanner, ScanContext, ScanTarget
+from mlwarden.scan.sniff import is_legacy_torch_stream, looks_like_tar
 
-MAGIC_NUMBER = 0x1950A86A20F9469CFC6C
-_MAGIC_LONG1 = b"\x8a\x0a" + MAGIC_NUMBER.to_bytes(10, "little")
-_MAGIC_TEXT = str(MAGIC_NUMBER).encode()
 _STREAM_PICKLES = ("magic number", "protocol version", "sys_info", "object", "storage keys")
 
 ELEMENT_SIZES = {
@@ -35,9 +33,7 @@ ELEMENT_SIZES = {
 """Bytes per element of each legacy storage class (``torch._utils._element_size``)."""
 
 
-def is_legacy_stream(head: bytes) -> bool:
-    return _MAGIC_LONG1 in head[:16] or (head[:1] in (b"L", b"I", b"\x80")
-                                         and _MAGIC_TEXT in head[:40])
+is_legacy_stream = is_legacy_torch_stream
 
 
 class TorchLegacyScanner(FormatScanner):

@@ -1,0 +1,150 @@
+"""Which format scanner to import for a target: cheap, conservative sniffs over its first bytes.
+
+``mlwarden scan`` runs in front of every ``torch.load`` in CI, once per file, so its whole-process
+time is mostly Python start-up. Importing every format scanner (protobuf walkers, the Jinja
+analyser, the zip reader, the Keras config rules…) costs more than scanning a small pickle.
+:data:`SNIFFS` therefore lists each registered scanner with its name, priority, module and a
+*sniff*: a necessary condition for the scanner's ``detect``, computed from the head (and size) of
+the target without importing the scanner. The engine imports a scanner's module only when the
+sniff says yes, and then asks the scanner's own ``detect``.
+
+A sniff may say yes where ``detect`` says no (that costs an import), never the reverse: that
+would hide a file from its scanner. ``tests/scan/engine/test_sniff.py`` checks the table against
+the registry and this implication on the whole corpus, the red-team samples and random bytes.
+Where a format's detection is itself a cheap test of the head (tar, the legacy torch stream,
+magic numbers), the test lives here and the format module imports it, so there is one copy.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import TYPE_CHECKING, NamedTuple
+
+if TYPE_CHECKING:
+    from mlwarden.scan.interface import ScanTarget
+
+GGUF_MAGIC = b"GGUF"
+HDF5_SIGNATURE = b"\x89HDF\r\n\x1a\n"
+NUMPY_MAGIC = b"\x93NUMPY"
+SEVEN_ZIP_MAGIC = b"7z\xbc\xaf\x27\x1c"
+ZSTD_MAGIC = b"\x28\xb5\x2f\xfd"
+"""A zstd frame (RFC 8878)."""
+ZIP_LOCAL_SIG = b"PK\x03\x04"
+ZIP_EOCD_SIG = b"PK\x05\x06"
+ZIP_SPANNED_SIG = b"PK\x07\x08"
+ZIP_EOCD_REACH = 22 + 0xFFFF
+"""How far from the end an end-of-central-directory record can start (its size + max comment)."""
+TORCH_MAGIC_NUMBER = 0x1950A86A20F9469CFC6C
+TORCH_MAGIC_LONG1 = b"\x8a\x0a" + TORCH_MAGIC_NUMBER.to_bytes(10, "little")
+TORCH_MAGIC_TEXT = str(TORCH_MAGIC_NUMBER).encode()
+MAX_CHAT_CONFIG = 32 * 1024 * 1024
+"""Largest JSON document read for a ``chat_template`` key (tokenizer configs are kilobytes)."""
+MAX_TEMPLATE = 4 * 1024 * 1024
+"""Largest Jinja template analysed."""
+PICKLE_FIRST_OPCODES = frozenset(b"(cl]}).NIFSVKJMXUTGdtiLgh")
+"""Opcodes a protocol 0/1 pickle can start with (protocol 2+ starts with PROTO, ``\\x80``)."""
+_COMPRESSED_PREFIXES = (b"ZF", b"\x1f\x8b\x08", b"BZh", b"\xfd7zXZ\x00", b"\x04\x22\x4d\x18",
+                        ZSTD_MAGIC, b"\x78", b"\x5d\x00\x00")
+
+
+def could_be_pickle(head: bytes) -> bool:
+    """Whether ``head`` starts with an opcode a pickle can start with (a PROTO of 0-5 or a
+    protocol 0/1 opcode); :func:`mlwarden.scan.pickle.looks_like_pickle` decides."""
+    if len(head) >= 2 and head[0] == 0x80 and head[1] <= 5:
+        return True
+    return bool(head) and head[0] in PICKLE_FIRST_OPCODES
+
+
+def looks_like_tar(head: bytes) -> bool:
+    """A tar header block with a valid checksum (what ``tarfile`` and so ``torch.load`` accept).
+
+    The ``ustar`` magic alone is not enough: a block with the magic but a bad checksum is not a tar
+    to ``tarfile``, and ``torch.load`` then falls back to unpickling the file.
+    """
+    if len(head) < 512:
+        return False
+    block = head[:512]
+    if block[0] == 0 and block[257:262] != b"ustar":
+        return False
+    try:
+        declared = int(block[148:156].replace(b"\x00", b" ").strip() or b"-1", 8)
+    except ValueError:
+        return False
+    unsigned = sum(block[:148]) + 8 * 32 + sum(block[156:512])
+    signed = sum(b - 256 if b > 127 else b for b in block[:148] + block[156:512]) + 8 * 32
+    return declared in (unsigned, signed)
+
+
+def is_legacy_torch_stream(head: bytes) -> bool:
+    """The first pickle of a legacy (non-zip) ``torch.save`` stream: torch's magic number."""
+    return TORCH_MAGIC_LONG1 in head[:16] or (head[:1] in (b"L", b"I", b"\x80")
+                                              and TORCH_MAGIC_TEXT in head[:40])
+
+
+def hdf5_signature_offset(data: bytes | memoryview) -> int | None:
+    """Where the HDF5 superblock signature is: 0, or 512 × 2ⁿ within the data."""
+    offset = 0
+    size = len(data)
+    while offset + 8 <= size:
+        if bytes(data[offset:offset + 8]) == HDF5_SIGNATURE:
+            return offset
+        offset = 512 if offset == 0 else offset * 2
+    return None
+
+
+def could_be_zip(head: bytes, target: ScanTarget) -> bool:
+    """A zip signature at the start, or an end-of-central-directory signature near the end (an
+    archive with bytes prepended, like a self-extractor)."""
+    if head[:4] in (ZIP_LOCAL_SIG, ZIP_EOCD_SIG, ZIP_SPANNED_SIG):
+        return True
+    data = target.data
+    return ZIP_EOCD_SIG in bytes(data[max(0, len(data) - ZIP_EOCD_REACH):])
+
+
+def _strip(head: bytes) -> bytes:
+    return head.removeprefix(b"\xef\xbb\xbf").lstrip()
+
+
+def could_be_chat_template(head: bytes, target: ScanTarget) -> bool:
+    """A JSON object (a tokenizer config), or text with Jinja markers and no NUL byte."""
+    if _strip(head).startswith(b"{") and target.size <= MAX_CHAT_CONFIG:
+        return True
+    if target.size > MAX_TEMPLATE or b"\0" in head:
+        return False
+    return b"{%" in head or b"{{" in head or target.size > len(head)
+
+
+Sniff = Callable[[bytes, "ScanTarget"], bool]
+
+
+class Entry(NamedTuple):
+    """A format scanner as the engine sees it before importing it."""
+
+    name: str
+    priority: int
+    module: str
+    sniff: Sniff
+
+
+_F = "mlwarden.scan.formats."
+SNIFFS: tuple[Entry, ...] = (
+    Entry("gguf", 40, _F + "gguf", lambda h, t: h[:4] == GGUF_MAGIC),
+    Entry("safetensors", 40, _F + "safetensors", lambda h, t: len(h) >= 9 and h[8:9] == b"{"),
+    Entry("keras", 50, _F + "keras", lambda h, t: h[:4] == ZIP_LOCAL_SIG),
+    Entry("hdf5", 60, _F + "hdf5", lambda h, t: hdf5_signature_offset(t.data) is not None),
+    Entry("onnx", 70, _F + "onnx", lambda h, t: h[:1] == b"\x08"),
+    Entry("keras-metadata", 72, _F + "savedmodel",
+          lambda h, t: h[:1] == b"\x0a" and b"_tf_keras_" in h),
+    Entry("tf-savedmodel", 72, _F + "savedmodel", lambda h, t: h[:1] in (b"\x08", b"\x12")),
+    Entry("torch-zip", 200, _F + "torch_zip", could_be_zip),
+    Entry("torch-legacy-tar", 250, _F + "torch_legacy", lambda h, t: looks_like_tar(h)),
+    Entry("torch-legacy", 300, _F + "torch_legacy", lambda h, t: is_legacy_torch_stream(h)),
+    Entry("numpy", 400, _F + "numpy_file", lambda h, t: h.startswith(NUMPY_MAGIC)),
+    Entry("zip", 800, _F + "archive", could_be_zip),
+    Entry("tar", 810, _F + "archive", lambda h, t: looks_like_tar(h)),
+    Entry("7z", 820, _F + "archive", lambda h, t: h.startswith(SEVEN_ZIP_MAGIC)),
+    Entry("compressed", 850, _F + "joblib_file", lambda h, t: h.startswith(_COMPRESSED_PREFIXES)),
+    Entry("chat-template", 880, _F + "chat_template", could_be_chat_template),
+    Entry("pickle", 900, "mlwarden.scan.pickle.scanner", lambda h, t: could_be_pickle(h)),
+)
+"""Every built-in format scanner, in detection order (priority, then name)."""
