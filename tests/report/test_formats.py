@@ -106,12 +106,29 @@ def test_html_is_self_contained_and_escapes_content(report: Report) -> None:
     assert page.count("<tr") >= 4
 
 
-def test_table_shows_findings_skips_and_decision(report: Report) -> None:
-    text = render(_with_waiver_skip_and_decision(report), OutputFormat.TABLE, width=200)
+@pytest.mark.parametrize("boxed", [False, True], ids=["plain", "rich"])
+def test_table_shows_findings_skips_and_decision(report: Report, boxed: bool) -> None:
+    from mlwarden.report.console import render_table
+
+    full = _with_waiver_skip_and_decision(report)
+    text = render_table(full, width=200) if boxed else render(full, OutputFormat.TABLE)
     assert "CRITICAL" in text and "MW-TEST-002" in text
     assert "waived" in text and "alice" in text
     assert "skipped models/enc.bin!x: encrypted archive member" in text
     assert "decision: DENY" in text
+    assert ("┃" in text) is boxed  # files and pipes get no box drawing
+
+
+def test_plain_table_is_one_aligned_line_per_finding(report: Report) -> None:
+    full = _with_waiver_skip_and_decision(report)
+    lines = render(full, OutputFormat.TABLE).splitlines()
+    rows = [line for line in lines if line.split(" ", 1)[0] in
+            {"CRITICAL", "HIGH", "MEDIUM", "LOW", "INFO"} or "(waived)" in line.split("  ")[0]]
+    assert len(rows) == len(full.findings)
+    starts = {row.index("MW-") for row in rows}
+    assert len(starts) == 1, rows  # the rule column is aligned
+    for f in full.findings:
+        assert any(f.rule_id in row and " ".join(f.message.split()) in row for row in rows)
 
 
 def test_write_report_is_atomic(report: Report, tmp_path: Path,

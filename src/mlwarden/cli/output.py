@@ -40,6 +40,19 @@ def err() -> Console:
     return _stderr
 
 
+def rich_terminal() -> bool:
+    """Whether stdout gets rich tables: a terminal, or ``FORCE_COLOR``/``TTY_COMPATIBLE`` set (as
+    rich itself honours). Pipes, CI logs and files get the plain table of ``report.plain``."""
+    import os
+
+    if os.environ.get("FORCE_COLOR") or os.environ.get("TTY_COMPATIBLE") == "1":
+        return True
+    try:
+        return sys.stdout.isatty()
+    except (AttributeError, ValueError):
+        return False
+
+
 def parse_severity(value: str, option: str = "--fail-on") -> Severity:
     try:
         return Severity.parse(value)
@@ -53,9 +66,9 @@ def emit(report: Report, fmt: OutputFormat, output: Path | None) -> None:
 
     if output is not None:
         write_report(report, fmt, output)
-        err().print(f"wrote {fmt.value} report to {output}")
+        sys.stderr.write(f"wrote {fmt.value} report to {output}\n")
         return
-    if fmt is OutputFormat.TABLE:
+    if fmt is OutputFormat.TABLE and rich_terminal():
         from mlwarden.report.console import print_report
 
         print_report(report, out())

@@ -10,6 +10,13 @@ from rich.text import Text
 
 from mlwarden.core.report import Report
 from mlwarden.core.severity import Severity
+from mlwarden.report.plain import (
+    reason_lines,
+    severity_label,
+    skip_lines,
+    summary_parts,
+    suppression_note,
+)
 
 SEVERITY_STYLE = {
     Severity.CRITICAL: "bold white on red",
@@ -31,44 +38,29 @@ def build(report: Report) -> Group:
         table.add_column("Location", overflow="fold")
         table.add_column("Finding", overflow="fold")
         for f in report.findings:
-            sev = Text(f.severity.value.upper(), style=SEVERITY_STYLE[f.severity])
+            sev = Text(severity_label(f), style="dim strike" if f.suppression
+                       else SEVERITY_STYLE[f.severity])
             message = Text(f.title, style="bold")
             message.append(f"\n{f.message}", style="")
-            if f.suppression:
-                sev = Text(f"{f.severity.value} (waived)", style="dim strike")
-                who = f" by {f.suppression.owner}" if f.suppression.owner else ""
-                until = f" until {f.suppression.expires}" if f.suppression.expires else ""
-                message.append(f"\nsuppressed ({f.suppression.kind}{who}{until}): "
-                               f"{f.suppression.reason}", style="dim italic")
+            note = suppression_note(f)
+            if note:
+                message.append(f"\n{note}", style="dim italic")
             table.add_row(sev, f.rule_id, str(f.location), message)
         parts.append(table)
-    for skip in report.skipped:
-        where = f"{skip.path}!{skip.member}" if skip.member else skip.path
-        parts.append(Text(f"skipped {where}: {skip.reason}", style="yellow"))
-    counts = report.counts()
-    summary = Text(f"{len(report.artifacts) or ''}{' artifact(s), ' if report.artifacts else ''}"
-                   f"{len(report.active)} active finding(s)")
-    detail = ", ".join(f"{n} {s}" for s, n in counts.items() if n)
-    if detail:
-        summary.append(f" ({detail})")
-    suppressed = len(report.findings) - len(report.active)
-    if suppressed:
-        summary.append(f", {suppressed} suppressed")
-    if report.skipped:
-        summary.append(f", {len(report.skipped)} skipped", style="yellow")
+    parts += [Text(line, style="yellow") for line in skip_lines(report)]
+    text, skipped = summary_parts(report)
+    summary = Text(text)
+    if skipped:
+        summary.append(skipped, style="yellow")
     summary.append(f" in {report.duration_s:.2f}s")
     parts.append(summary)
     if report.decision is not None:
         d = report.decision
-        style = "bold green" if d.allowed else "bold red"
-        line = Text(f"decision: {d.verdict.upper()}", style=style)
+        line = Text(f"decision: {d.verdict.upper()}", style="bold green" if d.allowed
+                    else "bold red")
         line.append(f" (policy {d.policy!r})", style="")
         parts.append(line)
-        if not d.allowed:
-            for reason in d.reasons[:10]:
-                parts.append(Text(f"  - {reason.message}", style="red"))
-            if len(d.reasons) > 10:
-                parts.append(Text(f"  … and {len(d.reasons) - 10} more", style="red"))
+        parts += [Text(reason, style="red") for reason in reason_lines(report)]
     return Group(*parts)
 
 
@@ -77,7 +69,8 @@ def print_report(report: Report, console: Console) -> None:
 
 
 def render_table(report: Report, *, width: int = 120) -> str:
-    """The table as plain text (no colour codes), e.g. for a file."""
+    """The rich table as text without colour codes (``mlwarden.report.plain`` is what files and
+    pipes get; this is for callers that want the boxed layout at a given width)."""
     buffer = io.StringIO()
     console = Console(file=buffer, width=width, color_system=None, force_terminal=False,
                       legacy_windows=False)

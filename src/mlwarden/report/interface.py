@@ -23,12 +23,12 @@ class OutputFormat(str, enum.Enum):
         return {"table": ".txt", "json": ".json", "sarif": ".sarif", "html": ".html"}[self.value]
 
 
-def render(report: Report, fmt: OutputFormat, *, width: int = 120) -> str:
-    """Render ``report`` in ``fmt`` as text."""
+def render(report: Report, fmt: OutputFormat) -> str:
+    """Render ``report`` in ``fmt`` as text (the table as plain text: no box drawing, no colour)."""
     if fmt is OutputFormat.TABLE:
-        from mlwarden.report.console import render_table
+        from mlwarden.report.plain import render_plain
 
-        return render_table(report, width=width)
+        return render_plain(report)
     if fmt is OutputFormat.JSON:
         from mlwarden.report.jsonfmt import render_json
 
