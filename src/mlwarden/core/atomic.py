@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import contextlib
 import os
-import tempfile
 from collections.abc import Iterator
 from pathlib import Path
 from typing import IO
@@ -23,6 +22,8 @@ def atomic_open(path: str | Path, mode: int = 0o644) -> Iterator[IO[bytes]]:
     if target.is_dir():
         raise InputError("is a directory; give the path of a file to write", path=target)
     try:
+        import tempfile
+
         parent.mkdir(parents=True, exist_ok=True)
         fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=parent)
     except FileExistsError:  # mkdir met a regular file where a folder should be

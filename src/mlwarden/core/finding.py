@@ -9,8 +9,6 @@ visible in every report.
 from __future__ import annotations
 
 import datetime as dt
-import hashlib
-import json
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
@@ -99,6 +97,9 @@ class Finding:
     @property
     def fingerprint(self) -> str:
         """A stable identity of this finding across runs (rule, place, and resolved evidence)."""
+        import hashlib  # here, not at import: ``mlwarden scan`` of a clean file never needs it
+        import json
+
         key = json.dumps(
             [self.rule_id, self.location.path, self.location.member, self.location.offset,
              self.location.line, self.title],

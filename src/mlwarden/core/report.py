@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import datetime as dt
-import platform
 from collections import Counter
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field, replace
@@ -122,6 +121,8 @@ class Report:
 
     def to_dict(self) -> dict[str, JSONValue]:
         """The documented JSON form (``docs/report.schema.json``)."""
+        import platform
+
         return {
             "$schema": REPORT_SCHEMA_URI,
             "schema_version": REPORT_SCHEMA_VERSION,

@@ -14,16 +14,15 @@ recurse into containers, and collect everything into one :class:`~mlwarden.core.
 from __future__ import annotations
 
 import datetime as dt
-import hashlib
 import mmap
 import os
 import sys
-import threading
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from functools import partial
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from mlwarden.core.finding import Finding, Skip
 from mlwarden.core.report import CheckRun, Report, utcnow
@@ -36,6 +35,9 @@ from mlwarden.scan.interface import (
     scanners_by_priority,
 )
 from mlwarden.scan.sniff import SNIFFS, Sniff, could_be_pickle
+
+if TYPE_CHECKING:
+    import hashlib
 
 HEAD_SIZE = 4096
 """Bytes of a target shown to ``detect``."""
@@ -238,6 +240,23 @@ def _forget_caches() -> None:
         zipreader.forget()
 
 
+def _start_hashing(data: bytes | memoryview) -> Callable[[], str]:
+    """Hash ``data`` in a thread (hashlib releases the GIL) while the scanners work; the returned
+    function waits for it and gives ``sha256:<hex>``. Imported here: most scans hash nothing."""
+    import hashlib
+    import threading
+
+    h = hashlib.sha256()
+    worker = threading.Thread(target=_hash_into, args=(h, data), daemon=True)
+    worker.start()
+
+    def result() -> str:
+        worker.join()
+        return "sha256:" + h.hexdigest()
+
+    return result
+
+
 def _hash_into(h: hashlib._Hash, data: bytes | memoryview) -> None:
     step = 64 << 20
     for start in range(0, len(data), step):
@@ -262,15 +281,10 @@ def scan_file(fs_path: Path, display: str, *, limits: ScanLimits = DEFAULT_LIMIT
     digest_value: str | None = None
     try:
         with mapped(fs_path) as data:
-            hasher: threading.Thread | None = None
-            h = hashlib.sha256()
-            if digest:  # hashlib releases the GIL: hash while the scanners work
-                hasher = threading.Thread(target=_hash_into, args=(h, data), daemon=True)
-                hasher.start()
+            hashing = _start_hashing(data) if digest else None
             dispatch(ScanTarget(path=display, data=data, fs_path=fs_path), ctx)
-            if hasher is not None:
-                hasher.join()
-                digest_value = "sha256:" + h.hexdigest()
+            if hashing is not None:
+                digest_value = hashing()
     except OSError as exc:
         ctx.skipped.append(Skip(path=display, reason=f"cannot read: {exc.strerror or exc}"))
     return FileResult(display, ctx.findings, ctx.skipped, ctx.formats, ctx.ran, digest_value)
@@ -358,7 +372,7 @@ def scan_bytes(data: bytes | memoryview, *, name: str = "<bytes>",
     """Scan an in-memory file (tests, converters, the gateway's uploads) into a report."""
     started = utcnow()
     ctx = scan_target(ScanTarget(path=name, data=data), limits=limits, allow_globals=allow_globals)
-    value = "sha256:" + hashlib.sha256(data).hexdigest() if digest else None
+    value = _start_hashing(data)() if digest else None
     result = FileResult(name, ctx.findings, ctx.skipped, ctx.formats, ctx.ran, value)
     return _build([name], started, [], [], {}, [result], digest)
 
