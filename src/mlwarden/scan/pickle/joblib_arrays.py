@@ -14,6 +14,7 @@ from collections.abc import Callable, MutableMapping
 from typing import TYPE_CHECKING
 
 from mlwarden.scan.interface import ScanLimits
+from mlwarden.scan.numpy_dtypes import SCALAR_TYPES, simple_dtype
 from mlwarden.scan.pickle import names, rules
 from mlwarden.scan.pickle.names import words
 from mlwarden.scan.pickle.state import Abort, Shared
@@ -206,12 +207,12 @@ def _dtype_base(dtype: DType, text: Callable[[object], str | None]) -> tuple[int
             size, obj = _BUILTIN_SCALARS[qual]
             return size, obj, "?"
         if code.imp.module == "numpy" and code.imp.name in names.NUMPY_SCALARS:
-            return _numpy_dtype(code.imp.name)
+            return SCALAR_TYPES.get(code.imp.name) or _numpy_dtype(code.imp.name)
         return None
     spelling = text(code)
     if spelling is None or len(spelling) > _MAX_CODE:
         return None
-    found = _numpy_dtype(spelling)
+    found = simple_dtype(spelling) or _numpy_dtype(spelling)
     if found is not None:
         return found
     bare = spelling.lstrip("<>|=")

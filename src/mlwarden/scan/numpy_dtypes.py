@@ -1,0 +1,44 @@
+"""The common numpy dtype spellings, read without importing numpy.
+
+Both the ``.npy`` header check and the joblib/pickle array check ask numpy itself how it reads a
+dtype spelling (numpy parses it and runs nothing), because numpy's grammar has many corners. But
+importing numpy costs more than scanning a whole model directory, and nearly every real file
+spells its dtypes one way: the ``<kind><size>`` codes numpy writes itself (``'<f4'``, ``'|b1'``,
+``'O8'``). Those are answered here; anything else still goes to numpy. A test compares this table
+with numpy for every code it accepts.
+"""
+
+from __future__ import annotations
+
+import struct
+
+_POINTER = struct.calcsize("P")
+_SIZES = {"b": (1,), "i": (1, 2, 4, 8), "u": (1, 2, 4, 8), "f": (2, 4, 8), "c": (8, 16),
+          "M": (8,), "m": (8,), "O": (_POINTER,)}
+"""Item sizes numpy accepts for each kind on every platform (no ``f16``/``c32``: those are
+``longdouble`` and exist on some platforms only)."""
+_ORDER = frozenset("<>|=")
+
+
+def simple_dtype(spelling: str) -> tuple[int, bool, str] | None:
+    """``(itemsize, hasobject, kind)`` of a ``[byte order]<kind><size>`` code (or ``'|O'``), or
+    ``None`` when the spelling is anything else (ask numpy)."""
+    code = spelling[1:] if spelling[:1] in _ORDER else spelling
+    if code == "O":
+        return _POINTER, True, "O"
+    if len(code) < 2 or not code[1:].isdigit() or not code[1:].isascii():
+        return None
+    kind, size = code[0], int(code[1:])
+    if size not in _SIZES.get(kind, ()) or code[1] == "0":
+        return None
+    return size, kind == "O", kind
+
+
+SCALAR_TYPES: dict[str, tuple[int, bool, str]] = {
+    "bool_": (1, False, "b"), "int8": (1, False, "i"), "int16": (2, False, "i"),
+    "int32": (4, False, "i"), "int64": (8, False, "i"), "uint8": (1, False, "u"),
+    "uint16": (2, False, "u"), "uint32": (4, False, "u"), "uint64": (8, False, "u"),
+    "float16": (2, False, "f"), "float32": (4, False, "f"), "float64": (8, False, "f"),
+    "complex64": (8, False, "c"), "complex128": (16, False, "c"), "object_": (_POINTER, True, "O"),
+}
+"""``numpy.<name>`` scalar classes whose dtype is the same on every platform."""
