@@ -352,6 +352,8 @@ def scan_paths(paths: Sequence[str | Path], *, limits: ScanLimits = DEFAULT_LIMI
     jobs = [(str(f.fs_path), f.display) for f in found.files]
     n_workers = workers if workers is not None else _default_workers(jobs)
     allowed = tuple(allow_globals)
+    if n_workers <= 1 and len(jobs) > 1:
+        _prewarm_hdf5([fs for fs, _ in jobs])
     if n_workers <= 1 or len(jobs) <= 1:
         results = []
         with _progress(len(jobs), progress) as advance:
@@ -364,6 +366,25 @@ def scan_paths(paths: Sequence[str | Path], *, limits: ScanLimits = DEFAULT_LIMI
         results = _run_parallel(jobs, limits, allowed, digest, n_workers, progress)
     return _build(names, started, found.findings, found.skipped, found.formats, results, digest,
                   links=found.links)
+
+
+def _prewarm_hdf5(paths: list[str]) -> None:
+    """If an HDF5 file is among several, start the h5py probe child before the scan: its start-up
+    (importing h5py) then overlaps with scanning the other files instead of waiting in front of
+    the first HDF5 one. Only the signature at offset 0 is looked at (no extra reads)."""
+    from mlwarden.scan.sniff import HDF5_SIGNATURE
+
+    for path in paths:
+        try:
+            with open(path, "rb") as handle:
+                if handle.read(len(HDF5_SIGNATURE)) != HDF5_SIGNATURE:
+                    continue
+        except OSError:
+            continue
+        from mlwarden.scan.formats.hdf5 import prewarm_probe
+
+        prewarm_probe()
+        return
 
 
 def scan_bytes(data: bytes | memoryview, *, name: str = "<bytes>",

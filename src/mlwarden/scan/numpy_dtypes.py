@@ -17,6 +17,9 @@ _SIZES = {"b": (1,), "i": (1, 2, 4, 8), "u": (1, 2, 4, 8), "f": (2, 4, 8), "c": 
           "M": (8,), "m": (8,), "O": (_POINTER,)}
 """Item sizes numpy accepts for each kind on every platform (no ``f16``/``c32``: those are
 ``longdouble`` and exist on some platforms only)."""
+_FLEXIBLE = {"S": 1, "V": 1, "U": 4}
+_MAX_FLEXIBLE = 2**31 - 1
+"""numpy refuses flexible types of 2 GiB and more."""
 _ORDER = frozenset("<>|=")
 
 
@@ -29,7 +32,12 @@ def simple_dtype(spelling: str) -> tuple[int, bool, str] | None:
     if len(code) < 2 or not code[1:].isdigit() or not code[1:].isascii():
         return None
     kind, size = code[0], int(code[1:])
-    if size not in _SIZES.get(kind, ()) or code[1] == "0":
+    if code[1] == "0":
+        return None
+    if kind in _FLEXIBLE:  # bytes and void: n bytes; str: n UCS-4 characters
+        width = _FLEXIBLE[kind]
+        return (size * width, False, kind) if size * width <= _MAX_FLEXIBLE else None
+    if size not in _SIZES.get(kind, ()):
         return None
     return size, kind == "O", kind
 

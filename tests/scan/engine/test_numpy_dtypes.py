@@ -13,6 +13,8 @@ from mlwarden.scan.numpy_dtypes import SCALAR_TYPES, simple_dtype
 
 CODES = ["".join(p) for p in itertools.product(["", "<", ">", "|", "="], "biufcMmOSUVe?dqx",
                                                 ["", "0", "1", "2", "4", "8", "16", "32", "08"])]
+CODES += ["V64", "S10", "U7", "<U7", "|S1", "V2147483647", "V2147483648", "U536870911",
+          "U536870912", "S2147483647", "S99999999999"]
 
 
 @pytest.mark.parametrize("code", CODES)
@@ -20,7 +22,7 @@ def test_simple_codes_agree_with_numpy(code: str) -> None:
     ours = simple_dtype(code)
     if ours is None:
         return  # declined: the caller asks numpy
-    dt = np.dtype(code)
+    dt = np.dtype(code)  # raises where numpy would refuse what we accepted
     assert ours == (dt.itemsize, dt.hasobject, dt.kind), code
 
 

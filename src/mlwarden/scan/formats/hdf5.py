@@ -139,19 +139,28 @@ class ProbeChild:
         self._owner = 0
         self._finalizer_pid = 0
 
+    def prewarm(self) -> None:
+        """Start the child now, without waiting for it: it imports h5py (the slow part of the
+        first request) while this process scans other files. Errors surface on the request."""
+        with self._lock, contextlib.suppress(OSError):
+            self._ensure()
+
+    def _ensure(self) -> None:
+        command = [sys.executable, "-I", str(PROBE), "--serve"]
+        if self._owner != os.getpid():  # forked: the child belongs to the parent process
+            self._forget()
+        if self._proc is not None and (self._command != command
+                                       or self._proc.poll() is not None):
+            self._stop()
+        if self._proc is None:
+            self._start(command)
+
     def request(self, path: Path) -> dict[str, Any] | str:
         with self._lock:
-            command = [sys.executable, "-I", str(PROBE), "--serve"]
-            if self._owner != os.getpid():  # forked: the child belongs to the parent process
-                self._forget()
-            if self._proc is not None and (self._command != command
-                                           or self._proc.poll() is not None):
-                self._stop()
-            if self._proc is None:
-                try:
-                    self._start(command)
-                except OSError as exc:
-                    return f"HDF5 probe could not run: {exc}"
+            try:
+                self._ensure()
+            except OSError as exc:
+                return f"HDF5 probe could not run: {exc}"
             try:
                 result = self._exchange(os.fsencode(path))
             except BaseException:  # e.g. KeyboardInterrupt mid-answer: never reuse a half-read pipe
@@ -299,6 +308,12 @@ _CHILD = ProbeChild()
 atexit.register(_CHILD.close)
 if hasattr(os, "register_at_fork"):
     os.register_at_fork(after_in_child=_CHILD.after_fork)
+
+
+def prewarm_probe() -> None:
+    """Start this process's probe child ahead of the first HDF5 file (when h5py is installed)."""
+    if importlib.util.find_spec("h5py") is not None:
+        _CHILD.prewarm()
 
 
 def _run_probe(target: ScanTarget) -> dict[str, Any] | str:
