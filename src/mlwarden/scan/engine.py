@@ -296,9 +296,12 @@ def _scan_chunk(chunk: list[tuple[str, str]], limits: ScanLimits, allow_globals:
                       digest=digest) for fs, display in chunk]
 
 
-PARALLEL_MIN_FILES = 16
+PARALLEL_MIN_FILES = 256
 PARALLEL_MIN_BYTES = 64 * 1024 * 1024
-"""Below both, starting worker processes costs more than it saves: scan in this process."""
+"""Below both, scan in this process. Small files take a millisecond or two each, and each worker
+pays again for the libraries some formats import lazily (py7zr, jinja2, its own h5py probe child),
+so a pool only pays off for many files or large ones: on the 213-file corpus (4 MB) one process
+took 0.42 s and two workers 0.61 s on 2 cores; on 860 such files the two were even."""
 
 
 def _default_workers(jobs: list[tuple[str, str]]) -> int:
