@@ -8,15 +8,50 @@ Large byte and text payloads stay in the scanned buffer as :class:`Blob` (offset
 from __future__ import annotations
 
 from collections.abc import Iterator, MutableMapping
-from dataclasses import dataclass, field
 
 ITEM_CAP = 4096
 """Items kept per symbolic container; the rest are only counted (bounded memory)."""
 
 
-@dataclass(slots=True, eq=False)
-class Imp:
+class _Value:
+    """Base of the VM's values: slotted records compared by identity (``eq=False`` dataclasses).
+
+    Written by hand rather than with ``@dataclass``: generating a dataclass's methods costs about
+    two million instructions per class at import, and ``mlwarden scan`` of a small file is mostly
+    start-up (see ``mlwarden.cli.fastpath``).
+    """
+
+    __slots__ = ()
+
+    def __repr__(self) -> str:
+        names: tuple[str, ...] = self.__slots__
+        fields = ", ".join(f"{name}={getattr(self, name)!r}" for name in names)
+        return f"{type(self).__name__}({fields})"
+
+
+class Imp(_Value):
     """One imported (or derived) name: the record findings and :class:`ResolvedGlobal` come from."""
+
+    __slots__ = (
+        "call_args",
+        "call_offset",
+        "call_opcode",
+        "called",
+        "derived_from",
+        "escaped",
+        "handled",
+        "invoked",
+        "module",
+        "name",
+        "nested_depth",
+        "nested_offset",
+        "odd_state",
+        "offset",
+        "opcode",
+        "reason",
+        "unsafe_use",
+        "verdict",
+    )
 
     module: str
     name: str
@@ -25,76 +60,130 @@ class Imp:
     opcode: str
     verdict: str
     reason: str
-    called: bool = False
-    call_offset: int | None = None
-    call_opcode: str | None = None
-    handled: str | None = None
+    called: bool
+    call_offset: int | None
+    call_opcode: str | None
+    handled: str | None
     """``nested``/``code``/``ext`` when a dedicated rule reported the call instead."""
-    derived_from: str | None = None
-    nested_depth: int = 0
-    call_args: str | None = None
-    nested_offset: int | None = None
+    derived_from: str | None
+    nested_depth: int
+    call_args: str | None
+    nested_offset: int | None
     """Offset inside a decoded nested payload (whose findings sit at the outer call's offset)."""
-    unsafe_use: bool = False
+    unsafe_use: bool
     """A conditionally safe callable (getattr) was used beyond its safe idiom at least once."""
-    invoked: bool = False
+    invoked: bool
     """Called some other way than a plain instantiation (``cls.__new__(cls)`` without arguments,
     as ``object.__reduce_ex__`` saves instances): its constructor or body runs."""
-    escaped: bool = False
+    escaped: bool
     """Used as a value (a call argument, a container item, BUILD state, the result), where the
     code holding it may call it later."""
-    odd_state: bool = False
+    odd_state: bool
     """An instance of it got a BUILD state that is not a plain attribute dict / slot-state pair."""
+
+    def __init__(self, module: str, name: str, offset: int, opcode: str, verdict: str,
+                 reason: str, called: bool = False, call_offset: int | None = None,
+                 call_opcode: str | None = None, handled: str | None = None,
+                 derived_from: str | None = None, nested_depth: int = 0,
+                 call_args: str | None = None, nested_offset: int | None = None,
+                 unsafe_use: bool = False, invoked: bool = False, escaped: bool = False,
+                 odd_state: bool = False) -> None:
+        self.module = module
+        self.name = name
+        self.offset = offset
+        self.opcode = opcode
+        self.verdict = verdict
+        self.reason = reason
+        self.called = called
+        self.call_offset = call_offset
+        self.call_opcode = call_opcode
+        self.handled = handled
+        self.derived_from = derived_from
+        self.nested_depth = nested_depth
+        self.call_args = call_args
+        self.nested_offset = nested_offset
+        self.unsafe_use = unsafe_use
+        self.invoked = invoked
+        self.escaped = escaped
+        self.odd_state = odd_state
 
     @property
     def qualname(self) -> str:
         return f"{self.module}.{self.name}" if self.name else self.module
 
 
-@dataclass(slots=True, eq=False)
-class Ref:
+class Ref(_Value):
     """An imported object on the stack (class, function or module)."""
 
+    __slots__ = ("imp",)
     imp: Imp
 
+    def __init__(self, imp: Imp) -> None:
+        self.imp = imp
 
-@dataclass(slots=True, eq=False)
-class Blob:
+
+class Blob(_Value):
     """A byte/text constant left in the buffer: ``data[offset:offset+length]`` of the VM's data."""
 
+    __slots__ = ("kind", "length", "offset")
     offset: int
     length: int
     kind: str
     """``bytes``, ``bytearray``, ``str`` (UTF-8) or ``str8`` (protocol-0/1 8-bit string)."""
 
+    def __init__(self, offset: int, length: int, kind: str) -> None:
+        self.offset = offset
+        self.length = length
+        self.kind = kind
 
-@dataclass(slots=True, eq=False)
-class Decoded:
+
+class Decoded(_Value):
     """Bytes or text computed by evaluating a decoder on constants."""
 
+    __slots__ = ("offset", "value")
     value: bytes | str
     offset: int
     """Absolute offset of the call that produced it."""
 
+    def __init__(self, value: bytes | str, offset: int) -> None:
+        self.value = value
+        self.offset = offset
 
-@dataclass(slots=True, eq=False)
-class Call:
+
+class Call(_Value):
     """The result of calling something (an object the unpickler would build)."""
 
+    __slots__ = ("func", "offset")
     func: object
     offset: int
 
-
-@dataclass(slots=True, eq=False)
-class SList:
-    items: list[object] = field(default_factory=list)
-    dropped: int = 0
+    def __init__(self, func: object, offset: int) -> None:
+        self.func = func
+        self.offset = offset
 
 
-@dataclass(slots=True, eq=False)
-class SDict:
-    pairs: list[tuple[object, object]] = field(default_factory=list)
-    dropped: int = 0
+class SList(_Value):
+    """A list (items kept up to ``ITEM_CAP``, the rest counted in ``dropped``)."""
+
+    __slots__ = ("dropped", "items")
+    items: list[object]
+    dropped: int
+
+    def __init__(self, items: list[object] | None = None, dropped: int = 0) -> None:
+        self.items = [] if items is None else items
+        self.dropped = dropped
+
+
+class SDict(_Value):
+    """A dict as its (key, value) pairs (up to ``ITEM_CAP``, the rest counted in ``dropped``)."""
+
+    __slots__ = ("dropped", "pairs")
+    pairs: list[tuple[object, object]]
+    dropped: int
+
+    def __init__(self, pairs: list[tuple[object, object]] | None = None, dropped: int = 0) -> None:
+        self.pairs = [] if pairs is None else pairs
+        self.dropped = dropped
 
     def get(self, key: str) -> object:
         for k, v in self.pairs:
@@ -106,60 +195,95 @@ class SDict:
         return any(k == key for k, _ in self.pairs)
 
 
-@dataclass(slots=True, eq=False)
-class SSet:
-    items: list[object] = field(default_factory=list)
-    dropped: int = 0
+class SSet(_Value):
+    """A set or frozenset (items kept up to ``ITEM_CAP``, the rest counted in ``dropped``)."""
+
+    __slots__ = ("dropped", "items")
+    items: list[object]
+    dropped: int
+
+    def __init__(self, items: list[object] | None = None, dropped: int = 0) -> None:
+        self.items = [] if items is None else items
+        self.dropped = dropped
 
 
-@dataclass(slots=True, eq=False)
-class Partial:
+class Partial(_Value):
     """``functools.partial(func, *args)``."""
 
+    __slots__ = ("args", "func", "kwargs")
     func: object
     args: tuple[object, ...]
-    kwargs: object = None
+    kwargs: object
     """Keyword arguments set by BUILD (``partial.__setstate__``), when there are any."""
 
+    def __init__(self, func: object, args: tuple[object, ...], kwargs: object = None) -> None:
+        self.func = func
+        self.args = args
+        self.kwargs = kwargs
 
-@dataclass(slots=True, eq=False)
-class AttrGetter:
+
+class AttrGetter(_Value):
+    """``operator.attrgetter(*names)``."""
+
+    __slots__ = ("names",)
     names: tuple[str, ...]
 
+    def __init__(self, names: tuple[str, ...]) -> None:
+        self.names = names
 
-@dataclass(slots=True, eq=False)
-class MethodCaller:
+
+class MethodCaller(_Value):
+    """``operator.methodcaller(name, *args)``."""
+
+    __slots__ = ("args", "name")
     name: str
     args: tuple[object, ...]
 
+    def __init__(self, name: str, args: tuple[object, ...]) -> None:
+        self.name = name
+        self.args = args
 
-@dataclass(slots=True, eq=False)
-class BytesIO:
+
+class BytesIO(_Value):
     """``io.BytesIO(payload)``: a file-like a nested loader reads."""
 
+    __slots__ = ("payload",)
     payload: object
 
+    def __init__(self, payload: object) -> None:
+        self.payload = payload
 
-@dataclass(slots=True, eq=False)
-class DType:
+
+class DType(_Value):
     """``numpy.dtype(code, align, copy)`` and its BUILD state (for joblib's inline arrays)."""
 
+    __slots__ = ("code", "state")
     code: object
-    state: object = None
+    state: object
+
+    def __init__(self, code: object, state: object = None) -> None:
+        self.code = code
+        self.state = state
 
 
-@dataclass(slots=True, eq=False)
-class ArrayWrapper:
+class ArrayWrapper(_Value):
     """joblib's ``NumpyArrayWrapper``: its array bytes follow the BUILD inline in the stream."""
 
-    state: object = None
+    __slots__ = ("state",)
+    state: object
+
+    def __init__(self, state: object = None) -> None:
+        self.state = state
 
 
-@dataclass(slots=True, eq=False)
-class Opaque:
+class Opaque(_Value):
     """Something the VM does not model further (a persistent id, an out-of-band buffer, a code object)."""
 
+    __slots__ = ("what",)
     what: str
+
+    def __init__(self, what: str) -> None:
+        self.what = what
 
 
 class MemoOverlay(MutableMapping[int, object]):
