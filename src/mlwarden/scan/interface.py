@@ -57,7 +57,9 @@ class ScanTarget:
 
     ``data`` may be a memory map of a multi-GB file: slice it (``memoryview``) instead of copying.
     ``fs_path`` is set when the target is a whole file on disk (for formats read through a library
-    that wants a path, such as HDF5).
+    that wants a path, such as HDF5); ``origin`` when it is a byte range of one (a member stored
+    uncompressed), so such a library can read the range in place instead of a copy
+    (:meth:`file_range` gives either).
     """
 
     path: str
@@ -67,6 +69,11 @@ class ScanTarget:
     """The member inside a container, ``outer/inner`` for nested containers."""
     fs_path: Path | None = None
     depth: int = 0
+    origin: tuple[Path, int] | None = None
+    """``(file, offset)``: ``data`` is exactly the bytes ``[offset, offset + len(data))`` of
+    ``file`` on disk, a view of the file's bytes (its memory map). ``None`` when that is not
+    known (inflated, decoded or spilled bytes, bytes from memory; a whole file has ``fs_path``
+    instead). Set by :meth:`child` from a checked ``offset``, not by hand."""
 
     @property
     def size(self) -> int:
@@ -78,11 +85,43 @@ class ScanTarget:
     def location(self, offset: int | None = None, line: int | None = None) -> Location:
         return Location(path=self.path, member=self.member, offset=offset, line=line)
 
-    def child(self, member: str, data: bytes | memoryview) -> ScanTarget:
-        """A member of this target (a path inside an archive)."""
+    def file_range(self) -> tuple[Path, int, int] | None:
+        """``(file, offset, length)``: where this target's bytes lie on disk, or ``None``."""
+        if self.fs_path is not None and self.member is None:
+            return self.fs_path, 0, len(self.data)
+        if self.origin is not None:
+            return self.origin[0], self.origin[1], len(self.data)
+        return None
+
+    def child(self, member: str, data: bytes | memoryview, *,
+              offset: int | None = None) -> ScanTarget:
+        """A member of this target (a path inside an archive).
+
+        ``offset`` says that ``data`` is the slice ``self.data[offset:offset + len(data)]`` (a
+        member stored uncompressed, handed over as a view). If this target's bytes lie on disk
+        (:meth:`file_range`), the child's then do too, at ``offset`` further on: it gets an
+        ``origin``. Offsets add up through stored members of stored members. The claim is checked
+        (a byte view of the same underlying buffer, inside this target's bytes, with the same first
+        bytes); when anything does not fit, the child has no ``origin`` and readers copy its bytes.
+        """
         name = f"{self.member}/{member}" if self.member else member
+        origin = None if offset is None else self._origin_of(data, offset)
         return ScanTarget(path=self.path, data=data, member=name, fs_path=None,
-                          depth=self.depth + 1)
+                          depth=self.depth + 1, origin=origin)
+
+    def _origin_of(self, data: bytes | memoryview, offset: int) -> tuple[Path, int] | None:
+        where = self.file_range()
+        if where is None or not isinstance(data, memoryview):
+            return None
+        base = self.data.obj if isinstance(self.data, memoryview) else self.data
+        with memoryview(self.data) as outer:
+            if data.obj is not base or data.itemsize != 1 or outer.itemsize != 1 or \
+                    not data.c_contiguous or not outer.c_contiguous:
+                return None
+            if offset < 0 or offset + data.nbytes > outer.nbytes or \
+                    bytes(data[:16]) != bytes(outer[offset:offset + min(16, data.nbytes)]):
+                return None
+        return where[0], where[1] + offset
 
 
 @dataclass

@@ -245,7 +245,11 @@ class ZipScanner(FormatScanner):
             return
 
         def nested(entry: zipreader.ZipEntry, data: bytes | memoryview, complete: bool) -> None:
-            ctx.scan_nested(target.child(entry.name, data))
+            # a stored member is handed over as target.data[data_offset:...] (read_member): say
+            # so, and a reader that wants a file can read it in place (ScanTarget.child checks it)
+            stored = entry.method == zipreader.STORED
+            ctx.scan_nested(target.child(entry.name, data,
+                                         offset=entry.data_offset if stored else None))
 
         scan_zip_members(target, ctx, directory, nested)
 

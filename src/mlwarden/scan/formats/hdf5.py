@@ -4,9 +4,12 @@ Recognised by the HDF5 signature at offset 0, 512, 1024, 2048... (after a user b
 C library crashes on some malformed files, so h5py only ever reads an untrusted file in a child
 process (:mod:`mlwarden.scan.formats.hdf5_probe`, one long-lived child per scanning process, fed
 file paths over a pipe) with a per-file timeout and a memory limit; a crash, a hang or an
-unreadable file is a finding, and the next file gets a fresh child. Without h5py the file is
-skipped with a reason. The Keras configs stored as root attributes, and any other attribute
-holding a Keras-shaped JSON config, go through :mod:`mlwarden.scan.formats.keras_config`.
+unreadable file is a finding, and the next file gets a fresh child. An archive member whose
+bytes lie in a file as they are (stored uncompressed: ``model.weights.h5`` in a ``.keras``, see
+:meth:`ScanTarget.file_range`) is probed in place, as a window on that file; any other member is
+copied to a temporary file first. Without h5py the file is skipped with a reason. The Keras
+configs stored as root attributes, and any other attribute holding a Keras-shaped JSON config, go
+through :mod:`mlwarden.scan.formats.keras_config`.
 Byte-string attributes that PyTables (``pandas.read_hdf``) would unpickle are scanned by content
 as members ``attr:/path@name`` (a pickle goes to the pickle VM). External links, external raw
 storage and virtual datasets that read other files are findings. No dataset is read.
@@ -118,6 +121,10 @@ def _limit_memory() -> None:  # pragma: no cover - runs in the child before exec
 
 FRAME = struct.Struct(">Q")
 """Frame header on the probe's stdin and stdout: the payload length, 8 bytes big-endian."""
+WINDOW = struct.Struct(">QQ")
+"""Offset and length in a window request (after its NUL byte; see :mod:`hdf5_probe`)."""
+MAX_REQUEST = 1 << 16
+"""The probe refuses longer requests (and exits)."""
 MAX_ANSWER = 1 << 36
 STDERR_TAIL = 4096
 
@@ -155,14 +162,19 @@ class ProbeChild:
         if self._proc is None:
             self._start(command)
 
-    def request(self, path: Path) -> dict[str, Any] | str:
+    def request(self, path: Path, window: tuple[int, int] | None = None) -> dict[str, Any] | str:
+        """Probe the file at ``path`` (absolute), or only its bytes ``window`` (offset, length)."""
+        try:
+            payload = _request_payload(path, window)
+        except ValueError as exc:
+            return f"HDF5 probe could not run: {exc}"
         with self._lock:
             try:
                 self._ensure()
             except OSError as exc:
                 return f"HDF5 probe could not run: {exc}"
             try:
-                result = self._exchange(os.fsencode(path))
+                result = self._exchange(payload)
             except BaseException:  # e.g. KeyboardInterrupt mid-answer: never reuse a half-read pipe
                 self._stop()
                 raise
@@ -287,6 +299,21 @@ class ProbeChild:
         return "HDF5 probe gave no readable result"
 
 
+def _request_payload(path: Path, window: tuple[int, int] | None) -> bytes:
+    """A request frame's payload (``ValueError`` for a path or window the probe would refuse)."""
+    raw = os.fsencode(path)
+    if not os.path.isabs(raw) or b"\0" in raw:
+        raise ValueError(f"not an absolute path: {path!r}")
+    if window is not None:
+        offset, length = window
+        if not (0 <= offset < 1 << 63 and 0 <= length < 1 << 63):
+            raise ValueError(f"bad window {window!r}")
+        raw = b"\0" + WINDOW.pack(offset, length) + raw
+    if len(raw) > MAX_REQUEST:
+        raise ValueError("path too long")
+    return raw
+
+
 def _drain(stream: IO[bytes]) -> bytes:
     """What is left in the stderr pipe of a child that has exited (its tail)."""
     try:
@@ -317,11 +344,20 @@ def prewarm_probe() -> None:
 
 
 def _run_probe(target: ScanTarget) -> dict[str, Any] | str:
-    """Probe the target in the shared child process; a string says why it failed."""
+    """Probe the target in the shared child process; a string says why it failed.
+
+    A whole file is probed by its path; a member whose bytes lie in a file as they are
+    (:meth:`ScanTarget.file_range`, which ``ScanTarget.child`` checked) as a window on that file,
+    without a copy; anything else (an inflated member, bytes from memory) from a temporary copy.
+    """
     temp: Path | None = None
     try:
+        where = target.file_range()
         if target.fs_path is not None and target.member is None:
             path = target.fs_path
+        elif where is not None:
+            file, offset, length = where
+            return _CHILD.request(file.absolute(), (offset, length))
         else:
             fd, name = tempfile.mkstemp(prefix="mlwarden-", suffix=".h5")
             temp = Path(name)

@@ -3,9 +3,14 @@
 The HDF5 C library segfaults or loops on some malformed files, so the scanner never opens an
 untrusted HDF5 file in its own process: it keeps this script (standard library + h5py only, no
 mlwarden import) running as one child under a memory limit and a per-request timeout. Requests
-on stdin and answers on stdout are frames: an 8-byte big-endian length, then the payload (a
-request is a file path, ``os.fsencode``-d; an answer is a JSON object). The child exits at EOF on
-stdin. ``python -I hdf5_probe.py FILE`` probes one file and writes the bare JSON object. Answer:
+on stdin and answers on stdout are frames: an 8-byte big-endian length, then the payload. A
+request is a file path, ``os.fsencode``-d (absolute, so never starting with NUL), or a *window*: a
+NUL byte, the offset and the length (8 bytes big-endian each), then the path: the bytes
+``[offset, offset + length)`` of that file are probed as the HDF5 file, in place (an archive member
+stored uncompressed), through :class:`Window`, which never reads outside them. A request over
+:data:`MAX_REQUEST` bytes or not of either shape ends the child (exit 2), so the scanner reports
+the probe failed. An answer is a JSON object. The child exits at EOF on stdin.
+``python -I hdf5_probe.py FILE`` probes one file and writes the bare JSON object. Answer:
 
 ``{"open_error": str | null, "configs": [[where, text]], "external": [[kind, name, files]],
 "pickles": [[where, base64]], "errors": [[where, message]], "truncated": bool}``
@@ -19,11 +24,13 @@ virtual-dataset sources).
 from __future__ import annotations
 
 import base64
+import io
 import json
 import os
+import stat
 import struct
 import sys
-from typing import Any
+from typing import Any, NoReturn
 
 CONFIG_ATTRIBUTES = ("model_config", "training_config")
 MAX_OBJECTS = 200_000
@@ -76,16 +83,107 @@ def _check_pickles(out: dict[str, Any], where: str, attrs: Any) -> None:
             out["pickles"].append([f"{where}@{attr}", base64.b64encode(raw).decode("ascii")])
 
 
-def probe(path: str) -> dict[str, Any]:
-    import h5py
+class Window(io.RawIOBase):
+    """A read-only file over the bytes ``[offset, offset + length)`` of an open file descriptor.
 
+    Positions are relative to ``offset``; the end is ``length`` (``seek(0, SEEK_END)``, which is
+    how h5py's file-object driver learns the file size); a read never returns a byte before
+    ``offset`` or from ``offset + length`` on (``os.pread``, so nothing else moves a shared file
+    position). Nothing can be written. The window owns ``fd``: :meth:`close` closes it.
+    """
+
+    def __init__(self, fd: int, offset: int, length: int) -> None:
+        super().__init__()
+        if offset < 0 or length < 0:
+            raise ValueError("negative window")
+        self._fd = fd
+        self._offset = offset
+        self._length = length
+        self._pos = 0
+
+    def close(self) -> None:
+        if not self.closed:
+            os.close(self._fd)
+        super().close()
+
+    def readable(self) -> bool:
+        return True
+
+    def seekable(self) -> bool:
+        return True
+
+    def tell(self) -> int:
+        return self._pos
+
+    def seek(self, pos: int, whence: int = io.SEEK_SET) -> int:
+        if whence == io.SEEK_SET:
+            base = 0
+        elif whence == io.SEEK_CUR:
+            base = self._pos
+        elif whence == io.SEEK_END:
+            base = self._length
+        else:
+            raise ValueError(f"invalid whence {whence!r}")
+        if base + pos < 0:
+            raise OSError("negative seek position")
+        self._pos = base + pos
+        return self._pos
+
+    def write(self, data: Any) -> int:
+        raise io.UnsupportedOperation("the window is read-only")
+
+    def readinto(self, buffer: Any) -> int:
+        view = memoryview(buffer).cast("B")
+        size = max(0, min(len(view), self._length - self._pos))
+        if size == 0:
+            return 0
+        data = os.pread(self._fd, size, self._offset + self._pos)
+        view[:len(data)] = data
+        self._pos += len(data)
+        return len(data)
+
+
+def open_window(path: str, offset: int, length: int) -> Window:
+    """A :class:`Window` over a regular file that holds the whole range (else ``OSError``)."""
+    fd = os.open(path, os.O_RDONLY | getattr(os, "O_CLOEXEC", 0))
+    try:
+        info = os.fstat(fd)
+        if not stat.S_ISREG(info.st_mode):
+            raise OSError("not a regular file")
+        if offset + length > info.st_size:
+            raise OSError(f"bytes {offset}..{offset + length} are not in the file "
+                          f"({info.st_size} bytes)")
+        return Window(fd, offset, length)
+    except BaseException:
+        os.close(fd)
+        raise
+
+
+def probe(path: str, window: tuple[int, int] | None = None) -> dict[str, Any]:
+    """Probe the file at ``path``, or only its bytes ``window`` (offset, length)."""
     out: dict[str, Any] = {"open_error": None, "configs": [], "external": [], "errors": [],
                            "pickles": [], "truncated": False}
+    if window is None:
+        _probe(path, out)
+        return out
     try:
-        handle = h5py.File(path, "r")
-    except Exception as exc:  # noqa: BLE001 - h5py raises many types for hostile files
+        source = open_window(path, *window)
+    except (OSError, ValueError) as exc:
         out["open_error"] = f"{type(exc).__name__}: {exc}"
         return out
+    with source:
+        _probe(source, out)
+    return out
+
+
+def _probe(source: str | Window, out: dict[str, Any]) -> None:
+    import h5py
+
+    try:
+        handle = h5py.File(source, "r")
+    except Exception as exc:  # noqa: BLE001 - h5py raises many types for hostile files
+        out["open_error"] = f"{type(exc).__name__}: {exc}"
+        return
     with handle:
         for name in CONFIG_ATTRIBUTES:
             try:
@@ -139,10 +237,30 @@ def probe(path: str) -> dict[str, Any]:
             out["truncated"] = True
         except Exception as exc:  # noqa: BLE001 - malformed objects fail inside h5py
             out["errors"].append(["/", f"structure cannot be read: {exc}"])
-    return out
 
 
 FRAME = struct.Struct(">Q")
+WINDOW = struct.Struct(">QQ")
+"""After the NUL of a window request: offset and length."""
+MAX_REQUEST = 1 << 16
+
+
+class BadRequest(Exception):
+    pass
+
+
+def parse_request(raw: bytes) -> tuple[str, tuple[int, int] | None]:
+    """``(path, window)`` from a request payload (:class:`BadRequest` when it is neither shape)."""
+    window: tuple[int, int] | None = None
+    if raw[:1] == b"\0":
+        if len(raw) <= 1 + WINDOW.size:
+            raise BadRequest("window request too short")
+        offset, length = WINDOW.unpack_from(raw, 1)
+        raw = raw[1 + WINDOW.size:]
+        window = (offset, length)
+    if not raw or b"\0" in raw:
+        raise BadRequest("request holds no path, or a NUL in the path")
+    return os.fsdecode(raw), window
 
 
 def _read_exact(fd: int, size: int) -> bytes | None:
@@ -162,6 +280,13 @@ def _write_all(fd: int, data: bytes) -> None:
         view = view[os.write(fd, view):]
 
 
+def _refuse(why: str) -> NoReturn:
+    """End the child on a request it cannot trust (the pipe may be out of step)."""
+    sys.stderr.write(f"hdf5 probe: bad request: {why}\n")
+    sys.stderr.flush()
+    raise SystemExit(2)
+
+
 def serve(have_h5py: bool) -> None:
     """Answer framed requests from stdin until it closes."""
     requests = sys.stdin.fileno()
@@ -171,10 +296,22 @@ def serve(have_h5py: bool) -> None:
         header = _read_exact(requests, FRAME.size)
         if header is None:
             return
-        raw = _read_exact(requests, FRAME.unpack(header)[0])
+        size = FRAME.unpack(header)[0]
+        if size > MAX_REQUEST:
+            _refuse(f"{size} bytes (at most {MAX_REQUEST})")
+        raw = _read_exact(requests, size)
         if raw is None:
             return
-        result = probe(os.fsdecode(raw)) if have_h5py else {"missing": "h5py"}
+        try:
+            path, window = parse_request(raw)
+        except BadRequest as exc:
+            _refuse(str(exc))
+        if not have_h5py:
+            result: dict[str, Any] = {"missing": "h5py"}
+        elif window is None:
+            result = probe(path)
+        else:
+            result = probe(path, window)
         body = json.dumps(result, ensure_ascii=True).encode("ascii")
         _write_all(answers, FRAME.pack(len(body)) + body)
 

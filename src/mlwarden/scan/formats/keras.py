@@ -92,8 +92,8 @@ def _is_keras_zip(data: bytes | memoryview) -> bool:
     return "config.json" in names and "metadata.json" in names
 
 
-def stored_member(data: bytes | memoryview, info: zipfile.ZipInfo) -> memoryview | None:
-    """The bytes of an uncompressed, unencrypted member as a slice of ``data`` (no copy)."""
+def stored_range(data: bytes | memoryview, info: zipfile.ZipInfo) -> tuple[int, int] | None:
+    """``(start, end)``: where the bytes of an uncompressed, unencrypted member lie in ``data``."""
     if info.compress_type != zipfile.ZIP_STORED or info.flag_bits & 0x1:
         return None
     view = memoryview(data)
@@ -105,7 +105,7 @@ def stored_member(data: bytes | memoryview, info: zipfile.ZipInfo) -> memoryview
     end = start + info.compress_size
     if end > len(view):
         return None
-    return view[start:end]
+    return start, end
 
 
 class KerasScanner(FormatScanner):
@@ -214,8 +214,11 @@ class KerasScanner(FormatScanner):
             if total > limits.max_total_uncompressed:
                 ctx.skip(member, "archive exceeds the total uncompressed size limit")
                 break
-            data: bytes | memoryview | None = stored_member(target.data, info)
-            if data is None:
+            where = stored_range(target.data, info)
+            data: bytes | memoryview | None = None
+            if where is not None:  # a slice of target.data: the child may be read in place
+                data = memoryview(target.data)[where[0]:where[1]]
+            else:
                 try:
                     with zf.open(info) as fh:
                         data = fh.read(info.file_size + 1)
@@ -227,5 +230,6 @@ class KerasScanner(FormatScanner):
                 if len(data) > info.file_size:
                     ctx.skip(member, "member inflates past the size its header declares")
                     continue
-            ctx.scan_nested(target.child(info.filename, data))
+            ctx.scan_nested(target.child(info.filename, data,
+                                         offset=where[0] if where is not None else None))
 
