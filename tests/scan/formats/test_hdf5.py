@@ -361,3 +361,61 @@ def test_a_file_the_hdf5_library_chokes_on_gets_the_next_file_a_fresh_child(
             if f.location.path.endswith("b_broken.h5")} >= {"MW-HDF-001"}
     assert not [f for f in report.findings if f.location.path.endswith(("a.h5", "c.h5"))]
     hdf5._CHILD.close()
+
+
+def test_prewarm_starts_the_one_probe_child_early_and_changes_no_result(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A directory scan with one worker starts the probe child before the first file when an
+    HDF5 file is among them (engine._prewarm_hdf5): the child is started once, by the prewarm,
+    reused for every HDF5 file, and the report is the one a scan without the prewarm gives."""
+    import pickle
+
+    from mlwarden.scan import engine
+    from mlwarden.scan.formats import hdf5
+
+    folder = _series(tmp_path, ["x_model.h5", "y_evil.h5", "z_model.h5"])  # scanned last
+    (folder / "a.pkl").write_bytes(pickle.dumps({"weights": [1.0, 2.0]}, protocol=4))
+    (folder / "b_evil.pkl").write_bytes(b"cposix\nsystem\n(S'echo MLWARDEN-CANARY'\ntR.")
+    (folder / "c.json").write_text('{"architectures": ["Bert"]}')
+    np.save(folder / "d.npy", np.arange(10, dtype="float32"))
+    (folder / "e.txt").write_text("hello")
+    events: list[str] = []
+    real_prewarm, real_request = hdf5.prewarm_probe, hdf5._CHILD.request
+
+    def prewarm() -> None:
+        before = hdf5.ProbeChild.spawned
+        real_prewarm()
+        events.append(f"prewarm started {hdf5.ProbeChild.spawned - before}")
+
+    def request(path: Path, window: tuple[int, int] | None = None) -> dict[str, Any] | str:
+        events.append(f"request {path.name}")
+        return real_request(path, window)
+
+    monkeypatch.setattr(hdf5, "prewarm_probe", prewarm)
+    monkeypatch.setattr(hdf5._CHILD, "request", request)
+
+    def run() -> tuple[Any, int, int | None]:
+        hdf5._CHILD.close()
+        before = hdf5.ProbeChild.spawned
+        report = engine.scan_paths([folder], workers=1)
+        pid = hdf5._CHILD.pid
+        hdf5._CHILD.close()
+        return report, hdf5.ProbeChild.spawned - before, pid
+
+    warm, warm_spawned, warm_pid = run()
+    assert events == ["prewarm started 1", "request x_model.h5", "request y_evil.h5",
+                      "request z_model.h5"]
+    assert warm_spawned == 1 and warm_pid is not None
+
+    events.clear()
+    monkeypatch.setattr(engine, "_prewarm_hdf5", lambda paths: None)
+    cold, cold_spawned, _ = run()
+    assert events == ["request x_model.h5", "request y_evil.h5", "request z_model.h5"]
+    assert cold_spawned == 1
+
+    def result(report: Any) -> tuple[Any, ...]:
+        return (report.findings, report.skipped, report.checks, report.metadata)
+
+    assert result(warm) == result(cold)
+    assert {Path(f.location.path).name for f in warm.findings} == {"y_evil.h5", "b_evil.pkl"}
+    assert warm.metadata["formats"][str(folder / "z_model.h5")] == "hdf5"
