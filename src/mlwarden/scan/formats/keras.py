@@ -182,7 +182,10 @@ class KerasScanner(FormatScanner):
     def _scan_members(zf: zipfile.ZipFile, infos: list[zipfile.ZipInfo], target: ScanTarget,
                       ctx: ScanContext) -> None:
         """Hand the members back to the engine: through the generic zip scanner when it is
-        registered (bomb, traversal and loader-disagreement checks), else within the limits here."""
+        registered (bomb, traversal and loader-disagreement checks), else within the limits here.
+        The engine imports scanners lazily, so the zip scanner's module is imported here first."""
+        import mlwarden.scan.formats.archive  # noqa: F401 - registers the zip scanner
+
         zip_scanner = FormatScanner.registry.get("zip")
         if zip_scanner is not None:
             zip_scanner().scan(target, ctx)
