@@ -101,6 +101,25 @@ def could_be_zip(head: bytes, target: ScanTarget) -> bool:
     return ZIP_EOCD_SIG in bytes(data[max(0, len(data) - ZIP_EOCD_REACH):])
 
 
+def could_be_keras(head: bytes, target: ScanTarget) -> bool:
+    """A zip whose central directory names ``config.json`` and ``metadata.json``, as our zip
+    reader reads it (every zip needs that reader anyway); any archive it finds odd in the least
+    (unreadable, prefixed, recovered, with problems) is left to the Keras scanner's own test."""
+    if head[:4] != ZIP_LOCAL_SIG:
+        return False
+    from mlwarden.scan.formats import zipreader
+
+    try:
+        directory = zipreader.read_directory_cached(target.data, max_members=100_000)
+    except zipreader.ZipFormatError:
+        return True
+    if directory.problems or directory.recovered or directory.truncated_members or \
+            directory.prefix:
+        return True
+    names = {entry.name for entry in directory.entries}
+    return "config.json" in names and "metadata.json" in names
+
+
 def _strip(head: bytes) -> bytes:
     return head.removeprefix(b"\xef\xbb\xbf").lstrip()
 
@@ -130,7 +149,7 @@ _F = "mlwarden.scan.formats."
 SNIFFS: tuple[Entry, ...] = (
     Entry("gguf", 40, _F + "gguf", lambda h, t: h[:4] == GGUF_MAGIC),
     Entry("safetensors", 40, _F + "safetensors", lambda h, t: len(h) >= 9 and h[8:9] == b"{"),
-    Entry("keras", 50, _F + "keras", lambda h, t: h[:4] == ZIP_LOCAL_SIG),
+    Entry("keras", 50, _F + "keras", could_be_keras),
     Entry("hdf5", 60, _F + "hdf5", lambda h, t: hdf5_signature_offset(t.data) is not None),
     Entry("onnx", 70, _F + "onnx", lambda h, t: h[:1] == b"\x08"),
     Entry("keras-metadata", 72, _F + "savedmodel",
