@@ -22,7 +22,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from functools import partial
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, NamedTuple
 
 from mlwarden.core.finding import Finding, Skip
 from mlwarden.core.report import CheckRun, Report, utcnow
@@ -56,8 +56,7 @@ def load_scanners() -> list[type[FormatScanner]]:
     return scanners_by_priority()
 
 
-@dataclass(frozen=True, slots=True)
-class _Slot:
+class _Slot(NamedTuple):
     """A scanner in detection order: a sniff to pass before its module is imported, if built in."""
 
     name: str

@@ -19,13 +19,13 @@ import stat
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import NamedTuple
 
 from mlwarden.core.errors import InputError
 from mlwarden.core.finding import Finding, Location, Skip
 
 
-@dataclass(frozen=True, slots=True)
-class FileEntry:
+class FileEntry(NamedTuple):
     """One file to scan: where it is on disk and how the report names it."""
 
     fs_path: Path

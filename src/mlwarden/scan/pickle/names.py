@@ -14,8 +14,8 @@ from __future__ import annotations
 
 import fnmatch
 import re
-from dataclasses import dataclass
 from functools import lru_cache
+from typing import NamedTuple
 
 SAFE = "safe"
 DANGEROUS = "dangerous"
@@ -26,8 +26,7 @@ def words(text: str) -> list[str]:
     return text.split()
 
 
-@dataclass(frozen=True, slots=True)
-class Verdict:
+class Verdict(NamedTuple):
     """How one imported name is judged, and why."""
 
     verdict: str

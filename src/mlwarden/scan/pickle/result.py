@@ -2,11 +2,10 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from typing import NamedTuple
 
 
-@dataclass(frozen=True)
-class ResolvedGlobal:
+class ResolvedGlobal(NamedTuple):
     """One importable name the pickle references, as the analyser resolved it."""
 
     module: str
@@ -23,8 +22,7 @@ class ResolvedGlobal:
         return f"{self.module}.{self.name}" if self.name else self.module
 
 
-@dataclass(frozen=True)
-class PickleResult:
+class PickleResult(NamedTuple):
     """Where one pickle stream lies and what it imports."""
 
     start: int
