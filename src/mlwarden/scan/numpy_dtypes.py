@@ -50,3 +50,31 @@ SCALAR_TYPES: dict[str, tuple[int, bool, str]] = {
     "complex64": (8, False, "c"), "complex128": (16, False, "c"), "object_": (_POINTER, True, "O"),
 }
 """``numpy.<name>`` scalar classes whose dtype is the same on every platform."""
+
+
+MAX_FIELD_DEPTH = 16
+"""Nesting of structured dtypes answered here; deeper ones go to numpy."""
+
+
+def simple_descr_has_objects(descr: object, depth: int = 0) -> bool | None:
+    """Whether a ``.npy`` header's ``descr`` holds objects, for a simple code or a structured
+    descr (``[(name, code), (name, code, shape), …]``, nested) made only of simple codes, as numpy
+    writes them; ``None`` for anything else (ask numpy)."""
+    if isinstance(descr, str):
+        simple = simple_dtype(descr)
+        return None if simple is None else simple[1]
+    if not isinstance(descr, list) or not descr or depth >= MAX_FIELD_DEPTH:
+        return None
+    found = False
+    for field in descr:
+        if not isinstance(field, tuple) or len(field) not in (2, 3) or \
+                not isinstance(field[0], str):
+            return None
+        if len(field) == 3 and not (isinstance(field[2], int) or (
+                isinstance(field[2], tuple) and all(isinstance(n, int) for n in field[2]))):
+            return None
+        inner = simple_descr_has_objects(field[1], depth + 1)
+        if inner is None:
+            return None
+        found = found or inner
+    return found

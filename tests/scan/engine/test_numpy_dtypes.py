@@ -9,7 +9,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from mlwarden.scan.numpy_dtypes import SCALAR_TYPES, simple_dtype
+from mlwarden.scan.numpy_dtypes import SCALAR_TYPES, simple_descr_has_objects, simple_dtype
 
 CODES = ["".join(p) for p in itertools.product(["", "<", ">", "|", "="], "biufcMmOSUVe?dqx",
                                                 ["", "0", "1", "2", "4", "8", "16", "32", "08"])]
@@ -48,3 +48,30 @@ def test_anything_accepted_is_read_by_numpy_the_same_way(spelling: str) -> None:
     if ours is not None:
         dt = np.dtype(spelling)
         assert ours == (dt.itemsize, dt.hasobject, dt.kind)
+
+
+_CODES = st.sampled_from(["<f4", "|b1", "<i8", "|O", "O8", "|u1", "<c16", "|V4", "<U3", "|S2",
+                          "<M8", "?", "<f16", "(2,)f4"])
+
+
+def _descrs(depth: int = 0) -> st.SearchStrategy[object]:
+    field_code = _CODES if depth >= 2 else st.one_of(_CODES, st.deferred(lambda: _descrs(depth + 1)))
+    field = st.one_of(
+        st.tuples(st.text(alphabet="abcxyz", min_size=1, max_size=3), field_code),
+        st.tuples(st.text(alphabet="abcxyz", min_size=1, max_size=3), field_code,
+                  st.one_of(st.integers(1, 3), st.tuples(st.integers(1, 3)))))
+    return st.lists(field, min_size=1, max_size=4)
+
+
+@given(st.one_of(_CODES, _descrs()))
+def test_structured_descrs_agree_with_numpy(descr: object) -> None:
+    from numpy.lib.format import descr_to_dtype
+
+    ours = simple_descr_has_objects(descr)
+    if ours is None:
+        return
+    try:
+        numpy_says = bool(descr_to_dtype(descr).hasobject)  # type: ignore[arg-type]
+    except Exception:  # noqa: BLE001 - numpy refuses it: np.load cannot load it either
+        return
+    assert ours == numpy_says, descr

@@ -19,7 +19,7 @@ from typing import ClassVar
 from mlwarden.scan.container_rules import NPY_MALFORMED, NPY_OBJECT_ARRAY
 from mlwarden.scan.formats.pickled import analyze_embedded, record_format
 from mlwarden.scan.interface import FormatScanner, ScanContext, ScanTarget
-from mlwarden.scan.numpy_dtypes import simple_dtype
+from mlwarden.scan.numpy_dtypes import simple_descr_has_objects
 from mlwarden.scan.sniff import NUMPY_MAGIC as MAGIC
 
 _SIMPLE = re.compile(r"^[<>|=]?(?P<kind>[?bBhHiIlLqQpPefdgFDGSaUVOMmcui])(?P<size>\d*)(?:\[\w+\])?$")
@@ -59,10 +59,9 @@ def _numpy_has_objects(descr: object) -> bool | None:
     string or field list itself, running nothing); ``None`` without numpy or if numpy refuses it.
     The codes numpy writes itself (``'<f4'``) are answered without importing numpy.
     """
-    if isinstance(descr, str):
-        simple = simple_dtype(descr)
-        if simple is not None:
-            return simple[1]
+    simple = simple_descr_has_objects(descr)
+    if simple is not None:
+        return simple
     try:
         from numpy.lib.format import descr_to_dtype
     except ImportError:
