@@ -29,6 +29,8 @@ class ReasonCode(str, enum.Enum):
 
 @dataclass(frozen=True, slots=True)
 class Reason:
+    """One reason of a decision: what the policy saw (a finding, a waiver, a clean result)."""
+
     code: ReasonCode
     message: str
     rule_id: str | None = None
