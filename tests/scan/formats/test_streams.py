@@ -1,0 +1,218 @@
+"""Bounded decompression (``scan/formats/streams.py``): the zlib-ng accelerator decodes exactly
+as the standard library's zlib does, and the threaded spill gives the bytes the memory path gives.
+"""
+
+from __future__ import annotations
+
+import gzip
+import mmap
+import threading
+import zlib
+from types import ModuleType
+from typing import Any
+from unittest import mock
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from mlwarden.scan.formats import streams
+from mlwarden.scan.formats.streams import Inflated, inflate_zlib
+
+zlib_ng: ModuleType = pytest.importorskip("zlib_ng.zlib_ng")
+
+WBITS = (15, 31, -15)
+
+
+def outcome(result: Inflated) -> tuple[bytes, bool, bool, str | None, int]:
+    return bytes(result.data), result.complete, result.overflow, result.error, result.consumed
+
+
+def both(data: bytes, limit: int, wbits: int, multi: bool = False) -> tuple[Any, Any]:
+    ref = inflate_zlib(data, limit, wbits=wbits, multi_member=multi, backend=zlib)
+    fast = inflate_zlib(data, limit, wbits=wbits, multi_member=multi, backend=zlib_ng)
+    return outcome(ref), outcome(fast)
+
+
+def compress(raw: bytes, wbits: int, level: int = 6, strategy: int = zlib.Z_DEFAULT_STRATEGY
+             ) -> bytes:
+    c = zlib.compressobj(level, zlib.DEFLATED, wbits, strategy=strategy)
+    return c.compress(raw) + c.flush()
+
+
+def payload(size: int, seed: int = 0) -> bytes:
+    """Float-like bytes: mostly literals (as model weights are), with some repeats."""
+    import random
+
+    rng = random.Random(seed)
+    return b"".join(rng.randbytes(97) + b"\x00" * rng.randrange(8) for _ in range(size // 100))
+
+
+def test_the_accelerator_is_zlib_ng_when_installed() -> None:
+    assert streams.zlib_backend() is zlib_ng
+
+
+def test_without_zlib_ng_the_standard_library_decodes(monkeypatch: pytest.MonkeyPatch) -> None:
+    streams.zlib_backend.cache_clear()
+    try:
+        monkeypatch.setitem(__import__("sys").modules, "zlib_ng", None)  # import fails
+        assert streams.zlib_backend() is zlib
+        data = gzip.compress(b"abc" * 1000)
+        assert bytes(inflate_zlib(data, 1 << 20, wbits=31).data) == b"abc" * 1000
+    finally:
+        monkeypatch.undo()
+        streams.zlib_backend.cache_clear()
+    assert streams.zlib_backend() is zlib_ng
+
+
+@pytest.mark.parametrize("wbits", WBITS)
+def test_both_backends_give_the_same_bytes(wbits: int) -> None:
+    raw = payload(3 << 20)
+    data = compress(raw, wbits, level=1)
+    ref, fast = both(data, 1 << 30, wbits)
+    assert ref == fast
+    assert ref[0] == raw and ref[1] and ref[4] == len(data)
+
+
+def test_both_backends_agree_on_members_bombs_truncation_and_damage() -> None:
+    raw = payload(1 << 20)
+    members = gzip.compress(raw[:1000]) + gzip.compress(raw[1000:]) + b"trailing"
+    assert both(members, 1 << 30, 31, multi=True)[0] == both(members, 1 << 30, 31, multi=True)[1]
+    bomb = compress(b"\x00" * (32 << 20), 15, level=9)
+    ref, fast = both(bomb, 1 << 20, 15)
+    assert ref == fast and ref[2] and len(ref[0]) == 1 << 20
+    data = gzip.compress(raw)
+    for cut in (5, 11, 12, len(data) // 2, len(data) - 8, len(data) - 1):
+        ref, fast = both(data[:cut], 1 << 30, 31)
+        assert ref == fast and not ref[1] and ref[3] is not None
+    for at in (0, 3, 10, 11, 500, len(data) - 8, len(data) - 2):
+        damaged = bytearray(data)
+        damaged[at] ^= 0x10
+        ref, fast = both(bytes(damaged), 1 << 30, 31)
+        assert ref == fast
+
+
+@st.composite
+def streams_to_decode(draw: st.DrawFn) -> tuple[bytes, int, bool]:
+    wbits = draw(st.sampled_from(WBITS))
+    if draw(st.integers(0, 9)) == 0:  # noise, or noise behind a valid-looking header
+        head = draw(st.sampled_from([b"", b"\x78\x9c", b"\x78\x01", b"\x1f\x8b\x08\x00"]))
+        return head + draw(st.binary(max_size=600)), wbits, draw(st.booleans())
+    raw = draw(st.one_of(st.binary(max_size=3000),
+                         st.builds(payload, st.integers(0, 20000), st.integers(0, 3))))
+    strategy = draw(st.sampled_from([zlib.Z_DEFAULT_STRATEGY, zlib.Z_FIXED, zlib.Z_HUFFMAN_ONLY,
+                                     zlib.Z_RLE, zlib.Z_FILTERED]))
+    data = bytearray(compress(raw, wbits, draw(st.integers(0, 9)), strategy))
+    if wbits == 31 and draw(st.booleans()):  # a second member
+        data += compress(draw(st.binary(max_size=200)), 31)
+    for _ in range(draw(st.integers(0, 3))):
+        kind = draw(st.sampled_from(["flip", "byte", "cut", "splice", "append"]))
+        at = draw(st.integers(0, max(len(data) - 1, 0)))
+        if kind == "flip" and data:
+            data[at] ^= 1 << draw(st.integers(0, 7))
+        elif kind == "byte" and data:
+            data[at] = draw(st.integers(0, 255))
+        elif kind == "cut":
+            del data[at:]
+        elif kind == "splice":
+            data[at:at] = draw(st.binary(min_size=1, max_size=6))
+        else:
+            data += draw(st.binary(min_size=1, max_size=12))
+    return bytes(data), wbits, draw(st.booleans())
+
+
+@settings(max_examples=400, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(streams_to_decode(), st.sampled_from([1 << 30, 5000, 1]),
+       st.sampled_from([(1 << 20, 8 << 20), (7, 13), (100, 4096)]))
+def test_both_backends_accept_and_reject_alike(sample: tuple[bytes, int, bool], limit: int,
+                                               steps: tuple[int, int]) -> None:
+    data, wbits, multi = sample
+    with mock.patch.object(streams, "_IN_STEP", steps[0]), \
+            mock.patch.object(streams, "_OUT_STEP", steps[1]):
+        ref, fast = both(data, limit, wbits, multi)
+    assert ref == fast
+    if limit == 1 << 30 and ref[1]:  # the bounded steps decode what a one-shot decode does
+        assert ref[0].startswith(zlib.decompressobj(wbits).decompress(data))
+
+
+# -- the spill: a temporary file written by a thread while decoding goes on --------------------
+
+def spill_threads() -> list[threading.Thread]:
+    return [t for t in threading.enumerate() if t.name == "mlwarden-spill"]
+
+
+@pytest.fixture
+def small_spill(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(streams, "SPILL_AT", 64 << 10)
+    monkeypatch.setattr(streams, "_OUT_STEP", 16 << 10)  # many chunks through the queue
+
+
+@pytest.mark.usefixtures("small_spill")
+@pytest.mark.parametrize("backend", [zlib, zlib_ng], ids=["zlib", "zlib-ng"])
+def test_spilled_output_is_the_memory_output(backend: ModuleType) -> None:
+    raw = payload(3 << 20, seed=1)
+    data = gzip.compress(raw, 1)
+    result = inflate_zlib(data, 1 << 30, wbits=31, backend=backend)
+    assert isinstance(result.data, memoryview) and isinstance(result.data.obj, mmap.mmap)
+    assert outcome(result) == (raw, True, False, None, len(data))
+    streams.release(result.data)
+    assert not spill_threads()
+
+
+@pytest.mark.usefixtures("small_spill")
+def test_spilled_bombs_stop_at_the_limit_and_damage_is_reported() -> None:
+    bomb = inflate_zlib(zlib.compress(b"\x00" * (8 << 20), 9), 1 << 20)
+    assert bomb.overflow and not bomb.complete and len(bomb.data) == 1 << 20
+    raw = payload(1 << 20, seed=2)
+    data = gzip.compress(raw, 1)
+    cut = inflate_zlib(data[:len(data) // 2], 1 << 30, wbits=31)
+    assert cut.error == "stream truncated" and raw.startswith(bytes(cut.data))
+    assert len(cut.data) > 64 << 10
+    damaged = bytearray(data)
+    damaged[-6] ^= 1  # the CRC
+    bad = inflate_zlib(bytes(damaged), 1 << 30, wbits=31)
+    assert bad.error is not None and "incorrect data check" in bad.error
+    assert raw.startswith(bytes(bad.data))
+    assert not spill_threads()
+
+
+@pytest.mark.usefixtures("small_spill")
+def test_a_failing_spill_write_is_raised_and_the_writer_stops(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    import tempfile
+
+    real = tempfile.TemporaryFile
+
+    class Full:
+        def __init__(self, *args: Any, **kwargs: Any) -> None:
+            self._file = real(*args, **kwargs)
+            self.written = 0
+
+        def write(self, chunk: bytes) -> int:
+            if self.written > 100 << 10:
+                raise OSError(28, "No space left on device")
+            self.written += len(chunk)
+            return self._file.write(chunk)
+
+        def __getattr__(self, name: str) -> Any:
+            return getattr(self._file, name)
+
+    monkeypatch.setattr(tempfile, "TemporaryFile", Full)
+    data = gzip.compress(payload(2 << 20, seed=3), 1)
+    with pytest.raises(OSError, match="No space left"):
+        inflate_zlib(data, 1 << 30, wbits=31)
+    assert not spill_threads()
+
+
+@pytest.mark.usefixtures("small_spill")
+def test_bz2_and_xz_spill_through_the_same_writer() -> None:
+    import bz2
+    import lzma
+
+    raw = payload(1 << 20, seed=4)
+    for data, factory in ((bz2.compress(raw), bz2.BZ2Decompressor),
+                          (lzma.compress(raw), lzma.LZMADecompressor)):
+        result = streams.inflate_with(factory, data, 1 << 30)
+        assert isinstance(result.data, memoryview) and isinstance(result.data.obj, mmap.mmap)
+        assert outcome(result) == (raw, True, False, None, len(data))
+    assert not spill_threads()
