@@ -135,6 +135,85 @@ def test_both_backends_accept_and_reject_alike(sample: tuple[bytes, int, bool], 
         assert ref[0].startswith(zlib.decompressobj(wbits).decompress(data))
 
 
+# -- damaged streams: every byte a reader can get before the damage is analysed --------------
+
+def finest_reader(data: bytes, wbits: int) -> bytes:
+    """The most output any zlib reader gets before an error: input one byte at a time, drained
+    one output byte at a time, and input one byte at a time with unbounded output."""
+    results = []
+    for bounded in (True, False):
+        d, out = zlib.decompressobj(wbits), bytearray()
+        try:
+            for i in range(len(data)):
+                buf = data[i:i + 1]
+                while buf:
+                    out += d.decompress(buf, 1) if bounded else d.decompress(buf)
+                    buf = d.unconsumed_tail
+                if d.eof:
+                    break
+        except zlib.error:
+            pass
+        results.append(bytes(out))
+    shorter, longer = sorted(results, key=len)
+    assert longer.startswith(shorter)
+    return longer
+
+
+@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(streams_to_decode(), st.sampled_from([(1 << 20, 8 << 20), (7, 13), (64, 1000)]))
+def test_a_damaged_stream_gives_every_byte_a_reader_gets(sample: tuple[bytes, int, bool],
+                                                         steps: tuple[int, int]) -> None:
+    data, wbits, _ = sample
+    with mock.patch.object(streams, "_IN_STEP", steps[0]), \
+            mock.patch.object(streams, "_OUT_STEP", steps[1]):
+        for backend in (zlib, zlib_ng):
+            result = inflate_zlib(data, 1 << 30, wbits=wbits, backend=backend)
+            assert bytes(result.data) == finest_reader(data, wbits)
+
+
+def evil_tail_stream(wbits: int, padding: int) -> bytes:
+    from ..engine.conftest import evil_pickle
+
+    # the pickle, then junk a loader never reads (it stops at STOP), then a wrong checksum
+    data = bytearray(compress(evil_pickle() + payload(padding), wbits))
+    data[-5 if wbits == 31 else -1] ^= 0x40  # gzip: CRC32 (before ISIZE); zlib: Adler-32
+    return bytes(data)
+
+
+@pytest.mark.parametrize("padding", [0, 100_000])
+@pytest.mark.parametrize("wbits", [31, 15])
+def test_a_payload_before_a_bad_checksum_is_found(wbits: int, padding: int) -> None:
+    from mlwarden.scan.engine import scan_bytes
+
+    from ..engine.conftest import critical, evil_pickle
+
+    data = evil_tail_stream(wbits, padding)
+    reader = zlib.decompressobj(wbits)  # as joblib reads: 8 KiB blocks, no output bound
+    got = b""
+    with pytest.raises(zlib.error, match="incorrect data check"):
+        for i in range(0, len(data), 8192):
+            got += reader.decompress(data[i:i + 8192])
+    if padding:  # the loader has the whole pickle before it meets the checksum
+        assert got.startswith(evil_pickle())
+    report = scan_bytes(data, name="model.joblib")
+    assert critical(report)
+    assert "MW-ARC-005" in {f.rule_id for f in report.findings}
+
+
+def test_gzip_module_returns_the_data_before_checking_the_crc() -> None:
+    """Why the salvage matters even without padding: ``gzip.GzipFile`` hands out the last bytes
+    of a member and checks its CRC on the next read, after ``pickle.load`` has returned."""
+    from ..engine.conftest import evil_pickle
+
+    data = evil_tail_stream(31, 0)
+    reader = gzip.GzipFile(fileobj=__import__("io").BytesIO(data))
+    assert reader.read(len(evil_pickle())) == evil_pickle()
+    with pytest.raises(gzip.BadGzipFile):
+        reader.read()
+    result = inflate_zlib(data, 1 << 30, wbits=31)
+    assert bytes(result.data) == evil_pickle() and result.error is not None
+
+
 # -- the spill: a temporary file written by a thread while decoding goes on --------------------
 
 def spill_threads() -> list[threading.Thread]:

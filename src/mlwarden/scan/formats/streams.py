@@ -18,7 +18,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from functools import cache
 from types import ModuleType, TracebackType
-from typing import IO, Protocol
+from typing import IO, Any, Protocol
 
 SPILL_AT = 64 * 1024 * 1024
 """Output beyond this many bytes is written to a temporary file instead of memory."""
@@ -196,6 +196,7 @@ def inflate_zlib(data: bytes | memoryview, limit: int, *, wbits: int = zlib.MAX_
                         pos += len(chunk)
                     if not len(chunk):
                         break
+                    before = d.copy()  # about 1 µs: the state to salvage from if this step fails
                     sink.write(d.decompress(chunk, _OUT_STEP))
                     tail = d.unconsumed_tail
                     if sink.full or d.eof:
@@ -208,9 +209,33 @@ def inflate_zlib(data: bytes | memoryview, limit: int, *, wbits: int = zlib.MAX_
                         == b"\x1f\x8b"):
                     break
         except errors as exc:
+            sink.write(_salvage(before, chunk, errors))
             return Inflated(sink.finish(), False, sink.full, f"corrupt stream: {exc}", pos)
         return Inflated(sink.finish(), complete, sink.full,
                         None if complete else "stream truncated", pos)
+
+
+def _salvage(before: Any, chunk: bytes | memoryview,
+             errors: tuple[type[BaseException], ...]) -> bytes:
+    """What a failed ``decompress(chunk, _OUT_STEP)`` decodes before the damage it stopped at.
+
+    zlib raises without returning the output of the call that meets a damaged block or a wrong
+    checksum, up to ``_OUT_STEP`` bytes. A loader reading in small steps gets those bytes all the
+    same (``gzip.GzipFile`` even returns the last ones before it checks the CRC) and may unpickle
+    them. Decoding a prefix of the input stops, without error, wherever the prefix ends before the
+    damage; the longest such prefix, found by bisection from a copy of the state before the call,
+    gives every byte any reader can get.
+    """
+    good, bad, out = 0, len(chunk), b""
+    while bad - good > 1:
+        mid = (good + bad) // 2
+        try:
+            got = before.copy().decompress(chunk[:mid], _OUT_STEP)
+        except errors:
+            bad = mid
+        else:
+            good, out = mid, got
+    return out
 
 
 def inflate_with(factory: Callable[[], _Decompressor], data: bytes | memoryview, limit: int,
