@@ -4,10 +4,12 @@ as the standard library's zlib does, and the threaded spill gives the bytes the 
 
 from __future__ import annotations
 
+import contextlib
 import gzip
 import mmap
 import threading
 import zlib
+from collections.abc import Callable
 from types import ModuleType
 from typing import Any
 from unittest import mock
@@ -137,13 +139,18 @@ def test_both_backends_accept_and_reject_alike(sample: tuple[bytes, int, bool], 
 
 # -- damaged streams: every byte a reader can get before the damage is analysed --------------
 
+def longest(read: Callable[[bool], bytes]) -> bytes:
+    """The longer of what ``read`` gets with output drained a byte at a time and unbounded."""
+    shorter, longer = sorted((read(True), read(False)), key=len)
+    assert longer.startswith(shorter)
+    return longer
+
+
 def finest_reader(data: bytes, wbits: int) -> bytes:
-    """The most output any zlib reader gets before an error: input one byte at a time, drained
-    one output byte at a time, and input one byte at a time with unbounded output."""
-    results = []
-    for bounded in (True, False):
+    """The most output any zlib reader gets before an error: input fed one byte at a time."""
+    def read(bounded: bool) -> bytes:
         d, out = zlib.decompressobj(wbits), bytearray()
-        try:
+        with contextlib.suppress(zlib.error):
             for i in range(len(data)):
                 buf = data[i:i + 1]
                 while buf:
@@ -151,12 +158,9 @@ def finest_reader(data: bytes, wbits: int) -> bytes:
                     buf = d.unconsumed_tail
                 if d.eof:
                     break
-        except zlib.error:
-            pass
-        results.append(bytes(out))
-    shorter, longer = sorted(results, key=len)
-    assert longer.startswith(shorter)
-    return longer
+        return bytes(out)
+
+    return longest(read)
 
 
 @settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
@@ -212,6 +216,85 @@ def test_gzip_module_returns_the_data_before_checking_the_crc() -> None:
         reader.read()
     result = inflate_zlib(data, 1 << 30, wbits=31)
     assert bytes(result.data) == evil_pickle() and result.error is not None
+
+
+def codecs() -> list[tuple[str, Any, Any, tuple[type[BaseException], ...]]]:
+    """(name, compress(raw, level), decompressor factory, errors) for the ``inflate_with`` codecs."""
+    import bz2
+    import lzma
+
+    found = [("bz2", lambda raw, level: bz2.compress(raw, level % 9 + 1), bz2.BZ2Decompressor,
+              (OSError,)),
+             ("xz", lambda raw, level: lzma.compress(raw, preset=level % 7), lzma.LZMADecompressor,
+              (lzma.LZMAError,))]
+    try:
+        from backports import zstd  # type: ignore[import-not-found,unused-ignore]
+    except ImportError:
+        pass
+    else:
+        found.append(("zstd", lambda raw, level: zstd.compress(raw, level), zstd.ZstdDecompressor,
+                      (zstd.ZstdError,)))
+    return found
+
+
+CODECS = codecs()
+
+
+def finest_reader_with(factory: Any, data: bytes, errors: tuple[type[BaseException], ...]) -> bytes:
+    """``finest_reader`` for bz2/lzma-style decompressors."""
+    def read(bounded: bool) -> bytes:
+        d, out = factory(), bytearray()
+        with contextlib.suppress(EOFError, ValueError, *errors):
+            for i in range(len(data)):
+                out += d.decompress(data[i:i + 1], 1 if bounded else -1)
+                while bounded and not d.needs_input and not d.eof:
+                    out += d.decompress(b"", 1)
+                if d.eof:
+                    break
+        return bytes(out)
+
+    return longest(read)
+
+
+@settings(max_examples=120, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(st.sampled_from(CODECS), st.binary(max_size=2000) | st.builds(payload, st.integers(0, 8000)),
+       st.integers(0, 9), st.lists(st.tuples(st.floats(0, 1), st.integers(0, 255)), max_size=3),
+       st.floats(0, 1), st.sampled_from([(1 << 20, 256 << 10), (5, 11), (100, 1000)]))
+def test_a_damaged_bz2_xz_zstd_stream_gives_every_byte_a_reader_gets(
+        codec: Any, raw: bytes, level: int, damage: list[tuple[float, int]], cut: float,
+        steps: tuple[int, int]) -> None:
+    _, compress_, factory, errors = codec
+    data = bytearray(compress_(raw, level))
+    for where, value in damage:
+        data[int(where * (len(data) - 1))] = value
+    data = data[:max(1, int(len(data) * (1 - cut / 4)))] if cut > 0.5 else data
+    with mock.patch.object(streams, "_IN_STEP", steps[0]), \
+            mock.patch.object(streams, "_WITH_STEP", steps[1]):
+        result = streams.inflate_with(factory, bytes(data), 1 << 30, errors=errors)
+    got, finest = bytes(result.data), finest_reader_with(factory, bytes(data), errors)
+    # at most the one byte just before a damaged trailer (see ``streams._replay``)
+    assert finest.startswith(got) and len(finest) - len(got) <= (result.error is not None)
+
+
+@pytest.mark.parametrize("codec", CODECS, ids=[c[0] for c in CODECS])
+def test_a_payload_before_damage_in_a_later_block_is_found(codec: Any) -> None:
+    from mlwarden.scan.engine import scan_bytes
+
+    from ..engine.conftest import critical, evil_pickle
+
+    _, compress_, factory, errors = codec
+    data = bytearray(compress_(evil_pickle() + payload(400_000), 1))  # bz2 -1: 100 kB blocks
+    data[-40] ^= 0x40  # the last block: a loader has unpickled long before it gets there
+    got = b""
+    reader = factory()
+    try:
+        while len(got) < len(evil_pickle()):
+            got += reader.decompress(bytes(data) if not got else b"", 8192)
+    except (EOFError, *errors):
+        pass
+    assert got.startswith(evil_pickle())
+    report = scan_bytes(bytes(data), name="model.joblib")
+    assert critical(report)
 
 
 # -- the spill: a temporary file written by a thread while decoding goes on --------------------

@@ -24,6 +24,8 @@ SPILL_AT = 64 * 1024 * 1024
 """Output beyond this many bytes is written to a temporary file instead of memory."""
 _IN_STEP = 1 << 20
 _OUT_STEP = 8 << 20
+_WITH_STEP = 256 << 10
+"""Output bound of one ``inflate_with`` step (the most ``_replay`` decodes a byte at a time)."""
 _SPILL_QUEUE = 4
 """Output chunks (``_OUT_STEP`` bytes each at most) waiting for the writer thread."""
 
@@ -250,15 +252,17 @@ def inflate_with(factory: Callable[[], _Decompressor], data: bytes | memoryview,
         try:
             while True:
                 d = factory()
+                start, steps = pos, 0
                 while not d.eof and not sink.full:
                     if d.needs_input:
                         chunk = view[pos:pos + _IN_STEP]
                         pos += len(chunk)
                         if not len(chunk):
                             break
-                        sink.write(d.decompress(chunk, _OUT_STEP))
+                        sink.write(d.decompress(chunk, _WITH_STEP))
                     else:
-                        sink.write(d.decompress(b"", _OUT_STEP))
+                        sink.write(d.decompress(b"", _WITH_STEP))
+                    steps += 1
                 complete = d.eof
                 if d.eof:
                     pos -= len(d.unused_data)
@@ -268,9 +272,44 @@ def inflate_with(factory: Callable[[], _Decompressor], data: bytes | memoryview,
                         and any(bytes(view[pos:pos + 6]).startswith(m) for m in _STREAM_MAGIC)):
                     break
         except caught as exc:
+            sink.write(_replay(factory, view, start, steps, caught))
             return Inflated(sink.finish(), False, sink.full, f"corrupt stream: {exc}", pos)
         return Inflated(sink.finish(), complete, sink.full,
                         None if complete else "stream truncated", pos)
+
+
+def _replay(factory: Callable[[], _Decompressor], view: memoryview, start: int, steps: int,
+            errors: tuple[type[BaseException], ...]) -> bytes:
+    """What the failed step of ``inflate_with`` decodes before the damage it stopped at.
+
+    As with zlib (``_salvage``), the step that meets the damage raises without returning its
+    output, and a loader reading in small steps has that output. bz2/lzma/zstd decoders cannot be
+    copied, so the stream is decoded again from ``start``: the ``steps`` that succeeded as they
+    were, then the failed one a byte at a time (at most ``_WITH_STEP`` calls) until it fails.
+    This misses at most one byte a reader can get: when a trailer (bz2's stream CRC, an xz block
+    check, the next zstd block) is damaged, the call that returns the last byte before it goes on
+    to check it and fails, where a reader whose input stops before the trailer keeps that byte
+    (for a pickle: its ``STOP``; every opcode before it is analysed, and a pickle without its
+    ``STOP`` is itself a finding).
+    """
+    d = factory()
+    pos, done, out = start, 0, bytearray()
+    try:
+        while not d.eof and len(out) < _WITH_STEP:
+            chunk: bytes | memoryview = b""
+            if d.needs_input:
+                chunk = view[pos:pos + _IN_STEP]
+                pos += len(chunk)
+                if not len(chunk):
+                    break
+            if done < steps:
+                d.decompress(chunk, _WITH_STEP)
+                done += 1
+            else:
+                out += d.decompress(chunk, 1)
+    except errors:
+        pass
+    return bytes(out)
 
 
 _STREAM_MAGIC = (b"BZh", b"\xfd7zXZ\x00", b"\x28\xb5\x2f\xfd")
