@@ -123,7 +123,7 @@ def dispatch(target: ScanTarget, ctx: ScanContext) -> None:
         return
     head = target.head(HEAD_SIZE)
     for slot in _slots():
-        if SNIFFING and slot.sniff is not None and not slot.sniff(head, target):
+        if SNIFFING and slot.sniff is not None and not _sniff_passes(slot.sniff, head, target):
             continue
         cls = slot.scanner()
         if cls is None:
@@ -146,6 +146,15 @@ def dispatch(target: ScanTarget, ctx: ScanContext) -> None:
                          partial(_check_pickle_polyglot, cls.name, head, target, ctx), target, ctx)
         return
     ctx.formats[key] = "unknown"
+
+
+def _sniff_passes(sniff: Sniff, head: bytes, target: ScanTarget) -> bool:
+    """A sniff's answer; one that fails on hostile bytes says yes (the scanner's own ``detect``,
+    which the engine guards, then decides): a sniff must never hide a file or crash a scan."""
+    try:
+        return bool(sniff(head, target))
+    except Exception:  # noqa: BLE001 - fail open to the guarded detector
+        return True
 
 
 def _scan_with(cls: type[FormatScanner], target: ScanTarget, ctx: ScanContext) -> None:

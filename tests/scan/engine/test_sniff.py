@@ -86,3 +86,28 @@ def test_scanning_a_pickle_imports_no_other_format_scanner(tmp_path: Path) -> No
     out = subprocess.run([sys.executable, "-c", LAZY], capture_output=True, text=True,
                          check=True, cwd=tmp_path).stdout.split()
     assert out == [], out
+
+
+@settings(max_examples=300, deadline=None)
+@given(prefix=st.sampled_from(MAGICS), body=st.binary(max_size=600),
+       tail=st.binary(max_size=64))
+def test_sniffs_answer_any_bytes_without_raising(prefix: bytes, body: bytes, tail: bytes) -> None:
+    for data in (prefix + body + tail, prefix + body + sniff.ZIP_EOCD_SIG + tail):
+        target = ScanTarget(path="fuzz", data=data)
+        head = target.head(engine.HEAD_SIZE)
+        for entry in SNIFFS:
+            assert isinstance(entry.sniff(head, target), bool), entry.name
+
+
+def test_a_sniff_that_raises_lets_the_scanner_decide(monkeypatch: pytest.MonkeyPatch) -> None:
+    from mlwarden.scan.engine import scan_bytes
+
+    def broken(head: bytes, target: ScanTarget) -> bool:
+        raise RuntimeError("sniff bug")
+
+    monkeypatch.setattr(engine, "_SLOTS", (frozenset({"-"}), []))
+    monkeypatch.setattr(engine, "SNIFFS", tuple(Entry(e.name, e.priority, e.module, broken)
+                                                  for e in SNIFFS))
+    report = scan_bytes(pickle.dumps({"a": 1}, protocol=4))
+    assert report.metadata["formats"] == {"<bytes>": "pickle"}
+    assert report.findings == ()
