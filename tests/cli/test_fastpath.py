@@ -9,9 +9,12 @@ from pathlib import Path
 
 import pytest
 import typer
+from hypothesis import given
+from hypothesis import strategies as st
 
 from mlwarden.cli.fastpath import FLAG_OPTIONS, VALUE_OPTIONS, fast_scan, parse_scan
 from mlwarden.cli.main import app
+from mlwarden.report.interface import OutputFormat
 
 
 def _typer_scan() -> typer.core.TyperCommand:
@@ -87,3 +90,14 @@ def test_lean_and_typer_paths_agree(tmp_path: Path, extra: list[str]) -> None:
     assert lean.returncode == full.returncode == 1
     assert "MW-PKL" in lean.stdout and "MW-PKL" in full.stdout
     assert not (tmp_path / "canary").exists()
+
+
+@given(st.lists(st.one_of(st.sampled_from(sorted(VALUE_OPTIONS) + sorted(FLAG_OPTIONS)
+                                          + ["--", "-", "--format=json", "-fjson", "x.pkl"]),
+                          st.text(max_size=8)), max_size=8))
+def test_lean_parser_never_raises(args: list[str]) -> None:
+    parsed = parse_scan(args)
+    if parsed is not None:
+        assert parsed["paths"] and all(isinstance(p, Path) for p in parsed["paths"])
+        assert isinstance(parsed["fmt"], OutputFormat)
+        assert parsed["workers"] is None or parsed["workers"] >= 1
