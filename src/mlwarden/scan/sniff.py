@@ -47,6 +47,25 @@ _COMPRESSED_PREFIXES = (b"ZF", b"\x1f\x8b\x08", b"BZh", b"\xfd7zXZ\x00", b"\x04\
                         ZSTD_MAGIC, b"\x78", b"\x5d\x00\x00")
 
 
+def could_be_lzma_alone(head: bytes) -> bool:
+    """The 13-byte header of an ``.lzma`` ("alone") stream that liblzma's automatic decoder —
+    ``lzma.LZMAFile``/``lzma.open``, which joblib and pandas use — accepts: properties ≤ 224, a
+    dictionary size of 2ⁿ or 2ⁿ + 2ⁿ⁻¹ (or -1), an uncompressed size that is unknown or below
+    2³⁸, and the range coder's first byte 0. joblib picks its lzma reader for any file starting
+    ``]\x00`` (a dictionary below 64 KiB included)."""
+    if len(head) < 14 or head[0] > 224 or head[13] != 0:
+        return False
+    dict_size = int.from_bytes(head[1:5], "little")
+    if dict_size != 0xFFFFFFFF:
+        d = dict_size - 1
+        for shift in (2, 3, 4, 8, 16):
+            d |= d >> shift
+        if d + 1 != dict_size:
+            return False
+    size = int.from_bytes(head[5:13], "little")
+    return size == (1 << 64) - 1 or size < (1 << 38)
+
+
 def could_be_pickle(head: bytes) -> bool:
     """Whether ``head`` starts with an opcode a pickle can start with (a PROTO of 0-5 or a
     protocol 0/1 opcode); :func:`mlwarden.scan.pickle.looks_like_pickle` decides."""
@@ -104,8 +123,10 @@ def could_be_zip(head: bytes, target: ScanTarget) -> bool:
 def could_be_keras(head: bytes, target: ScanTarget) -> bool:
     """A zip whose central directory names ``config.json`` and ``metadata.json``, as our zip
     reader reads it (every zip needs that reader anyway); any archive it finds odd in the least
-    (unreadable, prefixed, recovered, with problems) is left to the Keras scanner's own test."""
-    if head[:4] != ZIP_LOCAL_SIG:
+    (unreadable, prefixed, recovered, with problems) is left to the Keras scanner's own test.
+    Keras opens a ``.keras`` file with ``zipfile``, which accepts bytes before the archive, so a
+    zip that does not start with a local header is a candidate too."""
+    if not could_be_zip(head, target):
         return False
     from mlwarden.scan.formats import zipreader
 
@@ -162,7 +183,8 @@ SNIFFS: tuple[Entry, ...] = (
     Entry("zip", 800, _F + "archive", could_be_zip),
     Entry("tar", 810, _F + "archive", lambda h, t: looks_like_tar(h)),
     Entry("7z", 820, _F + "archive", lambda h, t: h.startswith(SEVEN_ZIP_MAGIC)),
-    Entry("compressed", 850, _F + "joblib_file", lambda h, t: h.startswith(_COMPRESSED_PREFIXES)),
+    Entry("compressed", 850, _F + "joblib_file",
+          lambda h, t: h.startswith(_COMPRESSED_PREFIXES) or could_be_lzma_alone(h)),
     Entry("chat-template", 880, _F + "chat_template", could_be_chat_template),
     Entry("pickle", 900, "mlwarden.scan.pickle.scanner", lambda h, t: could_be_pickle(h)),
 )

@@ -13,7 +13,7 @@ import re
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import IO, ClassVar
+from typing import IO, TYPE_CHECKING, ClassVar
 
 from mlwarden.core.finding import Location, Skip
 from mlwarden.scan.container_rules import (
@@ -28,6 +28,9 @@ from mlwarden.scan.container_rules import (
 from mlwarden.scan.formats import zipreader
 from mlwarden.scan.interface import FormatScanner, ScanContext, ScanLimits, ScanTarget
 from mlwarden.scan.sniff import SEVEN_ZIP_MAGIC, looks_like_tar
+
+if TYPE_CHECKING:
+    import tarfile
 
 _MIB = 1 << 20
 _MAX_REPORTED = 20
@@ -339,15 +342,19 @@ def iter_tar(target: ScanTarget, ctx: ScanContext) -> Iterator[TarMember]:
             continue
         if not info.isreg():
             continue
-        if info.sparse is not None:
-            ctx.skipped.append(_skip(target, info.name, "sparse tar member"))
-            continue
         total += info.size
         if info.size > ctx.limits.max_member_size or total > ctx.limits.max_total_uncompressed:
             ctx.add(ARCHIVE_BOMB.finding(
                 f"member {info.name!r} ({info.size} bytes) exceeds the size limits; not analysed",
                 child_loc, evidence={"size": info.size}))
             ctx.skipped.append(_skip(target, info.name, "size limit"))
+            continue
+        if info.sparse is not None:
+            # tarfile.extractfile (torch's legacy tar loader, tar.extract) rebuilds a sparse
+            # member, holes as zeros: analyse exactly those bytes.
+            sparse = _read_sparse(archive, info, target, ctx, child_loc)
+            if sparse is not None:
+                yield TarMember(info.name, memoryview(sparse), True)
             continue
         start = info.offset_data
         end = start + info.size
@@ -359,6 +366,26 @@ def iter_tar(target: ScanTarget, ctx: ScanContext) -> Iterator[TarMember]:
         yield TarMember(info.name, view[start:min(end, len(view))], complete)
     if links.count > _MAX_REPORTED:
         ctx.add(LINK_MEMBER.finding(f"{links.count - _MAX_REPORTED} more link/device members", loc))
+
+
+def _read_sparse(archive: tarfile.TarFile, info: tarfile.TarInfo, target: ScanTarget,
+                 ctx: ScanContext, loc: Location) -> bytes | None:
+    """The bytes ``tarfile`` gives for a sparse member, or ``None`` after reporting why not."""
+    import tarfile
+
+    try:
+        handle = archive.extractfile(info)
+        data = handle.read(info.size) if handle is not None else b""
+    except (tarfile.TarError, OSError, EOFError, ValueError) as exc:
+        ctx.add(MALFORMED_ARCHIVE.finding(f"sparse member {info.name!r} cannot be read: {exc}",
+                                          loc, evidence={"member": info.name}))
+        ctx.skipped.append(_skip(target, info.name, "unreadable sparse tar member"))
+        return None
+    if len(data) < info.size:
+        ctx.add(MALFORMED_ARCHIVE.finding(
+            f"sparse member {info.name!r} is truncated ({len(data)} of {info.size} bytes); the "
+            "readable part was analysed", loc, evidence={"size": info.size}))
+    return data
 
 
 class TarScanner(FormatScanner):

@@ -19,7 +19,7 @@ from typing import Any, ClassVar
 from mlwarden.scan.container_rules import ARCHIVE_BOMB, MALFORMED_ARCHIVE, UNSUPPORTED_COMPRESSION
 from mlwarden.scan.formats.streams import Inflated, inflate_with, inflate_zlib
 from mlwarden.scan.interface import FormatScanner, ScanContext, ScanTarget
-from mlwarden.scan.sniff import ZSTD_MAGIC
+from mlwarden.scan.sniff import ZSTD_MAGIC, could_be_lzma_alone
 
 _ZF_HEADER = 2 + 19
 """``ZF`` then the hex length padded to ``len(hex(2**64))`` characters (joblib < 0.10)."""
@@ -57,7 +57,7 @@ def codec_of(head: bytes) -> str | None:
     if head[:1] == b"\x78" and len(head) >= 2 and (head[0] * 256 + head[1]) % 31 == 0 and \
             _probe(zlib.decompressobj, head[:4096]):
         return "zlib"
-    if head[:3] == b"\x5d\x00\x00" and len(head) >= 13:
+    if (head[:3] == b"\x5d\x00\x00" and len(head) >= 13) or could_be_lzma_alone(head):
         import lzma
 
         if _probe(lambda: lzma.LZMADecompressor(lzma.FORMAT_ALONE), head[:4096]):
@@ -80,9 +80,14 @@ def decompress(codec: str, data: bytes | memoryview, limit: int) -> Inflated | N
     if codec in ("xz", "lzma"):
         import lzma
 
+        # lzma.LZMAFile (joblib, pandas, lzma.open) reads on after the first stream with the
+        # automatic decoder, so an .xz may continue with an .lzma stream and the reverse;
+        # trailing bytes that start no stream are ignored.
         fmt = lzma.FORMAT_XZ if codec == "xz" else lzma.FORMAT_ALONE
-        return inflate_with(lambda: lzma.LZMADecompressor(fmt), data, limit,
-                            multi_stream=codec == "xz", errors=(lzma.LZMAError,))
+        return inflate_with(lambda: lzma.LZMADecompressor(fmt), data, limit, multi_stream=True,
+                            errors=(lzma.LZMAError,),
+                            next_factory=lambda: lzma.LZMADecompressor(lzma.FORMAT_AUTO),
+                            stream_padding=4 if codec == "xz" else 0)
     if codec == "lz4":
         try:
             import lz4.frame  # type: ignore[import-not-found,unused-ignore]

@@ -117,7 +117,9 @@ class KerasScanner(FormatScanner):
 
     @classmethod
     def detect(cls, head: bytes, target: ScanTarget) -> bool:
-        return head[:4] == b"PK\x03\x04" and _is_keras_zip(target.data)
+        # keras.saving opens the file with zipfile, which also reads an archive with bytes
+        # prepended (zipfile.is_zipfile is its test), so the local-header magic is not required
+        return _is_keras_zip(target.data)
 
     def scan(self, target: ScanTarget, ctx: ScanContext) -> None:
         try:

@@ -241,9 +241,16 @@ def _salvage(before: Any, chunk: bytes | memoryview,
 
 
 def inflate_with(factory: Callable[[], _Decompressor], data: bytes | memoryview, limit: int,
-                 *, multi_stream: bool = False, errors: tuple[type[BaseException], ...] = (OSError,)
-                 ) -> Inflated:
-    """Decompress with a ``bz2``/``lzma``-style decompressor (``max_length``, ``needs_input``)."""
+                 *, multi_stream: bool = False, errors: tuple[type[BaseException], ...] = (OSError,),
+                 next_factory: Callable[[], _Decompressor] | None = None,
+                 stream_padding: int = 0) -> Inflated:
+    """Decompress with a ``bz2``/``lzma``-style decompressor (``max_length``, ``needs_input``).
+
+    ``multi_stream``: go on after a stream ends, as the file readers do. Streams after the first
+    are decoded by ``next_factory`` when given — whatever bytes follow, as
+    ``_compression.DecompressReader`` tries them, stopping where they start no stream — else by
+    ``factory`` when they start with a known magic. ``stream_padding``: NUL bytes in groups of
+    this size between streams are padding (the xz format's Stream Padding), not trailing data."""
     view = memoryview(data)
     caught: tuple[type[BaseException], ...] = (EOFError, ValueError, MemoryError, *errors)
     with _Sink(limit) as sink:
@@ -268,8 +275,17 @@ def inflate_with(factory: Callable[[], _Decompressor], data: bytes | memoryview,
                     pos -= len(d.unused_data)
                 if sink.full and not d.eof:
                     return Inflated(sink.finish(), False, True, None, pos)
-                if not (multi_stream and complete and pos < len(view)
-                        and any(bytes(view[pos:pos + 6]).startswith(m) for m in _STREAM_MAGIC)):
+                if not (multi_stream and complete and pos < len(view)):
+                    break
+                if stream_padding:
+                    pos = _skip_padding(view, pos, stream_padding)
+                    if pos >= len(view):
+                        break
+                if next_factory is not None:
+                    if not _starts_stream(next_factory, view[pos:pos + _PROBE], caught):
+                        break
+                    factory = next_factory
+                elif not any(bytes(view[pos:pos + 6]).startswith(m) for m in _STREAM_MAGIC):
                     break
         except caught as exc:
             sink.write(_replay(factory, view, start, steps, caught))
@@ -293,18 +309,23 @@ def _replay(factory: Callable[[], _Decompressor], view: memoryview, start: int, 
     ``STOP`` is itself a finding).
     """
     d = factory()
-    pos, done, out = start, 0, bytearray()
+    pos, done, out, replayed = start, 0, bytearray(), 0
     try:
         while not d.eof and len(out) < _WITH_STEP:
             chunk: bytes | memoryview = b""
             if d.needs_input:
-                chunk = view[pos:pos + _IN_STEP]
+                # the failed step's input a byte at a time too (its first _REPLAY_BYTES): a
+                # decoder that streams a raw block out (zstd) raises on a chunk before returning
+                # what precedes the damage in it
+                fine = done >= steps and pos - start < _REPLAY_BYTES + replayed
+                chunk = view[pos:pos + (1 if fine else _IN_STEP)]
                 pos += len(chunk)
                 if not len(chunk):
                     break
             if done < steps:
                 d.decompress(chunk, _WITH_STEP)
                 done += 1
+                replayed = pos - start
             else:
                 out += d.decompress(chunk, 1)
     except errors:
@@ -312,7 +333,35 @@ def _replay(factory: Callable[[], _Decompressor], view: memoryview, start: int, 
     return bytes(out)
 
 
+_REPLAY_BYTES = 1 << 16
+"""Input of the failed step fed a byte at a time (bounds the cost of a damaged stream)."""
+
 _STREAM_MAGIC = (b"BZh", b"\xfd7zXZ\x00", b"\x28\xb5\x2f\xfd")
+_PROBE = 8192
+"""Bytes a file reader hands a new decoder at once (``io.DEFAULT_BUFFER_SIZE``)."""
+
+
+def _skip_padding(view: memoryview, pos: int, unit: int) -> int:
+    """``pos`` moved over whole ``unit``-byte groups of NUL bytes."""
+    end = pos
+    while end < len(view):
+        chunk = bytes(view[end:end + (1 << 20)])
+        zeros = len(chunk) - len(chunk.lstrip(b"\0"))
+        end += zeros
+        if zeros < len(chunk):
+            break
+    return pos + (end - pos) // unit * unit
+
+
+def _starts_stream(factory: Callable[[], _Decompressor], head: bytes | memoryview,
+                   errors: tuple[type[BaseException], ...]) -> bool:
+    """Whether a new decoder accepts the start of ``head`` (what a file reader tries on the bytes
+    after a stream before it gives up on them as trailing garbage)."""
+    try:
+        factory().decompress(bytes(head), 1)
+    except errors:
+        return False
+    return True
 
 
 def release(data: bytes | memoryview) -> None:

@@ -151,55 +151,154 @@ def _zip64_extra(extra: bytes, usize: int, csize: int, offset: int) -> tuple[int
     return usize, csize, offset
 
 
+def last_eocd(buf: bytes | memoryview) -> int | None:
+    """The end record the loaders use: the last signature with a whole record after it.
+
+    miniz (``torch.load``) scans back for the last signature followed by at least a record's
+    length; Python's ``zipfile`` takes the last signature (and fails when it is cut short). Neither
+    checks that the comment length reaches the end of the file, so a comment (or trailing bytes)
+    can hold a second archive's end record that they read instead of the first.
+    """
+    size = len(buf)
+    start = max(0, size - _EOCD.size - _MAX_COMMENT)
+    tail = bytes(buf[start:])
+    pos = tail.rfind(EOCD_SIG, 0, max(0, len(tail) - _EOCD.size + 4))
+    return None if pos < 0 else start + pos
+
+
+@dataclass(frozen=True, slots=True)
+class _Layout:
+    """Where one reader finds the central directory."""
+
+    start: int
+    size: int
+    count: int
+    prefix: int
+    """Added to every header offset (bytes before the archive's declared start)."""
+    cd_end: int
+    cd_offset: int
+    reader: str
+
+
+def _layouts(buf: bytes | memoryview, eocd: int) -> tuple[list[_Layout], list[str]]:
+    """Every place a zip reader finds the central directory from the end record at ``eocd``.
+
+    miniz reads the ZIP64 record the locator points to and the directory at its declared offset;
+    Python's ``zipfile`` reads the ZIP64 record just before the locator and the directory that
+    ends where that record (or the end record) starts, shifting every offset by the difference.
+    Normally these agree; where they do not, each reading is returned (first: the one miniz uses
+    when it is valid).
+    """
+    size = len(buf)
+    problems: list[str] = []
+    (_, disk, cd_disk, _n_here, n_total, cd_size, cd_offset, _comment) = _EOCD.unpack_from(
+        buf, eocd)
+    if disk != 0 or cd_disk != 0:
+        problems.append(f"multi-disk archive fields (disk {disk}, directory disk {cd_disk})")
+    records: list[tuple[int, int, int, int, str]] = []
+    loc = eocd - _EOCD64_LOC.size
+    if loc >= 0 and bytes(buf[loc:loc + 4]) == EOCD64_LOC_SIG:
+        _, _, rec_offset, _ = _EOCD64_LOC.unpack_from(buf, loc)
+        for rec, reader in ((rec_offset, "miniz"), (loc - _EOCD64.size, "zipfile")):
+            if 0 <= rec <= size - _EOCD64.size and bytes(buf[rec:rec + 4]) == EOCD64_SIG and \
+                    all(r[3] != rec for r in records):
+                (_, _, _, _, _, _, _, n64, size64, offset64) = _EOCD64.unpack_from(buf, rec)
+                records.append((n64, size64, offset64, rec, reader))
+    if not records:
+        records.append((n_total, cd_size, cd_offset, eocd, "end record"))
+    layouts: list[_Layout] = []
+    for count, cd_len, offset, cd_end, reader in records:
+        places = [(offset, 0, "declared offset")]
+        shifted = cd_end - cd_len
+        if shifted != offset and count:
+            places.append((shifted, shifted - offset, "where it ends at its end record"))
+        for start, prefix, how in places:
+            if count and not _sig_at(buf, start, CENTRAL_SIG):
+                continue
+            layout = _Layout(start, cd_len, count, prefix, cd_end, offset, f"{reader}, {how}")
+            if all((lay.start, lay.size, lay.prefix) != (start, cd_len, prefix)
+                   for lay in layouts):
+                layouts.append(layout)
+    return layouts, problems
+
+
 def read_directory(buf: bytes | memoryview, *, max_members: int = 100_000,
                    recover: bool = True) -> ZipDirectory:
-    """Parse the central directory (or recover members from local headers if there is none)."""
-    size = len(buf)
-    eocd = find_eocd(buf)
-    if eocd is None:
+    """Parse the central directory (or recover members from local headers if there is none).
+
+    When zip readers disagree about where the directory is — two end records (one hidden in the
+    comment or after the archive), two ZIP64 records, a directory at its declared offset and
+    another where the end record says it ends — every reading is parsed and the members of all of
+    them are returned (the first reading's first), with the disagreement as a problem: a scanner
+    must see every member that any loader (torch's miniz, Python's zipfile) may read.
+    """
+    eocds: list[int] = []
+    for pos in (last_eocd(buf), find_eocd(buf)):
+        if pos is not None and pos not in eocds:
+            eocds.append(pos)
+    if not eocds:
         if not recover:
             raise ZipFormatError("no end-of-central-directory record")
         return _recover(buf, max_members, "no end-of-central-directory record (truncated or "
                                           "damaged archive)")
+    readings: list[tuple[int, _Layout]] = []
+    problems: list[str] = []
+    for n, eocd in enumerate(eocds):
+        layouts, eocd_problems = _layouts(buf, eocd)
+        if n == 0 or not readings:
+            problems = eocd_problems
+        readings.extend((eocd, layout) for layout in layouts)
+    if not readings:
+        if not recover:
+            raise ZipFormatError("central directory not found")
+        return _recover(buf, max_members, "central directory not found where the "
+                                          "end-of-directory record says")
     result = ZipDirectory()
-    (_, disk, cd_disk, _n_here, n_total, cd_size, cd_offset, _comment) = _EOCD.unpack_from(
-        buf, eocd)
-    if disk != 0 or cd_disk != 0:
-        result.problems.append(f"multi-disk archive fields (disk {disk}, directory disk {cd_disk})")
-    zip64_bytes = 0
-    loc = eocd - _EOCD64_LOC.size
-    if loc >= 0 and bytes(buf[loc:loc + 4]) == EOCD64_LOC_SIG:
-        _, _, rec_offset, _ = _EOCD64_LOC.unpack_from(buf, loc)
-        candidates = [rec_offset, loc - _EOCD64.size]
-        for rec in candidates:
-            if 0 <= rec <= size - _EOCD64.size and bytes(buf[rec:rec + 4]) == EOCD64_SIG:
-                (_, _, _, _, _, _, _, n64, cd_size64, cd_offset64) = _EOCD64.unpack_from(buf, rec)
-                n_total, cd_size, cd_offset = n64, cd_size64, cd_offset64
-                zip64_bytes = loc - rec + _EOCD64_LOC.size
-                break
-    result.declared_count = n_total
-    cd_end = eocd - zip64_bytes
-    prefix = 0
-    start = cd_offset
-    if not _sig_at(buf, start, CENTRAL_SIG) and n_total:
-        # Bytes were prepended (or the offset lies): the directory ends where the EOCD starts.
-        shifted = cd_end - cd_size
-        if shifted >= 0 and _sig_at(buf, shifted, CENTRAL_SIG):
-            prefix = shifted - cd_offset
-            start = shifted
-            result.problems.append(f"{prefix} bytes before the archive's declared start "
-                                   "(prepended data; offsets shifted)")
-        else:
-            if not recover:
-                raise ZipFormatError("central directory not found")
-            return _recover(buf, max_members, "central directory not found where the "
-                                              "end-of-directory record says")
-    elif cd_end - (cd_offset + cd_size) > 0 and n_total:
-        result.problems.append(f"{cd_end - cd_offset - cd_size} unexplained bytes between the "
-                               "central directory and its end record")
-    result.prefix = prefix
-    # Like miniz, read exactly the declared directory; one copy of it, parsed from bytes.
-    cd = bytes(buf[start:start + max(0, min(cd_size, size - start))])
+    result.problems.extend(problems)
+    first_eocd, first = readings[0]
+    result.declared_count = first.count
+    result.prefix = first.prefix
+    if first.prefix:
+        result.problems.append(f"{first.prefix} bytes before the archive's declared start "
+                               "(prepended data; offsets shifted)")
+    elif first.cd_end - (first.cd_offset + first.size) > 0 and first.count:
+        result.problems.append(f"{first.cd_end - first.cd_offset - first.size} unexplained bytes "
+                               "between the central directory and its end record")
+    _parse_central(buf, first, max_members, result)
+    seen = {(e.name, e.header_offset) for e in result.entries}
+    for eocd, layout in readings[1:]:
+        if len(result.entries) >= max_members:
+            break
+        other = ZipDirectory()
+        _parse_central(buf, layout, max_members - len(result.entries), other)
+        extra = [e for e in other.entries if (e.name, e.header_offset) not in seen]
+        if not extra:
+            continue
+        where = f"end record at {eocd}" if eocd != first_eocd else "the same end record"
+        result.problems.append(
+            f"zip readers disagree: a second reading of the archive ({where}; {layout.reader}) "
+            f"lists {len(extra)} member(s) the first does not "
+            f"({', '.join(repr(e.name) for e in extra[:5])}); every member was analysed")
+        for entry in extra:
+            seen.add((entry.name, entry.header_offset))
+            result.entries.append(_reindex(entry, len(result.entries)))
+        result.truncated_members = result.truncated_members or other.truncated_members
+    return result
+
+
+def _reindex(entry: ZipEntry, index: int) -> ZipEntry:
+    return ZipEntry(entry.name, index, entry.method, entry.flags, entry.crc,
+                    entry.compressed_size, entry.uncompressed_size, entry.header_offset,
+                    entry.data_offset, entry.external_attr, entry.local_name, entry.problems)
+
+
+def _parse_central(buf: bytes | memoryview, layout: _Layout, max_members: int,
+                   result: ZipDirectory) -> None:
+    """Parse the directory ``layout`` locates into ``result`` (as miniz reads it: exactly the
+    declared directory, one copy of it, parsed from bytes)."""
+    size = len(buf)
+    start, prefix, n_total = layout.start, layout.prefix, layout.count
+    cd = bytes(buf[start:start + max(0, min(layout.size, size - start))])
     pos = 0
     index = 0
     central_size = _CENTRAL.size
@@ -244,7 +343,6 @@ def read_directory(buf: bytes | memoryview, *, max_members: int = 100_000,
     if index < n_total and not result.truncated_members:
         result.problems.append(f"the end record declares {n_total} members, the central "
                                f"directory holds {index}")
-    return result
 
 
 _LAST: tuple[object, int, bool, ZipDirectory] | None = None

@@ -1,0 +1,278 @@
+"""Round four, containers and formats: where the loaders' own parsers read another archive than a
+scanner does (a second end record, Python's zipfile and miniz locating different central
+directories, ZIP64 records), Keras archives with bytes prepended, sparse tar members, and
+lzma/xz streams joblib's reader (``lzma.LZMAFile``, automatic format) decodes and a magic-byte
+check does not recognise.
+
+Every hostile sample here was checked against the real reader it targets — ``zipfile``, torch's
+``PyTorchFileReader`` (miniz), ``tarfile``, joblib's decompressor — reading the payload *bytes*
+(never unpickling them).
+"""
+
+from __future__ import annotations
+
+import io
+import lzma
+import struct
+import tarfile
+import zipfile
+from collections.abc import Callable
+from pathlib import Path
+
+from tests.scan.redteam.build import DATE, Case, put, torch_zip, zip_bytes
+from tests.scan.redteam.cases_formats import benign_pickle, evil_pickle
+
+GAPS: dict[str, str] = {
+}
+"""Sample id → the scanner gap it shows today (measured; the test is a strict xfail)."""
+
+_EOCD = struct.Struct("<4s4H2LH")
+_EOCD64 = struct.Struct("<4sQ2H2L4Q")
+_EOCD64_LOC = struct.Struct("<4sLQL")
+
+
+def _torch_members(data_pkl: bytes) -> list[tuple[str, bytes]]:
+    return [("archive/data.pkl", data_pkl), ("archive/byteorder", b"little"),
+            ("archive/version", b"3\n"), ("archive/.data/serialization_id", b"1234567890")]
+
+
+def zip_after(prefix: bytes, members: list[tuple[str, bytes]]) -> bytes:
+    """``prefix`` followed by a zip whose offsets count from the start of the whole buffer (as
+    appending to a file with ``zipfile`` writes them)."""
+    buf = io.BytesIO()
+    buf.write(prefix)
+    with zipfile.ZipFile(buf, "w") as zf:
+        for name, data in members:
+            zf.writestr(zipfile.ZipInfo(name, date_time=DATE), data)
+    return buf.getvalue()
+
+
+def _split(archive: bytes) -> tuple[bytes, bytes]:
+    """(local headers and data, central directory) of a one-disk zip without a comment."""
+    cd = archive.find(b"PK\x01\x02")
+    return archive[:cd], archive[cd:archive.rfind(b"PK\x05\x06")]
+
+
+def _eocd_in_comment(canary: Path) -> bytes:
+    """A benign checkpoint whose archive comment holds a hostile checkpoint and its end record,
+    then a few bytes: the benign end record's comment length reaches the end of the file exactly,
+    so a reader that checks it takes the benign directory; miniz (torch.load) and zipfile take the
+    *last* end record, the hostile one."""
+    benign = torch_zip(benign_pickle())
+    hostile = zip_after(benign, _torch_members(evil_pickle(canary)))[len(benign):]
+    comment = hostile + b"JUNK"
+    out = bytearray(benign)
+    struct.pack_into("<H", out, len(out) - 2, len(comment))
+    return bytes(out) + comment
+
+
+def _cd_where_it_ends(canary: Path) -> bytes:
+    """Two central directories of equal size. The end record's offset points at the benign one
+    (miniz reads it); Python's zipfile reads the directory that ends where the end record starts,
+    shifting every offset by the difference — the hostile one (np.load, Keras, skops)."""
+    local_b, cd_b = _split(zip_bytes([("model/model.pkl", benign_pickle())]))
+    local_h, cd_h = _split(zip_bytes([("model/model.pkl", evil_pickle(canary))]))
+    size = len(cd_b)
+    cd1 = len(local_b) + len(local_h)
+    shift = size  # zipfile reads the second directory, at cd1 + size: offsets move by size
+    moved = bytearray(cd_h)
+    struct.pack_into("<I", moved, 42, len(local_b) - shift)
+    eocd = _EOCD.pack(b"PK\x05\x06", 0, 0, 1, 1, size, cd1, 0)
+    return local_b + local_h + cd_b + bytes(moved) + eocd
+
+
+def _zip64_two_records(canary: Path) -> bytes:
+    """ZIP64: the locator points at a record for the benign directory (miniz follows it), while
+    zipfile reads the record just before the locator, which describes the hostile one."""
+    local_b, cd_b = _split(zip_bytes([("model/model.pkl", benign_pickle())]))
+    local_h, cd_h = _split(zip_bytes([("model/model.pkl", evil_pickle(canary))]))
+    moved = bytearray(cd_h)
+    struct.pack_into("<I", moved, 42, len(local_b))
+
+    def record(size: int, offset: int) -> bytes:
+        return _EOCD64.pack(b"PK\x06\x06", 44, 45, 45, 0, 0, 1, 1, size, offset)
+
+    cd1 = len(local_b) + len(local_h)
+    rec1 = cd1 + len(cd_b)
+    cd2 = rec1 + _EOCD64.size
+    body = local_b + local_h + cd_b + record(len(cd_b), cd1) + bytes(moved) + record(
+        len(moved), cd2)
+    locator = _EOCD64_LOC.pack(b"PK\x06\x07", 0, rec1, 1)
+    eocd = _EOCD.pack(b"PK\x05\x06", 0, 0, 0xFFFF, 0xFFFF, 0xFFFFFFFF, 0xFFFFFFFF, 0)
+    return body + locator + eocd
+
+
+def _prefixed_keras(canary: Path) -> bytes:
+    """A .keras archive with bytes before it: keras.saving checks zipfile.is_zipfile and opens it
+    with zipfile, which finds the archive behind the prefix."""
+    from tests.scan.redteam.cases_formats import _DENSE, _lambda, _sequential, keras_file
+
+    return b"\x00" * 64 + keras_file(_sequential("s", [_DENSE, _lambda(canary)]))
+
+
+def _octal(value: int) -> bytes:
+    return b"%011o\x00" % value
+
+
+def _gnu_sparse_tar(payload: bytes, name: str) -> bytes:
+    """A tar whose member is an old GNU sparse file (type ``S``) with one data region: tarfile
+    (torch's legacy loader, ``tar.extract``) rebuilds it."""
+    info = tarfile.TarInfo(name)
+    info.size, info.mtime, info.type = len(payload), 0, tarfile.GNUTYPE_SPARSE
+    block = bytearray(info.tobuf(tarfile.GNU_FORMAT)[:512])
+    block[386:398], block[398:410] = _octal(0), _octal(len(payload))
+    block[483:495] = _octal(len(payload))
+    block[148:156] = b" " * 8
+    block[148:156] = b"%06o\x00 " % sum(block)
+    return bytes(block) + payload + bytes(-len(payload) % 512) + bytes(1024)
+
+
+def _legacy_tar_sparse(canary: Path) -> bytes:
+    """A torch < 0.4 tar checkpoint whose ``pickle`` member is sparse."""
+    def member(name: str, data: bytes) -> bytes:
+        info = tarfile.TarInfo(name)
+        info.size, info.mtime = len(data), 0
+        return info.tobuf(tarfile.GNU_FORMAT) + data + bytes(-len(data) % 512)
+
+    sparse = _gnu_sparse_tar(evil_pickle(canary), "pickle")[:-1024]
+    return (member("sys_info", benign_pickle()) + sparse
+            + member("storages", b"\x80\x02K\x00.") + bytes(1024))
+
+
+def _lzma_alone(payload: bytes, dict_size: int) -> bytes:
+    """An .lzma stream with the given dictionary size in its header."""
+    out = bytearray(lzma.compress(payload, format=lzma.FORMAT_ALONE))
+    struct.pack_into("<I", out, 1, dict_size)
+    return bytes(out)
+
+
+def _joblib_lzma_small_dict(canary: Path) -> bytes:
+    """joblib picks its lzma reader for any file starting ``]\\x00``; a 32 KiB dictionary makes
+    the header ``5d 00 80 00 00``, not the ``5d 00 00`` of the default."""
+    return _lzma_alone(evil_pickle(canary), 0x8000)
+
+
+def _lzma_props_not_5d(canary: Path) -> bytes:
+    """An .lzma stream with lc=0/lp=2/pb=0 (properties byte 0x12): lzma.open and pandas'
+    ``read_pickle('x.pkl.xz')`` decode it (automatic format)."""
+    return lzma.compress(evil_pickle(canary), format=lzma.FORMAT_ALONE,
+                         filters=[{"id": lzma.FILTER_LZMA1, "lc": 0, "lp": 2, "pb": 0}])
+
+
+def _xz_then_lzma(canary: Path) -> bytes:
+    """An empty .xz stream followed by an .lzma stream: lzma.LZMAFile reads on with the automatic
+    decoder, so joblib gets the pickle from the second stream."""
+    return lzma.compress(b"") + lzma.compress(evil_pickle(canary), format=lzma.FORMAT_ALONE)
+
+
+def _lzma_then_xz(canary: Path) -> bytes:
+    return lzma.compress(b"", format=lzma.FORMAT_ALONE) + lzma.compress(evil_pickle(canary))
+
+
+# -- benign ------------------------------------------------------------------------------------
+
+def _torch_with_comment(canary: Path) -> bytes:
+    """A real torch checkpoint with an archive comment (zip tools add them)."""
+    import torch
+
+    buf = io.BytesIO()
+    torch.save({"w": torch.ones(3)}, buf)
+    data = bytearray(buf.getvalue())
+    comment = b"exported by release pipeline 1.4"
+    struct.pack_into("<H", data, len(data) - 2, len(comment))
+    return bytes(data) + comment
+
+
+def _zip_of_stored_npz(canary: Path) -> bytes:
+    """A zip whose last member is a stored .npz (its end record lies near the outer one)."""
+    import numpy as np
+
+    inner = io.BytesIO()
+    np.savez(inner, a=np.arange(6.0), b=np.ones((2, 2)))
+    buf = io.BytesIO()
+    with zipfile.ZipFile(buf, "w", zipfile.ZIP_STORED) as zf:
+        zf.writestr("bundle/README.txt", "arrays\n")
+        zf.writestr("bundle/arrays.npz", inner.getvalue())
+    buf.seek(0, io.SEEK_END)
+    return buf.getvalue()
+
+
+def _sparse_tar_benign(canary: Path) -> bytes:
+    import numpy as np
+
+    arr = io.BytesIO()
+    np.save(arr, np.arange(16, dtype=np.float32))
+    return _gnu_sparse_tar(arr.getvalue(), "weights/w.npy")
+
+
+def _joblib_lzma(canary: Path) -> bytes:
+    import joblib
+    import numpy as np
+
+    buf = io.BytesIO()
+    joblib.dump({"coef": np.arange(5.0), "names": ["a", "b"]}, buf, compress="lzma")
+    return buf.getvalue()
+
+
+def _joblib_xz_padded(canary: Path) -> bytes:
+    """Two .xz streams with stream padding between them (xz tools write this on concatenation)."""
+    import joblib
+    import numpy as np
+
+    buf = io.BytesIO()
+    joblib.dump({"coef": np.arange(5.0)}, buf, compress="xz")
+    return buf.getvalue() + bytes(8) + lzma.compress(b"")
+
+
+def _keras_benign(canary: Path) -> bytes:
+    from tests.scan.redteam.cases_formats import _DENSE, _sequential, keras_file
+
+    return keras_file(_sequential("s", [_DENSE]))
+
+
+def _one(id_: str, label: str, technique: str, rel: str,
+         fn: Callable[[Path], bytes]) -> Case:
+    def build(folder: Path, canary: Path) -> Path:
+        return put(folder, rel, fn(canary))
+
+    return Case(id_, label, technique, build, GAPS.get(id_))  # type: ignore[arg-type]
+
+
+def round4_format_cases() -> list[Case]:
+    evil = [
+        ("container-zip-eocd-in-comment", "benign torch zip whose comment holds a hostile one; "
+         "miniz and zipfile take the last end record", "commented.pt", _eocd_in_comment),
+        ("container-zip-cd-where-it-ends", "two central directories: miniz reads the declared "
+         "offset, zipfile the one ending at the end record", "two_cd.zip", _cd_where_it_ends),
+        ("container-zip64-two-records", "ZIP64 locator -> benign record; zipfile reads the "
+         "record before the locator (hostile)", "zip64_two.zip", _zip64_two_records),
+        ("keras-prefixed-bytes", ".keras with 64 bytes prepended (zipfile still opens it) "
+         "holding a Lambda layer", "prefixed.keras", _prefixed_keras),
+        ("container-tar-gnu-sparse-member", "tar with a GNU sparse member holding a pickle",
+         "sparse.tar", lambda c: _gnu_sparse_tar(evil_pickle(c), "model/model.pkl")),
+        ("container-torch-legacy-tar-sparse-pickle", "torch < 0.4 tar whose 'pickle' member is "
+         "sparse", "legacy_sparse.tar", _legacy_tar_sparse),
+        ("container-joblib-lzma-small-dict", "joblib lzma file with a 32 KiB dictionary "
+         "(header 5d 00 80)", "small_dict.joblib", _joblib_lzma_small_dict),
+        ("container-lzma-props-not-5d", ".pkl.xz holding an .lzma stream with properties 0x12",
+         "model.pkl.xz", _lzma_props_not_5d),
+        ("container-xz-then-lzma-alone", "empty .xz stream, then the pickle in an .lzma stream",
+         "multi.joblib", _xz_then_lzma),
+        ("container-lzma-alone-then-xz", "empty .lzma stream, then the pickle in an .xz stream",
+         "multi2.joblib", _lzma_then_xz),
+    ]
+    benign = [
+        ("benign-torch-zip-comment", "torch checkpoint with an archive comment", "commented.pt",
+         _torch_with_comment),
+        ("benign-zip-of-stored-npz", "zip whose last member is a stored .npz", "bundle.zip",
+         _zip_of_stored_npz),
+        ("benign-tar-gnu-sparse-npy", "tar with a GNU sparse .npy member", "sparse.tar",
+         _sparse_tar_benign),
+        ("benign-joblib-lzma", "joblib.dump(compress='lzma')", "model.joblib", _joblib_lzma),
+        ("benign-joblib-xz-padded", "joblib xz file with stream padding and an empty second "
+         "stream", "model_xz.joblib", _joblib_xz_padded),
+        ("benign-keras-plain", "plain Keras v3 archive (Dense only)", "plain.keras",
+         _keras_benign),
+    ]
+    return ([_one(i, "malicious", t, r, f) for i, t, r, f in evil]
+            + [_one(i, "benign", t, r, f) for i, t, r, f in benign])
