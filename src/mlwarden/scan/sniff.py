@@ -121,7 +121,7 @@ def could_be_zip(head: bytes, target: ScanTarget) -> bool:
 
 
 def could_be_keras(head: bytes, target: ScanTarget) -> bool:
-    """A zip whose central directory names ``config.json`` and ``metadata.json``, as our zip
+    """A zip whose central directory names ``config.json``, as our zip
     reader reads it (every zip needs that reader anyway); any archive it finds odd in the least
     (unreadable, prefixed, recovered, with problems) is left to the Keras scanner's own test.
     Keras opens a ``.keras`` file with ``zipfile``, which accepts bytes before the archive, so a
@@ -137,12 +137,35 @@ def could_be_keras(head: bytes, target: ScanTarget) -> bool:
     if directory.problems or directory.recovered or directory.truncated_members or \
             directory.prefix:
         return True
-    names = {entry.name for entry in directory.entries}
-    return "config.json" in names and "metadata.json" in names
+    # keras.saving reads only config.json (metadata.json is not required)
+    return "config.json" in {entry.name for entry in directory.entries}
 
 
 def _strip(head: bytes) -> bytes:
     return head.removeprefix(b"\xef\xbb\xbf").lstrip()
+
+
+_UNICODE_BOMS = ((b"\xff\xfe\x00\x00", "utf-32-le"), (b"\x00\x00\xfe\xff", "utf-32-be"),
+                 (b"\xff\xfe", "utf-16-le"), (b"\xfe\xff", "utf-16-be"))
+
+
+def could_be_json_object(head: bytes, target: ScanTarget) -> bool:
+    """A JSON object as ``json.loads(bytes)`` reads one — UTF-8 (with or without a BOM), UTF-16
+    or UTF-32, told apart as :func:`json.detect_encoding` does — within the config size limit."""
+    if target.size > MAX_CHAT_CONFIG:
+        return False
+    if _strip(head).startswith(b"{"):
+        return True
+    encoding = next((enc for bom, enc in _UNICODE_BOMS if head.startswith(bom)), None)
+    body = head
+    if encoding is not None:
+        body = head[4 if encoding.startswith("utf-32") else 2:]
+    elif len(head) >= 4 and not (head[0] and head[1]):
+        encoding = ("utf-32-be" if not head[1] else "utf-16-be") if not head[0] else \
+            ("utf-32-le" if not (head[2] or head[3]) else "utf-16-le")
+    else:
+        return False
+    return body.decode(encoding, "ignore").lstrip().startswith("{")
 
 
 def could_be_chat_template(head: bytes, target: ScanTarget) -> bool:
@@ -185,6 +208,7 @@ SNIFFS: tuple[Entry, ...] = (
     Entry("7z", 820, _F + "archive", lambda h, t: h.startswith(SEVEN_ZIP_MAGIC)),
     Entry("compressed", 850, _F + "joblib_file",
           lambda h, t: h.startswith(_COMPRESSED_PREFIXES) or could_be_lzma_alone(h)),
+    Entry("keras-json", 870, _F + "keras_json", could_be_json_object),
     Entry("chat-template", 880, _F + "chat_template", could_be_chat_template),
     Entry("pickle", 900, "mlwarden.scan.pickle.scanner", lambda h, t: could_be_pickle(h)),
 )

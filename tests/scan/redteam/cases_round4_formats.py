@@ -12,11 +12,13 @@ Every hostile sample here was checked against the real reader it targets — ``z
 from __future__ import annotations
 
 import io
+import json
 import lzma
 import struct
 import tarfile
 import zipfile
 from collections.abc import Callable
+from functools import partial
 from pathlib import Path
 
 from tests.scan.redteam.build import DATE, Case, put, torch_zip, zip_bytes
@@ -169,7 +171,97 @@ def _lzma_then_xz(canary: Path) -> bytes:
     return lzma.compress(b"", format=lzma.FORMAT_ALONE) + lzma.compress(evil_pickle(canary))
 
 
+def _keras_members(canary: Path) -> list[tuple[str, bytes]]:
+    from tests.scan.redteam.cases_formats import _DENSE, _lambda, _sequential, keras_file
+
+    data = keras_file(_sequential("s", [_DENSE, _lambda(canary)]))
+    with zipfile.ZipFile(io.BytesIO(data)) as zf:
+        return [(info.filename, zf.read(info)) for info in zf.infolist()]
+
+
+def _keras_config_encoded(encoding: str, canary: Path) -> bytes:
+    """config.json re-encoded: Keras reads it as bytes and json.loads(bytes) accepts a UTF-8
+    BOM, UTF-16 and UTF-32."""
+    return zip_bytes([(name, data.decode().encode(encoding) if name == "config.json" else data)
+                      for name, data in _keras_members(canary)])
+
+
+def _keras_without_metadata(canary: Path) -> bytes:
+    """keras.saving reads only config.json: metadata.json is not needed to load."""
+    return zip_bytes([(n, d) for n, d in _keras_members(canary) if n != "metadata.json"])
+
+
+def _lambda_config(canary: Path) -> dict[str, object]:
+    from tests.scan.redteam.cases_formats import _DENSE, _lambda, _sequential
+
+    return _sequential("s", [_DENSE, _lambda(canary)])
+
+
+def _model_json(canary: Path) -> bytes:
+    """``model.to_json()`` output, read back with ``model_from_json`` (architecture JSON plus a
+    weights .h5: a common way to ship Keras models)."""
+    return json.dumps(_lambda_config(canary)).encode()
+
+
+def _tf2_model_json(canary: Path) -> bytes:
+    config = _lambda_config(canary)
+    return json.dumps({"class_name": "Sequential", "config": config["config"],
+                       "keras_version": "2.15.0", "backend": "tensorflow"}).encode()
+
+
+def _tfjs_model_json(canary: Path) -> bytes:
+    """A TensorFlow.js layers model (``tensorflowjs_converter`` turns it back into Keras)."""
+    return json.dumps({"format": "layers-model", "generatedBy": "keras v2.15.0",
+                       "convertedBy": "TensorFlow.js Converter v4.17.0",
+                       "modelTopology": {"keras_version": "2.15.0", "backend": "tensorflow",
+                                         "model_config": _lambda_config(canary)},
+                       "weightsManifest": []}).encode()
+
+
+def _model_config_string(canary: Path) -> bytes:
+    """The HDF5 attribute layout as JSON: ``model_config`` holding the config as a string."""
+    return json.dumps({"keras_version": "2.15.0",
+                       "model_config": json.dumps(_lambda_config(canary))}).encode()
+
+
+def _keras_folder(folder: Path, canary: Path) -> Path:
+    """An unzipped .keras folder (config.json + model.weights.h5), which Keras 3 loads too."""
+    root = folder / "model.keras"
+    for name, data in _keras_members(canary):
+        put(root, name, data)
+    return root
+
+
+def _escaped_chat_template_key(canary: Path) -> bytes:
+    """tokenizer_config.json whose key and template are written with JSON escapes only: the
+    bytes hold neither 'chat' nor '{{'."""
+    template = "{{ cycler.__init__.__globals__.os.popen('touch " + str(canary) + "').read() }}"
+    escaped = "".join(f"\\u{ord(ch):04x}" for ch in template)
+    key = "".join(f"\\u{ord(ch):04x}" for ch in "chat_template")
+    return ('{"bos_token": "<s>", "' + key + '": "' + escaped + '"}').encode()
+
+
 # -- benign ------------------------------------------------------------------------------------
+
+def _benign_model_json(canary: Path) -> bytes:
+    from tests.scan.redteam.cases_formats import _DENSE, _sequential
+
+    return json.dumps(_sequential("s", [_DENSE])).encode()
+
+
+def _hf_config_json(canary: Path) -> bytes:
+    return json.dumps({"architectures": ["LlamaForCausalLM"], "model_type": "llama",
+                       "hidden_size": 64, "torch_dtype": "float16"}).encode()
+
+
+def _keras_utf16_benign(canary: Path) -> bytes:
+    from tests.scan.redteam.cases_formats import _DENSE, _sequential, keras_file
+
+    data = keras_file(_sequential("s", [_DENSE]))
+    with zipfile.ZipFile(io.BytesIO(data)) as zf:
+        members = [(i.filename, zf.read(i)) for i in zf.infolist()]
+    return zip_bytes([(n, d.decode().encode("utf-16") if n == "config.json" else d)
+                      for n, d in members])
 
 def _torch_with_comment(canary: Path) -> bytes:
     """A real torch checkpoint with an archive comment (zip tools add them)."""
@@ -260,8 +352,31 @@ def round4_format_cases() -> list[Case]:
          "multi.joblib", _xz_then_lzma),
         ("container-lzma-alone-then-xz", "empty .lzma stream, then the pickle in an .xz stream",
          "multi2.joblib", _lzma_then_xz),
+        ("keras-config-utf8-bom", "config.json with a UTF-8 BOM (json.loads(bytes) accepts it)",
+         "bom.keras", partial(_keras_config_encoded, "utf-8-sig")),
+        ("keras-config-utf16", "config.json in UTF-16", "utf16.keras",
+         partial(_keras_config_encoded, "utf-16")),
+        ("keras-config-utf32", "config.json in UTF-32", "utf32.keras",
+         partial(_keras_config_encoded, "utf-32")),
+        ("keras-no-metadata-json", ".keras without metadata.json (Keras reads only "
+         "config.json)", "nometa.keras", _keras_without_metadata),
+        ("keras-model-json", "model.to_json() architecture file with a Lambda", "model.json",
+         _model_json),
+        ("keras-tf2-model-json", "tf.keras 2 to_json() file with a Lambda", "arch.json",
+         _tf2_model_json),
+        ("keras-tfjs-model-json", "TensorFlow.js model.json whose topology has a Lambda",
+         "tfjs/model.json", _tfjs_model_json),
+        ("keras-model-config-string", "JSON with model_config held as a string (HDF5 "
+         "attribute layout)", "model_config.json", _model_config_string),
+        ("hf-chat-template-escaped-key", "tokenizer_config.json with the key and template "
+         "written only as JSON escapes", "tokenizer_config.json", _escaped_chat_template_key),
     ]
     benign = [
+        ("benign-keras-model-json", "model.to_json() of a Dense model", "model.json",
+         _benign_model_json),
+        ("benign-hf-config-json", "transformers config.json", "config.json", _hf_config_json),
+        ("benign-keras-config-utf16", ".keras whose config.json is UTF-16 (Dense)",
+         "utf16.keras", _keras_utf16_benign),
         ("benign-torch-zip-comment", "torch checkpoint with an archive comment", "commented.pt",
          _torch_with_comment),
         ("benign-zip-of-stored-npz", "zip whose last member is a stored .npz", "bundle.zip",
@@ -274,5 +389,7 @@ def round4_format_cases() -> list[Case]:
         ("benign-keras-plain", "plain Keras v3 archive (Dense only)", "plain.keras",
          _keras_benign),
     ]
-    return ([_one(i, "malicious", t, r, f) for i, t, r, f in evil]
+    folder = Case("keras-unzipped-folder", "malicious", "unzipped .keras folder (config.json "
+                  "with a Lambda, model.weights.h5)", _keras_folder, GAPS.get("keras-unzipped-folder"))
+    return ([_one(i, "malicious", t, r, f) for i, t, r, f in evil] + [folder]
             + [_one(i, "benign", t, r, f) for i, t, r, f in benign])

@@ -56,6 +56,12 @@ def _json_templates(data: bytes | memoryview) -> list[tuple[str, Any]] | None:
     return [("chat_template", templates)]
 
 
+def _may_name_chat(raw: bytes) -> bool:
+    """Whether a JSON document can hold a ``chat_template`` key: spelled out, or written with
+    JSON escapes (``"\\u0063hat_template"`` is the same key to ``json.loads``)."""
+    return b"chat" in raw or b"\\u" in raw
+
+
 def _jinja_text(target: ScanTarget, head: bytes) -> str | None:
     """The file as a chat template, or ``None`` when it does not look like one."""
     if target.size > MAX_TEMPLATE or (b"{%" not in head and b"{{" not in head and
@@ -96,7 +102,7 @@ class ChatTemplateScanner(FormatScanner):
     @classmethod
     def detect(cls, head: bytes, target: ScanTarget) -> bool:
         if _strip(head).startswith(b"{") and target.size <= MAX_CONFIG and \
-                b"chat" in bytes(target.data) and _json_templates(target.data) is not None:
+                _may_name_chat(bytes(target.data)) and _json_templates(target.data) is not None:
             return True
         return _jinja_text(target, head) is not None
 

@@ -34,7 +34,7 @@ from pathlib import Path
 from typing import IO, Any, ClassVar
 
 from mlwarden.scan import format_rules as R
-from mlwarden.scan.formats.keras_config import ConfigError, analyze_config, parse_config
+from mlwarden.scan.formats.keras_config import ConfigError, parse_config, report_config
 from mlwarden.scan.interface import FormatScanner, ScanContext, ScanTarget
 from mlwarden.scan.sniff import HDF5_SIGNATURE as SIGNATURE
 from mlwarden.scan.sniff import hdf5_signature_offset
@@ -104,13 +104,11 @@ class Hdf5Scanner(FormatScanner):
     @staticmethod
     def _analyze(raw: bytes, where: str, target: ScanTarget, ctx: ScanContext) -> None:
         try:
-            issues = analyze_config(parse_config(raw, CONFIG_LIMIT), base=where)
+            parsed = parse_config(raw, CONFIG_LIMIT)
         except ConfigError as exc:
             ctx.add(R.KERAS_MALFORMED.finding(f"Keras config {where}: {exc}", target.location()))
             return
-        for issue in issues:
-            ctx.add(issue.rule.finding(issue.message, target.location(), severity=issue.severity,
-                                       evidence={"json_path": issue.path, **issue.evidence}))
+        report_config(parsed, target, ctx, base=where)
 
 
 def _limit_memory() -> None:  # pragma: no cover - runs in the child before exec

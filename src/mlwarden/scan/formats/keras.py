@@ -21,8 +21,9 @@ from mlwarden.scan import format_rules as R
 from mlwarden.scan.formats.keras_config import (
     ConfigError,
     ParsedConfig,
-    analyze_config,
+    looks_like_keras_config,
     parse_config,
+    report_config,
 )
 from mlwarden.scan.interface import FormatScanner, ScanContext, ScanTarget
 
@@ -86,10 +87,24 @@ def _is_keras_zip(data: bytes | memoryview) -> bool:
     try:
         with open_zip(data) as zf:
             names = set(zf.namelist())
+            if "config.json" not in names:
+                return False
+            if "metadata.json" in names:
+                return True
+            # keras.saving reads only config.json: without metadata.json, claim the archive
+            # when config.json is a Keras config
+            info = zf.getinfo("config.json")
+            if info.file_size > CONFIG_LIMIT or info.flag_bits & 0x1:
+                return False
+            with zf.open(info) as fh:
+                raw = fh.read(CONFIG_LIMIT + 1)
     except (zipfile.BadZipFile, OSError, ValueError, EOFError, KeyError, struct.error,
-            NotImplementedError):
+            NotImplementedError, RuntimeError, zlib.error):
         return False
-    return "config.json" in names and "metadata.json" in names
+    try:
+        return looks_like_keras_config(parse_config(raw, CONFIG_LIMIT).root)
+    except ConfigError:
+        return False
 
 
 def stored_range(data: bytes | memoryview, info: zipfile.ZipInfo) -> tuple[int, int] | None:
@@ -133,10 +148,14 @@ class KerasScanner(FormatScanner):
             infos = zf.infolist()
             limit = min(CONFIG_LIMIT, ctx.limits.max_header_size)
             by_name = {info.filename: info for info in infos}
+            analysed: set[bytes] = set()
             for name in ("config.json", "metadata.json"):
+                if name not in by_name:
+                    continue
                 raw = self._read_small(zf, by_name[name], limit, target, ctx)
                 if raw is None:
                     continue
+                analysed.add(raw)
                 try:
                     parsed = parse_config(raw, limit)
                 except ConfigError as exc:
@@ -144,7 +163,7 @@ class KerasScanner(FormatScanner):
                     continue
                 if name == "config.json":
                     self._report_config(parsed, target, ctx)
-            self._scan_members(zf, infos, target, ctx)
+            self._scan_members(zf, infos, target, ctx, analysed)
 
     @staticmethod
     def _read_small(zf: zipfile.ZipFile, info: zipfile.ZipInfo, limit: int, target: ScanTarget,
@@ -171,26 +190,33 @@ class KerasScanner(FormatScanner):
 
     @staticmethod
     def _report_config(parsed: ParsedConfig, target: ScanTarget, ctx: ScanContext) -> None:
-        try:
-            issues = analyze_config(parsed, base="config.json")
-        except ConfigError as exc:
-            ctx.add(R.KERAS_MALFORMED.finding(f"config.json: {exc}", target.location()))
-            return
-        for issue in issues:
-            ctx.add(issue.rule.finding(issue.message, target.location(), severity=issue.severity,
-                                       evidence={"json_path": issue.path, **issue.evidence}))
+        report_config(parsed, target, ctx, base="config.json")
 
     @staticmethod
     def _scan_members(zf: zipfile.ZipFile, infos: list[zipfile.ZipInfo], target: ScanTarget,
-                      ctx: ScanContext) -> None:
-        """Hand the members back to the engine: through the generic zip scanner when it is
-        registered (bomb, traversal and loader-disagreement checks), else within the limits here.
-        The engine imports scanners lazily, so the zip scanner's module is imported here first."""
-        import mlwarden.scan.formats.archive  # noqa: F401 - registers the zip scanner
+                      ctx: ScanContext, analysed: set[bytes] | None = None) -> None:
+        """Hand the members back to the engine: through the generic zip reader when the zip
+        scanner is registered (bomb, traversal and loader-disagreement checks, every copy any
+        zip reader sees), else within the limits here. ``config.json``/``metadata.json`` bytes
+        already analysed here are not handed over again (other copies are). The engine imports
+        scanners lazily, so the zip scanner's module is imported here first."""
+        from mlwarden.scan.formats import archive, zipreader
 
-        zip_scanner = FormatScanner.registry.get("zip")
-        if zip_scanner is not None:
-            zip_scanner().scan(target, ctx)
+        if FormatScanner.registry.get("zip") is not None:
+            directory = archive.open_zip(target, ctx)
+            if directory is None:
+                return
+            done = analysed or set()
+
+            def nested(entry: zipreader.ZipEntry, data: bytes | memoryview,
+                       complete: bool) -> None:
+                if entry.name in ("config.json", "metadata.json") and bytes(data) in done:
+                    return
+                stored = entry.method == zipreader.STORED
+                ctx.scan_nested(target.child(entry.name, data,
+                                             offset=entry.data_offset if stored else None))
+
+            archive.scan_zip_members(target, ctx, directory, nested)
             return
         limits = ctx.limits
         if len(infos) > limits.max_members:
@@ -237,4 +263,3 @@ class KerasScanner(FormatScanner):
                     continue
             ctx.scan_nested(target.child(info.filename, data,
                                          offset=where[0] if where is not None else None))
-

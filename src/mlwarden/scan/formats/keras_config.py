@@ -14,11 +14,15 @@ import json
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 from mlwarden.core.finding import JSONValue
 from mlwarden.core.rules import Rule
 from mlwarden.core.severity import Severity
 from mlwarden.scan import format_rules as R
+
+if TYPE_CHECKING:
+    from mlwarden.scan.interface import ScanContext, ScanTarget
 
 MAX_NODES = 2_000_000
 """JSON values walked in one config before the analysis gives up (a finding, not a pass)."""
@@ -108,13 +112,32 @@ def parse_config(raw: bytes | str, limit: int) -> ParsedConfig:
         return out
 
     try:
-        text = raw.decode("utf-8") if isinstance(raw, bytes) else raw
+        # as json.loads(bytes) decodes (Keras reads config.json as bytes): UTF-8 with or without
+        # a BOM, UTF-16 and UTF-32
+        text = raw.decode(json.detect_encoding(raw), "surrogatepass") if isinstance(raw, bytes) \
+            else raw
         root = json.loads(text, object_pairs_hook=pairs)
     except RecursionError as exc:
         raise ConfigError("config JSON is nested too deeply") from exc
     except (UnicodeDecodeError, ValueError) as exc:
         raise ConfigError(f"config is not valid JSON: {exc}") from exc
     return ParsedConfig(root, shadowed)
+
+
+MODEL_CONFIG_KEYS = ("model_config", "modelTopology")
+"""Keys under which a document wraps a model config: Keras' HDF5 attribute layout and
+TensorFlow.js ``model.json`` (``modelTopology``, itself holding ``model_config``)."""
+
+
+def looks_like_keras_config(root: object) -> bool:
+    """Whether a JSON document is a Keras object or model config (``model.to_json()``, a
+    ``.keras`` ``config.json``, a TensorFlow.js ``model.json``): what ``model_from_json``,
+    ``deserialize_keras_object`` or a converter would deserialise."""
+    if not isinstance(root, dict) or "chat_template" in root:
+        return False
+    if isinstance(root.get("class_name"), str) and isinstance(root.get("config"), dict | list):
+        return True
+    return any(isinstance(root.get(key), dict | str) for key in MODEL_CONFIG_KEYS)
 
 
 def _is_keras_module(module: str) -> bool:
@@ -327,6 +350,19 @@ def analyze_config(parsed: ParsedConfig, base: str = "") -> list[ConfigIssue]:
     for index, value in enumerate(parsed.shadowed):
         walker.walk(value, f"{base}/<duplicate-key-value-{index}>")
     return walker.issues
+
+
+def report_config(parsed: ParsedConfig, target: ScanTarget, ctx: ScanContext,
+                  base: str = "") -> None:
+    """Analyse a parsed config and add its issues to ``ctx`` at ``target``'s location."""
+    try:
+        issues = analyze_config(parsed, base=base)
+    except ConfigError as exc:
+        ctx.add(R.KERAS_MALFORMED.finding(f"{base or 'config'}: {exc}", target.location()))
+        return
+    for issue in issues:
+        ctx.add(issue.rule.finding(issue.message, target.location(), severity=issue.severity,
+                                   evidence={"json_path": issue.path, **issue.evidence}))
 
 
 def iter_layer_classes(root: object) -> Iterator[str]:
