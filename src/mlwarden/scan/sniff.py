@@ -66,6 +66,18 @@ def could_be_lzma_alone(head: bytes) -> bool:
     return size == (1 << 64) - 1 or size < (1 << 38)
 
 
+ONNX_FIRST_TAGS = frozenset(b"\x08\x12\x1a\x22\x28\x32\x3a\x42\x72")
+"""One-byte tags of ModelProto fields 1-8 and 14 (field number, wire type)."""
+ONNX_FIRST_TAGS_2 = (b"\xa2\x01", b"\xca\x01", b"\xd2\x01")
+"""Two-byte tags of ModelProto fields 20, 25 and 26."""
+
+
+def could_be_onnx(head: bytes) -> bool:
+    """Starts with a ModelProto field tag. Protobuf fields may come in any order (``onnx.load``
+    parses a model whose graph comes first), so the tag of ``ir_version`` is not required."""
+    return bool(head) and (head[0] in ONNX_FIRST_TAGS or head[:2] in ONNX_FIRST_TAGS_2)
+
+
 def could_be_pickle(head: bytes) -> bool:
     """Whether ``head`` starts with an opcode a pickle can start with (a PROTO of 0-5 or a
     protocol 0/1 opcode); :func:`mlwarden.scan.pickle.looks_like_pickle` decides."""
@@ -195,7 +207,7 @@ SNIFFS: tuple[Entry, ...] = (
     Entry("safetensors", 40, _F + "safetensors", lambda h, t: len(h) >= 9 and h[8:9] == b"{"),
     Entry("keras", 50, _F + "keras", could_be_keras),
     Entry("hdf5", 60, _F + "hdf5", lambda h, t: hdf5_signature_offset(t.data) is not None),
-    Entry("onnx", 70, _F + "onnx", lambda h, t: h[:1] == b"\x08"),
+    Entry("onnx", 70, _F + "onnx", lambda h, t: could_be_onnx(h)),
     Entry("keras-metadata", 72, _F + "savedmodel",
           lambda h, t: h[:1] == b"\x0a" and b"_tf_keras_" in h),
     Entry("tf-savedmodel", 72, _F + "savedmodel", lambda h, t: h[:1] in (b"\x08", b"\x12")),

@@ -14,6 +14,7 @@ from __future__ import annotations
 import io
 import json
 import lzma
+import pickle
 import struct
 import tarfile
 import zipfile
@@ -241,6 +242,35 @@ def _escaped_chat_template_key(canary: Path) -> bytes:
     return ('{"bos_token": "<s>", "' + key + '": "' + escaped + '"}').encode()
 
 
+def onnx_fields(model: object) -> list[tuple[str, bytes]]:
+    """Each top-level field of an ``onnx.ModelProto``, serialised on its own (name, bytes)."""
+    import onnx
+
+    assert isinstance(model, onnx.ModelProto)
+    parts: list[tuple[str, bytes]] = []
+    for descriptor, _ in model.ListFields():
+        single = onnx.ModelProto()
+        single.CopyFrom(model)
+        for other, _ in model.ListFields():
+            if other.name != descriptor.name:
+                single.ClearField(other.name)
+        parts.append((descriptor.name, single.SerializeToString()))
+    return parts
+
+
+def _onnx_reordered(first: str, drop: tuple[str, ...], canary: Path) -> bytes:
+    """An ONNX model with external data climbing out of its folder, its top-level fields
+    re-ordered (``first`` first) or some dropped: protobuf parsers (onnx.load) accept any field
+    order, and onnx.load needs no ir_version."""
+    import onnx
+
+    from tests.scan.redteam.cases_formats import onnx_model
+
+    parts = onnx_fields(onnx.load_from_string(onnx_model("../../../../etc/passwd")))
+    ordered = sorted(parts, key=lambda part: part[0] != first)
+    return b"".join(data for name, data in ordered if name not in drop)
+
+
 # -- benign ------------------------------------------------------------------------------------
 
 def _benign_model_json(canary: Path) -> bytes:
@@ -370,8 +400,17 @@ def round4_format_cases() -> list[Case]:
          "attribute layout)", "model_config.json", _model_config_string),
         ("hf-chat-template-escaped-key", "tokenizer_config.json with the key and template "
          "written only as JSON escapes", "tokenizer_config.json", _escaped_chat_template_key),
+        ("onnx-graph-first", "ONNX model serialised graph first (external data ../../)",
+         "graph_first/model.onnx", partial(_onnx_reordered, "graph", ())),
+        ("onnx-opset-first-no-ir-version", "ONNX model with opset_import first and no "
+         "ir_version (onnx.load reads it)", "no_ir/model.onnx",
+         partial(_onnx_reordered, "opset_import", ("ir_version",))),
     ]
     benign = [
+        ("benign-csv-quoted", "CSV file starting with a quote (0x22, an ONNX field tag)",
+         "labels.csv", lambda c: b'"id","label"\n"1","cat"\n"2","dog"\n'),
+        ("benign-pickle-protocol0-mark", "protocol 0 pickle starting with MARK (0x28, an ONNX "
+         "field tag)", "p0.pkl", lambda c: pickle.dumps([1, 2, (3, 4)], protocol=0)),
         ("benign-keras-model-json", "model.to_json() of a Dense model", "model.json",
          _benign_model_json),
         ("benign-hf-config-json", "transformers config.json", "config.json", _hf_config_json),

@@ -32,6 +32,7 @@ from mlwarden.scan.formats.protobuf_wire import (
     text,
 )
 from mlwarden.scan.interface import FormatScanner, ScanContext, ScanTarget
+from mlwarden.scan.sniff import could_be_onnx
 
 # ModelProto field number → wire type.
 _MODEL_FIELDS = {1: VARINT, 2: LEN, 3: LEN, 4: LEN, 5: VARINT, 6: LEN, 7: LEN, 8: LEN, 14: LEN,
@@ -208,7 +209,10 @@ class OnnxScanner(FormatScanner):
 
     @classmethod
     def detect(cls, head: bytes, target: ScanTarget) -> bool:
-        if not head or head[0] != 0x08:
+        # Fields may come in any order (protobuf parsers, onnx.load, take them so): every
+        # top-level field must be a ModelProto field of the right wire type, with the graph
+        # among them; an ir_version, wherever it is, must be plausible.
+        if not could_be_onnx(head):
             return False
         buf = target.data
         seen: list[Field] = []
@@ -218,14 +222,14 @@ class OnnxScanner(FormatScanner):
                     break
                 if _MODEL_FIELDS.get(f.number) != f.wire:
                     return False
-                if not seen and not (f.number == 1 and 1 <= f.value <= 64):
+                if f.number == 1 and not 1 <= f.value <= 64:
                     return False
                 seen.append(f)
         except WireError as exc:
             # A truncated model still counts when its start is unmistakably ONNX: a valid
             # ir_version followed by a cut-off graph (tag 0x3a), or by several model fields.
             graph_cut = exc.offset < len(buf) and buf[exc.offset] == 0x3A
-            return bool(seen) and (graph_cut or (
+            return bool(seen) and seen[0].number == 1 and (graph_cut or (
                 len(seen) >= 2 and any(f.number in (3, 4, 5, 6, 8) for f in seen)))
         return any(f.number == 7 for f in seen)
 
