@@ -78,6 +78,12 @@ def could_be_onnx(head: bytes) -> bool:
     return bool(head) and (head[0] in ONNX_FIRST_TAGS or head[:2] in ONNX_FIRST_TAGS_2)
 
 
+def could_be_keras_metadata(head: bytes, target: ScanTarget) -> bool:
+    """A ``keras_metadata.pb`` (SavedObject nodes, field 1): the Keras identifier in the head,
+    or a file longer than the head (it may come after a long metadata field or other nodes)."""
+    return head[:1] == b"\x0a" and (b"_tf_keras_" in head or target.size > len(head))
+
+
 def could_be_pickle(head: bytes) -> bool:
     """Whether ``head`` starts with an opcode a pickle can start with (a PROTO of 0-5 or a
     protocol 0/1 opcode); :func:`mlwarden.scan.pickle.looks_like_pickle` decides."""
@@ -208,8 +214,7 @@ SNIFFS: tuple[Entry, ...] = (
     Entry("keras", 50, _F + "keras", could_be_keras),
     Entry("hdf5", 60, _F + "hdf5", lambda h, t: hdf5_signature_offset(t.data) is not None),
     Entry("onnx", 70, _F + "onnx", lambda h, t: could_be_onnx(h)),
-    Entry("keras-metadata", 72, _F + "savedmodel",
-          lambda h, t: h[:1] == b"\x0a" and b"_tf_keras_" in h),
+    Entry("keras-metadata", 72, _F + "savedmodel", could_be_keras_metadata),
     Entry("tf-savedmodel", 72, _F + "savedmodel", lambda h, t: h[:1] in (b"\x08", b"\x12")),
     Entry("torch-zip", 200, _F + "torch_zip", could_be_zip),
     Entry("torch-legacy-tar", 250, _F + "torch_legacy", lambda h, t: looks_like_tar(h)),

@@ -271,6 +271,34 @@ def _onnx_reordered(first: str, drop: tuple[str, ...], canary: Path) -> bytes:
     return b"".join(data for name, data in ordered if name not in drop)
 
 
+def _keras_metadata_node(node_id: int, path: str, identifier: str, metadata: str,
+                         metadata_first: bool) -> bytes:
+    from mlwarden.scan.formats.protobuf_wire import field_bytes as fb
+    from mlwarden.scan.formats.protobuf_wire import field_varint as fv
+
+    ident, meta = fb(4, identifier), fb(5, metadata)
+    body = fv(2, node_id) + fb(3, path) + (meta + ident if metadata_first else ident + meta)
+    return fb(1, body)
+
+
+def _keras_metadata_late_identifier(canary: Path) -> bytes:
+    """keras_metadata.pb (TF SavedModel Keras metadata) whose node has its 6 KB metadata JSON
+    before its identifier: '_tf_keras_' is not in the first 4 KB."""
+    from tests.scan.redteam.cases_formats import _lambda
+
+    meta = json.dumps({**_lambda(canary), "pad": "x" * 6000})
+    return _keras_metadata_node(0, "root", "_tf_keras_layer", meta, True)
+
+
+def _keras_metadata_dummy_first(canary: Path) -> bytes:
+    """keras_metadata.pb whose first node is another trackable object."""
+    from tests.scan.redteam.cases_formats import _lambda
+
+    return (_keras_metadata_node(0, "root", "_generic_user_object", "{}", False)
+            + _keras_metadata_node(1, "root.lam", "_tf_keras_layer",
+                                   json.dumps(_lambda(canary)), False))
+
+
 # -- benign ------------------------------------------------------------------------------------
 
 def _benign_model_json(canary: Path) -> bytes:
@@ -405,8 +433,14 @@ def round4_format_cases() -> list[Case]:
         ("onnx-opset-first-no-ir-version", "ONNX model with opset_import first and no "
          "ir_version (onnx.load reads it)", "no_ir/model.onnx",
          partial(_onnx_reordered, "opset_import", ("ir_version",))),
+        ("keras-metadata-late-identifier", "keras_metadata.pb node with its metadata before "
+         "its identifier (6 KB)", "sm/keras_metadata.pb", _keras_metadata_late_identifier),
+        ("keras-metadata-dummy-first-node", "keras_metadata.pb whose first node is not a Keras "
+         "object", "sm2/keras_metadata.pb", _keras_metadata_dummy_first),
     ]
     benign = [
+        ("benign-text-leading-newline", "8 KB text file starting with a newline (0x0a)",
+         "notes.txt", lambda c: b"\n" + b"model card line\n" * 512),
         ("benign-csv-quoted", "CSV file starting with a quote (0x22, an ONNX field tag)",
          "labels.csv", lambda c: b'"id","label"\n"1","cat"\n"2","dog"\n'),
         ("benign-pickle-protocol0-mark", "protocol 0 pickle starting with MARK (0x28, an ONNX "

@@ -53,6 +53,7 @@ from mlwarden.scan.formats.protobuf_wire import (
     text,
 )
 from mlwarden.scan.interface import FormatScanner, ScanContext, ScanTarget
+from mlwarden.scan.sniff import could_be_keras_metadata
 
 PYTHON_OPS = frozenset({"PyFunc", "PyFuncStateless", "EagerPyFunc"})
 FILE_OPS = {
@@ -405,16 +406,23 @@ class KerasMetadataScanner(FormatScanner):
 
     @classmethod
     def detect(cls, head: bytes, target: ScanTarget) -> bool:
-        if head[:1] != b"\x0a" or b"_tf_keras_" not in head:
+        # Every top-level field a SavedObject node (field 1), one of the first ones a Keras
+        # object: the identifier may follow a long metadata field, and the first node may be
+        # another trackable object, so neither the head nor the first node is enough.
+        if not could_be_keras_metadata(head, target):
             return False
+        data = target.data
         try:
-            first = next(iter_fields(target.data))
-            return first.number == 1 and first.wire == LEN and any(
-                g.number == 4 and bytes(target.data[g.start:g.start + 10]) == b"_tf_keras_"
-                for g in itertools.islice(iter_fields(target.data, first.start, first.end),
-                                          DETECT_FIELDS))
-        except (WireError, StopIteration):
+            for f in itertools.islice(iter_fields(data), DETECT_FIELDS):
+                if f.number != 1 or f.wire != LEN:
+                    return False
+                if any(g.number == 4 and bytes(data[g.start:g.start + 10]) == b"_tf_keras_"
+                       for g in itertools.islice(iter_fields(data, f.start, f.end),
+                                                 DETECT_FIELDS)):
+                    return True
+        except WireError:
             return False
+        return False
 
     def scan(self, target: ScanTarget, ctx: ScanContext) -> None:
         buf = target.data
