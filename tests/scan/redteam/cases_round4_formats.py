@@ -299,6 +299,34 @@ def _keras_metadata_dummy_first(canary: Path) -> bytes:
                                    json.dumps(_lambda(canary)), False))
 
 
+def _7z_number(value: int) -> bytes:
+    assert value < 0x4000
+    return bytes([value]) if value < 0x80 else bytes([0x80 | (value >> 8), value & 0xFF])
+
+
+def seven_zip(payload: bytes, name: str, coder: bytes = b"\x00", *,
+              substreams: bool = True) -> bytes:
+    """A one-member 7z archive with a plain (not encoded) header, written by hand: ``coder`` is
+    the method id of its one coder (``00`` copy); ``substreams=False`` leaves out the optional
+    SubStreamsInfo (7-Zip defaults it; py7zr cannot read the archive then)."""
+    import zlib
+
+    n = _7z_number
+    folder = n(1) + bytes([len(coder) & 0xF]) + coder
+    sub = (b"\x08\x0a\x01" + struct.pack("<I", zlib.crc32(payload)) + b"\x00") if substreams \
+        else b""
+    header = (b"\x01\x04"
+              + b"\x06" + n(0) + n(1) + b"\x09" + n(len(payload)) + b"\x00"
+              + b"\x07\x0b" + n(1) + b"\x00" + folder + b"\x0c" + n(len(payload)) + b"\x00"
+              + sub + b"\x00"
+              + b"\x05" + n(1) + b"\x11" + n(1 + (len(name) + 1) * 2) + b"\x00"
+              + name.encode("utf-16-le") + b"\x00\x00" + b"\x00"
+              + b"\x00")
+    start = struct.pack("<QQI", len(payload), len(header), zlib.crc32(header))
+    return (b"7z\xbc\xaf\x27\x1c\x00\x04" + struct.pack("<I", zlib.crc32(start)) + start
+            + payload + header)
+
+
 # -- benign ------------------------------------------------------------------------------------
 
 def _benign_model_json(canary: Path) -> bytes:
@@ -437,8 +465,16 @@ def round4_format_cases() -> list[Case]:
          "its identifier (6 KB)", "sm/keras_metadata.pb", _keras_metadata_late_identifier),
         ("keras-metadata-dummy-first-node", "keras_metadata.pb whose first node is not a Keras "
          "object", "sm2/keras_metadata.pb", _keras_metadata_dummy_first),
+        ("container-7z-bcj2", "7z whose coder is BCJ2 (7-Zip extracts it, py7zr cannot): must "
+         "fail closed", "bcj2.7z",
+         lambda c: seven_zip(evil_pickle(c), "model/model.pkl", b"\x03\x03\x01\x1b")),
+        ("container-7z-no-substreams", "7z without the optional SubStreamsInfo (py7zr cannot "
+         "read it; its checksums are intact): must fail closed", "nosub.7z",
+         lambda c: seven_zip(evil_pickle(c), "model/model.pkl", substreams=False)),
     ]
     benign = [
+        ("benign-7z-by-hand", "7z written by hand (copy coder) holding a benign pickle",
+         "plain.7z", lambda c: seven_zip(benign_pickle(), "model/state.pkl")),
         ("benign-text-leading-newline", "8 KB text file starting with a newline (0x0a)",
          "notes.txt", lambda c: b"\n" + b"model card line\n" * 512),
         ("benign-csv-quoted", "CSV file starting with a quote (0x22, an ONNX field tag)",

@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import IO, TYPE_CHECKING, ClassVar
 
 from mlwarden.core.finding import Location, Skip
+from mlwarden.core.severity import Severity
 from mlwarden.scan.container_rules import (
     ARCHIVE_BOMB,
     ENCRYPTED_MEMBER,
@@ -408,6 +409,24 @@ class TarScanner(FormatScanner):
 
 
 
+def seven_zip_headers_intact(data: bytes | memoryview) -> bool:
+    """Whether a 7z archive's start header and next header are present with matching CRCs (the
+    archive is not damaged, whatever a reader makes of its contents)."""
+    import zlib
+
+    head = bytes(data[:32])
+    if len(head) < 32 or not head.startswith(SEVEN_ZIP_MAGIC):
+        return False
+    if zlib.crc32(head[12:32]) != int.from_bytes(head[8:12], "little"):
+        return False
+    offset, size = int.from_bytes(head[12:20], "little"), int.from_bytes(head[20:28], "little")
+    start = 32 + offset
+    if size == 0 or start + size > len(data):
+        return False
+    return zlib.crc32(memoryview(data)[start:start + size]) == int.from_bytes(head[28:32],
+                                                                              "little")
+
+
 class SevenZipScanner(FormatScanner):
     """7z archives, read with py7zr (imported only when a 7z file is met)."""
 
@@ -464,8 +483,19 @@ class SevenZipScanner(FormatScanner):
                 ctx.add(ENCRYPTED_MEMBER.finding("7z archive is encrypted (headers included)", loc))
                 ctx.skip(target, "encrypted 7z archive")
                 return
-            ctx.add(MALFORMED_ARCHIVE.finding(f"unreadable 7z archive: {type(exc).__name__}: {exc}",
-                                              loc))
+            why = f"{type(exc).__name__}: {exc}"
+            if type(exc).__name__ == "UnsupportedCompressionMethodError":
+                # BCJ2, ARM64, LZ4… : 7-Zip extracts them; nothing was analysed here
+                ctx.add(UNSUPPORTED_COMPRESSION.finding(
+                    f"7z archive uses a method py7zr cannot decode ({why}); its members were not "
+                    "analysed", loc, evidence={"error": why[:300]}))
+            elif seven_zip_headers_intact(target.data):
+                ctx.add(MALFORMED_ARCHIVE.finding(
+                    f"7z archive py7zr cannot read ({why}), although its header checksums are "
+                    "intact: 7-Zip may extract members that were not analysed", loc,
+                    severity=Severity.HIGH, evidence={"error": why[:300]}))
+            else:
+                ctx.add(MALFORMED_ARCHIVE.finding(f"unreadable 7z archive: {why}", loc))
             ctx.skip(target, "unreadable 7z archive")
             return
         for info in infos:
