@@ -327,6 +327,41 @@ def seven_zip(payload: bytes, name: str, coder: bytes = b"\x00", *,
             + payload + header)
 
 
+def _npz_directory_entry(canary: Path) -> bytes:
+    """An .npz whose object array sits in an entry named like a directory ('meta.npy/'): zipfile
+    reads its bytes, and np.load lists it in .files and loads it like any member."""
+    import numpy as np
+
+    from tests.scan.redteam.build import Call, shell
+
+    arr = np.empty(1, dtype=object)
+    arr[0] = Call(__import__("os").system, shell(canary))
+    buf, weights = io.BytesIO(), io.BytesIO()
+    np.save(buf, arr, allow_pickle=True)
+    np.save(weights, np.ones(3))
+    return zip_bytes([("w.npy", weights.getvalue()), ("meta.npy/", buf.getvalue())])
+
+
+def _tar_unknown_type(canary: Path) -> bytes:
+    """A tar member of an unknown type flag ('Z'): tarfile extracts it as a regular file."""
+    info = tarfile.TarInfo("model/model.pkl")
+    payload = evil_pickle(canary)
+    info.size, info.mtime, info.type = len(payload), 0, b"Z"
+    return (info.tobuf(tarfile.GNU_FORMAT) + payload + bytes(-len(payload) % 512)
+            + bytes(1024))
+
+
+def _zip_with_directories(canary: Path) -> bytes:
+    """A zip of a model folder with its directory entries, as zip tools write it."""
+    buf = io.BytesIO()
+    with zipfile.ZipFile(buf, "w", zipfile.ZIP_DEFLATED) as zf:
+        for folder in ("model/", "model/tokenizer/"):
+            zf.writestr(zipfile.ZipInfo(folder, date_time=DATE), b"")
+        zf.writestr("model/tokenizer/vocab.txt", "a\nb\n")
+        zf.writestr("model/state.pkl", benign_pickle())
+    return buf.getvalue()
+
+
 # -- benign ------------------------------------------------------------------------------------
 
 def _benign_model_json(canary: Path) -> bytes:
@@ -471,8 +506,14 @@ def round4_format_cases() -> list[Case]:
         ("container-7z-no-substreams", "7z without the optional SubStreamsInfo (py7zr cannot "
          "read it; its checksums are intact): must fail closed", "nosub.7z",
          lambda c: seven_zip(evil_pickle(c), "model/model.pkl", substreams=False)),
+        ("container-npz-directory-entry", ".npz with the object array in an entry named "
+         "'meta.npy/' (a directory name with data)", "dir_entry.npz", _npz_directory_entry),
+        ("container-tar-unknown-type", "tar member with the unknown type flag 'Z' (tarfile "
+         "reads it as a file)", "typed.tar", _tar_unknown_type),
     ]
     benign = [
+        ("benign-zip-with-directories", "zip of a model folder with directory entries",
+         "folder.zip", _zip_with_directories),
         ("benign-7z-by-hand", "7z written by hand (copy coder) holding a benign pickle",
          "plain.7z", lambda c: seven_zip(benign_pickle(), "model/state.pkl")),
         ("benign-text-leading-newline", "8 KB text file starting with a newline (0x0a)",

@@ -148,7 +148,11 @@ def scan_zip_members(target: ScanTarget, ctx: ScanContext, directory: zipreader.
             ctx.add(LOADER_DISAGREEMENT.finding(
                 f"member {entry.name!r}: {'; '.join(entry.problems)}", child_loc,
                 evidence={"problems": list(entry.problems), "local_name": entry.local_name}))
-        if entry.is_dir or not wanted(entry):
+        # A name ending in '/' marks a directory, but Python's zipfile still reads the bytes
+        # of such an entry (np.load of an .npz opens 'arr.npy/' like any member): skip it only
+        # when it holds none.
+        if (entry.is_dir and not (entry.compressed_size or entry.uncompressed_size)) or \
+                not wanted(entry):
             continue
         if entry.encrypted:
             ctx.add(ENCRYPTED_MEMBER.finding(f"member {entry.name!r} is encrypted", child_loc,
@@ -341,7 +345,8 @@ def iter_tar(target: ScanTarget, ctx: ScanContext) -> Iterator[TarMember]:
                                             evidence={"member": info.name, "kind": kind,
                                                       "link": info.linkname}))
             continue
-        if not info.isreg():
+        # tarfile reads a member of an unknown type as a regular file (extractfile, extract)
+        if not info.isreg() and info.type in tarfile.SUPPORTED_TYPES:
             continue
         total += info.size
         if info.size > ctx.limits.max_member_size or total > ctx.limits.max_total_uncompressed:
