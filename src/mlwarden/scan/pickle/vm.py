@@ -60,8 +60,7 @@ CODE_BUILDERS = frozenset(words(
     "builtins.compile builtins.eval builtins.exec"))
 _IMPORTERS = frozenset(words("builtins.__import__ importlib.import_module importlib.__import__ "
                         "importlib._bootstrap._gcd_import pydoc.locate pkgutil.resolve_name"))
-_UFUNC_RECONSTRUCT = frozenset(words("numpy.core._ufunc_reconstruct numpy._core._ufunc_reconstruct "
-                                "numpy.core.umath._ufunc_reconstruct"))
+_UFUNC_RECONSTRUCT = names.UFUNC_RECONSTRUCT
 _SMUGGLE_CRITICAL = frozenset(words(
     "__reduce__ __reduce_ex__ __setstate__ __getstate__ __getattr__ __getattribute__ __setattr__ "
     "__class__ __dict__ __init__ __new__ __call__ __del__ __code__ __globals__ __builtins__ "
@@ -225,8 +224,8 @@ class VM(OpcodeHandlers, JoblibArrays):
         v, reason = verdict.verdict, verdict.reason
         if v == names.UNKNOWN and names.allowed_by_policy(module, name, self.shared.ctx.allow_globals):
             v, reason = names.SAFE, "allowed by policy allow_globals"
-        if v == names.UNKNOWN:
-            self.shared.unvetted += 1
+        if v == names.UNKNOWN or qual_in(module, name, names.CALL_ONLY_HERE):
+            self.shared.unvetted += 1  # values are walked for it from now on (see escape)
         imp = Imp(module=module, name=name, offset=self.loc(off), opcode=opcode, verdict=v,
                   reason=reason, derived_from=derived_from, nested_depth=self.depth,
                   nested_offset=off if self.base is None else None)
@@ -302,8 +301,10 @@ class VM(OpcodeHandlers, JoblibArrays):
                     imp.nested_offset = off
             return self.apply(func, argv, off, opcode, kwargs)
         if isinstance(func, Partial):
-            return self.call(func.func, func.args + argv, off, opcode,
-                             kwargs=func.kwargs if _nonempty(func.kwargs) else kwargs)
+            unwrapped = _unwrap(func, argv, kwargs)
+            if unwrapped is None:  # the unpickler recurses until it fails: the load stops here
+                raise self.malformed("call of a functools.partial that loops back to itself")
+            return self.call(unwrapped[0], unwrapped[1], off, opcode, kwargs=unwrapped[2])
         if isinstance(func, AttrGetter):
             result: object = argv[0] if argv else None
             for attr in func.names:
@@ -325,6 +326,30 @@ class VM(OpcodeHandlers, JoblibArrays):
                                        handled="unresolved", nested_depth=self.depth))
         return Call(func, off)
 
+    def defer(self, partial: Partial, off: int, opcode: str) -> None:
+        """Judge the call a ``functools.partial`` holds as if it were made now.
+
+        A partial is a call that whoever holds it makes later — a ``defaultdict`` factory (which
+        ``dict(ChainMap(...))`` or ``Counter(...)`` fire while loading), a key pandas calls on
+        ``__setitem__``, a tensor hook, model code. Its function is judged as called with the
+        arguments bound so far (``numpy.memmap`` is dangerous, ``TrainingArguments`` unvetted,
+        ``_ufunc_reconstruct`` without constant names an import of anything); the result is
+        dropped.
+        """
+        unwrapped = _unwrap(partial, (), None)
+        if unwrapped is None:
+            return  # a partial calling itself: calling it fails, it calls nothing
+        func, args, kwargs = unwrapped
+        imp = func.imp if isinstance(func, Ref) else None
+        before = (imp.called, imp.call_offset, imp.call_opcode, imp.call_args, imp.nested_offset) \
+            if imp is not None else None
+        self.call(func, args, off, f"{opcode} (bound by functools.partial)", kwargs=kwargs)
+        if imp is not None and before is not None and not before[0]:
+            # not called while loading: its verdict stands (numpy.memmap is dangerous now), but it
+            # is reported as carried, not as called
+            (imp.called, imp.call_offset, imp.call_opcode, imp.call_args,
+             imp.nested_offset) = before
+
     def escape(self, value: object) -> None:
         """Mark every imported name held by ``value`` as used as a value (see ``Imp.escaped``).
 
@@ -340,7 +365,13 @@ class VM(OpcodeHandlers, JoblibArrays):
         while pending:
             item = pending.pop()
             if isinstance(item, Ref):
-                item.imp.escaped = True
+                imp = item.imp
+                imp.escaped = True
+                if imp.qualname in names.CALL_ONLY_HERE and imp.verdict == names.SAFE:
+                    imp.verdict = names.UNKNOWN
+                    imp.reason = ("allowlisted only for reconstruction or a call whose arguments "
+                                  "are judged here; handed over as a value, whoever holds it "
+                                  "calls it with arguments nobody judged")
             elif isinstance(item, list):  # the items an opcode popped (never a symbolic value)
                 pending.extend(item)
             elif isinstance(item, tuple | Partial):
@@ -416,10 +447,17 @@ class VM(OpcodeHandlers, JoblibArrays):
                     return self.new_import(module or name, name if module else "", off, opcode,
                                            derived_from=qual)
                 return self.new_import(target, "", off, opcode, derived_from=qual)
-        if qual in _UFUNC_RECONSTRUCT and len(args) >= 2:
-            ufunc_module, ufunc_name = self.text(args[0]), self.text(args[1])
+        if qual in _UFUNC_RECONSTRUCT:
+            # ``getattr(__import__(module), name)``: an importer, safe only on names read here
+            ufunc_module = self.text(args[0]) if args else None
+            ufunc_name = self.text(args[1]) if len(args) >= 2 else None
             if ufunc_module is not None and ufunc_name is not None:
                 return self.new_import(ufunc_module, ufunc_name, off, opcode, derived_from=qual)
+            ref = self.new_import("<computed>", describe(args, 80), off, opcode, derived_from=qual)
+            ref.imp.verdict = names.DANGEROUS
+            ref.imp.reason = (f"{qual} imports a module and name computed while loading (anything "
+                              "may be imported)")
+            return ref
         if qual == "operator.attrgetter":
             attrs = tuple(t for t in (self.text(a) for a in args) if t is not None)
             return AttrGetter(attrs) if attrs else Opaque("attrgetter")
@@ -427,7 +465,19 @@ class VM(OpcodeHandlers, JoblibArrays):
             method = self.text(args[0])
             return MethodCaller(method, args[1:]) if method else Opaque("methodcaller")
         if qual == "functools.partial":
-            return Partial(args[0], args[1:], kwargs) if args else Opaque("partial")
+            if not args:
+                return Opaque("partial")
+            inner = args[0]
+            if isinstance(inner, Partial):  # partial(partial(f, a), b) is partial(f, a, b)
+                merged = inner.kwargs
+                if _nonempty(kwargs):
+                    merged = SDict([*(inner.kwargs.pairs if isinstance(inner.kwargs, SDict) else ()),
+                                    *(kwargs.pairs if isinstance(kwargs, SDict) else ())])
+                partial = Partial(inner.func, inner.args + args[1:], merged)
+            else:
+                partial = Partial(inner, args[1:], kwargs)
+            self.defer(partial, off, opcode)
+            return partial
         if qual == "copyreg._reconstructor":
             if args:
                 plain = len(args) < 2 or (isinstance(args[1], Ref)
@@ -452,11 +502,11 @@ class VM(OpcodeHandlers, JoblibArrays):
         if args and (qual in _INSTANTIATES_FIRST or imp.name.startswith("__pyx_unpickle_")
                      or imp.name == "newObj" or (imp.module.startswith("pandas.core.indexes.")
                                                  and imp.name.startswith("_new_"))):
-            if isinstance(args[0], Ref | Partial | AttrGetter | MethodCaller):
+            if _callable(args[0]):
                 self.call(args[0], (), off, opcode, base_new=qual in _BASE_NEW)
             return Call(func, off)
         if qual in _CALLS_SECOND_WITH_FIRST and args:
-            if len(args) >= 2 and isinstance(args[1], Ref | Partial | AttrGetter | MethodCaller):
+            if len(args) >= 2 and _callable(args[1]):
                 self.call(args[1], (args[0],), off, opcode)
             elif isinstance(args[0], Ref | Partial):
                 self.call(args[0], (), off, opcode)
@@ -612,6 +662,7 @@ class VM(OpcodeHandlers, JoblibArrays):
                     obj.args = state[1]
                 if len(state) > 2:
                     obj.kwargs = state[2]
+                self.defer(obj, off, "BUILD")
         elif isinstance(obj, DType):
             obj.state = state
         elif isinstance(obj, ArrayWrapper):
@@ -670,6 +721,34 @@ _DISPATCH: list[Callable[[VM, int], int] | None] = [
 
 _RECONSTRUCTORS = frozenset(words("copyreg._reconstructor copyreg.__newobj__ copyreg.__newobj_ex__"))
 """Helpers whose first argument is the class they instantiate (``object.__reduce_ex__``'s forms)."""
+
+
+def qual_in(module: str, name: str, table: frozenset[str]) -> bool:
+    return (f"{module}.{name}" if name else module) in table
+
+
+def _unwrap(partial: Partial, args: tuple[object, ...],
+            kwargs: object) -> tuple[object, tuple[object, ...], object] | None:
+    """The function a (possibly chained) partial ends in, with all its bound arguments; ``None``
+    when the chain loops. A loop, not recursion: BUILD (``partial.__setstate__``, which does not
+    flatten) can chain partials deeper than this interpreter's recursion limit."""
+    seen: set[int] = set()
+    func: object = partial
+    while isinstance(func, Partial):
+        if id(func) in seen:
+            return None
+        seen.add(id(func))
+        args = func.args + args
+        kwargs = func.kwargs if _nonempty(func.kwargs) else kwargs
+        func = func.func
+    return func, args, kwargs
+
+
+def _callable(value: object) -> bool:
+    """Whether a helper that calls its argument calls something here: an import, a symbolic
+    callable, or a value computed while loading (which the call then reports as unresolved);
+    constants and containers are not callable."""
+    return isinstance(value, Ref | Partial | AttrGetter | MethodCaller | Call | Opaque)
 
 
 def _nonempty(kwargs: object) -> bool:
