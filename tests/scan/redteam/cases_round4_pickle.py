@@ -141,6 +141,25 @@ def _malicious(canary: Path) -> dict[str, tuple[str, bytes]]:
             rt.proto(2) + rt.call(rt.g("lightgbm.basic", "Booster"),
                             rt.EMPTY_DICT + rt.s("machines") + rt.s("127.0.0.1:9") + rt.SETITEM, rt.NONE,
                             rt.s(str(canary))) + rt.STOP),
+        "stdlib_class_plain_newobj": (
+            "wave.Wave_write rebuilt like a saved instance (NEWOBJ, BUILD): a stdlib class with a "
+            "__del__ that writes to its file object, on the medium path of user model classes",
+            rt.proto(2) + rt.g("wave", "Wave_write") + rt.EMPTY_TUPLE + rt.NEWOBJ + rt.EMPTY_DICT
+            + rt.s("_file") + rt.NONE + rt.SETITEM + rt.s("_i_opened_the_file") + rt.NONE
+            + rt.SETITEM + rt.BUILD + rt.STOP),
+        "double_build_unvetted_class": (
+            "unvetted class rebuilt by NEWOBJ then two BUILDs (the first state feeds the second "
+            "BUILD's __setstate__ lookup through a forwarding __getattr__)",
+            rt.proto(2) + rt.g("mylib.io", "Forwarder") + rt.EMPTY_TUPLE + rt.NEWOBJ
+            + rt.EMPTY_DICT + rt.s("stream") + rt.s(str(canary)) + rt.SETITEM + rt.BUILD
+            + rt.EMPTY_DICT + rt.s("mode") + rt.s("w") + rt.SETITEM + rt.BUILD + rt.STOP),
+        "parameter_with_state_dunder": (
+            "torch._utils._rebuild_parameter_with_state with a state setting __setstate__ "
+            "(setattr of every key, like BUILD)",
+            rt.proto(2) + rt.call(rt.g("torch._utils", "_rebuild_parameter_with_state"), rt.NONE,
+                                  b"\x89", rt.call(rt.g("collections", "OrderedDict")),
+                                  rt.EMPTY_DICT + rt.s("__setstate__") + rt.g("numpy", "mean")
+                                  + rt.SETITEM) + rt.STOP),
         "deep_partial_nesting_then_payload": (
             "20,000 nested partial(partial(...(numpy.mean))) called (CPython flattens them; a "
             "recursive VM overflows), then os.system",

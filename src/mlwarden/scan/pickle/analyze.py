@@ -106,7 +106,7 @@ def only_instantiated(imp: Imp) -> bool:
     return (imp.verdict == names.UNKNOWN and imp.handled is None and imp.called
             and not (imp.invoked or imp.escaped or imp.odd_state)
             and imp.derived_from is None and imp.module != "<computed>"
-            and names.looks_like_class(imp.name))
+            and names.looks_like_class(imp.name) and not names.in_stdlib(imp.module))
 
 
 def _resolved(imports: list[Imp]) -> tuple[ResolvedGlobal, ...]:

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import fnmatch
 import re
+import sys
 from functools import lru_cache
 from typing import NamedTuple
 
@@ -210,7 +211,7 @@ _DANGEROUS_MODULES: frozenset[str] = frozenset(words(
     "sklearn.utils._testing sklearn.utils._mocking "
     "sklearn.utils.fixes sklearn.externals.joblib yaml jinja2 mako dask keras tensorflow "
     "IPython jupyter_client nbformat paramiko fabric invoke sh plumbum pexpect psutil docker "
-    "boto3 botocore google.cloud azure git dulwich"))
+    "boto3 botocore google.cloud azure git dulwich _pyio asyncore asynchat smtpd wsgiref"))
 
 _DANGEROUS_NAMES: frozenset[str] = frozenset(words(
     "numpy.load numpy.loadtxt numpy.genfromtxt numpy.fromfile numpy.save numpy.savez numpy.tofile "
@@ -296,6 +297,14 @@ CALL_ONLY_HERE: frozenset[str] = VALUE_ONLY | UFUNC_RECONSTRUCT
 """Allowlisted names that are safe only where the pickle itself calls them, with arguments the VM
 judges: handed over as a value (a ``defaultdict`` factory, a hook, a helper's argument), whoever
 holds them calls them with arguments nobody judged — they are unvetted then."""
+
+
+def in_stdlib(module: str) -> bool:
+    """Whether ``module`` belongs to the standard library. Its classes are a closed, known set:
+    the inert ones are on the allowlist by name, and an unvetted one is never a user's model class
+    only rebuilt by NEWOBJ + BUILD (``_pyio.BufferedWriter`` flushes its buffer to any file
+    descriptor when collected, ``wave.Wave_write`` writes to its file object)."""
+    return module.partition(".")[0] in sys.stdlib_module_names
 
 
 def looks_like_class(name: str) -> bool:

@@ -153,13 +153,16 @@ class Decoded(_Value):
 class Call(_Value):
     """The result of calling something (an object the unpickler would build)."""
 
-    __slots__ = ("func", "offset")
+    __slots__ = ("built", "func", "offset")
     func: object
     offset: int
+    built: bool
+    """A BUILD has set its state already (``object.__reduce_ex__`` saves one state per object)."""
 
     def __init__(self, func: object, offset: int) -> None:
         self.func = func
         self.offset = offset
+        self.built = False
 
 
 class SList(_Value):

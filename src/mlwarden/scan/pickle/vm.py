@@ -82,6 +82,9 @@ _CALLS_SECOND_WITH_FIRST = frozenset(words(
 _CALLS_FIRST_WITH_THIRD = frozenset(words(
     "torch._tensor._rebuild_from_type_v2 torch._tensor._rebuild_from_type"))
 """``_rebuild_from_type_v2(func, new_type, args, state)`` calls ``func(*args)``."""
+_SETS_STATE_FROM = {"torch._tensor._rebuild_from_type_v2": 3,
+                    "torch._utils._rebuild_parameter_with_state": 3}
+"""Allowlisted helpers that set attributes from one of their arguments (the argument's index)."""
 
 
 class VM(OpcodeHandlers, JoblibArrays):
@@ -511,6 +514,9 @@ class VM(OpcodeHandlers, JoblibArrays):
             elif isinstance(args[0], Ref | Partial):
                 self.call(args[0], (), off, opcode)
             return Call(func, off)
+        if qual in _SETS_STATE_FROM and len(args) > _SETS_STATE_FROM[qual]:
+            # torch._utils._set_obj_state: setattr of every key, as BUILD without __setstate__
+            self.smuggle(Call(func, off), args[_SETS_STATE_FROM[qual]], off, on_global=False)
         if qual in _CALLS_FIRST_WITH_THIRD and len(args) >= 3:
             self.call(args[0], args[2] if isinstance(args[2], tuple) else (), off, opcode)
             if isinstance(args[1], Ref):
@@ -653,8 +659,12 @@ class VM(OpcodeHandlers, JoblibArrays):
         if isinstance(obj, Ref):
             self.smuggle(obj, state, off, on_global=True)
             return pos
-        if isinstance(obj, Call) and isinstance(obj.func, Ref) and not self.plain_state(state):
-            obj.func.imp.odd_state = True
+        if isinstance(obj, Call):
+            # a second BUILD on one object is not how pickle saves anything: the first state can
+            # make the second one's __setstate__ lookup (__getattr__) reach something else
+            if isinstance(obj.func, Ref) and (obj.built or not self.plain_state(state)):
+                obj.func.imp.odd_state = True
+            obj.built = True
         if isinstance(obj, Partial):
             if isinstance(state, tuple) and state:
                 obj.func = state[0]
