@@ -362,6 +362,26 @@ def _zip_with_directories(canary: Path) -> bytes:
     return buf.getvalue()
 
 
+def _torchscript_beside_keras(canary: Path) -> bytes:
+    """A TorchScript archive whose code/ loads a native library, with a benign Keras
+    config.json/metadata.json beside it (torch.jit.load ignores them): the archive must be
+    scanned as torch's, code/ included, not as a Keras model."""
+    from tests.scan.redteam.cases_formats import _DENSE, _sequential
+
+    code = b"def forward(self, x):\n    torch.ops.load_library('/tmp/evil.so')\n    return x\n"
+    return zip_bytes([("archive/version", b"3\n"), ("archive/constants.pkl", b"\x80\x02)."),
+                      ("archive/data.pkl", b"\x80\x02}."), ("archive/code/__torch__/m.py", code),
+                      ("config.json", json.dumps(_sequential("s", [_DENSE])).encode()),
+                      ("metadata.json", b"{}")])
+
+
+def _keras_with_torch_layout(canary: Path) -> bytes:
+    """A .keras (Lambda) that also has a torch checkpoint's layout: scanned as torch's, its
+    config.json must still be analysed as a Keras config."""
+    return zip_bytes([*_keras_members(canary), ("archive/data.pkl", benign_pickle()),
+                      ("archive/version", b"3\n")])
+
+
 # -- benign ------------------------------------------------------------------------------------
 
 def _benign_model_json(canary: Path) -> bytes:
@@ -510,6 +530,11 @@ def round4_format_cases() -> list[Case]:
          "'meta.npy/' (a directory name with data)", "dir_entry.npz", _npz_directory_entry),
         ("container-tar-unknown-type", "tar member with the unknown type flag 'Z' (tarfile "
          "reads it as a file)", "typed.tar", _tar_unknown_type),
+        ("container-torchscript-beside-keras-config", "TorchScript (code/ loads a native "
+         "library) with a Keras config.json and metadata.json beside it", "ts.pt",
+         _torchscript_beside_keras),
+        ("keras-with-torch-layout", ".keras with a Lambda that also has archive/data.pkl and "
+         "archive/version", "both.keras", _keras_with_torch_layout),
     ]
     benign = [
         ("benign-zip-with-directories", "zip of a model folder with directory entries",

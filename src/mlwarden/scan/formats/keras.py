@@ -89,6 +89,12 @@ def _is_keras_zip(data: bytes | memoryview) -> bool:
             names = set(zf.namelist())
             if "config.json" not in names:
                 return False
+            # A PyTorch/TorchScript archive with a config.json beside it is torch's to load
+            # (torch.jit.load runs its code/); its scanner hands config.json on by content.
+            from mlwarden.scan.formats.torch_zip import is_torch_layout
+
+            if is_torch_layout(names):
+                return False
             if "metadata.json" in names:
                 return True
             # keras.saving reads only config.json: without metadata.json, claim the archive

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import ast
 import re
+from collections.abc import Iterable
 from typing import ClassVar
 
 from mlwarden.core.severity import Severity
@@ -93,7 +94,12 @@ _IMPORT_RULES = frozenset({"MW-PKL-001", "MW-PKL-002", "MW-PKL-003"})
 def is_torch_archive(directory: zipreader.ZipDirectory) -> bool:
     """``<folder>/data.pkl`` (or ``constants.pkl``) with ``<folder>/version`` beside it: the
     layout torch.save and torch.jit.save write (and PyTorchStreamReader expects)."""
-    names = {e.name.lower() for e in directory.entries}
+    return is_torch_layout(e.name for e in directory.entries)
+
+
+def is_torch_layout(member_names: Iterable[str]) -> bool:
+    """:func:`is_torch_archive` on member names (case-insensitive, as miniz looks them up)."""
+    names = {name.lower() for name in member_names}
     for name in names:
         match = _MAIN_PICKLE.match(name)
         if match and ({f"{match[1]}/version", f"{match[1]}/.data/version"} & names):
