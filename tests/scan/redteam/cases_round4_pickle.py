@@ -160,6 +160,12 @@ def _malicious(canary: Path) -> dict[str, tuple[str, bytes]]:
                                   b"\x89", rt.call(rt.g("collections", "OrderedDict")),
                                   rt.EMPTY_DICT + rt.s("__setstate__") + rt.g("numpy", "mean")
                                   + rt.SETITEM) + rt.STOP),
+        "partial_of_5000_partials_then_payload": (
+            "partial(partial, partial, ... 5000 ..., numpy.mean) built (CPython builds it without "
+            "calling anything; judging each held call recursively overflowed), then os.system",
+            rt.proto(2) + rt.g("functools", "partial") + rt.MARK
+            + rt.g("functools", "partial") * 5000 + rt.g("numpy", "mean") + rt.TUPLE + rt.REDUCE
+            + rt.POP + rt.call(rt.g("os", "system"), rt.s(cmd)) + rt.STOP),
         "deep_partial_nesting_then_payload": (
             "20,000 nested partial(partial(...(numpy.mean))) called (CPython flattens them; a "
             "recursive VM overflows), then os.system",

@@ -16,6 +16,7 @@ from __future__ import annotations
 import _compat_pickle
 import mmap
 import struct
+import sys
 from collections.abc import Callable, MutableMapping
 from typing import Any
 
@@ -46,6 +47,9 @@ from mlwarden.scan.pickle.values import (
 
 MAX_WALKED = 500_000
 """Tuples kept to check values for unvetted names; past it no class is downgraded to medium."""
+MAX_DEFERRED = 8
+"""Partials nested inside partials' arguments whose held calls are judged (``partial(partial,
+partial, ..., f)`` needs one call per level before ``f`` runs)."""
 MAX_IMPORTS = 1_000_000
 """Imports recorded per analysis (each is kept for the result); more is a resource-limit finding."""
 
@@ -121,6 +125,8 @@ class VM(OpcodeHandlers, JoblibArrays):
         self.nops = 0
         self.extra_ops = 0
         """Opcodes run by nested streams while one of this stream's handlers ran."""
+        self.deferring = 0
+        """Partials whose held call is being judged right now (see :meth:`defer`)."""
 
     # ------------------------------------------------------------------ locations and findings
     def loc(self, off: int) -> int:
@@ -201,8 +207,13 @@ class VM(OpcodeHandlers, JoblibArrays):
             self.pos = self.op_pos
             self.malformed("opcode argument runs past the end of the stream", self.op_pos,
                            "truncated")
-        except (ValueError, TypeError, UnicodeDecodeError, OverflowError, RecursionError,
-                MemoryError) as exc:
+        except (RecursionError, MemoryError) as exc:
+            # the analyser's own limit, not a broken stream: the unpickler may well go on (it
+            # flattens partials, it does not recurse where this VM does), so fail closed
+            self.pos = self.op_pos
+            depth = sys.getrecursionlimit()
+            self.limit(f"analysis depth ({type(exc).__name__})", depth, depth)
+        except (ValueError, TypeError, UnicodeDecodeError, OverflowError) as exc:
             self.pos = self.op_pos
             self.malformed(f"invalid opcode argument ({type(exc).__name__})", self.op_pos)
         finally:
@@ -340,13 +351,19 @@ class VM(OpcodeHandlers, JoblibArrays):
         dropped.
         """
         unwrapped = _unwrap(partial, (), None)
-        if unwrapped is None:
-            return  # a partial calling itself: calling it fails, it calls nothing
+        if unwrapped is None or self.deferring >= MAX_DEFERRED:
+            # a partial calling itself fails when called; partial(partial, partial, ..., f) needs
+            # a call per level before f runs (and must not turn into recursion here)
+            return
         func, args, kwargs = unwrapped
         imp = func.imp if isinstance(func, Ref) else None
         before = (imp.called, imp.call_offset, imp.call_opcode, imp.call_args, imp.nested_offset) \
             if imp is not None else None
-        self.call(func, args, off, f"{opcode} (bound by functools.partial)", kwargs=kwargs)
+        self.deferring += 1
+        try:
+            self.call(func, args, off, f"{opcode} (bound by functools.partial)", kwargs=kwargs)
+        finally:
+            self.deferring -= 1
         if imp is not None and before is not None and not before[0]:
             # not called while loading: its verdict stands (numpy.memmap is dangerous now), but it
             # is reported as carried, not as called
