@@ -50,20 +50,32 @@ _COMPRESSED_PREFIXES = (b"ZF", b"\x1f\x8b\x08", b"BZh", b"\xfd7zXZ\x00", b"\x04\
 def could_be_lzma_alone(head: bytes) -> bool:
     """The 13-byte header of an ``.lzma`` ("alone") stream that liblzma's automatic decoder —
     ``lzma.LZMAFile``/``lzma.open``, which joblib and pandas use — accepts: properties ≤ 224, a
-    dictionary size of 2ⁿ or 2ⁿ + 2ⁿ⁻¹ (or -1), an uncompressed size that is unknown or below
-    2³⁸, and the range coder's first byte 0. joblib picks its lzma reader for any file starting
-    ``]\x00`` (a dictionary below 64 KiB included)."""
-    if len(head) < 14 or head[0] > 224 or head[13] != 0:
-        return False
-    dict_size = int.from_bytes(head[1:5], "little")
-    if dict_size != 0xFFFFFFFF:
-        d = dict_size - 1
-        for shift in (2, 3, 4, 8, 16):
-            d |= d >> shift
-        if d + 1 != dict_size:
+    dictionary size of 2ⁿ or 2ⁿ + 2ⁿ⁻¹ (or 0, or -1), an uncompressed size that is unknown or
+    below 2³⁸, and the range coder's first byte 0. joblib picks its lzma reader for any file
+    starting ``]\x00`` (a dictionary below 64 KiB included).
+
+    A stream of size 0 is empty (18 bytes: 14 NUL bytes with properties and dictionary 0, as any
+    file of zeros starts), and ``LZMAFile`` reads on after it: such a head counts only when
+    another stream follows it."""
+    for _ in range(8):
+        if len(head) < 14 or head[0] > 224 or head[13] != 0:
             return False
-    size = int.from_bytes(head[5:13], "little")
-    return size == (1 << 64) - 1 or size < (1 << 38)
+        dict_size = int.from_bytes(head[1:5], "little")
+        if dict_size not in (0, 0xFFFFFFFF):
+            d = dict_size - 1
+            for shift in (2, 3, 4, 8, 16):
+                d |= d >> shift
+            if d + 1 != dict_size:
+                return False
+        size = int.from_bytes(head[5:13], "little")
+        if size != 0:
+            return size == (1 << 64) - 1 or size < (1 << 38)
+        if head[13:18] != bytes(5):
+            return False
+        head = head[18:]
+        if head.startswith(b"\xfd7zXZ\x00"):
+            return True
+    return False
 
 
 ONNX_FIRST_TAGS = frozenset(b"\x08\x12\x1a\x22\x28\x32\x3a\x42\x72")

@@ -382,6 +382,36 @@ def _keras_with_torch_layout(canary: Path) -> bytes:
                       ("archive/version", b"3\n")])
 
 
+def hdf5_with_user_block(prefix: bytes, size: int) -> bytes:
+    """A small HDF5 file (h5py) with a ``size``-byte user block holding ``prefix``."""
+    import h5py
+    import numpy as np
+
+    buf = io.BytesIO()
+    with h5py.File(buf, "w", userblock_size=size) as f:
+        f.create_dataset("w", data=np.ones(3))
+    data = bytearray(buf.getvalue())
+    assert len(prefix) <= size
+    data[:len(prefix)] = prefix
+    return bytes(data)
+
+
+def _legacy_tar_in_user_block(canary: Path) -> bytes:
+    """A torch < 0.4 tar checkpoint in the user block of an HDF5 file: torch.load reads the tar
+    (tarfile ignores what follows its end), an HDF5 reader the rest."""
+    from tests.scan.redteam.cases_formats import tar_bytes
+
+    tar = tar_bytes([("sys_info", benign_pickle()), ("pickle", evil_pickle(canary)),
+                     ("storages", b"\x80\x02K\x00.")])
+    return hdf5_with_user_block(tar, 16384)
+
+
+def _zero_padded_xz(canary: Path) -> bytes:
+    """18 NUL bytes (an empty .lzma stream) then the pickle in an .xz stream: lzma.LZMAFile
+    (pandas.read_pickle('model.pkl.xz'), lzma.open) reads on after the empty stream."""
+    return bytes(18) + lzma.compress(evil_pickle(canary))
+
+
 # -- benign ------------------------------------------------------------------------------------
 
 def _benign_model_json(canary: Path) -> bytes:
@@ -535,8 +565,16 @@ def round4_format_cases() -> list[Case]:
          _torchscript_beside_keras),
         ("keras-with-torch-layout", ".keras with a Lambda that also has archive/data.pkl and "
          "archive/version", "both.keras", _keras_with_torch_layout),
+        ("container-tar-in-hdf5-user-block", "torch legacy tar checkpoint in an HDF5 user "
+         "block (torch.load reads the tar)", "ub.pt", _legacy_tar_in_user_block),
+        ("container-zero-padded-xz", "empty .lzma stream of 18 NUL bytes, then an .xz stream",
+         "model.pkl.xz", _zero_padded_xz),
     ]
     benign = [
+        ("benign-hdf5-user-block", "HDF5 file with an empty (zeroed) 4 KB user block",
+         "ub.h5", lambda c: hdf5_with_user_block(b"", 4096)),
+        ("benign-zeros-file", "64 KB of zeros (an unwritten weights file)", "zeros.bin",
+         lambda c: bytes(65536)),
         ("benign-zip-with-directories", "zip of a model folder with directory entries",
          "folder.zip", _zip_with_directories),
         ("benign-7z-by-hand", "7z written by hand (copy coder) holding a benign pickle",

@@ -65,6 +65,11 @@ class Hdf5Scanner(FormatScanner):
         return signature_offset(target.data) is not None
 
     def scan(self, target: ScanTarget, ctx: ScanContext) -> None:
+        start = signature_offset(target.data)
+        if start:
+            # A user block: other loaders read the file from byte 0, where it may hold a tar
+            # (torch.load's legacy path), a zip or a pickle. Scan it by content as well.
+            ctx.scan_nested(target.child("<hdf5-user-block>", memoryview(target.data)[:start]))
         if importlib.util.find_spec("h5py") is None:
             ctx.skip(target, "HDF5 file not checked: h5py is not installed "
                              "(pip install 'mlwarden[scan]')")
