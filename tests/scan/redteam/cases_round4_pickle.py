@@ -31,7 +31,21 @@ from pathlib import Path
 
 from tests.scan.redteam import build as rt
 
-GAPS: dict[str, str] = {}
+_SNIFF_GAP = ("the engine's pickle sniff (mlwarden.scan.sniff.PICKLE_FIRST_OPCODES, owned by the "
+              "lead) and analyze.looks_like_pickle accept only PROTO or a protocol 0/1 opcode "
+              "first; the unpicklers accept any opcode first, so the file is not scanned at all")
+_LEADS: dict[str, tuple[str, bytes]] = {
+    "newtrue": ("NEWTRUE (0x88)", b"\x880"),
+    "short_binbytes": ("SHORT_BINBYTES", b"C\x01x0"),
+    "short_binunicode": ("SHORT_BINUNICODE (0x8c)", b"\x8c\x01x0"),
+    "long1": ("LONG1 (0x8a)", b"\x8a\x01\x010"),
+    "empty_set": ("EMPTY_SET (0x8f)", b"\x8f0"),
+    "frame": ("an empty FRAME (0x95)", b"\x95" + bytes(8)),
+}
+"""Opcodes of protocols 2-5 that pickle.load/torch.load/joblib.load accept as the first opcode of
+a stream without a PROTO header (the C unpickler does not gate opcodes by protocol)."""
+
+GAPS: dict[str, str] = {f"pickle4-lead_{key}": _SNIFF_GAP for key in _LEADS}
 """Sample id → the scanner gap it shows today (measured; the test is a strict xfail)."""
 
 
@@ -166,6 +180,10 @@ def _malicious(canary: Path) -> dict[str, tuple[str, bytes]]:
             rt.proto(2) + rt.g("functools", "partial") + rt.MARK
             + rt.g("functools", "partial") * 5000 + rt.g("numpy", "mean") + rt.TUPLE + rt.REDUCE
             + rt.POP + rt.call(rt.g("os", "system"), rt.s(cmd)) + rt.STOP),
+        **{f"lead_{key}": (
+            f"stream without PROTO that starts with {what}, then a protocol-0 os.system call",
+            lead + rt.g("os", "system") + rt.MARK + b"S" + repr(cmd).encode() + b"\n" + rt.TUPLE
+            + rt.REDUCE + rt.STOP) for key, (what, lead) in _LEADS.items()},
         "deep_partial_nesting_then_payload": (
             "20,000 nested partial(partial(...(numpy.mean))) called (CPython flattens them; a "
             "recursive VM overflows), then os.system",
