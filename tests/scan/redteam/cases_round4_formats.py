@@ -412,6 +412,26 @@ def _zero_padded_xz(canary: Path) -> bytes:
     return bytes(18) + lzma.compress(evil_pickle(canary))
 
 
+def _legacy_h5_with_keras_zip_appended(canary: Path) -> bytes:
+    """A legacy Keras .h5 (Lambda in model_config) with a benign .keras zip appended: zipfile
+    finds the zip (a '.keras' name loads it), h5py and load_model('x.h5') read the HDF5."""
+    import h5py
+
+    from tests.scan.redteam.cases_formats import _DENSE, _sequential
+
+    buf = io.BytesIO()
+    with h5py.File(buf, "w") as f:
+        f.attrs["model_config"] = json.dumps(_lambda_config(canary))
+        f.attrs["keras_version"] = "2.15.0"
+        f.attrs["backend"] = "tensorflow"
+        f.create_group("model_weights")
+    from tests.scan.redteam.cases_formats import keras_file
+
+    with zipfile.ZipFile(io.BytesIO(keras_file(_sequential("s", [_DENSE])))) as zf:
+        members = [(info.filename, zf.read(info)) for info in zf.infolist()]
+    return zip_after(buf.getvalue(), members)
+
+
 # -- benign ------------------------------------------------------------------------------------
 
 def _benign_model_json(canary: Path) -> bytes:
@@ -569,8 +589,13 @@ def round4_format_cases() -> list[Case]:
          "block (torch.load reads the tar)", "ub.pt", _legacy_tar_in_user_block),
         ("container-zero-padded-xz", "empty .lzma stream of 18 NUL bytes, then an .xz stream",
          "model.pkl.xz", _zero_padded_xz),
+        ("keras-h5-with-zip-appended", "legacy .h5 with a Lambda, a benign .keras zip "
+         "appended (the zip claims the file)", "poly.h5", _legacy_h5_with_keras_zip_appended),
     ]
     benign = [
+        ("benign-self-extractor-stub", "zip behind a 4 KB executable-like stub (self-extractor)",
+         "setup.zip", lambda c: zip_after(b"MZ" + bytes(4094), [("model/state.pkl",
+                                                                  benign_pickle())])),
         ("benign-hdf5-user-block", "HDF5 file with an empty (zeroed) 4 KB user block",
          "ub.h5", lambda c: hdf5_with_user_block(b"", 4096)),
         ("benign-zeros-file", "64 KB of zeros (an unwritten weights file)", "zeros.bin",

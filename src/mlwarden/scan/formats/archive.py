@@ -120,6 +120,7 @@ def scan_zip_members(target: ScanTarget, ctx: ScanContext, directory: zipreader.
             f"more than {limits.max_members} members (declared {directory.declared_count}); only "
             f"the first {limits.max_members} were analysed", loc,
             evidence={"declared": directory.declared_count, "limit": limits.max_members}))
+    _scan_lead(target, ctx, directory)
     seen: dict[str, int] = {}
     folded: dict[str, set[str]] = {}
     for entry in directory.entries:
@@ -219,6 +220,21 @@ def scan_zip_members(target: ScanTarget, ctx: ScanContext, directory: zipreader.
         ctx.add(LOADER_DISAGREEMENT.finding(
             f"{anomalies.count - _MAX_REPORTED} more members with header anomalies", loc,
             evidence={"more": anomalies.count - _MAX_REPORTED}))
+
+
+_LEAD_MIN = 64
+"""Fewer bytes before a zip's first member are not scanned (too few to hold a model)."""
+
+
+def _scan_lead(target: ScanTarget, ctx: ScanContext, directory: zipreader.ZipDirectory) -> None:
+    """Hand the bytes before the first member back to the engine. zipfile (Keras, np.load,
+    skops) finds an archive appended to another file, while loaders that read from byte 0
+    (h5py and keras' legacy .h5 path, torch.load's tar and pickle paths) read the file in front."""
+    lead = min((e.header_offset for e in directory.entries if e.data_offset is not None),
+               default=0)
+    if directory.recovered or lead < _LEAD_MIN:
+        return
+    ctx.scan_nested(target.child("<before-zip>", memoryview(target.data)[:lead], offset=0))
 
 
 def _skip(target: ScanTarget, member: str, reason: str) -> Skip:
