@@ -50,6 +50,8 @@ MAX_WALKED = 500_000
 MAX_DEFERRED = 8
 """Partials nested inside partials' arguments whose held calls are judged (``partial(partial,
 partial, ..., f)`` needs one call per level before ``f`` runs)."""
+MAX_PARTIAL_ARGS = 256
+"""Arguments kept when partials are flattened (each was judged when it was bound)."""
 MAX_IMPORTS = 1_000_000
 """Imports recorded per analysis (each is kept for the result); more is a resource-limit finding."""
 
@@ -493,7 +495,10 @@ class VM(OpcodeHandlers, JoblibArrays):
                 if _nonempty(kwargs):
                     merged = SDict([*(inner.kwargs.pairs if isinstance(inner.kwargs, SDict) else ()),
                                     *(kwargs.pairs if isinstance(kwargs, SDict) else ())])
-                partial = Partial(inner.func, inner.args + args[1:], merged)
+                # bounded: 40,000 levels that each add an argument would otherwise keep
+                # quadratic memory (the walked tuples stay alive) and time
+                bound = MAX_PARTIAL_ARGS
+                partial = Partial(inner.func, (inner.args[:bound] + args[1:bound])[:bound], merged)
             else:
                 partial = Partial(inner, args[1:], kwargs)
             self.defer(partial, off, opcode)
