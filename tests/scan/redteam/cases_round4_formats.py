@@ -432,6 +432,17 @@ def _legacy_h5_with_keras_zip_appended(canary: Path) -> bytes:
     return zip_after(buf.getvalue(), members)
 
 
+def _gguf_with_keras_zip_appended(folder: Path, canary: Path) -> Path:
+    """A GGUF model with a .keras zip (Lambda) appended: llama.cpp ignores bytes after the
+    tensor data, zipfile finds the archive (saved as '.keras', Keras loads it)."""
+    from tests.scan.redteam.cases_formats import gguf_file
+
+    gguf = gguf_file(folder / "base.gguf", {"tokenizer.chat_template": "{{ messages }}"})
+    data = zip_after(gguf.read_bytes(), _keras_members(canary))
+    gguf.unlink()
+    return put(folder, "model.keras", data)
+
+
 # -- benign ------------------------------------------------------------------------------------
 
 def _benign_model_json(canary: Path) -> bytes:
@@ -627,7 +638,10 @@ def round4_format_cases() -> list[Case]:
         ("benign-keras-plain", "plain Keras v3 archive (Dense only)", "plain.keras",
          _keras_benign),
     ]
+    appended = Case("keras-zip-appended-to-gguf", "malicious", "GGUF with a .keras zip "
+                    "(Lambda) appended after the tensor data", _gguf_with_keras_zip_appended,
+                    GAPS.get("keras-zip-appended-to-gguf"))
     folder = Case("keras-unzipped-folder", "malicious", "unzipped .keras folder (config.json "
                   "with a Lambda, model.weights.h5)", _keras_folder, GAPS.get("keras-unzipped-folder"))
-    return ([_one(i, "malicious", t, r, f) for i, t, r, f in evil] + [folder]
+    return ([_one(i, "malicious", t, r, f) for i, t, r, f in evil] + [folder, appended]
             + [_one(i, "benign", t, r, f) for i, t, r, f in benign])

@@ -241,6 +241,10 @@ def parse_tensors(header: GgufHeader, reader: _Reader) -> list[TensorInfo]:
     return tensors
 
 
+_TAIL_MIN = 64
+"""Bytes after the tensor data worth scanning (fewer cannot hold a model or an archive)."""
+
+
 class GgufScanner(FormatScanner):
     """GGUF model files."""
 
@@ -322,6 +326,13 @@ class GgufScanner(FormatScanner):
             if b_start < a_end:
                 problems.append((f"tensors {a_name!r} and {b_name!r} overlap at byte {b_start} "
                                  f"(first ends at {a_end})", None))
+        end = max((span[1] for span in spans), default=table_end)
+        end = min(size, (end + alignment - 1) // alignment * alignment)
+        if size - end >= _TAIL_MIN:
+            # llama.cpp ignores bytes after the tensor data, but other readers find what is
+            # appended there (zipfile an archive: a '.keras' name loads it): scan it by content
+            ctx.scan_nested(target.child("<after-gguf>", memoryview(target.data)[end:],
+                                         offset=end))
         for message, offset in problems[:MAX_LAYOUT_FINDINGS]:
             ctx.add(R.GGUF_MALFORMED.finding(f"malformed GGUF layout: {message}",
                                              target.location(offset)))

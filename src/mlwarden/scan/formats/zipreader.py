@@ -258,9 +258,12 @@ def read_directory(buf: bytes | memoryview, *, max_members: int = 100_000,
     first_eocd, first = readings[0]
     result.declared_count = first.count
     result.prefix = first.prefix
-    if first.prefix:
+    if first.prefix > 0:
         result.problems.append(f"{first.prefix} bytes before the archive's declared start "
                                "(prepended data; offsets shifted)")
+    elif first.prefix < 0:
+        result.problems.append(f"the archive's offsets count from {-first.prefix} bytes before "
+                               "its first byte (it was appended to other data)")
     elif first.cd_end - (first.cd_offset + first.size) > 0 and first.count:
         result.problems.append(f"{first.cd_end - first.cd_offset - first.size} unexplained bytes "
                                "between the central directory and its end record")
