@@ -225,3 +225,30 @@ def test_too_many_values_to_check_fails_closed(monkeypatch: pytest.MonkeyPatch) 
     monkeypatch.setattr(vm, "MAX_WALKED", 10)
     ctx, _ = scan(data)
     assert worst(ctx) == Severity.HIGH
+
+
+UFUNC = global_("numpy.core", "_ufunc_reconstruct")
+
+
+def test_ufunc_reconstruct_handed_over_when_values_overflow(monkeypatch: pytest.MonkeyPatch) -> None:
+    """An importer safe only where the pickle calls it: once values are no longer walked it may
+    have been handed over unseen, so it is no longer safe."""
+    from mlwarden.scan.pickle import vm
+
+    tuples = b"".join(b"K" + bytes([n]) + b"\x85" + b"0" for n in range(40))
+    data = (proto(2) + tuples + UFUNC + MARK + s("numpy") + s("add") + TUPLE + REDUCE + STOP)
+    ctx, _ = scan(data)
+    assert worst(ctx) is None
+    monkeypatch.setattr(vm, "MAX_WALKED", 10)
+    escaped = proto(2) + b"]" + tuples.replace(b"0", b"a") + UFUNC + b"a" + STOP
+    ctx, _ = scan(escaped)
+    assert worst(ctx) == Severity.HIGH
+
+
+def test_ufunc_reconstruct_with_computed_names_imports_anything() -> None:
+    np_str = global_("numpy", "str_")
+    data = (proto(2) + UFUNC + MARK + np_str + s("os") + TUPLE1 + REDUCE + np_str + s("system")
+            + TUPLE1 + REDUCE + TUPLE + REDUCE + STOP)
+    ctx, _ = scan(data)
+    assert worst(ctx) == Severity.HIGH
+    assert any("computed while loading" in str(f.evidence.get("reason")) for f in ctx.findings)

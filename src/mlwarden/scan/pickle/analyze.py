@@ -35,6 +35,14 @@ def _rank(imp: Imp) -> int:
 
 def _report_imports(shared: Shared) -> None:
     """One finding per non-safe import (dangerous-and-called is critical), in stream order."""
+    if shared.walk_overflow:
+        # values were no longer walked: a name safe only where the pickle calls it may have been
+        # handed over as a value unseen (fail closed)
+        for imp in shared.imports:
+            if imp.verdict == names.SAFE and imp.qualname in names.CALL_ONLY_HERE:
+                imp.verdict = names.UNKNOWN
+                imp.reason = ("too many values to check whether this name, safe only where the "
+                              "pickle calls it, was handed over as a value")
     pending = [i for i in shared.imports
                if i.verdict != names.SAFE and i.handled not in ("unresolved", "shadow")]
     if len(pending) > MAX_IMPORT_FINDINGS:
