@@ -443,6 +443,14 @@ def _gguf_with_keras_zip_appended(folder: Path, canary: Path) -> Path:
     return put(folder, "model.keras", data)
 
 
+def _torchscript_uppercase_code(canary: Path) -> bytes:
+    """TorchScript whose code/ member is spelled 'CODE/…/M.PY': torch.jit.load finds it with
+    miniz's case-insensitive lookup (checked with PyTorchFileReader.get_record)."""
+    code = b"def forward(self, x):\n    torch.ops.load_library('/tmp/evil.so')\n    return x\n"
+    return zip_bytes([("archive/version", b"3\n"), ("archive/constants.pkl", b"\x80\x02)."),
+                      ("archive/data.pkl", b"\x80\x02}."), ("archive/CODE/__torch__/M.PY", code)])
+
+
 # -- benign ------------------------------------------------------------------------------------
 
 def _benign_model_json(canary: Path) -> bytes:
@@ -602,6 +610,9 @@ def round4_format_cases() -> list[Case]:
          "model.pkl.xz", _zero_padded_xz),
         ("keras-h5-with-zip-appended", "legacy .h5 with a Lambda, a benign .keras zip "
          "appended (the zip claims the file)", "poly.h5", _legacy_h5_with_keras_zip_appended),
+        ("container-torchscript-uppercase-code", "TorchScript code member spelled "
+         "CODE/__torch__/M.PY (miniz looks names up case-insensitively)", "upper_ts.pt",
+         _torchscript_uppercase_code),
     ]
     benign = [
         ("benign-self-extractor-stub", "zip behind a 4 KB executable-like stub (self-extractor)",

@@ -36,13 +36,15 @@ _STORAGE = re.compile(r"^[^/]+/data/\d+$")
 """``<archive>/data/<key>``: raw tensor storage bytes (torch numbers the keys 0, 1, …). The
 archive folder is the saved file's stem, so ``torch.save(x, "data.pt")`` writes ``data/data.pkl``
 (a pickle) next to ``data/data/0``."""
-_EXPECTED_PICKLES = re.compile(r"^(?:[^/]*/)?(?:data\.pkl|constants\.pkl)$|\.debug_pkl$")
+_EXPECTED_PICKLES = re.compile(r"^(?:[^/]*/)?(?:data\.pkl|constants\.pkl)$|\.debug_pkl$",
+                               re.IGNORECASE)
 _TRACED_INPUTS = re.compile(r"^[^/]+/traced_inputs\.pkl$", re.IGNORECASE)
 """The example inputs torch.jit.trace stores beside a traced module (torch.jit.save writes it):
 expected, so not reported as hidden, but analysed as an ordinary pickle."""
 _MAIN_PICKLE = re.compile(r"^([^/]+)/(?:data|constants)\.pkl$", re.IGNORECASE)
 """torch finds records with miniz's case-insensitive lookup: ``A/DATA.PKL`` is ``a/data.pkl``."""
-_CODE = re.compile(r"^(?:[^/]*/)?code/.+\.py$")
+_CODE = re.compile(r"^(?:[^/]*/)?code/.+\.py$", re.IGNORECASE)
+"""TorchScript sources; torch.jit.load finds them with miniz's case-insensitive lookup."""
 _MAX_CODE = 16 * 1024 * 1024
 
 STANDARD_OP_NAMESPACES = frozenset({
