@@ -184,6 +184,13 @@ def _malicious(canary: Path) -> dict[str, tuple[str, bytes]]:
             f"stream without PROTO that starts with {what}, then a protocol-0 os.system call",
             lead + rt.g("os", "system") + rt.MARK + b"S" + repr(cmd).encode() + b"\n" + rt.TUPLE
             + rt.REDUCE + rt.STOP) for key, (what, lead) in _LEADS.items()},
+        "sklearn_alias_of_partial": (
+            "sklearn.metrics._scorer.partial (functools.partial imported into an allowlisted "
+            "function module) binding numpy.memmap, fired by dict(ChainMap(defaultdict(...)))",
+            rt.proto(2) + rt.call(rt.g("builtins", "dict"), _chainmap_of_factory(
+                rt.call(rt.g("sklearn.metrics._scorer", "partial"), rt.g("numpy", "memmap"),
+                        rt.s(str(canary)), rt.s("uint8"), rt.s("w+"), rt.i(0), rt.tup(rt.i(8)))))
+            + rt.STOP),
         "deep_partial_nesting_then_payload": (
             "20,000 nested partial(partial(...(numpy.mean))) called (CPython flattens them; a "
             "recursive VM overflows), then os.system",

@@ -269,8 +269,10 @@ _REEXPORTED_GADGETS = frozenset(words(
     "PackageImporter PackageExporter Unpickler Pickler Popen4 Lock RLock Event Semaphore "
     "BoundedSemaphore Condition Barrier DataFrameInfo SeriesInfo DataFrameFormatter "
     "DataFrameRenderer PrettyDict"))
-_REEXPORTED_FUNCTIONS = frozenset(words("signature effective_n_jobs delayed format_exc"))
-"""Functions that sklearn's numeric-function modules import from inspect/joblib/traceback."""
+_REEXPORTED_FUNCTIONS = frozenset(words("signature effective_n_jobs delayed format_exc partial"))
+"""Functions that sklearn's numeric-function modules import from inspect/joblib/traceback, and
+``functools.partial`` (``sklearn.metrics._scorer.partial`` is it under a name the VM would not
+model as a partial; the pickler always writes ``functools.partial``)."""
 _PYX_PACKAGES = ("sklearn", "pandas._libs", "numpy.random", "scipy.sparse", "scipy.spatial")
 
 
