@@ -6,6 +6,7 @@ the zip machinery (``mlwarden scan`` runs once per file; start-up is most of its
 
 from __future__ import annotations
 
+import json
 from typing import ClassVar
 
 from mlwarden.scan import format_rules as R
@@ -19,10 +20,30 @@ from mlwarden.scan.formats.keras_config import (
 from mlwarden.scan.interface import FormatScanner, ScanContext, ScanTarget
 from mlwarden.scan.sniff import MAX_CHAT_CONFIG, could_be_json_object
 
+_KEYS = (b"class_name", b"model_config", b"modelTopology")
+
+
+def _is_keras_json(data: bytes | memoryview, limit: int) -> bool:
+    """Whether the document is a Keras config. Cheap first: in UTF-8 the key names (or a JSON
+    escape that may spell them) must appear; then a plain ``json.loads`` (a tokenizer.json of
+    20 MB should not pay for the duplicate-key bookkeeping of :func:`parse_config`)."""
+    if len(data) > limit:
+        return False
+    raw = bytes(data)
+    encoding = json.detect_encoding(raw[:4])
+    if encoding in ("utf-8", "utf-8-sig") and b"\\u" not in raw and \
+            not any(key in raw for key in _KEYS):
+        return False
+    try:
+        root = json.loads(raw)
+    except (ValueError, RecursionError):
+        return False
+    return looks_like_keras_config(root)
+
 
 def _keras_json(data: bytes | memoryview, limit: int) -> ParsedConfig | None:
     """The document as a Keras config, or ``None`` when it is not one."""
-    if len(data) > limit:
+    if not _is_keras_json(data, limit):
         return None
     try:
         parsed = parse_config(bytes(data), limit)
@@ -44,8 +65,7 @@ class KerasJsonScanner(FormatScanner):
 
     @classmethod
     def detect(cls, head: bytes, target: ScanTarget) -> bool:
-        return could_be_json_object(head, target) and \
-            _keras_json(target.data, MAX_CHAT_CONFIG) is not None
+        return could_be_json_object(head, target) and _is_keras_json(target.data, MAX_CHAT_CONFIG)
 
     def scan(self, target: ScanTarget, ctx: ScanContext) -> None:
         parsed = _keras_json(target.data, MAX_CHAT_CONFIG)
