@@ -41,8 +41,11 @@ MAX_CHAT_CONFIG = 32 * 1024 * 1024
 """Largest JSON document read for a ``chat_template`` key (tokenizer configs are kilobytes)."""
 MAX_TEMPLATE = 4 * 1024 * 1024
 """Largest Jinja template analysed."""
-PICKLE_FIRST_OPCODES = frozenset(b"(cl]}).NIFSVKJMXUTGdtiLgh")
-"""Opcodes a protocol 0/1 pickle can start with (protocol 2+ starts with PROTO, ``\\x80``)."""
+PICKLE_FIRST_OPCODES = frozenset(
+    b"().012BCFGIJKLMNPQRSTUVX]abcdeghijlopqrstu}" + bytes(range(0x80, 0x99)))
+"""Every pickle opcode (``pickletools.opcodes``; a test keeps the two equal). The unpickler
+needs no PROTO first: ``NEWTRUE``, ``SHORT_BINUNICODE`` or ``FRAME`` can open a stream as well
+as ``(`` or ``c`` can, so any opcode may start a pickle."""
 _COMPRESSED_PREFIXES = (b"ZF", b"\x1f\x8b\x08", b"BZh", b"\xfd7zXZ\x00", b"\x04\x22\x4d\x18",
                         ZSTD_MAGIC, b"\x78", b"\x5d\x00\x00")
 
@@ -97,8 +100,8 @@ def could_be_keras_metadata(head: bytes, target: ScanTarget) -> bool:
 
 
 def could_be_pickle(head: bytes) -> bool:
-    """Whether ``head`` starts with an opcode a pickle can start with (a PROTO of 0-5 or a
-    protocol 0/1 opcode); :func:`mlwarden.scan.pickle.looks_like_pickle` decides."""
+    """Whether ``head`` starts with a pickle opcode (a PROTO of 0-5, or any other opcode: the
+    unpickler does not require PROTO); :func:`mlwarden.scan.pickle.looks_like_pickle` decides."""
     if len(head) >= 2 and head[0] == 0x80 and head[1] <= 5:
         return True
     return bool(head) and head[0] in PICKLE_FIRST_OPCODES

@@ -111,3 +111,11 @@ def test_a_sniff_that_raises_lets_the_scanner_decide(monkeypatch: pytest.MonkeyP
     report = scan_bytes(pickle.dumps({"a": 1}, protocol=4))
     assert report.metadata["formats"] == {"<bytes>": "pickle"}
     assert report.findings == ()
+
+
+def test_every_pickle_opcode_may_start_a_pickle() -> None:
+    import pickletools
+
+    codes = {o.code.encode("latin-1")[0] for o in pickletools.opcodes}
+    assert codes == sniff.PICKLE_FIRST_OPCODES
+    assert pickle.loads(b"\x88.") is True  # no PROTO: the unpickler still runs it
