@@ -80,7 +80,9 @@ PATH_TRAVERSAL = register(Rule(
     description=(
         "A member name is absolute, carries a drive letter, contains '..' components or a NUL byte. "
         "Extracting the archive would write outside the target folder (zip-slip), for example over "
-        "a shell profile or a Python package."),
+        "a shell profile or a Python package. The same holds for the shard names of a sharded "
+        "checkpoint's index (weight_map of *.index.json): the loader would read a file from "
+        "outside the model folder that was never scanned with it."),
     severity=Severity.HIGH,
     remediation="Do not extract the archive; rebuild it with relative member names.",
     references=("CWE-22", "ML06", "AML.T0010"),

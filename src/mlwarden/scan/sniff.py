@@ -241,6 +241,7 @@ SNIFFS: tuple[Entry, ...] = (
     Entry("compressed", 850, _F + "joblib_file",
           lambda h, t: h.startswith(_COMPRESSED_PREFIXES) or could_be_lzma_alone(h)),
     Entry("keras-json", 870, _F + "keras_json", could_be_json_object),
+    Entry("hf-shard-index", 875, _F + "hf_index", could_be_json_object),
     Entry("chat-template", 880, _F + "chat_template", could_be_chat_template),
     Entry("pickle", 900, "mlwarden.scan.pickle.scanner", lambda h, t: could_be_pickle(h)),
 )

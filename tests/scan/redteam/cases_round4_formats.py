@@ -451,6 +451,10 @@ def _torchscript_uppercase_code(canary: Path) -> bytes:
                       ("archive/data.pkl", b"\x80\x02}."), ("archive/CODE/__torch__/M.PY", code)])
 
 
+def _shard_index(shards: dict[str, str]) -> bytes:
+    return json.dumps({"metadata": {"total_size": 1 << 20}, "weight_map": shards}).encode()
+
+
 # -- benign ------------------------------------------------------------------------------------
 
 def _benign_model_json(canary: Path) -> bytes:
@@ -613,8 +617,20 @@ def round4_format_cases() -> list[Case]:
         ("container-torchscript-uppercase-code", "TorchScript code member spelled "
          "CODE/__torch__/M.PY (miniz looks names up case-insensitively)", "upper_ts.pt",
          _torchscript_uppercase_code),
+        ("hf-shard-index-traversal", "pytorch_model.bin.index.json whose weight_map sends a "
+         "shard to another cached repository (../../models--evil--x/...)",
+         "pytorch_model.bin.index.json",
+         lambda c: _shard_index({"lm_head.weight": "pytorch_model-00001-of-00002.bin",
+                                 "embed.weight": "../../models--evil--x/snapshots/1/evil.bin"})),
+        ("hf-shard-index-absolute", "model.safetensors.index.json with an absolute shard path",
+         "model.safetensors.index.json",
+         lambda c: _shard_index({"w": "/home/user/.cache/other/model.safetensors"})),
     ]
     benign = [
+        ("benign-hf-shard-index", "model.safetensors.index.json of a two-shard checkpoint",
+         "index/model.safetensors.index.json",
+         lambda c: _shard_index({"a.weight": "model-00001-of-00002.safetensors",
+                                 "b.weight": "model-00002-of-00002.safetensors"})),
         ("benign-self-extractor-stub", "zip behind a 4 KB executable-like stub (self-extractor)",
          "setup.zip", lambda c: zip_after(b"MZ" + bytes(4094), [("model/state.pkl",
                                                                   benign_pickle())])),
