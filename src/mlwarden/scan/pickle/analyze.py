@@ -12,6 +12,7 @@ from mlwarden.scan.pickle.result import PickleResult, ResolvedGlobal
 from mlwarden.scan.pickle.state import Shared
 from mlwarden.scan.pickle.values import Imp
 from mlwarden.scan.pickle.vm import VM
+from mlwarden.scan.sniff import PICKLE_FIRST_OPCODES
 
 _SNIFF_LIMITS = ScanLimits(max_pickle_opcodes=4096, max_pickle_stack=4096, max_pickle_memo=4096)
 
@@ -179,8 +180,8 @@ def looks_like_pickle(head: bytes, *, final: bool = False, size: int | None = No
     """
     if len(head) >= 2 and head[0] == 0x80 and head[1] <= 5:
         return True
-    if not head or chr(head[0]) not in "(cl]}).NIFSVKJMXUTGdtiLgh":
-        return False
+    if not head or head[0] not in PICKLE_FIRST_OPCODES:
+        return False  # any opcode may open a stream: the unpickler does not require PROTO
     target = ScanTarget(path="<sniff>", data=head)
     shared = Shared(target=target, ctx=ScanContext(limits=_SNIFF_LIMITS), emit_findings=False)
     vm = VM(shared, memoryview(head), 0, len(head))
