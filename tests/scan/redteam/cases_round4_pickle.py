@@ -188,6 +188,15 @@ def _malicious(canary: Path) -> dict[str, tuple[str, bytes]]:
                 rt.call(rt.g("sklearn.metrics._scorer", "partial"), rt.g("numpy", "memmap"),
                         rt.s(str(canary)), rt.s("uint8"), rt.s("w+"), rt.i(0), rt.tup(rt.i(8)))))
             + rt.STOP),
+        "reconstructor_partial_then_build": (
+            "copyreg._reconstructor(partial, partial, numpy.memmap) is partial(numpy.memmap); "
+            "BUILD binds (path, 'uint8', 'w+', 0, (8,)); fired by dict(ChainMap(defaultdict(...)))",
+            rt.proto(2) + rt.call(rt.g("builtins", "dict"), _chainmap_of_factory(
+                rt.call(rt.g("copyreg", "_reconstructor"), rt.g("functools", "partial"),
+                        rt.g("functools", "partial"), rt.g("numpy", "memmap"))
+                + rt.tup(rt.g("numpy", "memmap"), rt.tup(rt.s(str(canary)), rt.s("uint8"),
+                                                         rt.s("w+"), rt.i(0), rt.tup(rt.i(8))),
+                         rt.EMPTY_DICT, rt.NONE) + rt.BUILD)) + rt.STOP),
         "deep_partial_nesting_then_payload": (
             "20,000 nested partial(partial(...(numpy.mean))) called (CPython flattens them; a "
             "recursive VM overflows), then os.system",

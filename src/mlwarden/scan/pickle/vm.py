@@ -507,7 +507,10 @@ class VM(OpcodeHandlers, JoblibArrays):
             if args:
                 plain = len(args) < 2 or (isinstance(args[1], Ref)
                                           and args[1].imp.qualname == "builtins.object")
-                result = self.call(args[0], (), off, opcode, base_new=plain,
+                # base.__new__(cls, state): the state is an argument unless base is object
+                # (_reconstructor(partial, partial, f) is partial(f), BUILD then binds its args)
+                result = self.call(args[0], () if plain or len(args) < 3 else (args[2],), off,
+                                   opcode, base_new=plain,
                                    plain_new=plain and len(args) == 3 and args[2] is None)
                 if not plain:
                     self.call(args[1], (), off, opcode)
