@@ -1,12 +1,24 @@
-"""Round four, containers and formats: where the loaders' own parsers read another archive than a
-scanner does (a second end record, Python's zipfile and miniz locating different central
-directories, ZIP64 records), Keras archives with bytes prepended, sparse tar members, and
-lzma/xz streams joblib's reader (``lzma.LZMAFile``, automatic format) decodes and a magic-byte
-check does not recognise.
+"""Round four, containers and formats: where a loader's own parser reads something else than a
+scanner does, or where one format's scanner claims a file another loader reads differently.
 
-Every hostile sample here was checked against the real reader it targets — ``zipfile``, torch's
-``PyTorchFileReader`` (miniz), ``tarfile``, joblib's decompressor — reading the payload *bytes*
-(never unpickling them).
+- zip readings: a second end record in the comment (miniz and zipfile take the last), zipfile's
+  directory-where-it-ends vs miniz's declared offset, two ZIP64 records, 'directory' entries
+  holding data (np.load reads them), bytes before the first member (h5py reads them);
+- Keras: prefixed archives, config.json in UTF-8-BOM/UTF-16/UTF-32, no metadata.json,
+  model.to_json()/tf.keras/TensorFlow.js JSON files, unzipped folders, torch layout beside
+  Keras files (both ways), keras_metadata.pb with a late or non-first Keras node;
+- tar: GNU sparse members, unknown type flags, a legacy torch tar in an HDF5 user block;
+- lzma/xz: joblib's ']\x00' prefix with small dictionaries, other properties bytes, .xz and
+  .lzma streams chained (LZMAFile's automatic decoder), an empty stream of NUL bytes first;
+- 7z that py7zr cannot decode (BCJ2, no SubStreamsInfo): fail closed;
+- ONNX with its fields in another order or without ir_version; TorchScript code spelled in
+  upper case (miniz looks names up case-insensitively); a .keras zip appended to a GGUF;
+  sharded-checkpoint indexes whose shards leave the folder; escaped chat_template keys.
+
+Every hostile sample was checked against the real reader it targets — ``zipfile``, torch's
+``PyTorchFileReader`` (miniz), ``tarfile``, ``lzma.LZMAFile``/joblib's decompressor, h5py,
+``onnx.load_from_string`` — reading the payload *bytes* (never unpickling them). The benign
+samples are the near misses of each fix.
 """
 
 from __future__ import annotations
