@@ -49,8 +49,11 @@ UNVETTED_IMPORT = register(Rule(
                 "copyreg._reconstructor(cls, object, None), then BUILD with a plain attribute or "
                 "slot state whose values are judged on their own): no constructor runs, though the "
                 "class's __setstate__ may still run code — whole pickled models "
-                "(torch.save(model)) look like this. Allowlisted value types that are safe only to "
-                "reconstruct (transformers TrainingArguments) are high when called.",
+                "(torch.save(model)) look like this. The medium case is for user classes only: a "
+                "standard-library class, a second BUILD on the same object or odd state stays "
+                "high. Allowlisted value types that are safe only to reconstruct (transformers "
+                "TrainingArguments) are high when called, and so are names that are safe only "
+                "where the pickle calls them once the analyser can no longer follow every value.",
     severity=Severity.HIGH,
     remediation="Review the named callable. If it is an inert class of a library you trust, allow "
                 "it in the policy (scan.allow_globals: module.Name or module.*); otherwise do not "
