@@ -1,4 +1,5 @@
-"""Rules of the non-pickle model formats: Keras, HDF5, ONNX, TensorFlow SavedModel, GGUF, safetensors.
+"""Rules of the non-pickle model formats: Keras, HDF5, ONNX, TensorFlow SavedModel, GGUF, safetensors,
+skops.
 
 Each format scanner in :mod:`mlwarden.scan.formats` reports through these rules. A malformed file is
 always a finding of its format's "malformed" rule (a parser that crashes a loader is a way in, and a
@@ -325,4 +326,22 @@ SAFET_LAYOUT = register(Rule(
     severity=Severity.HIGH,
     remediation="Do not load the file; re-export it with the safetensors library.",
     references=(*_MALFORMED, "CWE-125"),
+))
+
+# --- skops --------------------------------------------------------------------------------------------
+
+SKOPS_DANGEROUS_TYPE = register(Rule(
+    id="MW-SKOPS-001",
+    name="SkopsDangerousType",
+    title="skops file names a dangerous type or function",
+    description="A skops file's schema.json names a module and class or function that runs "
+                "commands, evaluates code, touches files or reaches interpreter internals (judged "
+                "like a pickle's imports). skops.io.load refuses types it does not trust, but the "
+                "common loading idiom trusts every type the file lists "
+                "(trusted=get_untrusted_types(file=...)); its ReduceNode, FunctionNode, "
+                "PartialNode and MethodNode nodes then import and call the name while loading.",
+    severity=Severity.HIGH,
+    remediation="Do not load the file (and never trust the types a file lists itself); "
+                "re-export the model from its source.",
+    references=_CODE_ON_LOAD,
 ))

@@ -153,25 +153,38 @@ def could_be_zip(head: bytes, target: ScanTarget) -> bool:
     return ZIP_EOCD_SIG in bytes(data[max(0, len(data) - ZIP_EOCD_REACH):])
 
 
-def could_be_keras(head: bytes, target: ScanTarget) -> bool:
-    """A zip whose central directory names ``config.json``, as our zip
-    reader reads it (every zip needs that reader anyway); any archive it finds odd in the least
-    (unreadable, prefixed, recovered, with problems) is left to the Keras scanner's own test.
-    Keras opens a ``.keras`` file with ``zipfile``, which accepts bytes before the archive, so a
-    zip that does not start with a local header is a candidate too."""
-    if not could_be_zip(head, target):
-        return False
+def _zip_member_names(head: bytes, target: ScanTarget) -> set[str] | None:
+    """The member names of a zip as our reader reads it (every zip needs that reader anyway),
+    or ``None`` for an archive it finds odd in the least (unreadable, prefixed, recovered, with
+    problems): such archives are left to the scanner's own test."""
     from mlwarden.scan.formats import zipreader
 
     try:
         directory = zipreader.read_directory_cached(target.data, max_members=100_000)
     except zipreader.ZipFormatError:
-        return True
+        return None
     if directory.problems or directory.recovered or directory.truncated_members or \
             directory.prefix:
-        return True
-    # keras.saving reads only config.json (metadata.json is not required)
-    return "config.json" in {entry.name for entry in directory.entries}
+        return None
+    return {entry.name for entry in directory.entries}
+
+
+def could_be_keras(head: bytes, target: ScanTarget) -> bool:
+    """A zip whose directory names ``config.json`` (keras.saving reads only that; metadata.json
+    is not required). Keras opens a ``.keras`` file with ``zipfile``, which accepts bytes before
+    the archive, so a zip that does not start with a local header is a candidate too."""
+    if not could_be_zip(head, target):
+        return False
+    names = _zip_member_names(head, target)
+    return names is None or "config.json" in names
+
+
+def could_be_skops(head: bytes, target: ScanTarget) -> bool:
+    """A zip whose directory names ``schema.json`` (a skops file)."""
+    if not could_be_zip(head, target):
+        return False
+    names = _zip_member_names(head, target)
+    return names is None or "schema.json" in names
 
 
 def _strip(head: bytes) -> bytes:
@@ -235,6 +248,7 @@ SNIFFS: tuple[Entry, ...] = (
     Entry("torch-legacy-tar", 250, _F + "torch_legacy", lambda h, t: looks_like_tar(h)),
     Entry("torch-legacy", 300, _F + "torch_legacy", lambda h, t: is_legacy_torch_stream(h)),
     Entry("numpy", 400, _F + "numpy_file", lambda h, t: h.startswith(NUMPY_MAGIC)),
+    Entry("skops", 790, _F + "skops_file", could_be_skops),
     Entry("zip", 800, _F + "archive", could_be_zip),
     Entry("tar", 810, _F + "archive", lambda h, t: looks_like_tar(h)),
     Entry("7z", 820, _F + "archive", lambda h, t: h.startswith(SEVEN_ZIP_MAGIC)),

@@ -467,7 +467,21 @@ def _shard_index(shards: dict[str, str]) -> bytes:
     return json.dumps({"metadata": {"total_size": 1 << 20}, "weight_map": shards}).encode()
 
 
+def _skops_with(module: str, name: str, canary: Path) -> bytes:
+    """A real skops dump whose FunctionTransformer function is respelled ``module.name`` (what
+    ``trusted=get_untrusted_types(...)`` then trusts)."""
+    from tests.scan.formats.test_skops import _dump, respelled
+
+    return respelled(_dump(), "log1p", module, name)
+
+
 # -- benign ------------------------------------------------------------------------------------
+
+def _skops_benign(canary: Path) -> bytes:
+    from tests.scan.formats.test_skops import _dump
+
+    return _dump()
+
 
 def _benign_model_json(canary: Path) -> bytes:
     from tests.scan.redteam.cases_formats import _DENSE, _sequential
@@ -637,8 +651,15 @@ def round4_format_cases() -> list[Case]:
         ("hf-shard-index-absolute", "model.safetensors.index.json with an absolute shard path",
          "model.safetensors.index.json",
          lambda c: _shard_index({"w": "/home/user/.cache/other/model.safetensors"})),
+        ("skops-function-os-system", "skops pipeline whose FunctionTransformer.func is "
+         "posix.system", "model.skops", partial(_skops_with, "posix", "system")),
+        ("skops-function-builtins-exec", "skops pipeline whose FunctionTransformer.func is "
+         "builtins.exec", "exec.skops", partial(_skops_with, "builtins", "exec")),
     ]
     benign = [
+        ("benign-skops-pipeline", "skops dump of MinMaxScaler + FunctionTransformer(log1p) + "
+         "LogisticRegression", "pipe.skops",
+         _skops_benign),
         ("benign-hf-shard-index", "model.safetensors.index.json of a two-shard checkpoint",
          "index/model.safetensors.index.json",
          lambda c: _shard_index({"a.weight": "model-00001-of-00002.safetensors",
