@@ -24,7 +24,7 @@ class _Value:
     __slots__ = ()
 
     def __repr__(self) -> str:
-        names: tuple[str, ...] = self.__slots__
+        names = [n for cls in reversed(type(self).__mro__) for n in getattr(cls, "__slots__", ())]
         fields = ", ".join(f"{name}={getattr(self, name)!r}" for name in names)
         return f"{type(self).__name__}({fields})"
 
@@ -165,8 +165,8 @@ class Call(_Value):
         self.built = False
 
 
-class SList(_Value):
-    """A list (items kept up to ``ITEM_CAP``, the rest counted in ``dropped``)."""
+class _Items(_Value):
+    """Items kept up to ``ITEM_CAP``, the rest counted in ``dropped``."""
 
     __slots__ = ("dropped", "items")
     items: list[object]
@@ -175,6 +175,12 @@ class SList(_Value):
     def __init__(self, items: list[object] | None = None, dropped: int = 0) -> None:
         self.items = [] if items is None else items
         self.dropped = dropped
+
+
+class SList(_Items):
+    """A list (items kept up to ``ITEM_CAP``, the rest counted in ``dropped``)."""
+
+    __slots__ = ()
 
 
 class SDict(_Value):
@@ -198,16 +204,10 @@ class SDict(_Value):
         return any(k == key for k, _ in self.pairs)
 
 
-class SSet(_Value):
+class SSet(_Items):
     """A set or frozenset (items kept up to ``ITEM_CAP``, the rest counted in ``dropped``)."""
 
-    __slots__ = ("dropped", "items")
-    items: list[object]
-    dropped: int
-
-    def __init__(self, items: list[object] | None = None, dropped: int = 0) -> None:
-        self.items = [] if items is None else items
-        self.dropped = dropped
+    __slots__ = ()
 
 
 class Partial(_Value):
