@@ -23,6 +23,7 @@ from ..registry.helpers import (
     new_key,
     oms_signature,
     policy_file,
+    weights_file,
 )
 
 
@@ -54,7 +55,7 @@ def test_signed_clean_model_is_allowed(signed: tuple[Path, Path, Path]) -> None:
 
 def test_modified_file_after_signing_is_denied(signed: tuple[Path, Path, Path]) -> None:
     model, pub, tmp = signed
-    (model / "weights.bin").write_bytes(b"\x01" * 64)
+    (model / "weights.bin").write_bytes(weights_file(b"\x01" * 64))
     policy = Policy.load(policy_file(tmp, "p", gate=f"    signature: true\n"
                                                       f"    trusted_keys: [{pub.name}]\n"))
     report = gate_path(policy, model)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import pickle
 from pathlib import Path
@@ -50,9 +51,17 @@ def evil_pickle(path: Path) -> Path:
     return path
 
 
+def weights_file(content: bytes) -> bytes:
+    """A real (empty) safetensors file carrying ``content`` in its metadata: distinct bytes for
+    distinct ``content``, and a format the scanner recognises (unknown content under a model
+    file name is unscanned, which the default policy denies)."""
+    header = json.dumps({"__metadata__": {"content": content.hex()}}).encode()
+    return len(header).to_bytes(8, "little") + header
+
+
 def clean_model(path: Path, content: bytes = b"weights-v1") -> Path:
     path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_bytes(content)
+    path.write_bytes(weights_file(content))
     return path
 
 

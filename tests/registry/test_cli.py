@@ -16,7 +16,7 @@ import pytest
 
 from mlwarden.cli.main import run
 
-from .helpers import clean_model, new_key, oms_signature, policy_file
+from .helpers import clean_model, new_key, oms_signature, policy_file, weights_file
 
 CliRun = Callable[..., subprocess.CompletedProcess[str]]
 
@@ -101,7 +101,7 @@ def test_registry_cli_flow(cli: CliRun, tmp_path: Path, home: Path) -> None:
 
     out = tmp_path / "pulled"
     cli("registry", "pull", "churn@1", "-o", str(out), env=as_pub, check=True)
-    assert (out / "w.bin").read_bytes() == b"weights"
+    assert (out / "w.bin").read_bytes() == weights_file(b"weights")
 
     assert "may not push" in _one_line_error(
         cli("registry", "push", str(model), "--name", "x", env={**base, "MLWARDEN_TOKEN":

@@ -15,7 +15,7 @@ from mlwarden.registry.models import AttestationKind
 from mlwarden.registry.service import PromotionDenied, Registry
 
 from .conftest import Env
-from .helpers import clean_model, evil_pickle, new_key, oms_signature, policy_file
+from .helpers import clean_model, evil_pickle, new_key, oms_signature, policy_file, weights_file
 
 
 def _signed(tmp: Path, name: str, content: bytes, signer: object) -> tuple[Path, Path]:
@@ -60,7 +60,7 @@ def test_whole_flow_push_gate_approve_promote_pull_rollback(env: Env, tmp_path: 
     assert versions == {"1": "archived", "2": "production"}
 
     out = reg.pull(reader, "fraud", tmp_path / "pulled.bin", stage="production")
-    assert out.read_bytes() == b"weights 2"
+    assert out.read_bytes() == weights_file(b"weights 2")
 
     old, new = reg.rollback(pubr, "fraud", "v2 doubles false positives")
     assert (old, new) == ("fraud@2", "fraud@1")

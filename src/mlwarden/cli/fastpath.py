@@ -27,12 +27,19 @@ from mlwarden.report.interface import OutputFormat
 
 def run_scan(paths: Sequence[Path], *, fmt: OutputFormat, output: Path | None,
              fail_on: str | None, policy: Path | None, workers: int | None,
-             progress: bool | None, digest: bool) -> ExitCode:
+             progress: bool | None, digest: bool, on_unscanned: str | None = None) -> ExitCode:
     """The body of ``mlwarden scan``, shared by the typer command and the lean path."""
-    from mlwarden.cli.output import emit, exit_code_for, parse_severity, refuse_overwriting_inputs
+    from mlwarden.cli.output import (
+        emit,
+        exit_code_for,
+        parse_on_unscanned,
+        parse_severity,
+        refuse_overwriting_inputs,
+    )
     from mlwarden.scan.engine import scan_paths
 
     threshold = parse_severity(fail_on or "high")
+    unscanned = parse_on_unscanned(on_unscanned)
     refuse_overwriting_inputs(output, [*paths, policy])
     show = sys.stderr.isatty() if progress is None else progress
     if policy is not None:
@@ -41,6 +48,9 @@ def run_scan(paths: Sequence[Path], *, fmt: OutputFormat, output: Path | None,
         loaded = Policy.load(policy)
         if fail_on is not None:
             loaded = loaded.model_copy(update={"fail_on": threshold.value})
+        if unscanned is not None:
+            loaded = loaded.model_copy(update={"scan": loaded.scan.model_copy(
+                update={"on_unscanned": unscanned})})
         report = scan_paths(paths, allow_globals=tuple(loaded.scan.allow_globals),
                             workers=workers, progress=show, digest=digest)
         report = loaded.evaluate(report)
@@ -48,8 +58,9 @@ def run_scan(paths: Sequence[Path], *, fmt: OutputFormat, output: Path | None,
         from mlwarden.core.decision import decide_by_threshold
 
         report = scan_paths(paths, workers=workers, progress=show, digest=digest)
-        report = report.with_decision(decide_by_threshold(report.findings, threshold),
-                                      report.findings)
+        decision = decide_by_threshold(report.findings, threshold, skipped=report.skipped,
+                                       on_unscanned=unscanned or "deny")
+        report = report.with_decision(decision, report.findings)
     emit(report, fmt, output)
     return exit_code_for(report)
 
@@ -57,6 +68,7 @@ def run_scan(paths: Sequence[Path], *, fmt: OutputFormat, output: Path | None,
 VALUE_OPTIONS: dict[str, str] = {
     "--format": "fmt", "-f": "fmt", "--output": "output", "-o": "output",
     "--fail-on": "fail_on", "--workers": "workers", "-j": "workers",
+    "--on-unscanned": "on_unscanned",
 }
 """Options of ``mlwarden scan`` that take a value, and the argument of :func:`run_scan` each sets."""
 FLAG_OPTIONS: dict[str, tuple[str, bool]] = {
@@ -70,7 +82,7 @@ def parse_scan(args: Sequence[str]) -> dict[str, Any] | None:
     """The arguments of :func:`run_scan` for a plain ``scan`` invocation, or ``None`` to decline
     (the typer app then reads ``args`` and owns any error message)."""
     found: dict[str, Any] = {"fmt": "table", "output": None, "fail_on": None, "workers": None,
-                             "progress": None, "digest": False}
+                             "progress": None, "digest": False, "on_unscanned": None}
     paths: list[Path] = []
     i = 0
     while i < len(args):
@@ -104,6 +116,8 @@ def parse_scan(args: Sequence[str]) -> dict[str, Any] | None:
     except ValueError:
         return None
     if found["workers"] is not None and found["workers"] < 1:
+        return None
+    if found["on_unscanned"] not in (None, "deny", "warn"):
         return None
     if found["output"] is not None:
         found["output"] = Path(found["output"])

@@ -5,7 +5,7 @@ from __future__ import annotations
 import sys
 from collections.abc import Iterable
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Literal
 
 from mlwarden.core.errors import ExitCode, UsageError
 from mlwarden.core.severity import Severity
@@ -51,6 +51,17 @@ def rich_terminal() -> bool:
         return sys.stdout.isatty()
     except (AttributeError, ValueError):
         return False
+
+
+def parse_on_unscanned(value: str | None) -> Literal["deny", "warn"] | None:
+    """``--on-unscanned``: ``deny`` or ``warn`` (``None`` when not given)."""
+    if value is None:
+        return None
+    if value == "deny":
+        return "deny"
+    if value == "warn":
+        return "warn"
+    raise UsageError(f"--on-unscanned must be 'deny' or 'warn', not {value!r}")
 
 
 def parse_severity(value: str, option: str = "--fail-on") -> Severity:

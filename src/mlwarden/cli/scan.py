@@ -31,15 +31,21 @@ def scan(
         "--digest/--no-digest",
         help="Record the sha256 of every file in the report (reads every byte: slower on large "
              "checkpoints whose weights the scan itself never needs to read).")] = False,
+    on_unscanned: Annotated[str | None, typer.Option(
+        "--on-unscanned", metavar="deny|warn",
+        help="What a file or member that could not be checked does: deny (exit 1; the default, "
+             "or the policy's scan.on_unscanned) or warn (listed in the report only).")] = None,
 ) -> None:
     """Scan pickles, PyTorch, joblib, numpy, Keras, ONNX, GGUF, safetensors and archives.
 
     Formats are recognised by content. Exit 1 when an active finding is at or above --fail-on
-    (after the policy's waivers), 0 otherwise, 2 for bad input.
+    (after the policy's waivers) or when something could not be checked (see --on-unscanned),
+    0 otherwise, 2 for bad input.
     """
     from mlwarden.cli.fastpath import run_scan
 
     code = run_scan(paths, fmt=fmt, output=output, fail_on=fail_on, policy=policy,
-                    workers=workers, progress=progress, digest=digest)
+                    workers=workers, progress=progress, digest=digest,
+                    on_unscanned=on_unscanned)
     if code:
         raise typer.Exit(int(code))

@@ -6,9 +6,10 @@ import datetime as dt
 import enum
 from collections.abc import Iterable
 from dataclasses import dataclass, field
+from typing import Literal
 
 from mlwarden.core.errors import DeniedError
-from mlwarden.core.finding import Finding, JSONValue
+from mlwarden.core.finding import Finding, JSONValue, Skip
 from mlwarden.core.severity import Severity
 
 
@@ -21,6 +22,9 @@ class ReasonCode(str, enum.Enum):
     """An active finding belongs to a rule the policy denies outright."""
     EXPIRED_WAIVER = "expired-waiver"
     """A waiver has expired; what it covered counts again."""
+    UNSCANNED = "unscanned"
+    """A file or member could not be checked (a skip) and the policy's ``scan.on_unscanned`` is
+    ``deny``: what was not checked is not clean."""
     REQUIREMENT = "requirement"
     """A requirement of the policy (an attestation, a signer, an approval) is not met."""
     CLEAN = "clean"
@@ -77,20 +81,39 @@ class Decision:
         }
 
 
+OnUnscanned = Literal["deny", "warn"]
+"""What a decision makes of a skip: ``deny`` (the default: fail closed) or ``warn`` (reported only)."""
+
+
+def unscanned_reasons(skipped: Iterable[Skip], on_unscanned: OnUnscanned = "deny") -> list[Reason]:
+    """One ``unscanned`` reason per skip when ``on_unscanned`` is ``deny``, none for ``warn``."""
+    if on_unscanned == "warn":
+        return []
+    return [Reason(ReasonCode.UNSCANNED,
+                   f"not checked: {f'{s.path}!{s.member}' if s.member else s.path}: {s.reason}")
+            for s in skipped]
+
+
 def decide_by_threshold(findings: Iterable[Finding], fail_on: Severity,
-                        policy: str = "default") -> Decision:
+                        policy: str = "default", *, skipped: Iterable[Skip] = (),
+                        on_unscanned: OnUnscanned = "deny") -> Decision:
     """The decision of the default policy (``fail_on`` only), without loading pydantic or YAML.
 
-    Gives the same verdict and reasons as ``Policy.default(fail_on).decide(findings)``; commands
-    that take no ``--policy`` use it to keep start-up lean.
+    Gives the same verdict and reasons as ``Policy.default(fail_on).decide(findings, skipped=…)``;
+    commands that take no ``--policy`` use it to keep start-up lean. Skips deny unless
+    ``on_unscanned`` is ``warn``.
     """
     import hashlib
     import json
 
-    reasons = [Reason(ReasonCode.THRESHOLD, f"{f.rule_id} ({f.severity.value}) at {f.location}: "
-                      f"{f.title}", f.rule_id, f.fingerprint)
-               for f in findings if not f.suppressed and f.severity >= fail_on]
-    canonical = json.dumps({"fail_on": fail_on.value, "name": policy}, sort_keys=True)
+    reasons = unscanned_reasons(skipped, on_unscanned)
+    reasons += [Reason(ReasonCode.THRESHOLD, f"{f.rule_id} ({f.severity.value}) at {f.location}: "
+                       f"{f.title}", f.rule_id, f.fingerprint)
+                for f in findings if not f.suppressed and f.severity >= fail_on]
+    settings: dict[str, str] = {"fail_on": fail_on.value, "name": policy}
+    if on_unscanned != "deny":
+        settings["on_unscanned"] = on_unscanned
+    canonical = json.dumps(settings, sort_keys=True)
     digest = "sha256:" + hashlib.sha256(canonical.encode()).hexdigest()
     if not reasons:
         return Decision(True, (Reason(ReasonCode.CLEAN, f"no active finding at or above "

@@ -20,9 +20,9 @@ from typing import Annotated, Any, Literal
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
-from mlwarden.core.decision import Decision, Reason, ReasonCode
+from mlwarden.core.decision import Decision, OnUnscanned, Reason, ReasonCode, unscanned_reasons
 from mlwarden.core.errors import PolicyError
-from mlwarden.core.finding import Finding, Location, Suppression
+from mlwarden.core.finding import Finding, Location, Skip, Suppression
 from mlwarden.core.report import Report
 from mlwarden.core.rules import Rule, register
 from mlwarden.core.severity import Severity
@@ -91,6 +91,10 @@ class RuleSettings(_Strict):
 class ScanSettings(_Strict):
     allow_globals: list[str] = Field(default_factory=list)
     """Extra importable names (``module.Class``, ``module.*``) the pickle scanner treats as safe."""
+    on_unscanned: OnUnscanned = "deny"
+    """A file or member the scanner could not check (a parser library missing, an encrypted
+    member, an unsupported variant, an analyser limit, nothing found to scan): ``deny`` (fail
+    closed, the default) or ``warn`` (listed in the report, not counted against the policy)."""
 
     @field_validator("allow_globals")
     @classmethod
@@ -168,7 +172,7 @@ class Policy(_Strict):
         """Apply this policy to ``report``: suppress, re-rate, add policy findings, decide."""
         today = today or dt.date.today()
         findings, extra = self._apply(report.findings, today)
-        decision = self.decide([*findings, *extra])
+        decision = self.decide([*findings, *extra], skipped=report.skipped)
         return report.with_decision(decision, [*findings, *extra])
 
     def _apply(self, findings: Iterable[Finding], today: dt.date) -> tuple[list[Finding], list[Finding]]:
@@ -218,10 +222,12 @@ class Policy(_Strict):
                 return Severity(name)
         return None
 
-    def decide(self, findings: Iterable[Finding],
-               requirements: Iterable[Reason] = ()) -> Decision:
-        """Decide over already-suppressed findings plus unmet requirements of other checks."""
+    def decide(self, findings: Iterable[Finding], requirements: Iterable[Reason] = (), *,
+               skipped: Iterable[Skip] = ()) -> Decision:
+        """Decide over already-suppressed findings plus unmet requirements of other checks; what
+        could not be checked (``skipped``) denies unless ``scan.on_unscanned`` is ``warn``."""
         reasons: list[Reason] = list(requirements)
+        reasons += unscanned_reasons(skipped, self.scan.on_unscanned)
         for f in findings:
             if f.suppressed:
                 continue

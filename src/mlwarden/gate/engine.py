@@ -93,7 +93,7 @@ def run_gate(policy: Policy, inp: GateInput, *, stage: str | None = None) -> Rep
     if req.approvals:
         _approvals(req, inp, out)
     evaluated = policy.evaluate(Report.build("gate", inp.target, out.findings, started_at=started))
-    decision = policy.decide(evaluated.findings, requirements=out.reasons)
+    decision = policy.decide(evaluated.findings, requirements=out.reasons, skipped=out.skipped)
     report = Report.build(
         "gate", inp.target, [*evaluated.findings, *out.gate_findings], started_at=started,
         skipped=out.skipped, checks=out.checks,

@@ -102,7 +102,7 @@ SCHEMA: dict[str, Any] = {
                 "reasons": {"type": "array", "items": {
                     "type": "object", "required": ["code", "message"],
                     "properties": {"code": {"enum": ["threshold", "denied-rule", "expired-waiver",
-                                                     "requirement", "clean"]},
+                                                     "unscanned", "requirement", "clean"]},
                                    "message": {"type": "string"},
                                    "rule_id": _NULLABLE_STR, "fingerprint": _NULLABLE_STR}}},
             },

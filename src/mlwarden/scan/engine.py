@@ -146,6 +146,27 @@ def dispatch(target: ScanTarget, ctx: ScanContext) -> None:
                          partial(_check_pickle_polyglot, cls.name, head, target, ctx), target, ctx)
         return
     ctx.formats[key] = "unknown"
+    suffix = _model_suffix(target.member or target.path)
+    if suffix is not None:
+        ctx.skip(target, f"content not recognised as any format, although the name ({suffix}) is "
+                         "one that model loaders open: not checked")
+
+
+MODEL_SUFFIXES = frozenset({
+    ".pkl", ".pickle", ".pk", ".dill", ".joblib", ".jbl", ".sav", ".pt", ".pth", ".ckpt", ".bin",
+    ".npy", ".npz", ".h5", ".hdf5", ".keras", ".onnx", ".gguf", ".safetensors", ".skops",
+})
+"""File name endings that model loaders open (``torch.load``, ``joblib.load``, ``numpy.load``,
+``keras``, ``onnx``, ...). Content is what decides a format; but a file so named whose content is
+no format the scanner knows is a file a loader may still read — unknown is not clean: a skip."""
+
+
+def _model_suffix(name: str) -> str | None:
+    dot = name.rfind(".")
+    if dot < 0 or "/" in name[dot:]:
+        return None
+    suffix = name[dot:].lower()
+    return suffix if suffix in MODEL_SUFFIXES else None
 
 
 def _sniff_passes(sniff: Sniff, head: bytes, target: ScanTarget) -> bool:
@@ -424,6 +445,10 @@ def _build(names: list[str], started: dt.datetime, findings: list[Finding], skip
         ran |= r.ran
         if r.digest is not None:
             artifacts[r.display] = r.digest
+    if not results and not all_skips and not all_findings:
+        # A scan that read nothing is not clean: an empty folder, a typo'd glob, only FIFOs.
+        all_skips.extend(Skip(path=name, reason="nothing to scan: no regular file found")
+                         for name in names)
     all_skips.sort(key=lambda s: (s.path, s.member or "", s.reason))
     return Report.build(
         "scan", " ".join(names), all_findings, started_at=started, skipped=all_skips,

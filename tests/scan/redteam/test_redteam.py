@@ -95,14 +95,16 @@ def test_cli_exit_code(case_id: str, tmp_path: Path) -> None:
 
 
 def test_fifo_in_model_folder_does_not_hang(tmp_path: Path) -> None:
-    """A FIFO named like a weights file must be skipped, never opened (opening blocks)."""
+    """A FIFO named like a weights file must be skipped, never opened (opening blocks); what was
+    not checked is not clean, so the scan denies and names it."""
     folder = tmp_path / "model"
     folder.mkdir()
     os.mkfifo(folder / "pytorch_model.bin")
     (folder / "config.json").write_text("{}")
     proc = subprocess.run([sys.executable, "-m", "mlwarden", "scan", str(folder)],
                           capture_output=True, text=True, timeout=60, check=False)
-    assert proc.returncode == 0, proc.stdout[-2000:] + proc.stderr[-2000:]
+    assert proc.returncode == 1, proc.stdout[-2000:] + proc.stderr[-2000:]
+    assert "pytorch_model.bin: not a regular file" in proc.stdout
     assert "Traceback" not in proc.stderr
 
 
