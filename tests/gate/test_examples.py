@@ -13,16 +13,24 @@ from mlwarden.core.policy import Policy
 from mlwarden.gate.requirements import requirements_for
 
 from ..conftest import ROOT
-from ..registry.helpers import clean_model, evil_pickle, policy_file
+from ..registry.helpers import clean_model, evil_pickle, new_key, policy_file
 
 EXAMPLES = ROOT / "examples"
 
 
-def test_example_policies_are_valid_and_say_what_they_promise() -> None:
-    ci = Policy.load(EXAMPLES / "policies" / "ci.yaml")
+def test_example_policies_are_valid_and_say_what_they_promise(tmp_path: Path) -> None:
+    import shutil
+
+    # As in a user's repository: the policies under examples/policies, the key in keys/ at the top.
+    policies = tmp_path / "examples" / "policies"
+    shutil.copytree(EXAMPLES / "policies", policies)
+    (tmp_path / "keys").mkdir()
+    _, pub = new_key(tmp_path / "keys", "release")
+    assert pub == tmp_path / "keys" / "release.pub"
+    ci = Policy.load(policies / "ci.yaml")
     req = requirements_for(ci)
     assert req.scan and req.signature and req.trusted_keys
-    release = Policy.load(EXAMPLES / "policies" / "release.yaml")
+    release = Policy.load(policies / "release.yaml")
     staging, prod = requirements_for(release, "staging"), requirements_for(release, "production")
     assert staging.signature and not staging.provenance and staging.approvals == 0
     assert prod.signature and prod.provenance and prod.approvals == 2

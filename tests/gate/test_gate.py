@@ -11,6 +11,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from mlwarden.core.errors import PolicyError
+from mlwarden.core.evidence import DATA_CHECK_PREDICATE
 from mlwarden.core.policy import Policy
 from mlwarden.gate.engine import gate_path
 from mlwarden.gate.requirements import requirements_for
@@ -97,7 +98,8 @@ def test_unmet_requirements_each_deny_and_show_in_the_report(tmp_path: Path) -> 
     passing = tmp_path / "tests.json"
     passing.write_text(check_attestation(model, signer, passed=True))
     failing = tmp_path / "data.json"
-    failing.write_text(check_attestation(model, signer, passed=False))
+    failing.write_text(check_attestation(model, signer, passed=False,
+                                         predicate_type=DATA_CHECK_PREDICATE))
     report = gate_path(policy, model, model_tests=[passing], data_checks=[failing])
     reasons = report.decision.reasons  # type: ignore[union-attr]
     assert [r.rule_id for r in reasons if "did not pass" in r.message] == ["MW-GATE-007"]
@@ -115,9 +117,9 @@ def test_stage_overrides_and_bad_gate_section(tmp_path: Path) -> None:
     assert requirements_for(policy).approvals == 1
     prod = requirements_for(policy, "production")
     assert prod.approvals == 3 and prod.provenance and prod.scan
-    bad = Policy.load(policy_file(tmp_path, "b", gate="    approvals: lots\n"))
-    with pytest.raises(PolicyError, match=r"extensions\.gate\.approvals"):
-        requirements_for(bad)
+    with pytest.raises(PolicyError, match=r"field 'gate\.approvals'") as bad:
+        Policy.load(policy_file(tmp_path, "b", gate="    approvals: lots\n"))
+    assert bad.value.one_line().startswith(f"{tmp_path / 'b.yaml'}: field 'gate.approvals'")
 
 
 def test_cli_gate_exit_codes_and_sarif(cli: CliRun, signed: tuple[Path, Path, Path]) -> None:
@@ -149,11 +151,11 @@ def test_cli_gate_exit_codes_and_sarif(cli: CliRun, signed: tuple[Path, Path, Pa
                                                          max_size=2), max_size=2),
                        max_size=4))
 def test_any_gate_section_is_valid_or_a_policy_error(section: dict[str, object]) -> None:
-    policy = Policy(name="h", extensions={"gate": section})
+    try:
+        policy = Policy.from_data({"name": "h", "gate": section})
+    except PolicyError as exc:
+        assert exc.one_line().startswith("<policy>: field 'gate")
+        return
     for stage in (None, "staging", "production"):
-        try:
-            req = requirements_for(policy, stage)
-        except PolicyError as exc:
-            assert exc.one_line().startswith("<policy>: field 'extensions.gate")
-            return
+        req = requirements_for(policy, stage)
         assert 0 <= req.approvals <= 100

@@ -12,6 +12,7 @@ from pathlib import Path
 
 import pytest
 
+from mlwarden.core.errors import PolicyError
 from mlwarden.core.finding import Finding
 from mlwarden.core.policy import Policy
 from mlwarden.core.report import Report
@@ -78,8 +79,15 @@ def test_gate_003_trusted_key_file_is_not_a_key(signed: tuple[Path, Path],
     assert of_rule(ok, "MW-GATE-003") == [] and ok.decision is not None and ok.decision.allowed
     broken = tmp_path / "broken.pub"
     broken.write_text("-----BEGIN PUBLIC KEY-----\nbm90IGEga2V5\n-----END PUBLIC KEY-----\n")
-    bad = Policy.load(policy_file(tmp_path, "bad", gate=(
-        f"    scan: false\n    signature: true\n    trusted_keys: [{broken.name}]\n")))
+    bad_file = policy_file(tmp_path, "bad", gate=(
+        f"    scan: false\n    signature: true\n    trusted_keys: [{broken.name}]\n"))
+    with pytest.raises(PolicyError, match=r"field 'gate\.trusted_keys'.*broken\.pub") as refused:
+        Policy.load(bad_file)  # refused when loaded: policy check, registry and gate alike
+    assert refused.value.one_line().startswith(str(bad_file))
+    # A policy built in code is not resolved when built: the gate still fails closed on the key.
+    bad = Policy.model_validate({"name": "bad", "gate": {
+        "scan": False, "signature": True, "trusted_keys": [str(broken)]}}).model_copy(
+        update={"source": str(bad_file)})
     report = gate_path(bad, model)
     found = of_rule(report, "MW-GATE-003")  # the unusable key, then the signature it can't check
     assert all(g.severity is Severity.CRITICAL for g in found)

@@ -67,5 +67,6 @@ def clean_model(path: Path, content: bytes = b"weights-v1") -> Path:
 
 def policy_file(tmp: Path, name: str, *, gate: str, extra: str = "") -> Path:
     p = tmp / f"{name}.yaml"
-    p.write_text(f"name: {name}\nfail_on: high\n{extra}extensions:\n  gate:\n{gate}")
+    p.write_text(f"name: {name}\nfail_on: high\n{extra}gate:\n" + "".join(
+        line[2:] + "\n" for line in gate.splitlines()))
     return p

@@ -4,23 +4,19 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated
+from typing import Annotated
 
 import typer
 
 from mlwarden.cli.common import FormatOpt, OutputOpt
-from mlwarden.core.errors import MlwardenError
 from mlwarden.report.interface import OutputFormat
-
-if TYPE_CHECKING:
-    from mlwarden.core.policy import Policy
 
 
 def gate(
     model: Annotated[str, typer.Argument(help="A model file or folder, or MODEL@VERSION in the "
                                               "registry.")],
-    policy: Annotated[Path, typer.Option("--policy", "-p", help="Policy YAML (with an "
-                                                                "extensions.gate section).")],
+    policy: Annotated[Path, typer.Option("--policy", "-p", help="Policy YAML (with a gate "
+                                                                "section).")],
     signature: Annotated[list[Path] | None, typer.Option(
         "--signature", help="OMS signature bundle (default: model.sig in the folder, or "
                             "FILE.sig).")] = None,
@@ -48,10 +44,9 @@ def gate(
 
     refuse_overwriting_inputs(output, [model, policy, *(signature or []), *(provenance or []),
                                        *(data_check or []), *(model_test or [])])
-    pol = Policy.load(policy)
+    pol = Policy.load(policy)  # its trusted keys are read and parsed here: a bad one is exit 2
     if stage is not None and stage not in ("staging", "production"):
         raise UsageError(f"--stage must be staging or production, not {stage!r}")
-    _check_trusted_keys(pol, stage if stage is not None or "@" not in model else "production")
     path = Path(model)
     if path.exists() or "@" not in model:
         from mlwarden.gate.engine import gate_path
@@ -78,19 +73,3 @@ def gate(
                                                      "decision": report.decision.to_dict()})
     emit(report, fmt, output)
     return int(exit_code_for(report))
-
-
-def _check_trusted_keys(pol: Policy, stage: str | None) -> None:
-    """A policy file naming a key that is missing or not a public key is bad input (exit 2, the key
-    named), not a deny: the gate itself fails closed on such a key, which would hide the typo."""
-    from mlwarden.core.errors import PolicyError
-    from mlwarden.gate.checks import load_verifiers
-    from mlwarden.gate.requirements import key_texts, requirements_for
-
-    try:
-        load_verifiers(key_texts(requirements_for(pol, stage), pol))
-    except PolicyError:
-        raise
-    except MlwardenError as exc:
-        raise PolicyError(f"trusted key unusable: {exc.one_line()}", path=pol.source or pol.name,
-                          advice="fix the policy's extensions.gate.trusted_keys") from None

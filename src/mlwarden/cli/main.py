@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import os
 import sys
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 
@@ -82,12 +82,29 @@ def _fail(line: str, code: int) -> int:
     return code
 
 
+def _show_policy_notices() -> None:
+    """Deprecation notices of policies (``PolicyDeprecation``) as one ``warning:`` line each."""
+    import warnings
+
+    default = warnings.showwarning
+
+    def show(message: Warning | str, category: type[Warning], filename: str, lineno: int,
+             file: Any = None, line: str | None = None) -> None:
+        if category.__name__ == "PolicyDeprecation":
+            sys.stderr.write(f"mlwarden: warning: {message}\n")
+        else:
+            default(message, category, filename, lineno, file, line)
+
+    warnings.showwarning = show
+
+
 def run(argv: list[str] | None = None) -> int:
     """Run the CLI and return the exit code (``sys.exit`` is called by :func:`entry`)."""
     global _VERBOSE
     args = list(sys.argv[1:] if argv is None else argv)
     _VERBOSE = "-v" in args or "--verbose" in args or bool(os.environ.get("MLWARDEN_DEBUG"))
     command = typer.main.get_command(app)
+    _show_policy_notices()
     try:
         result = command.main(args=args, prog_name="mlwarden", standalone_mode=False)
     except MlwardenError as exc:

@@ -3,8 +3,14 @@
 A policy says which severity fails (``fail_on``), which rules are denied outright or allowed,
 and which findings are waived — each waiver with an owner, a reason and an expiry date. An expired
 waiver no longer applies and is itself reported (``MW-POL-001``); a waiver that matched nothing is
-reported too (``MW-POL-002``) so stale exceptions get cleaned up. Later sections (signers,
-attestations, thresholds for model tests) extend the same file.
+reported too (``MW-POL-002``) so stale exceptions get cleaned up.
+
+Stages add their own top-level sections (``gate``, later ``data``, ``model_tests``, ``serve``,
+``monitor``): each is a :class:`PolicySection` subclass registered by its package (listed in
+``mlwarden.catalog.SECTION_MODULES``) and validated with the rest of the file — unknown keys
+refused, types strict, files it names resolved — so ``policy check``, ``registry policy set`` and
+``gate`` agree on every file. The old spelling ``extensions: {gate: …}`` still loads, with a
+deprecation notice; any other key under ``extensions`` is an error.
 """
 
 from __future__ import annotations
@@ -13,12 +19,22 @@ import datetime as dt
 import fnmatch
 import hashlib
 import json
+import warnings
 from collections.abc import Iterable
 from pathlib import Path
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any, ClassVar, Literal, TypeVar
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    SerializeAsAny,
+    ValidationError,
+    ValidationInfo,
+    field_validator,
+    model_validator,
+)
 
 from mlwarden.core.decision import Decision, OnUnscanned, Reason, ReasonCode, unscanned_reasons
 from mlwarden.core.errors import PolicyError
@@ -105,6 +121,61 @@ class ScanSettings(_Strict):
         return values
 
 
+class PolicyDeprecation(UserWarning):
+    """A policy spelling that still loads but will not for ever (the CLI shows it as a warning)."""
+
+
+class PolicySection(_Strict):
+    """A top-level section of a policy owned by a stage's package (``gate``, ``data``...).
+
+    Subclasses set ``section`` and register themselves; validation is strict (unknown keys
+    refused). A section that names files (keys) resolves them in a validator, reading the policy
+    file's folder from the validation context (``info.context["base"]``, ``None`` when the policy
+    did not come from a file), and raises ``ValueError`` naming what is wrong.
+    """
+
+    section: ClassVar[str]
+    registry: ClassVar[dict[str, type[PolicySection]]] = {}
+
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        super().__init_subclass__(**kwargs)
+        name = cls.__dict__.get("section")
+        if name is None:
+            return
+        other = PolicySection.registry.get(name)
+        if other is not None and (other.__module__, other.__qualname__) != \
+                (cls.__module__, cls.__qualname__):
+            raise RuntimeError(f"policy section {name!r} registered twice ({other.__module__} "
+                               f"and {cls.__module__})")
+        PolicySection.registry[name] = cls
+
+
+def registered_sections() -> dict[str, type[PolicySection]]:
+    """Every registered section by name (the catalogue's modules loaded first)."""
+    from mlwarden.catalog import load_sections
+
+    load_sections()
+    return dict(PolicySection.registry)
+
+
+S = TypeVar("S", bound=PolicySection)
+
+CORE_KEYS = ("version", "name", "description", "fail_on", "rules", "waivers", "scan")
+
+
+def _field_error(exc: ValidationError, prefix: str = "") -> str:
+    err = exc.errors()[0]
+    field = ".".join(str(p) for p in (*([prefix] if prefix else []), *err["loc"]))
+    message = str(err["msg"]).removeprefix("Value error, ")
+    if err["type"] == "extra_forbidden":
+        message = "unknown key (a typo?)"
+    if field.endswith(".[key]"):
+        field = field.removesuffix(".[key]")
+        message = f"not an allowed name: {message}"
+    more = f" (+{exc.error_count() - 1} more)" if exc.error_count() > 1 else ""
+    return f"field '{field or '(top level)'}': {message}{more}"
+
+
 class Policy(_Strict):
     """A policy file. ``mlwarden policy check FILE`` validates one."""
 
@@ -115,10 +186,76 @@ class Policy(_Strict):
     rules: RuleSettings = Field(default_factory=RuleSettings)
     waivers: list[Waiver] = Field(default_factory=list)
     scan: ScanSettings = Field(default_factory=ScanSettings)
-    extensions: dict[str, Any] = Field(default_factory=dict)
-    """Sections owned by later checks (signers, attestations, thresholds) until they are typed."""
+    sections: dict[str, SerializeAsAny[PolicySection]] = Field(default_factory=dict)
+    """The stages' sections by name, validated by their registered :class:`PolicySection`."""
 
     source: str | None = Field(default=None, exclude=True)
+    notices: tuple[str, ...] = Field(default=(), exclude=True)
+    """Deprecation notices from loading (old spellings that still load)."""
+
+    @model_validator(mode="before")
+    @classmethod
+    def _sections(cls, data: Any, info: ValidationInfo) -> Any:
+        """Lift the registered sections out of the mapping and validate each with its class
+        (``PolicyError`` naming ``section.field``); move ``extensions.<section>`` up, with a
+        notice; refuse any other top-level key."""
+        if not isinstance(data, dict):
+            return data
+        context = info.context or {}
+        source = context.get("source") or "<policy>"
+        known = registered_sections()
+        data = dict(data)
+        given = data.pop("sections", None) or {}
+        if not isinstance(given, dict) or \
+                not all(isinstance(v, PolicySection) for v in given.values()):
+            raise PolicyError("field 'sections': unknown key (a typo?); sections are top-level "
+                              f"keys: {', '.join(sorted(known))}", path=source)
+        raw: dict[str, Any] = {}
+        notices: list[str] = []
+        extensions = data.pop("extensions", None)
+        if extensions is not None:
+            if not isinstance(extensions, dict):
+                raise PolicyError("field 'extensions': must be a mapping", path=source)
+            for key, value in extensions.items():
+                if key not in known:
+                    raise PolicyError(
+                        f"field 'extensions.{key}': unknown section (known: "
+                        f"{', '.join(sorted(known))}); sections are top-level keys now",
+                        path=source)
+                if key in data:
+                    raise PolicyError(f"field 'extensions.{key}': the policy also has a "
+                                      f"top-level '{key}' section; keep one", path=source)
+                raw[key] = value
+                notices.append(f"{source}: 'extensions.{key}' is deprecated: move it to a "
+                               f"top-level '{key}:' section (same content)")
+        for key in list(data):
+            if key in known:
+                raw[key] = data.pop(key)
+            elif key not in cls.model_fields or key in ("source", "notices"):
+                if key in ("source", "notices"):
+                    continue
+                raise PolicyError(f"field '{key}': unknown key (a typo?); known keys: "
+                                  f"{', '.join([*CORE_KEYS, *sorted(known)])}", path=source)
+        sections: dict[str, PolicySection] = dict(given)
+        for key, value in raw.items():
+            try:
+                sections[key] = known[key].model_validate(
+                    value if value is not None else {}, context=context)
+            except ValidationError as exc:
+                raise PolicyError(_field_error(exc, key), path=source) from None
+        data["sections"] = sections
+        if notices:
+            data["notices"] = tuple(notices)
+        return data
+
+    def section(self, kind: type[S]) -> S:
+        """This policy's section of type ``kind`` (its defaults when the file has none)."""
+        found = self.sections.get(kind.section)
+        if found is None:
+            return kind()
+        if not isinstance(found, kind):
+            raise TypeError(f"section {kind.section!r} is a {type(found).__name__}")
+        return found
 
     @property
     def threshold(self) -> Severity:
@@ -134,7 +271,7 @@ class Policy(_Strict):
         return cls(name="default", fail_on=fail_on.value)
 
     @classmethod
-    def from_yaml(cls, text: str, *, source: str = "<policy>") -> Policy:
+    def from_yaml(cls, text: str, *, source: str = "<policy>", base: Path | None = None) -> Policy:
         try:
             data = yaml.safe_load(text)
         except RecursionError:
@@ -148,13 +285,20 @@ class Policy(_Strict):
             data = {}
         if not isinstance(data, dict):
             raise PolicyError("a policy must be a YAML mapping at the top level", path=source)
+        return cls.from_data(data, source=source, base=base)
+
+    @classmethod
+    def from_data(cls, data: dict[str, Any], *, source: str = "<policy>",
+                  base: Path | None = None) -> Policy:
+        """Validate a decoded policy; ``base`` is the folder relative file names in it (trusted
+        keys) are read from. Deprecation notices are issued as :class:`PolicyDeprecation`."""
+        data = {k: v for k, v in data.items() if k not in ("source", "notices")}
         try:
-            policy = cls.model_validate(data)
+            policy = cls.model_validate(data, context={"source": source, "base": base})
         except ValidationError as exc:
-            err = exc.errors()[0]
-            field = ".".join(str(p) for p in err["loc"]) or "(top level)"
-            more = f" (+{exc.error_count() - 1} more)" if exc.error_count() > 1 else ""
-            raise PolicyError(f"field '{field}': {err['msg']}{more}", path=source) from None
+            raise PolicyError(_field_error(exc), path=source) from None
+        for notice in policy.notices:
+            warnings.warn(notice, PolicyDeprecation, stacklevel=2)
         return policy.model_copy(update={"source": source})
 
     @classmethod
@@ -166,7 +310,7 @@ class Policy(_Strict):
             raise PolicyError("policy file not found", path=p) from None
         except (OSError, UnicodeDecodeError) as exc:
             raise PolicyError(f"cannot read policy file: {exc}", path=p) from None
-        return cls.from_yaml(text, source=str(p))
+        return cls.from_yaml(text, source=str(p), base=p.parent)
 
     def evaluate(self, report: Report, *, today: dt.date | None = None) -> Report:
         """Apply this policy to ``report``: suppress, re-rate, add policy findings, decide."""

@@ -17,6 +17,7 @@ from mlwarden.core.finding import Finding
 
 if TYPE_CHECKING:
     from mlwarden.core.attestation import Statement
+    from mlwarden.core.evidence import EvidenceKind
     from mlwarden.sign.keys import EcdsaVerifier
     from mlwarden.sign.trust import Trust
 
@@ -92,8 +93,9 @@ def subject_digests(model: Path) -> set[str]:
 
 
 def verify_statement(envelope_text: str, verifiers: Sequence[EcdsaVerifier], digests: set[str], *,
-                     source: str, predicate_types: Sequence[str] = ()) -> Statement:
-    """A DSSE-signed in-toto statement, by a trusted key, whose subject is this model."""
+                     source: str, kind: type[EvidenceKind]) -> Statement:
+    """A DSSE-signed in-toto statement, by a trusted key, whose subject is this model, of
+    ``kind``'s predicate type, whose predicate validates and holds (:meth:`EvidenceKind.check`)."""
     from mlwarden.core.attestation import Envelope, verify_envelope
 
     if not verifiers:
@@ -107,24 +109,9 @@ def verify_statement(envelope_text: str, verifiers: Sequence[EcdsaVerifier], dig
     if isinstance(data, dict) and "dsseEnvelope" in data:  # a Sigstore bundle around the envelope
         data = data["dsseEnvelope"]
     statement = verify_envelope(Envelope.from_dict(data, source=source), verifiers, source=source)
-    if predicate_types and statement.predicate_type not in predicate_types:
-        raise VerificationError(f"predicateType is {statement.predicate_type!r}, expected "
-                                f"{' or '.join(predicate_types)}", path=source)
     named = {d for s in statement.subjects for alg, d in s.digest.items() if alg == "sha256"}
     if not named & digests:
         raise VerificationError("its subject is not this model (no subject digest matches)",
                                 path=source)
+    kind.check(statement, source=source)
     return statement
-
-
-def check_result_passed(statement: Statement, *, source: str) -> None:
-    """A check attestation's predicate must say it passed (``passed`` or ``decision.allowed``)."""
-    p = statement.predicate
-    passed = p.get("passed")
-    decision = p.get("decision")
-    if passed is None and isinstance(decision, dict):
-        passed = decision.get("allowed")
-    if passed is not True:
-        raise VerificationError("the attested check did not pass" if passed is False
-                                else "the attestation does not say whether the check passed",
-                                path=source)

@@ -8,10 +8,10 @@ findings are not counted a second time, and no waiver can lift them (change the 
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from mlwarden.core.decision import Reason, ReasonCode
 from mlwarden.core.errors import InputError, VerificationError
@@ -19,15 +19,16 @@ from mlwarden.core.finding import Finding, Location, Skip
 from mlwarden.core.report import CheckRun, Report, utcnow
 from mlwarden.core.rules import Rule
 from mlwarden.gate import rules
-from mlwarden.gate.requirements import Requirements, key_texts, requirements_for
+from mlwarden.gate.requirements import key_texts, required, requirements_for
 
 if TYPE_CHECKING:
+    from mlwarden.core.attestation import Statement
+    from mlwarden.core.evidence import EvidenceKind
     from mlwarden.core.policy import Policy
     from mlwarden.registry.service import Evidence
     from mlwarden.sign.keys import EcdsaVerifier
 
-GATE_VERSION = "1"
-SLSA_PREDICATE = "https://slsa.dev/provenance/v1"
+GATE_VERSION = "2"
 
 
 @dataclass(frozen=True, slots=True)
@@ -39,9 +40,8 @@ class GateInput:
     path: Path
     """The model's files (for a registry version: verified copies in a temporary folder)."""
     signatures: tuple[str, ...] = ()
-    provenance: tuple[str, ...] = ()
-    data_checks: tuple[str, ...] = ()
-    model_tests: tuple[str, ...] = ()
+    evidence: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
+    """Signed statements by evidence kind name (``provenance``, ``data-check``, ``model-test``)."""
     approvers: tuple[str, ...] = ()
     publisher: str | None = None
     in_registry: bool = False
@@ -79,17 +79,15 @@ def run_gate(policy: Policy, inp: GateInput, *, stage: str | None = None) -> Rep
         _scan(policy, inp, out)
     if req.signature:
         _signature(inp, verifiers, out)
-    digests: set[str] | None = None
-    if req.provenance or req.data_checks or req.model_tests:
+    from mlwarden.core.evidence import statement_kinds
+
+    wanted = [k for k in statement_kinds() if required(req, k.requirement)]
+    if wanted:
         from mlwarden.gate.checks import subject_digests
 
         digests = subject_digests(inp.path)
-    if req.provenance:
-        _provenance(inp, verifiers, digests or set(), out)
-    if req.data_checks:
-        _check_evidence(inp.data_checks, "data-check", inp, verifiers, digests or set(), out)
-    if req.model_tests:
-        _check_evidence(inp.model_tests, "model-test", inp, verifiers, digests or set(), out)
+        for kind in wanted:
+            _statements(kind, inp, verifiers, digests, out)
     if req.approvals:
         _approvals(req, inp, out)
     evaluated = policy.evaluate(Report.build("gate", inp.target, out.findings, started_at=started))
@@ -104,15 +102,16 @@ def run_gate(policy: Policy, inp: GateInput, *, stage: str | None = None) -> Rep
     return report.with_decision(decision, report.findings)
 
 
-def _required(req: Requirements) -> list[str]:
-    names = [n for n in ("scan", "signature", "provenance", "data_checks", "model_tests")
-             if getattr(req, n)]
+def _required(req: Any) -> list[str]:
+    from mlwarden.core.evidence import kinds
+
+    names = [k.requirement for k in kinds() if required(req, k.requirement)]
     if req.approvals:
         names.append(f"approvals>={req.approvals}")
     return names
 
 
-def _verifiers(req: Requirements, policy: Policy) -> list[EcdsaVerifier]:
+def _verifiers(req: Any, policy: Policy) -> list[EcdsaVerifier]:
     if not req.trusted_keys:
         return []
     from mlwarden.gate.checks import load_verifiers
@@ -172,38 +171,45 @@ def _relabel(path: str, inp: GateInput) -> str:
     return inp.target + path[len(prefix):] if path.startswith(prefix) else path
 
 
-def _provenance(inp: GateInput, verifiers: Sequence[EcdsaVerifier], digests: set[str],
-                out: _Outcome) -> None:
-    if not inp.provenance:
-        out.unmet(rules.MISSING_PROVENANCE, f"{inp.target} has no provenance attestation",
-                  inp.target)
+_MISSING = {"provenance": rules.MISSING_PROVENANCE}
+_NOT_VERIFIED = {"provenance": rules.PROVENANCE_NOT_VERIFIED}
+
+
+def _statements(kind: type[EvidenceKind], inp: GateInput, verifiers: Sequence[EcdsaVerifier],
+                digests: set[str], out: _Outcome) -> None:
+    """Pass when one statement of ``kind`` verifies: signed by a trusted key, about this model,
+    of the kind's own predicate type, with a predicate that validates and holds."""
+    texts = inp.evidence.get(kind.name, ())
+    if not texts:
+        out.unmet(_MISSING.get(kind.name, rules.CHECK_EVIDENCE_MISSING),
+                  f"{inp.target} has no {kind.name} attestation", inp.target)
         return
     from mlwarden.gate.checks import verify_statement
 
     problems = []
-    for index, text in enumerate(inp.provenance):
-        where = f"{inp.target} provenance #{index + 1}"
+    for index, text in enumerate(texts):
+        where = f"{inp.target} {kind.name} #{index + 1}"
         try:
-            statement = verify_statement(text, verifiers, digests, source=where,
-                                         predicate_types=(SLSA_PREDICATE,))
-            from mlwarden.provenance.slsa import TrainingRun
-
-            TrainingRun.from_statement(statement)  # complete: every required field is present
+            statement = verify_statement(text, verifiers, digests, source=where, kind=kind)
         except ImportError as exc:
-            problems.append(f"provenance checks are not available ({exc})")
+            problems.append(f"{kind.name} checks are not available ({exc})")
             continue
         except (VerificationError, InputError) as exc:
             problems.append(exc.one_line())
             continue
-        lineage = _lineage_findings(statement, where)
-        if lineage is not None:
-            out.findings.extend(lineage)
-        out.facts["provenance"] = "verified"
+        if kind.name == "provenance":
+            lineage = _lineage_findings(statement, where)
+            if lineage is not None:
+                out.findings.extend(lineage)
+            out.facts[kind.name] = "verified"
+        else:
+            out.facts[kind.name] = "passed"
         return
-    out.unmet(rules.PROVENANCE_NOT_VERIFIED, "; ".join(problems), inp.target)
+    out.unmet(_NOT_VERIFIED.get(kind.name, rules.CHECK_EVIDENCE_MISSING), "; ".join(problems),
+              inp.target)
 
 
-def _lineage_findings(statement: object, where: str) -> list[Finding] | None:
+def _lineage_findings(statement: Statement, where: str) -> list[Finding] | None:
     """Lineage findings of the provenance helper, when it provides them."""
     import importlib
 
@@ -221,29 +227,7 @@ def _lineage_findings(statement: object, where: str) -> list[Finding] | None:
                                                       Location(where))]
 
 
-def _check_evidence(texts: Sequence[str], kind: str, inp: GateInput, verifiers: Sequence[EcdsaVerifier],
-                    digests: set[str], out: _Outcome) -> None:
-    if not texts:
-        out.unmet(rules.CHECK_EVIDENCE_MISSING, f"{inp.target} has no {kind} attestation",
-                  inp.target)
-        return
-    from mlwarden.gate.checks import check_result_passed, verify_statement
-
-    problems = []
-    for index, text in enumerate(texts):
-        where = f"{inp.target} {kind} #{index + 1}"
-        try:
-            statement = verify_statement(text, verifiers, digests, source=where)
-            check_result_passed(statement, source=where)
-        except (VerificationError, InputError) as exc:
-            problems.append(exc.one_line())
-            continue
-        out.facts[kind] = "passed"
-        return
-    out.unmet(rules.CHECK_EVIDENCE_MISSING, "; ".join(problems), inp.target)
-
-
-def _approvals(req: Requirements, inp: GateInput, out: _Outcome) -> None:
+def _approvals(req: Any, inp: GateInput, out: _Outcome) -> None:
     if not inp.in_registry:
         out.unmet(rules.MISSING_APPROVALS, f"{req.approvals} approval(s) required; approvals "
                                            "exist only for registry versions", inp.target)
@@ -262,9 +246,9 @@ def gate_evidence(policy: Policy, ev: Evidence, *, stage: str) -> Report:
     a = ev.attestations
     return run_gate(policy, GateInput(
         target=ev.ref, path=ev.path, signatures=a.get("signature", ()),
-        provenance=a.get("provenance", ()), data_checks=a.get("data-check", ()),
-        model_tests=a.get("model-test", ()), approvers=ev.approvers.get(stage, ()),
-        publisher=ev.publisher, in_registry=True, digest=ev.digest), stage=stage)
+        evidence={k: v for k, v in a.items() if k != "signature"},
+        approvers=ev.approvers.get(stage, ()), publisher=ev.publisher, in_registry=True,
+        digest=ev.digest), stage=stage)
 
 
 def _read_all(paths: Sequence[Path]) -> tuple[str, ...]:
@@ -281,8 +265,12 @@ def _read_all(paths: Sequence[Path]) -> tuple[str, ...]:
 
 def gate_path(policy: Policy, path: Path, *, signatures: Sequence[Path] = (),
               provenance: Sequence[Path] = (), data_checks: Sequence[Path] = (),
-              model_tests: Sequence[Path] = (), stage: str | None = None) -> Report:
-    """Gate files on disk; a ``model.sig`` beside a folder's files is used when none is given."""
+              model_tests: Sequence[Path] = (), evidence: Mapping[str, Sequence[Path]] | None = None,
+              stage: str | None = None) -> Report:
+    """Gate files on disk; a ``model.sig`` beside a folder's files is used when none is given.
+
+    ``evidence`` maps an evidence kind's name to statement files; ``provenance``, ``data_checks``
+    and ``model_tests`` are shorthands for the three built-in statement kinds."""
     if not path.exists():
         raise InputError("no such file or folder", path=path)
     sigs = list(signatures)
@@ -294,7 +282,12 @@ def gate_path(policy: Policy, path: Path, *, signatures: Sequence[Path] = (),
             sigs.append(candidate)
     from mlwarden.sign.manifest import model_digest
 
+    files: dict[str, list[Path]] = {"provenance": list(provenance),
+                                    "data-check": list(data_checks),
+                                    "model-test": list(model_tests)}
+    for name, paths in (evidence or {}).items():
+        files.setdefault(name, []).extend(paths)
     return run_gate(policy, GateInput(
-        target=str(path), path=path, signatures=_read_all(sigs), provenance=_read_all(provenance),
-        data_checks=_read_all(data_checks), model_tests=_read_all(model_tests),
+        target=str(path), path=path, signatures=_read_all(sigs),
+        evidence={k: _read_all(v) for k, v in files.items() if v},
         digest=model_digest(path)), stage=stage)

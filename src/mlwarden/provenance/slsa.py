@@ -19,8 +19,8 @@ from typing import Any
 
 from mlwarden.core.attestation import Statement, Subject
 from mlwarden.core.errors import InputError
+from mlwarden.core.evidence import SLSA_PROVENANCE_PREDICATE as SLSA_PREDICATE_TYPE
 
-SLSA_PREDICATE_TYPE = "https://slsa.dev/provenance/v1"
 BUILD_TYPE = "https://mlwarden.dev/provenance/train/v1"
 BUILDER_LOCAL = "https://mlwarden.dev/builders/local/v1"
 BUILDER_MLFLOW = "https://mlwarden.dev/builders/mlflow-import/v1"

@@ -55,10 +55,10 @@ def step_registry(ctx: DemoContext) -> None:
     policy = root / "policies" / "production.yaml"
     policy.parent.mkdir(parents=True, exist_ok=True)
     policy.write_text(
-        "name: release\nfail_on: high\nextensions:\n  gate:\n    scan: true\n"
-        f"    signature: true\n    trusted_keys: {json.dumps(keys)}\n"  # JSON is YAML
-        "    stages:\n      production:\n        approvals: 2\n"
-        f"        provenance: {'true' if provenance and training_key else 'false'}\n",
+        "name: release\nfail_on: high\ngate:\n  scan: true\n"
+        f"  signature: true\n  trusted_keys: {json.dumps(keys)}\n"  # JSON is YAML
+        "  stages:\n    production:\n      approvals: 2\n"
+        f"      provenance: {'true' if provenance and training_key else 'false'}\n",
         encoding="utf-8")
 
     home = root / ".mlwarden"

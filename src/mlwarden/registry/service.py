@@ -824,4 +824,26 @@ def _read_attestation(path: Path, kind: AttestationKind | None = None) -> str:
         if missing:
             raise InputError(f"not {expected}: no {', '.join(map(repr, missing))}", path=path,
                              advice=f"is it the right file for the {kind.value} evidence?")
+    if kind is not None and "payload" in parsed:
+        _check_predicate_type(parsed, kind, path)
     return text
+
+
+def _check_predicate_type(envelope: dict[str, Any], kind: AttestationKind, path: Path) -> None:
+    """Refuse, at attach time, a statement whose predicate type is not the kind's (the gate
+    refuses it again, with its signature checked: this only catches the mistake early)."""
+    import base64
+    import binascii
+
+    from mlwarden.core.evidence import kind as evidence_kind
+
+    try:
+        statement = json.loads(base64.b64decode(str(envelope["payload"]), validate=True))
+    except (binascii.Error, ValueError, RecursionError):
+        raise InputError("the envelope's payload is not base64 JSON", path=path) from None
+    ptype = statement.get("predicateType") if isinstance(statement, dict) else None
+    expected = evidence_kind(kind.value).predicate_types
+    if ptype not in expected:
+        raise InputError(f"a {kind.value} attestation must have predicateType "
+                         f"{' or '.join(map(repr, expected))}, not {ptype!r}", path=path,
+                         advice=f"is it the right file for the {kind.value} evidence?")
