@@ -49,7 +49,7 @@ from pydantic import (
     field_validator,
 )
 
-from mlwarden.core.errors import MlwardenError, PolicyError
+from mlwarden.core.errors import InputError, MlwardenError, PolicyError
 from mlwarden.core.evidence import kinds
 from mlwarden.core.policy import PolicySection
 
@@ -76,19 +76,10 @@ def _check_keys(entries: list[str] | None, info: ValidationInfo) -> list[str] | 
     context = info.context or {}
     if entries is None or "source" not in context:
         return entries
-    base: Path | None = context.get("base")
-    texts = []
-    for entry in entries:
-        if "-----BEGIN" in entry:
-            texts.append(("inline key", entry.encode("ascii", "replace")))
-            continue
-        path = Path(entry)
-        if not path.is_absolute() and base is not None:
-            path = base / path
-        try:
-            texts.append((str(path), path.read_bytes()))
-        except OSError as exc:
-            raise ValueError(f"trusted key {path} cannot be read: {exc.strerror or exc}") from None
+    try:
+        texts = _read_keys(entries, context.get("base"))
+    except InputError as exc:
+        raise ValueError(exc.one_line()) from None
     try:
         from mlwarden.gate.checks import load_verifiers
 
@@ -148,11 +139,13 @@ def required(req: Any, name: str) -> bool:
 
 def key_texts(req: Any, policy: Policy) -> list[tuple[str, bytes]]:
     """``(label, PEM bytes)`` of each trusted key; a path is read relative to the policy file."""
-    from mlwarden.core.errors import InputError
-
     base = Path(policy.source).parent if policy.source and Path(policy.source).is_file() else None
+    return _read_keys(req.trusted_keys, base)
+
+
+def _read_keys(entries: list[str], base: Path | None) -> list[tuple[str, bytes]]:
     out: list[tuple[str, bytes]] = []
-    for entry in req.trusted_keys:
+    for entry in entries:
         if "-----BEGIN" in entry:
             out.append(("inline key", entry.encode("ascii", "replace")))
             continue
