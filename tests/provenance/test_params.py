@@ -62,7 +62,7 @@ def test_files_and_precedence(tmp_path: Path) -> None:
 
 
 @pytest.mark.parametrize(("name", "content", "message"), [
-    ("p.yaml", "a: [1,\n", "not valid YAML at line"),
+    ("p.yaml", "a: [1,\n", "line 2: not valid YAML"),
     ("p.json", "{", "not valid JSON"),
     ("p.yaml", "- 1\n- 2\n", "must hold a mapping"),
     ("p.yaml", b"\xff\xfe", "not UTF-8"),

@@ -9,6 +9,7 @@ from typing import Annotated
 
 import typer
 
+from mlwarden.cli.common import JsonFlagOpt, TextFormat, TextFormatOpt, wants_json
 from mlwarden.cli.registry import DbOpt, HomeOpt, TokenOpt, caller, open_registry
 
 app = typer.Typer(help="The tamper-evident audit log (auditor or admin).", no_args_is_help=True)
@@ -16,8 +17,9 @@ app = typer.Typer(help="The tamper-evident audit log (auditor or admin).", no_ar
 
 @app.command("verify")
 def verify(db: DbOpt = None, home: HomeOpt = None, token: TokenOpt = None,
-           as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False) -> None:
+           fmt: TextFormatOpt = TextFormat.TABLE, as_json: JsonFlagOpt = False) -> None:
     """Prove the chain intact (exit 0) or name the first broken entry (exit 1)."""
+    as_json = wants_json(fmt, as_json)
     from mlwarden.core.errors import VerificationError
 
     with open_registry(db, home) as reg:

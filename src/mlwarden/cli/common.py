@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import enum
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
 
@@ -22,11 +23,29 @@ OutputOpt = Annotated[Path | None, typer.Option(
 FailOnOpt = Annotated[str, typer.Option(
     "--fail-on", help="Exit 1 when an active finding is at or above this severity "
                       "(info, low, medium, high, critical).", metavar="SEVERITY")]
+class TextFormat(str, enum.Enum):
+    """``--format`` of commands whose result is a record, not a findings report."""
+
+    TABLE = "table"
+    JSON = "json"
+
+
+TextFormatOpt = Annotated[TextFormat, typer.Option(
+    "--format", "-f", help="Output format: table or json.", case_sensitive=False)]
+JsonFlagOpt = Annotated[bool, typer.Option(
+    "--json", hidden=True, help="The same as --format json (kept for old scripts).")]
+
+
+def wants_json(fmt: TextFormat, as_json: bool) -> bool:
+    return as_json or fmt is TextFormat.JSON
+
+
 PolicyOpt = Annotated[Path | None, typer.Option(
     "--policy", "-p", help="A policy file (YAML): thresholds, rule allow/deny, waivers.")]
 
-__all__ = ["FailOnOpt", "FormatOpt", "OutputOpt", "PolicyOpt", "emit", "err", "exit_code_for",
-           "load_policy", "out", "parse_severity"]
+__all__ = ["FailOnOpt", "FormatOpt", "JsonFlagOpt", "OutputOpt", "PolicyOpt", "TextFormat",
+           "TextFormatOpt", "emit", "err", "exit_code_for", "load_policy", "out", "parse_severity",
+           "passphrase_prompt", "wants_json"]
 
 
 def load_policy(path: Path | None, fail_on: str | None) -> Policy:
@@ -38,3 +57,15 @@ def load_policy(path: Path | None, fail_on: str | None) -> Policy:
     if threshold is not None:
         policy = policy.model_copy(update={"fail_on": threshold.value})
     return policy
+
+
+def passphrase_prompt(confirm: bool) -> str:
+    """Ask for a key passphrase on the terminal (every signing command asks the same way)."""
+    import sys
+
+    if not sys.stdin.isatty():  # no one to ask: say how to give it instead of reading a pipe
+        from mlwarden.core.errors import UsageError
+
+        raise UsageError("the key needs a passphrase and stdin is not a terminal",
+                         advice="use --passphrase-file or set MLWARDEN_KEY_PASSPHRASE")
+    return str(typer.prompt("Key passphrase", hide_input=True, confirmation_prompt=confirm))

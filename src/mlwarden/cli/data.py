@@ -7,13 +7,15 @@ from typing import Annotated
 
 import typer
 
+from mlwarden.cli.common import TextFormat, TextFormatOpt
+
 app = typer.Typer(help="Dataset commands: fingerprints.", no_args_is_help=True)
 
 
 @app.command("fingerprint")
 def fingerprint(
     paths: Annotated[list[Path], typer.Argument(help="Dataset files or folders.")],
-    fmt: Annotated[str, typer.Option("--format", "-f", help="table or json.")] = "table",
+    fmt: TextFormatOpt = TextFormat.TABLE,
     files: Annotated[bool, typer.Option("--files", help="List every file with its digest.")] = False,
     summary: Annotated[bool, typer.Option(
         "--summary/--no-summary", help="Summarise CSV/TSV/Parquet files (rows, columns, types).")
@@ -23,13 +25,10 @@ def fingerprint(
     import json
 
     from mlwarden.cli.common import out
-    from mlwarden.core.errors import UsageError
     from mlwarden.data.fingerprint import fingerprint as compute
 
-    if fmt not in ("table", "json"):
-        raise UsageError(f"--format {fmt!r}: expected table or json")
     results = [compute(p, summarize=summary) for p in paths]
-    if fmt == "json":
+    if fmt is TextFormat.JSON:
         data = [r.to_dict() for r in results]
         typer.echo(json.dumps(data[0] if len(data) == 1 else data, indent=2))
         return

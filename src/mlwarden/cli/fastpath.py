@@ -21,7 +21,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-from mlwarden.core.errors import ExitCode, MlwardenError
+from mlwarden.core.errors import ExitCode
 from mlwarden.report.interface import OutputFormat
 
 
@@ -138,18 +138,10 @@ def fast_scan(argv: Sequence[str]) -> int | None:
         return None
     try:
         return int(run_scan(policy=None, **parsed))
-    except MlwardenError as exc:
-        sys.stderr.write(f"mlwarden: error: {exc.one_line()}\n")
-        return int(exc.exit_code)
-    except KeyboardInterrupt:
-        sys.stderr.write("mlwarden: error: interrupted\n")
-        return 130
-    except BrokenPipeError:
-        return int(ExitCode.OK)
-    except Exception as exc:  # noqa: BLE001 - as in cli.main.run: a bug, one line, exit 3
-        sys.stderr.write(f"mlwarden: error: internal error: {type(exc).__name__}: {exc} (re-run "
-                         "with -v for a traceback and report it)\n")
-        return int(ExitCode.INTERNAL)
+    except (Exception, KeyboardInterrupt) as exc:  # noqa: BLE001 - the edge, as in cli.main.run
+        from mlwarden.cli.output import exit_for_error
+
+        return exit_for_error(exc)
 
 
 def entry() -> None:

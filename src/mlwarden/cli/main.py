@@ -9,7 +9,8 @@ from typing import Annotated, Any
 import typer
 
 from mlwarden import __version__
-from mlwarden.core.errors import ExitCode, MlwardenError
+from mlwarden.cli.output import exit_for_error, fail
+from mlwarden.core.errors import ExitCode
 
 app = typer.Typer(
     name="mlwarden",
@@ -76,10 +77,7 @@ def _register() -> None:
 _register()
 
 
-def _fail(line: str, code: int) -> int:
-    sys.stderr.write(f"mlwarden: error: {line}\n")
-    sys.stderr.flush()
-    return code
+_fail = fail
 
 
 def _show_policy_notices() -> None:
@@ -107,12 +105,6 @@ def run(argv: list[str] | None = None) -> int:
     _show_policy_notices()
     try:
         result = command.main(args=args, prog_name="mlwarden", standalone_mode=False)
-    except MlwardenError as exc:
-        if _VERBOSE:
-            import traceback
-
-            traceback.print_exc()
-        return _fail(exc.one_line(), int(exc.exit_code))
     except typer.TyperException as exc:  # click usage errors: one line, exit 2
         if not exc.format_message().strip():  # bare `mlwarden GROUP`: help was printed
             return int(exc.exit_code)
@@ -121,15 +113,6 @@ def run(argv: list[str] | None = None) -> int:
                      exc.exit_code if exc.exit_code else ExitCode.USAGE)
     except typer.Abort:
         return _fail("aborted", 130)
-    except KeyboardInterrupt:
-        return _fail("interrupted", 130)
-    except BrokenPipeError:
-        return int(ExitCode.OK)
-    except Exception as exc:  # noqa: BLE001 - the one catch-all: a bug, exit 3
-        if _VERBOSE:
-            import traceback
-
-            traceback.print_exc()
-        return _fail(f"internal error: {type(exc).__name__}: {exc} (re-run with -v for a "
-                     "traceback and report it)", int(ExitCode.INTERNAL))
+    except (Exception, KeyboardInterrupt) as exc:  # noqa: BLE001 - the edge: one line and a code
+        return exit_for_error(exc, verbose=_VERBOSE)
     return int(result) if isinstance(result, int) else int(ExitCode.OK)

@@ -114,3 +114,31 @@ def exit_code_for(report: Report) -> ExitCode:
     if report.decision is not None:
         return ExitCode.OK if report.decision.allowed else ExitCode.FINDINGS
     return ExitCode.FINDINGS if report.active else ExitCode.OK
+
+
+def fail(line: str, code: int) -> int:
+    """Print ``mlwarden: error: LINE`` on stderr and return ``code``."""
+    sys.stderr.write(f"mlwarden: error: {line}\n")
+    sys.stderr.flush()
+    return code
+
+
+def exit_for_error(exc: BaseException, *, verbose: bool = False) -> int:
+    """The one place an exception that reached the CLI's edge becomes one line and an exit code
+    (both entry points, the lean ``scan`` path and the typer app, use it): our errors by their
+    type (:class:`MlwardenError.exit_code`), an interrupt 130, a closed pipe 0, anything else a
+    bug (exit 3, the traceback with ``-v``)."""
+    from mlwarden.core.errors import MlwardenError
+
+    if isinstance(exc, BrokenPipeError):
+        return int(ExitCode.OK)
+    if isinstance(exc, KeyboardInterrupt):
+        return fail("interrupted", 130)
+    if verbose:
+        import traceback
+
+        traceback.print_exception(exc)
+    if isinstance(exc, MlwardenError):
+        return fail(exc.one_line(), int(exc.exit_code))
+    return fail(f"internal error: {type(exc).__name__}: {exc} (re-run with -v for a traceback and "
+                "report it)", int(ExitCode.INTERNAL))

@@ -21,28 +21,19 @@ AttestationOpt = Annotated[list[Path] | None, typer.Option(
 
 
 def _signer(key: Path | None, passphrase_file: Path | None) -> Signer:
-    """The signer for ``--key``: a PEM private key file, or the name of a key in the key store."""
-    from mlwarden.core.errors import InputError, UsageError
-    from mlwarden.sign.keys import EcdsaSigner, load_private_key
+    """The signer for ``--key``: a PEM private key file, or the name of a key in the key store
+    (resolved exactly as ``mlwarden sign --key`` resolves it)."""
+    from mlwarden.core.errors import UsageError
+    from mlwarden.sign.keys import EcdsaSigner
+    from mlwarden.sign.keystore import resolve_private_key
 
     if key is None:
         raise UsageError("--key is needed to sign the provenance: a PEM private key or a key-store "
                          "name (create one with 'mlwarden keys generate')")
-    if not key.exists() and len(key.parts) == 1 and key.suffix not in (".pem", ".key"):
-        from mlwarden.sign.keystore import KeyStore, read_passphrase
+    from mlwarden.cli.common import passphrase_prompt
 
-        store = KeyStore.open()
-        store.get(str(key))  # an unknown name is named before a passphrase is asked for
-        return EcdsaSigner(store.private_key(str(key),
-                                             read_passphrase(passphrase_file=passphrase_file)))
-    passphrase: str | None = os.environ.get("MLWARDEN_KEY_PASSPHRASE")
-    if passphrase_file is not None:
-        try:
-            passphrase = passphrase_file.read_text(encoding="utf-8").rstrip("\r\n")
-        except (OSError, UnicodeDecodeError) as exc:
-            raise InputError(f"cannot read the passphrase file: {exc}", path=passphrase_file) \
-                from None
-    return EcdsaSigner(load_private_key(key, passphrase))
+    return EcdsaSigner(resolve_private_key(key, passphrase_file=passphrase_file,
+                                           prompt=lambda: passphrase_prompt(False)))
 
 
 def _refuse_overwriting(output: Path | None, model: Path, keys: list[Path] | None,

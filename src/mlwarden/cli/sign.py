@@ -10,7 +10,15 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from mlwarden.cli.common import FormatOpt, OutputOpt
+from mlwarden.cli.common import (
+    FormatOpt,
+    JsonFlagOpt,
+    OutputOpt,
+    TextFormat,
+    TextFormatOpt,
+    passphrase_prompt,
+    wants_json,
+)
 from mlwarden.report.interface import OutputFormat
 
 if TYPE_CHECKING:
@@ -47,37 +55,13 @@ def _say(text: str) -> None:
     sys.stdout.write(text + "\n")
 
 
-def _prompt(confirm: bool) -> str:
-    if not sys.stdin.isatty():  # no one to ask: say how to give it instead of reading a pipe
-        from mlwarden.core.errors import UsageError
-
-        raise UsageError("the key needs a passphrase and stdin is not a terminal",
-                         advice="use --passphrase-file or set MLWARDEN_KEY_PASSPHRASE")
-    return str(typer.prompt("Key passphrase", hide_input=True, confirmation_prompt=confirm))
-
-
 def _signer_key(key: str, passphrase_file: Path | None,
                 home: Path | None) -> ec.EllipticCurvePrivateKey:
-    """A key from a PEM path, or by name from the key store."""
-    from mlwarden.sign.keys import load_private_key
-    from mlwarden.sign.keystore import KeyStore, read_passphrase
+    """A key from a PEM path, or by name from the key store (as for every signing command)."""
+    from mlwarden.sign.keystore import resolve_private_key
 
-    path = Path(key)
-    if path.is_file():
-        data = path.read_bytes()
-        passphrase = None
-        if b"ENCRYPTED" in data:
-            passphrase = read_passphrase(passphrase_file=passphrase_file,
-                                         prompt=lambda: _prompt(False))
-        elif passphrase_file is not None:
-            from mlwarden.core.errors import UsageError
-
-            raise UsageError("--passphrase-file given but the key is not encrypted", path=path)
-        return load_private_key(path, passphrase)
-    store = KeyStore.open(home)
-    store.get(key)  # a clear error naming the known keys before asking for a passphrase
-    return store.private_key(key, read_passphrase(passphrase_file=passphrase_file,
-                                                  prompt=lambda: _prompt(False)))
+    return resolve_private_key(key, passphrase_file=passphrase_file, explicit_home=home,
+                               prompt=lambda: passphrase_prompt(False))
 
 
 def sign(
@@ -109,7 +93,8 @@ def sign(
     staging: Annotated[bool, typer.Option(
         "--staging", help="Sigstore: use the staging instance.")] = False,
     home: HomeOpt = None,
-    as_json: Annotated[bool, typer.Option("--json", help="Print the result as JSON.")] = False,
+    fmt: TextFormatOpt = TextFormat.TABLE,
+    as_json: JsonFlagOpt = False,
 ) -> None:
     """Sign MODEL in the OpenSSF Model Signing format (a Sigstore bundle, detached)."""
     from mlwarden.cli.common import err
@@ -147,7 +132,7 @@ def sign(
 
     result = sign_model(model, material, signature=signature, serialization=serialization,
                         ignore=ignore or ())
-    if as_json:
+    if wants_json(fmt, as_json):
         sys.stdout.write(json.dumps(result.to_dict(), indent=2) + "\n")
         return
     _say(f"signed {model} -> {result.signature}")
@@ -249,14 +234,17 @@ def verify(
 
 def digest(
     model: ModelArg,
-    as_json: Annotated[bool, typer.Option(
-        "--json", help="Also print the OMS root digest and the resource count, as JSON.")] = False,
+    fmt: Annotated[TextFormat, typer.Option(
+        "--format", "-f", case_sensitive=False,
+        help="table (the digest alone) or json (also the OMS root digest, files and bytes).")
+    ] = TextFormat.TABLE,
+    as_json: JsonFlagOpt = False,
 ) -> None:
     """Print MODEL's digest (sha256 over its canonical OMS resources list): its identity."""
     from mlwarden.sign.manifest import hash_model
 
     manifest = hash_model(model)
-    if as_json:
+    if wants_json(fmt, as_json):
         sys.stdout.write(json.dumps({
             "model": str(model), "model_digest": manifest.model_digest(),
             "oms_root_digest": "sha256:" + manifest.root_digest(),
@@ -282,7 +270,7 @@ def keys_generate(
 
     check_name(name)
     store = KeyStore.open(home)
-    passphrase = read_passphrase(passphrase_file=passphrase_file, prompt=lambda: _prompt(True))
+    passphrase = read_passphrase(passphrase_file=passphrase_file, prompt=lambda: passphrase_prompt(True))
     stored = store.generate(name, passphrase, curve)
     _say(f"generated {stored.curve} key '{name}' (key id {stored.keyid})")
     _say(f"  private: {stored.private_path} (encrypted)")
@@ -292,13 +280,14 @@ def keys_generate(
 @keys_app.command("list")
 def keys_list(
     home: HomeOpt = None,
-    as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
+    fmt: TextFormatOpt = TextFormat.TABLE,
+    as_json: JsonFlagOpt = False,
 ) -> None:
     """List the keys in the store."""
     from mlwarden.sign.keystore import KeyStore
 
     keys = KeyStore.open(home).list()
-    if as_json:
+    if wants_json(fmt, as_json):
         sys.stdout.write(json.dumps([k.to_dict() for k in keys], indent=2) + "\n")
         return
     if not keys:

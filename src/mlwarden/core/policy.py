@@ -24,7 +24,6 @@ from collections.abc import Iterable
 from pathlib import Path
 from typing import Annotated, Any, ClassVar, Literal, TypeVar
 
-import yaml
 from pydantic import (
     BaseModel,
     ConfigDict,
@@ -272,15 +271,9 @@ class Policy(_Strict):
 
     @classmethod
     def from_yaml(cls, text: str, *, source: str = "<policy>", base: Path | None = None) -> Policy:
-        try:
-            data = yaml.safe_load(text)
-        except RecursionError:
-            raise PolicyError("not a policy: YAML nested too deeply", path=source) from None
-        except yaml.YAMLError as exc:
-            mark = getattr(exc, "problem_mark", None)
-            where = f"line {mark.line + 1}: " if mark is not None else ""
-            problem = getattr(exc, "problem", None) or str(exc).splitlines()[0]
-            raise PolicyError(f"{where}not valid YAML: {problem}", path=source) from None
+        from mlwarden.core.yamlio import load_yaml
+
+        data = load_yaml(text, source=source, what="policy", error=PolicyError)
         if data is None:
             data = {}
         if not isinstance(data, dict):

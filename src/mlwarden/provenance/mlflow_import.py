@@ -78,12 +78,9 @@ def _read_text(path: Path) -> str:
 
 
 def _yaml(path: Path) -> dict[str, Any]:
-    import yaml
+    from mlwarden.core.yamlio import load_yaml
 
-    try:
-        data = yaml.safe_load(_read_text(path))
-    except (yaml.YAMLError, RecursionError):
-        raise InputError("MLflow meta.yaml is not valid YAML", path=path) from None
+    data = load_yaml(_read_text(path), source=str(path), what="MLflow meta.yaml")
     if not isinstance(data, dict):
         raise InputError("MLflow meta.yaml is not a mapping", path=path)
     return data

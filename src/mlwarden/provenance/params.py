@@ -64,16 +64,9 @@ def load_params_file(path: str | Path) -> dict[str, Any]:
         except RecursionError:
             raise InputError("params file is nested too deeply", path=target) from None
     else:
-        import yaml
+        from mlwarden.core.yamlio import load_yaml
 
-        try:
-            data = yaml.safe_load(text)
-        except RecursionError:
-            raise InputError("params file is nested too deeply", path=target) from None
-        except yaml.YAMLError as exc:
-            where = getattr(exc, "problem_mark", None)
-            line = f" at line {where.line + 1}" if where is not None else ""
-            raise InputError(f"params file is not valid YAML{line}", path=target) from None
+        data = load_yaml(text, source=str(target), what="params file")
     if data is None:
         return {}
     if not isinstance(data, Mapping):

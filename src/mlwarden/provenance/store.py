@@ -8,21 +8,20 @@ provenance of a model from its digest alone, wherever the model was copied to.
 
 from __future__ import annotations
 
-import os
 from collections.abc import Iterable
 from pathlib import Path
 
 from mlwarden.core.atomic import atomic_write_text
 from mlwarden.core.attestation import Envelope
 from mlwarden.core.errors import InputError
+from mlwarden.core.home import home_folder
 
 SUFFIX = ".provenance.json"
 MAX_ENVELOPE = 64 << 20
 
 
-def home(explicit: str | Path | None = None) -> Path:
-    """The state folder: ``explicit``, else ``$MLWARDEN_HOME``, else ``./.mlwarden``."""
-    return Path(explicit or os.environ.get("MLWARDEN_HOME") or ".mlwarden")
+home = home_folder
+"""The state folder (:func:`mlwarden.core.home.home_folder`, the one resolver)."""
 
 
 def sidecar(model: Path) -> Path:

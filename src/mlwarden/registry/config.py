@@ -7,8 +7,8 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from mlwarden.core.errors import ConfigError
+from mlwarden.core.home import home_folder
 
-DEFAULT_HOME = ".mlwarden"
 SUPPORTED_DIALECTS = ("sqlite", "postgresql")
 
 
@@ -27,8 +27,8 @@ class RegistryConfig:
         return self.home / "registry" / "checkpoint-key.pem"
 
 
-def resolve_home(home: str | Path | None = None) -> Path:
-    return Path(home or os.environ.get("MLWARDEN_HOME") or DEFAULT_HOME)
+resolve_home = home_folder
+"""The state folder (:func:`mlwarden.core.home.home_folder`, the one resolver)."""
 
 
 def normalise_db_url(url: str) -> str:

@@ -20,6 +20,7 @@ from cryptography.hazmat.primitives.asymmetric import ec
 
 from mlwarden.core.atomic import atomic_write_bytes
 from mlwarden.core.errors import ConfigError, InputError, UsageError
+from mlwarden.core.home import home_folder
 from mlwarden.sign.keys import (
     MIN_PASSPHRASE,
     curve_name,
@@ -35,9 +36,8 @@ PASSPHRASE_ENV = "MLWARDEN_KEY_PASSPHRASE"  # noqa: S105 - a variable name, not 
 _NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$")
 
 
-def home(explicit: str | Path | None = None) -> Path:
-    """``explicit``, else ``$MLWARDEN_HOME``, else ``./.mlwarden``."""
-    return Path(explicit or os.environ.get("MLWARDEN_HOME") or ".mlwarden")
+home = home_folder
+"""The state folder (:func:`mlwarden.core.home.home_folder`, the one resolver)."""
 
 
 def check_name(name: str) -> str:
@@ -158,3 +158,30 @@ class KeyStore:
     def export_public(self, name: str) -> bytes:
         """The public key's PEM (private keys are never exported)."""
         return public_pem(load_public_key(self.get(name).public_path))
+
+
+def resolve_private_key(key: str | Path, *, passphrase_file: Path | None = None,
+                        prompt: Callable[[], str] | None = None,
+                        explicit_home: str | Path | None = None) -> ec.EllipticCurvePrivateKey:
+    """The private key that ``--key`` names, the same for every command that signs (``sign``,
+    ``train``, ``keys``): an existing file is a PEM private key (its passphrase asked for only if
+    it is encrypted); otherwise a plain name is a key in the key store (named before any
+    passphrase is asked for); anything else is a missing file."""
+    from mlwarden.sign.keys import load_private_key
+
+    path = Path(key)
+    if path.is_file():
+        data = path.read_bytes()
+        passphrase = None
+        if b"ENCRYPTED" in data:
+            passphrase = read_passphrase(passphrase_file=passphrase_file, prompt=prompt)
+        elif passphrase_file is not None:
+            raise UsageError("--passphrase-file given but the key is not encrypted", path=path)
+        return load_private_key(path, passphrase)
+    if len(path.parts) != 1 or not _NAME.match(str(key)):
+        raise InputError("key file not found", path=path,
+                         advice="give a PEM private key or a key-store name")
+    store = KeyStore.open(explicit_home)
+    store.get(str(key))  # an unknown name is named, with the known ones, before any passphrase
+    return store.private_key(str(key), read_passphrase(passphrase_file=passphrase_file,
+                                                       prompt=prompt))

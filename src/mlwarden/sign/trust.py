@@ -291,17 +291,9 @@ class Trust:
 
     @classmethod
     def from_yaml(cls, text: str, *, source: str = "<trust>", base: Path | None = None) -> Trust:
-        import yaml
+        from mlwarden.core.yamlio import load_yaml
 
-        try:
-            data = yaml.safe_load(text)
-        except RecursionError:
-            raise PolicyError("not a trust file: YAML nested too deeply", path=source) from None
-        except yaml.YAMLError as exc:
-            mark = getattr(exc, "problem_mark", None)
-            where = f"line {mark.line + 1}: " if mark is not None else ""
-            problem = getattr(exc, "problem", None) or str(exc).splitlines()[0]
-            raise PolicyError(f"{where}not valid YAML: {problem}", path=source) from None
+        data = load_yaml(text, source=source, what="trust file", error=PolicyError)
         if not isinstance(data, dict):
             raise PolicyError("a trust file must be a YAML mapping with 'signers'", path=source)
         from pydantic import ValidationError
