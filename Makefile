@@ -53,6 +53,7 @@ lint: $(VENV)/.dev-installed
 docs: $(VENV)/.dev-installed
 	$(VENV)/bin/mlwarden rules --markdown > docs/rules.md.tmp && mv docs/rules.md.tmp docs/rules.md
 	$(PY) -m mlwarden.report.schema > docs/report.schema.json.tmp && mv docs/report.schema.json.tmp docs/report.schema.json
+	$(PY) -m mlwarden.core.evidence > docs/evidence.md.tmp && mv docs/evidence.md.tmp docs/evidence.md
 
 bench: $(VENV)/.dev-installed
 	$(PY) benchmarks/run.py

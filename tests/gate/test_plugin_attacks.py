@@ -216,3 +216,12 @@ def test_a_new_kind_is_one_class_and_the_gate_section_follows() -> None:
 def test_policy_built_in_code_is_validated_too() -> None:
     with pytest.raises(PolicyError, match=r"gate\.scan"):
         Policy.model_validate({"gate": {"scan": "yes-please"}})
+
+
+def test_evidence_document_is_current() -> None:
+    from mlwarden.core.evidence import schemas_document
+
+    from ..conftest import ROOT
+
+    assert (ROOT / "docs" / "evidence.md").read_text() == schemas_document(), (
+        "docs/evidence.md is stale: run `make docs`")
