@@ -40,8 +40,10 @@ def export(output: Annotated[Path | None, typer.Option("--output", "-o", help="J
            since: Annotated[int, typer.Option("--since", help="Only entries after this seq.")] = 0,
            db: DbOpt = None, home: HomeOpt = None, token: TokenOpt = None) -> None:
     """Write the log as JSON lines (one entry per line) for a SIEM."""
+    from mlwarden.cli.output import stdout_if_dash
     from mlwarden.core.atomic import atomic_open
 
+    output = stdout_if_dash(output)
     with open_registry(db, home) as reg:
         records = reg.audit_records(caller(reg, token), since=since)
         if output is None:

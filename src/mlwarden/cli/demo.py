@@ -14,6 +14,7 @@ def demo(
 ) -> None:
     """Run the lifecycle demo: data → train → scan → sign → … → reports, on bundled data."""
     from rich.rule import Rule
+    from rich.text import Text
 
     from mlwarden.cli.common import out
     from mlwarden.core.errors import InputError
@@ -30,13 +31,14 @@ def demo(
         raise InputError(f"cannot create the demo folder: {exc.strerror}", path=out_dir) from None
     ctx = DemoContext(workdir=out_dir.resolve(), log=lambda m: console.print(f"  {m}"))
     for number, step in enumerate(STEPS, start=1):
-        console.print(Rule(f"[bold]{number}/{len(STEPS)}  {step.title}", align="left"))
+        console.print(Rule(Text(f"{number}/{len(STEPS)}  {step.title}", style="bold"),
+                           align="left"))
         step.run(ctx)
     report = build_report(ctx)
     reports = out_dir / "reports"
     for fmt in (OutputFormat.HTML, OutputFormat.JSON, OutputFormat.SARIF):
         write_report(report, fmt, reports / f"demo{fmt.suffix}")
-    console.print(Rule("[bold]Done", align="left"))
+    console.print(Rule(Text("Done", style="bold"), align="left"))
     verdict = report.decision.verdict if report.decision else "n/a"
-    console.print(f"  decision: [bold]{verdict}[/]; reports in {reports.resolve()}/ "
-                  f"(open demo.html in a browser)")
+    console.print(Text.assemble("  decision: ", (verdict, "bold"),
+                                f"; reports in {reports.resolve()}/ (open demo.html in a browser)"))

@@ -21,12 +21,14 @@ _stderr: Console | None = None
 
 
 def out() -> Console:
-    """The console for results (stdout)."""
+    """The console for results (stdout). Strings printed on it are data, never markup: file names
+    such as ``evil[v2].pkl`` print as they are (style with ``rich.text.Text``), and nothing is
+    highlighted (rich's highlighter is quadratic on long paths)."""
     global _stdout
     if _stdout is None:
         from rich.console import Console
 
-        _stdout = Console(soft_wrap=False)
+        _stdout = Console(soft_wrap=False, markup=False, highlight=False)
     return _stdout
 
 
@@ -36,7 +38,7 @@ def err() -> Console:
     if _stderr is None:
         from rich.console import Console
 
-        _stderr = Console(stderr=True)
+        _stderr = Console(stderr=True, markup=False, highlight=False)
     return _stderr
 
 
@@ -75,6 +77,7 @@ def emit(report: Report, fmt: OutputFormat, output: Path | None) -> None:
     """Print or write ``report``. Tables on a terminal get colour; files are written atomically."""
     from mlwarden.report.interface import render, write_report
 
+    output = stdout_if_dash(output)
     if output is not None:
         write_report(report, fmt, output)
         sys.stderr.write(f"wrote {fmt.value} report to {output}\n")
@@ -86,6 +89,11 @@ def emit(report: Report, fmt: OutputFormat, output: Path | None) -> None:
     else:
         sys.stdout.write(render(report, fmt))
         sys.stdout.flush()
+
+
+def stdout_if_dash(output: Path | None) -> Path | None:
+    """``-o -`` means standard output, as for every Unix tool (``None``: print)."""
+    return None if output is not None and str(output) == "-" else output
 
 
 def refuse_overwriting_inputs(output: Path | None, inputs: Iterable[Path | str | None],
@@ -140,5 +148,9 @@ def exit_for_error(exc: BaseException, *, verbose: bool = False) -> int:
         traceback.print_exception(exc)
     if isinstance(exc, MlwardenError):
         return fail(exc.one_line(), int(exc.exit_code))
+    if isinstance(exc, OSError) and exc.filename is not None and exc.strerror:
+        # A path the user gave that the system refuses (a component over 255 bytes, a symlink
+        # loop, no permission): bad input, not a bug.
+        return fail(f"{exc.filename}: {exc.strerror.lower()}", int(ExitCode.USAGE))
     return fail(f"internal error: {type(exc).__name__}: {exc} (re-run with -v for a traceback and "
                 "report it)", int(ExitCode.INTERNAL))

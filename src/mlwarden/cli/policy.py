@@ -16,13 +16,18 @@ def check(
     path: Annotated[Path, typer.Argument(help="The policy file (YAML).")],
 ) -> None:
     """Validate a policy file and summarise it; exit 2 naming the file and field if it is malformed."""
+    from rich.text import Text
+
     from mlwarden.cli.common import out
     from mlwarden.core.policy import Policy
 
     policy = Policy.load(path)
     today = dt.date.today()
     console = out()
-    console.print(f"[bold]{path}[/]: policy {policy.name!r} is valid ({policy.digest})")
+    console.print(Text.assemble((str(path), "bold"),
+                                f": policy {policy.name!r} is valid ({policy.digest})"))
+    for notice in policy.notices:
+        console.print(f"  deprecated: {notice}")
     console.print(f"  fail on: {policy.fail_on} and above")
     if policy.rules.deny:
         console.print(f"  denied rules: {', '.join(policy.rules.deny)}")
@@ -31,7 +36,9 @@ def check(
     for rule, sev in policy.rules.severity.items():
         console.print(f"  severity of {rule}: {sev}")
     for w in policy.waivers:
-        state = "[red]EXPIRED[/]" if w.expired(today) else f"valid until {w.expires}"
-        console.print(f"  waiver {w.rule} on {w.path!r} by {w.owner}: {state} — {w.reason}")
+        state = Text("EXPIRED", style="red") if w.expired(today) else \
+            Text(f"valid until {w.expires}")
+        console.print(Text.assemble(f"  waiver {w.rule} on {w.path!r} by {w.owner}: ", state,
+                                    f" — {w.reason}"))
     if policy.scan.allow_globals:
         console.print(f"  extra safe globals for the scanner: {', '.join(policy.scan.allow_globals)}")

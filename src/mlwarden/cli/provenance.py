@@ -156,12 +156,14 @@ def trace(
     names the model.
     """
     from mlwarden.cli.common import out
+    from mlwarden.cli.output import stdout_if_dash
     from mlwarden.core.atomic import atomic_write_text
     from mlwarden.core.errors import ExitCode, UsageError
     from mlwarden.core.report import CheckRun, Report, utcnow
     from mlwarden.provenance.lineage import lineage_findings, trace_model
     from mlwarden.provenance.render import LineageFormat, to_html, to_json, tree
 
+    output = stdout_if_dash(output)
     try:
         choice = LineageFormat(fmt.lower())
     except ValueError:
@@ -194,8 +196,11 @@ def trace(
         else:
             console = out()
             console.print(tree(lineage))
-            verdict = "[green]lineage verified[/]" if lineage.ok else "[bold red]lineage NOT verified[/]"
-            console.print(f"{verdict}: {len(findings)} finding(s)")
+            from rich.text import Text
+
+            verdict = Text("lineage verified", style="green") if lineage.ok else \
+                Text("lineage NOT verified", style="bold red")
+            console.print(Text.assemble(verdict, f": {len(findings)} finding(s)"))
             for f in findings:
                 console.print(f"  {f.severity.value:8} {f.rule_id}  {f.message}", markup=False,
                               highlight=False)
@@ -218,10 +223,12 @@ def bom(
                                    "checked (marked so in the BOM).")] = False,
 ) -> None:
     """A CycloneDX 1.6 ML-BOM of the model from its provenance, validated against the schema."""
+    from mlwarden.cli.output import stdout_if_dash
     from mlwarden.core.atomic import atomic_write_text
     from mlwarden.provenance.bom import build_bom
     from mlwarden.provenance.lineage import trace_model
 
+    output = stdout_if_dash(output)
     _refuse_overwriting(output, model, key, attestation)
     lineage = trace_model(model, keys=_public_keys(key), attestations=list(attestation or []))
     text = build_bom(lineage, allow_unverified=allow_unverified)

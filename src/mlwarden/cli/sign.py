@@ -118,7 +118,7 @@ def sign(
     if chosen is Method.KEY and cert_chain:
         raise UsageError("--cert-chain is for --method pki")
     if hash_name is not HashChoice.SHA256 or shard_size:
-        err().print("[yellow]warning[/]: a non-default hash or sharding cannot be verified by the "
+        err().print("warning: a non-default hash or sharding cannot be verified by the "
                     "model_signing CLI (it assumes files + sha256)")
     from mlwarden.cli.output import refuse_overwriting_inputs
     from mlwarden.sign.signing import default_signature_path
@@ -218,7 +218,7 @@ def verify(
         else:
             report = verification_report(model, signature, trusted)
     for warning in caught:
-        err().print(f"[yellow]warning[/]: {warning.message}")
+        err().print(f"warning: {warning.message}")
     if fmt is OutputFormat.TABLE and output is None:
         _say(f"verified {model} ({result.signature})")
         _say(f"  signed by {result.identity.describe()}, trusted as "
@@ -304,11 +304,13 @@ def keys_export(
     home: HomeOpt = None,
 ) -> None:
     """Export a public key (PEM) to give to verifiers. Private keys are never exported."""
+    from mlwarden.cli.output import stdout_if_dash
     from mlwarden.core.atomic import atomic_write_bytes
     from mlwarden.sign.keystore import KeyStore
 
     store = KeyStore.open(home)
     pem = store.export_public(name)
+    output = stdout_if_dash(output)
     if output is not None:
         if output.suffix == ".key" and output.resolve().parent == store.root.resolve():
             from mlwarden.core.errors import UsageError

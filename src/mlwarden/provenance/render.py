@@ -12,6 +12,7 @@ from mlwarden.core.finding import Finding
 from mlwarden.provenance.lineage import Lineage, Link, Status
 
 if TYPE_CHECKING:
+    from rich.text import Text
     from rich.tree import Tree
 
 LINEAGE_SCHEMA_URI = "https://mlwarden.dev/schemas/lineage/v1"
@@ -32,15 +33,16 @@ _COLOR = {Status.VERIFIED: "#15803d", Status.MISMATCHED: "#b91c1c",
           Status.UNAVAILABLE: "#a16207", Status.RECORDED: "#0e7490"}
 
 
-def _label(link: Link) -> str:
+def _label(link: Link) -> Text:
     from rich.markup import escape
+    from rich.text import Text
 
     mark, style = _STYLE[link.status]
     text = (f"[{style}]{mark} {link.status.value}[/] [bold]{escape(link.kind)}[/] "
             f"{escape(link.name)} — {escape(link.detail)}")
     if link.status is Status.MISMATCHED and link.expected and link.actual:
         text += f"\n[red]expected {escape(link.expected)}\nactual   {escape(link.actual)}[/]"
-    return text
+    return Text.from_markup(text)
 
 
 def tree(lineage: Lineage) -> Tree:

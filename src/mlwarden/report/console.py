@@ -31,7 +31,9 @@ def build(report: Report) -> Group:
     """The rich renderable for a report: findings table, skips, summary and decision."""
     parts: list[Table | Text] = []
     if report.findings:
-        table = Table(title=f"{report.command}: {report.target}", title_justify="left",
+        # Every string from the report is a Text: file names and messages are data, never markup
+        # (``evil[v2].pkl`` must not render as ``evil.pkl``), whatever console prints this.
+        table = Table(title=Text(f"{report.command}: {report.target}"), title_justify="left",
                       expand=False, show_lines=False)
         table.add_column("Severity", no_wrap=True)
         table.add_column("Rule", no_wrap=True)
@@ -45,7 +47,7 @@ def build(report: Report) -> Group:
             note = suppression_note(f)
             if note:
                 message.append(f"\n{note}", style="dim italic")
-            table.add_row(sev, f.rule_id, str(f.location), message)
+            table.add_row(sev, Text(f.rule_id), Text(str(f.location)), message)
         parts.append(table)
     parts += [Text(line, style="yellow") for line in skip_lines(report)]
     text, skipped = summary_parts(report)
