@@ -46,6 +46,12 @@ class ShardIndexScanner(FormatScanner):
     def scan(self, target: ScanTarget, ctx: ScanContext) -> None:
         from mlwarden.scan.formats.onnx import location_problem
 
+        from mlwarden.scan.formats.embedded import scan_json_fields
+
+        try:
+            scan_json_fields(json.loads(bytes(target.data)), target, ctx)
+        except (ValueError, RecursionError):
+            pass
         mapping = _weight_map(target.data) or {}
         bad: dict[str, str] = {}
         for shard in mapping.values():
