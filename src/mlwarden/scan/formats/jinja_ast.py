@@ -63,6 +63,10 @@ KEY_BUILDING_FILTERS = STRING_FILTERS | frozenset({
 """Filters whose result is a string, a character or pieces of one built from their input
 (``map`` counts when the filter it maps does). Filters that pick items of data as they are
 (``select``, ``sort``, ``items``, ``dictsort``) build nothing."""
+MODEL_VARIABLES = frozenset({"bos_token", "eos_token", "unk_token", "pad_token", "sep_token",
+                             "cls_token", "mask_token", "additional_special_tokens"})
+"""Variables the loaders fill from the model's own files (tokenizer config, GGUF vocabulary):
+a key read from them is chosen by whoever made the model, so it cannot be verified either."""
 ATTRIBUTE_ARGUMENTS = {"attr": 1, "selectattr": 1, "rejectattr": 1, "groupby": 1, "sum": 1}
 """Filters whose positional argument (1-based) names the attribute they read; with the
 ``attribute=`` keyword of any filter and ``map('attr', name)``, such a name that is not a
@@ -445,6 +449,29 @@ class _Analyzer:
             return self._name_builds(node.name, exprs, depth)
         return False
 
+    def reads_model_text(self, expr: nodes.Node) -> bool:
+        """Whether the value of ``expr`` comes from a :data:`MODEL_VARIABLES` string, directly
+        or through the variables that hold it (a number computed from one does not count)."""
+        n = self.n
+        if self.numeric(expr):
+            return False
+        roots: list[nodes.Node] = [expr]
+        seen: set[str] = set()
+        while roots and len(seen) < 256:
+            root = roots.pop()
+            if isinstance(root, n.CondExpr):  # the test picks a branch; its value is not the key
+                roots.extend(e for e in (root.expr1, root.expr2) if e is not None)
+                continue
+            for name in (root, *root.find_all(n.Name)):
+                if not isinstance(name, n.Name) or name.name in seen:
+                    continue
+                seen.add(name.name)
+                if name.name in MODEL_VARIABLES and name.name not in self.stored:
+                    return True
+                roots.extend(self.assigned.get(name.name, []))
+                roots.extend(self.sources.get(name.name, []))
+        return False
+
     def _name_builds(self, key: str, exprs: list[nodes.Node], depth: int) -> bool:
         if not exprs:
             return False
@@ -491,6 +518,9 @@ class _Analyzer:
         elif always or self.builds_strings(expr):
             self.add(R.GGUF_TEMPLATE_UNCHECKED, f"template computes the name used for {how} at "
                      "render time", node, severity=Severity.HIGH, via=how)
+        elif self.reads_model_text(expr):
+            self.add(R.GGUF_TEMPLATE_UNCHECKED, f"template takes the name used for {how} from "
+                     "the model's own token strings", node, severity=Severity.HIGH, via=how)
 
     def extracts_characters(self, expr: nodes.Node) -> bool:
         """``(()|select|string)[24]``-style: indexing or slicing the text of a runtime object."""
