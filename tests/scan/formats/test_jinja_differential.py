@@ -30,8 +30,10 @@ TRANSFORMS = (
     "{}|list|join", "{}|replace('x', '')", "{}.title()", "{} ~ ''", "{} + ''", "{} * 1",
     "{}|join", "'%s'|format({})", "'{{}}'.format({})", "'%s' % {}", "{}.lstrip('x')",
     "{}.removeprefix('x')", "{}.casefold()", "[{}]|join", "[{}]|first", "({})|batch(99)|first|join",
-    "{}.splitlines()[0]", "({} if true else '')",
+    "{}.splitlines()[0]",
 )
+PASS_THROUGH = ("({} if true else '')", "({} if messages else none)", "({})")
+"""Wrappers that keep a value as it is (after a first transform that builds it)."""
 HOLDERS = (
     "{sink}",
     "{{% set k = {key} %}}{sink_k}",
@@ -49,9 +51,9 @@ SINKS = ("{{{{ ()[{0}] }}}}", "{{{{ messages[0][{0}] }}}}", "{{{{ ()|attr({0}) }
 
 
 def make_template(rng: random.Random) -> str:
-    key = rng.choice(SOURCES)
-    for _ in range(rng.randint(1, 3)):
-        key = "(" + rng.choice(TRANSFORMS).format(key) + ")"
+    key = "(" + rng.choice(TRANSFORMS).format(rng.choice(SOURCES)) + ")"
+    for _ in range(rng.randint(0, 2)):
+        key = "(" + rng.choice(TRANSFORMS + PASS_THROUGH).format(key) + ")"
     sink = rng.choice(SINKS)
     return rng.choice(HOLDERS).format(key=key, sink=sink.format(key),
                                       sink_k=sink.format("k"), sink_ns=sink.format("ns.k"))
@@ -92,6 +94,10 @@ REGRESSIONS = {
     "model-token-key": "{{ ()[bos_token] }}",
     "model-token-set": "{% set k = eos_token %}{{ x[k] }}",
     "sort-attribute-data": "{{ messages|sort(attribute=eos_token)|list }}",
+    # found by the long differential run (seed 20261208): a model token held in a namespace
+    "namespace-model-token": "{% set ns = namespace(k='') %}"
+                             "{% set ns.k = ((eos_token if true else '')) %}{{ ()[ns.k] }}",
+    "namespace-init-model-token": "{% set ns = namespace(k=bos_token) %}{{ ()[ns.k] }}",
 }
 
 DATA_LOOKUPS = {

@@ -93,20 +93,25 @@ def _raw_of(value: str | bytes) -> list[bytes]:
 def decodings(text: str) -> Iterator[tuple[str, bytes]]:
     """``(encoding, bytes)`` for each way the standard library decodes ``text``."""
     body = _DATA_URI.sub("", text, count=1)
-    head = body.split("=", 1)[0]
     for name, decode, spelt in (
-            ("base64", base64.b64decode, head),
-            ("urlsafe-base64", base64.urlsafe_b64decode, head.translate(_URLSAFE))):
+            ("base64", base64.b64decode, body),
+            ("urlsafe-base64", base64.urlsafe_b64decode, body.translate(_URLSAFE))):
+        # as given; re-padded by the ``s + "=" * (-len(s) % 4)`` idiom; and its alphabet
+        # characters alone, all of them or those before the first "=", re-padded the same way
         core = _NOT_BASE64.sub("", spelt)
-        candidates = [body]
-        if len(core) % 4:  # missing padding, as ``s + "=" * (-len(s) % 4)`` restores it
-            candidates.append(core + "=" * (-len(core) % 4))
+        first = _NOT_BASE64.sub("", spelt.split("=", 1)[0])
+        candidates = dict.fromkeys((body, body + "=" * (-len(body) % 4),
+                                    core + "=" * (-len(core) % 4),
+                                    first + "=" * (-len(first) % 4)))
+        results: set[bytes] = set()
         for candidate in candidates:
             try:
-                yield name, decode(candidate)
-                break
+                data = decode(candidate)
             except (binascii.Error, ValueError):
                 continue
+            if data not in results:
+                results.add(data)
+                yield name, data
     hexed = _HEX_PREFIX.sub("", body, count=1)
     try:
         yield "hex", bytes.fromhex(hexed)

@@ -462,6 +462,11 @@ class _Analyzer:
             if isinstance(root, n.CondExpr):  # the test picks a branch; its value is not the key
                 roots.extend(e for e in (root.expr1, root.expr2) if e is not None)
                 continue
+            for ref in (root, *root.find_all(n.Getattr)):  # namespace attributes
+                if isinstance(ref, n.Getattr) and isinstance(ref.node, n.Name) and \
+                        f"ns.{ref.attr}" not in seen and ref.attr in self.ns_assigned:
+                    seen.add(f"ns.{ref.attr}")
+                    roots.extend(self.ns_assigned[ref.attr])
             for name in (root, *root.find_all(n.Name)):
                 if not isinstance(name, n.Name) or name.name in seen:
                     continue
