@@ -28,6 +28,7 @@ from __future__ import annotations
 import base64
 import binascii
 import bz2
+import contextlib
 import json
 import lzma
 import re
@@ -80,10 +81,8 @@ def _raw_of(value: str | bytes) -> list[bytes]:
     if isinstance(value, bytes):
         return [value]
     out = []
-    try:
+    with contextlib.suppress(UnicodeEncodeError):
         out.append(value.encode("latin-1"))
-    except UnicodeEncodeError:
-        pass
     utf8 = value.encode("utf-8", "surrogatepass")
     if utf8 not in out:
         out.append(utf8)
@@ -113,10 +112,8 @@ def decodings(text: str) -> Iterator[tuple[str, bytes]]:
                 results.add(data)
                 yield name, data
     hexed = _HEX_PREFIX.sub("", body, count=1)
-    try:
+    with contextlib.suppress(ValueError):
         yield "hex", bytes.fromhex(hexed)
-    except ValueError:
-        pass
 
 
 def _pickle_payload(data: bytes, ctx: ScanContext) -> bool:

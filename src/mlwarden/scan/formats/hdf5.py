@@ -113,9 +113,12 @@ class Hdf5Scanner(FormatScanner):
         from mlwarden.scan.formats.embedded import FieldScanner
 
         fields = FieldScanner(target, ctx, prefix="attr:")
+        configs = {str(entry[0]) for entry in result.get("configs", [])}
         for entry in result.get("fields", []):
             try:
                 where, encoded, is_text = entry
+                if str(where) in configs:
+                    continue  # a Keras config: analysed, and its fields walked, as one
                 raw = base64.b64decode(encoded, validate=True)
             except (ValueError, TypeError):
                 ctx.add(R.HDF_MALFORMED.finding("unreadable attribute from the probe",

@@ -412,9 +412,7 @@ class _Analyzer:
         if isinstance(node, n.Concat):
             return True
         if isinstance(node, n.Add):  # a number on either side makes it arithmetic
-            if self.numeric(node.left) or self.numeric(node.right):
-                return False
-            return True
+            return not (self.numeric(node.left) or self.numeric(node.right))
         if isinstance(node, n.Mul | n.Mod):
             return not (self.numeric(node.left) and (self.numeric(node.right)
                                                      or isinstance(node, n.Mod)))

@@ -12,7 +12,7 @@ from typing import ClassVar
 
 from mlwarden.scan.formats.embedded import MIN_ENCODED, scan_json_fields
 from mlwarden.scan.interface import FormatScanner, ScanContext, ScanTarget
-from mlwarden.scan.sniff import MAX_CHAT_CONFIG, could_be_json_object
+from mlwarden.scan.sniff import could_be_json_object
 
 _CANDIDATE = re.compile(rb'"[^"]{%d,}' % MIN_ENCODED)
 """A string of payload length, or an escape (``\\u``) that may hide one, in UTF-8 text."""

@@ -3,11 +3,11 @@
 Nothing in safetensors executes, so the risks are parser differentials and memory-safety bugs in
 loaders. The header is validated as the reference (Rust) implementation does, plus stricter
 checks it performs implicitly: UTF-8 JSON object, no duplicate keys, ``__metadata__`` a
-string→string map (its values are checked for embedded payloads:
-:mod:`mlwarden.scan.formats.embedded`), each tensor with a known dtype, a shape of non-negative integers and two
-ordered ``data_offsets``; the byte size equals shape × dtype width; and the tensors, sorted by
-offset, tile the data section exactly (no overlap, no hole, nothing past the end, nothing left
-over).
+string→string map (its values are checked for embedded payloads,
+:mod:`mlwarden.scan.formats.embedded`), each tensor with a known dtype, a shape of non-negative
+integers and two ordered ``data_offsets``; the byte size equals shape × dtype width; and the
+tensors, sorted by offset, tile the data section exactly (no overlap, no hole, nothing past the
+end, nothing left over).
 """
 
 from __future__ import annotations
