@@ -72,7 +72,8 @@ ENCODINGS: dict[str, Callable[[bytes], str]] = {
     "data-uri": lambda d: "data:application/octet-stream;base64," + b64(d),
     "base64-of-base64": lambda d: b64(b64(d).encode()),
     "hex-of-base64": lambda d: b64(d).encode().hex(),
-    "base64-junk-characters": lambda d: "*".join(b64(d)),
+    "base64-junk-characters": lambda d: "".join(
+        c + ("*" if i % 10 == 9 else "") for i, c in enumerate(b64(d))),
     "raw-latin-1": lambda d: d.decode("latin-1"),
     # found by the decoder differential below: "=" before the data (skipped by a2b_base64),
     # padding removed — decoded by the ``s + "=" * (-len(s) % 4)`` idiom
@@ -104,6 +105,13 @@ def test_safe_pickle_and_benign_base64_are_clean() -> None:
            "architectures": ["LlamaForCausalLM", "InternationalizationModel"]}
     report = scan_json(doc)
     assert not report.findings, report.findings  # type: ignore[attr-defined]
+
+
+def test_heavily_interleaved_junk_is_not_decoded() -> None:
+    """Known limit: a value that is mostly not base64 is not decoded (prose, paths and token
+    merges would cost a decode each), though ``b64decode`` would drop the junk."""
+    assert not embedded.plausible("*".join(b64(PAYLOAD)))
+    assert embedded.plausible(b64(PAYLOAD)) and embedded.plausible(PAYLOAD.hex())
 
 
 def test_plain_json_without_long_strings_stays_unknown() -> None:

@@ -33,7 +33,7 @@ import json
 import lzma
 import re
 import zlib
-from collections.abc import Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 
 from mlwarden.core.severity import Severity
@@ -60,8 +60,12 @@ TRIAL_OUTPUT = 1 << 16
 
 _DATA_URI = re.compile(r"^\s*data:[^,]{0,200};base64,", re.IGNORECASE)
 _HEX_PREFIX = re.compile(r"^\s*0[xX]")
-_ENCODED_CHARS = re.compile(rb"[A-Za-z0-9+/_\-]")
 _NOT_BASE64 = re.compile(r"[^A-Za-z0-9+/]")
+_NOT_ENCODED = re.compile(r"[^A-Za-z0-9+/\-_]")
+_SPACE_OR_PAD = re.compile(r"[\s=]")
+_HEX = re.compile(r"\s*(?:[0-9A-Fa-f]{2}\s*)+")
+JUNK_RATIO = 8
+"""At most one character in eight of a value may be outside the alphabets for it to be decoded."""
 _URLSAFE = str.maketrans("-_", "+/")
 
 
@@ -89,19 +93,38 @@ def _raw_of(value: str | bytes) -> list[bytes]:
     return out
 
 
+def plausible(text: str) -> bool:
+    """Whether ``text`` may be base64 or hex: at least :data:`MIN_ENCODED` characters of the
+    alphabets, and at most one in :data:`JUNK_RATIO` of the rest something else (whitespace and
+    ``=`` do not count). Loaders' non-validating decoders drop such junk, so a little of it is
+    followed; prose, paths and token merges are not decoded at all."""
+    core = len(_NOT_ENCODED.sub("", text))
+    if core < MIN_ENCODED:
+        return False
+    junk = len(text) - core - len(_SPACE_OR_PAD.findall(text))
+    return junk * JUNK_RATIO <= len(text)
+
+
 def decodings(text: str) -> Iterator[tuple[str, bytes]]:
-    """``(encoding, bytes)`` for each way the standard library decodes ``text``."""
+    """``(encoding, bytes)`` for each way the standard library decodes ``text``: base64 as
+    given, re-padded by the ``s + "=" * (-len(s) % 4)`` idiom, and its alphabet characters alone
+    (all, or those before the first ``=``) re-padded the same way; urlsafe base64 likewise when
+    the text has a ``-`` or ``_``; hex as ``bytes.fromhex`` reads it."""
     body = _DATA_URI.sub("", text, count=1)
-    for name, decode, spelt in (
-            ("base64", base64.b64decode, body),
-            ("urlsafe-base64", base64.urlsafe_b64decode, body.translate(_URLSAFE))):
-        # as given; re-padded by the ``s + "=" * (-len(s) % 4)`` idiom; and its alphabet
-        # characters alone, all of them or those before the first "=", re-padded the same way
-        core = _NOT_BASE64.sub("", spelt)
-        first = _NOT_BASE64.sub("", spelt.split("=", 1)[0])
-        candidates = dict.fromkeys((body, body + "=" * (-len(body) % 4),
-                                    core + "=" * (-len(core) % 4),
-                                    first + "=" * (-len(first) % 4)))
+    decoders: list[tuple[str, Callable[[str], bytes], str]] = [
+        ("base64", base64.b64decode, body)]
+    if "-" in body or "_" in body:
+        decoders.append(("urlsafe-base64", base64.urlsafe_b64decode, body.translate(_URLSAFE)))
+    clean = _NOT_BASE64.search(body) is None
+    for name, decode, spelt in decoders:
+        if clean and name == "base64":
+            candidates: Iterable[str] = (body + "=" * (-len(body) % 4),)
+        else:
+            core = _NOT_BASE64.sub("", spelt)
+            first = _NOT_BASE64.sub("", spelt.split("=", 1)[0])
+            candidates = dict.fromkeys((body, body + "=" * (-len(body) % 4),
+                                        core + "=" * (-len(core) % 4),
+                                        first + "=" * (-len(first) % 4)))
         results: set[bytes] = set()
         for candidate in candidates:
             try:
@@ -112,8 +135,9 @@ def decodings(text: str) -> Iterator[tuple[str, bytes]]:
                 results.add(data)
                 yield name, data
     hexed = _HEX_PREFIX.sub("", body, count=1)
-    with contextlib.suppress(ValueError):
-        yield "hex", bytes.fromhex(hexed)
+    if _HEX.fullmatch(hexed):
+        with contextlib.suppress(ValueError):
+            yield "hex", bytes.fromhex(hexed)
 
 
 def _pickle_payload(data: bytes, ctx: ScanContext) -> bool:
@@ -145,14 +169,60 @@ def _inflate(data: bytes) -> bytes | None:
     return None
 
 
-def known_format(data: bytes, ctx: ScanContext, depth: int = 0) -> str | None:
-    """The format the engine would read ``data`` as, when it is one worth handing on."""
-    if len(data) < 2:
+_MAGIC_FIRST = frozenset(b"P\x89\x937GZ(\x04\x1fxB\xfd")
+"""First bytes of the magic numbers below (zip, HDF5, npy, 7z, GGUF, joblib ZF, zstd, lz4,
+gzip, zlib, bz2, xz): most decoded bytes are turned away by one set lookup."""
+_JSON_FIRST = frozenset(b"{ \t\r\n")
+
+
+def known_format(data: bytes, ctx: ScanContext, depth: int = 0, *,
+                 text: bool = False) -> str | None:
+    """The format the engine would read ``data`` as, when it is one worth handing on.
+
+    ``text``: ``data`` is printable text as it was stored. It is then no pickle: a pickle that
+    imports anything needs protocol 0's line breaks or a non-text opcode."""
+    size = len(data)
+    if size < 2:
         return None
-    head = data[:4096]
+    first = data[0]
+    if size >= 10 and data[8] == 0x7B and int.from_bytes(data[:8], "little") <= size - 8:
+        return "safetensors"
+    if size >= 512:
+        if sniff.hdf5_signature_offset(data) is not None:
+            return "hdf5"
+        if sniff.looks_like_tar(data[:512]):
+            return "tar"
+    if first in _MAGIC_FIRST:
+        fmt = _magic_format(data, ctx, depth)
+        if fmt is not None:
+            return fmt
+    elif size >= 14 and data[13] == 0 and depth < MAX_LAYERS and \
+            sniff.could_be_lzma_alone(data[:64]):
+        inflated = _inflate(data)
+        if inflated and known_format(inflated, ctx, depth + 1) is not None:
+            return "compressed"
+    if first in _JSON_FIRST and data.lstrip()[:1] == b"{":
+        try:
+            json.loads(data)
+        except (ValueError, RecursionError):
+            pass
+        else:
+            return "json"
+    if not text and first in sniff.PICKLE_FIRST_OPCODES and _pickle_payload(data, ctx):
+        return "pickle"
+    if first in sniff.ONNX_FIRST_TAGS or data[:2] in sniff.ONNX_FIRST_TAGS_2:
+        from mlwarden.scan.formats.onnx import OnnxScanner
+
+        if OnnxScanner.detect(data[:4096], ScanTarget(path="<embedded>", data=data)):
+            return "onnx"
+    return None
+
+
+def _magic_format(data: bytes, ctx: ScanContext, depth: int) -> str | None:
+    head = data[:16]
     if head.startswith((sniff.ZIP_LOCAL_SIG, sniff.ZIP_EOCD_SIG, sniff.ZIP_SPANNED_SIG)):
         return "zip"
-    if sniff.hdf5_signature_offset(data) is not None:
+    if head.startswith(sniff.HDF5_SIGNATURE):
         return "hdf5"
     if head.startswith(sniff.NUMPY_MAGIC):
         return "npy"
@@ -160,31 +230,11 @@ def known_format(data: bytes, ctx: ScanContext, depth: int = 0) -> str | None:
         return "7z"
     if head.startswith(sniff.GGUF_MAGIC):
         return "gguf"
-    if head.startswith((sniff.ZSTD_MAGIC, b"\x04\x22\x4d\x18")) or head[:4] == b"ZF0x":
+    if head.startswith((sniff.ZSTD_MAGIC, b"\x04\x22\x4d\x18", b"ZF0x")):
         return "compressed"
-    if len(head) >= 10 and head[8:9] == b"{" and \
-            int.from_bytes(head[:8], "little") <= len(data) - 8:
-        return "safetensors"
-    if sniff.looks_like_tar(head):
-        return "tar"
     inflated = _inflate(data) if depth < MAX_LAYERS else None
     if inflated and known_format(inflated, ctx, depth + 1) is not None:
         return "compressed"
-    stripped = head.lstrip()
-    if stripped[:1] == b"{":
-        try:
-            json.loads(data)
-        except (ValueError, RecursionError):
-            pass
-        else:
-            return "json"
-    if sniff.could_be_pickle(head) and _pickle_payload(data, ctx):
-        return "pickle"
-    if sniff.could_be_onnx(head):
-        from mlwarden.scan.formats.onnx import OnnxScanner
-
-        if OnnxScanner.detect(head, ScanTarget(path="<embedded>", data=data)):
-            return "onnx"
     return None
 
 
@@ -199,6 +249,10 @@ def json_path(parent: str, key: str | int) -> str:
 
 _Path = tuple["_Path | None", str | int]
 """A JSON value's path as a chain of ``(parent, key)`` links (the root's key is its name)."""
+
+
+def _name(where: str | _Path) -> str:
+    return where if isinstance(where, str) else _spell(where)
 
 
 def _spell(path: _Path) -> str:
@@ -230,58 +284,59 @@ class FieldScanner:
     over: list[str] = field(default_factory=list)
     _nested_json: int = 0
 
-    def value(self, where: str, value: str | bytes | bytearray | memoryview, *,
+    def value(self, where: str | _Path, value: str | bytes | bytearray | memoryview, *,
               raw: bool = True) -> None:
-        """Scan one field value (``raw``: its bytes as they are count too, not only decoded)."""
+        """Scan one field value (``raw``: its bytes as they are count too, not only decoded).
+        ``where`` names the field (a JSON path chain is spelt only when something is found)."""
         if isinstance(value, bytearray | memoryview):
             value = bytes(value)
         size = len(value)
-        if size < MIN_RAW or (isinstance(value, str) and size < MIN_ENCODED and not raw):
+        if size < MIN_RAW:
             return
         if size > MAX_FIELD:
-            self._over(f"{where} is {size} bytes long (limit {MAX_FIELD})")
+            self._over(f"{_name(where)} is {size} bytes long (limit {MAX_FIELD})")
             return
         if self.values >= MAX_VALUES or self.decoded + size > MAX_DECODED:
             self._over(f"more than {MAX_VALUES} values or {MAX_DECODED} characters")
             return
         self.values += 1
         if raw:
+            printable = value.isprintable() if isinstance(value, str) else \
+                (value.isascii() and value.decode("ascii").isprintable())
             for data in _raw_of(value):
-                if self._try(where, "raw", data):
+                if self._try(where, "raw", data, text=printable):
                     break
         text = _text_of(value)
-        if text is None or len(text) < MIN_ENCODED:
+        if text is None or len(text) < MIN_ENCODED or not plausible(text):
             return
         self.decoded += size
         self._decode(where, text, (), 1)
 
-    def _decode(self, where: str, text: str, layers: tuple[str, ...], depth: int) -> None:
-        if not _ENCODED_CHARS.search(text[:64].encode("ascii", "ignore")):
-            return
-        done: set[bytes] = set()
+    def _decode(self, where: str | _Path, text: str, layers: tuple[str, ...],
+                depth: int) -> None:
         for encoding, data in decodings(text):
-            if len(data) < MIN_RAW or data in done:
+            if len(data) < MIN_RAW:
                 continue
-            done.add(data)
             names = (*layers, encoding)
             if self._try(where, ",".join(reversed(names)), data):
                 continue
-            if depth < MAX_LAYERS and len(data) >= MIN_ENCODED:
-                inner = _text_of(data)
-                if inner is not None:
+            if depth < MAX_LAYERS and len(data) >= MIN_ENCODED and data.isascii():
+                inner = data.decode("ascii")
+                if plausible(inner):
                     self._decode(where, inner, names, depth + 1)
 
-    def _try(self, where: str, encoding: str, data: bytes) -> bool:
-        fmt = known_format(data, self.ctx)
+    def _try(self, where: str | _Path, encoding: str, data: bytes, *, text: bool = False) -> bool:
+        fmt = known_format(data, self.ctx, text=text)
         if fmt is None:
             return False
+        name = _name(where)
         if encoding == "raw" and fmt == "json":
             # JSON text held in a string (a Keras ``model_config``): its strings are walked here,
             # not handed on, so the container's own analysis of it is not reported twice
             if self._nested_json < MAX_LAYERS:
                 self._nested_json += 1
                 try:
-                    self.json(json.loads(data), f"{where}(json)")
+                    self.json(json.loads(data), f"{name}(json)")
                 finally:
                     self._nested_json -= 1
             return True
@@ -289,24 +344,31 @@ class FieldScanner:
             self._over(f"more than {MAX_PAYLOADS} embedded payloads")
             return True
         self.payloads += 1
-        self.ctx.scan_nested(self.target.child(f"{self.prefix}{where}({encoding})", data))
+        self.ctx.scan_nested(self.target.child(f"{self.prefix}{name}({encoding})", data))
         return True
 
     def json(self, root: object, where: str = "") -> None:
         """Every string in a parsed JSON tree (keys are names, not payloads). Paths are built only
         for the strings looked at: a tokenizer.json has millions of short values."""
+        if isinstance(root, str):
+            self._json_string((None, where), root)
+            return
         stack: list[tuple[object, _Path]] = [(root, (None, where))]
         while stack:
             node, path = stack.pop()
-            if isinstance(node, str):
-                if len(node) >= MIN_ENCODED or (len(node) >= MIN_RAW and not node.isprintable()):
-                    self.value(_spell(path), node)
-            elif isinstance(node, dict):
-                stack.extend((v, (path, str(k))) for k, v in node.items()
-                             if not isinstance(v, int | float | bool | None))
-            elif isinstance(node, list):
-                stack.extend((v, (path, i)) for i, v in enumerate(node)
-                             if not isinstance(v, int | float | bool | None))
+            items: Iterable[tuple[str | int, object]] = (
+                node.items() if isinstance(node, dict) else enumerate(node))  # type: ignore[arg-type]
+            for key, child in items:
+                if isinstance(child, str):
+                    if len(child) >= MIN_RAW:
+                        self._json_string((path, key if isinstance(key, int) else str(key)),
+                                          child)
+                elif isinstance(child, dict | list):
+                    stack.append((child, (path, key if isinstance(key, int) else str(key))))
+
+    def _json_string(self, path: _Path, value: str) -> None:
+        if len(value) >= MIN_ENCODED or not value.isprintable():
+            self.value(path, value)
 
     def _over(self, why: str) -> None:
         if len(self.over) < 5:
