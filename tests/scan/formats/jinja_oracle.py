@@ -30,12 +30,16 @@ def _limits() -> None:  # pragma: no cover - runs in the child
     resource.setrlimit(resource.RLIMIT_AS, (MEMORY, MEMORY))
 
 
-def reached_names(templates: list[str],
-                  contexts: list[dict[str, Any]] | None = None) -> list[list[str]]:
-    """For each template, the attribute/item names its sandboxed renders reach."""
-    request = json.dumps({"templates": templates, "contexts": contexts or ADVERSARIAL_CONTEXTS})
-    done = subprocess.run([sys.executable, "-I", str(ORACLE)], input=request, text=True,
-                          capture_output=True, timeout=CPU_SECONDS * 2, check=True,
-                          preexec_fn=_limits)
-    result: list[list[str]] = json.loads(done.stdout)
+def reached_names(templates: list[str], contexts: list[dict[str, Any]] | None = None,
+                  batch: int = 1000) -> list[list[str]]:
+    """For each template, the attribute/item names its sandboxed renders reach (one child
+    process per ``batch`` templates, each under the CPU and memory limits)."""
+    result: list[list[str]] = []
+    for start in range(0, len(templates), batch):
+        request = json.dumps({"templates": templates[start:start + batch],
+                              "contexts": contexts or ADVERSARIAL_CONTEXTS})
+        done = subprocess.run([sys.executable, "-I", str(ORACLE)], input=request, text=True,
+                              capture_output=True, timeout=CPU_SECONDS * 2, check=True,
+                              preexec_fn=_limits)
+        result.extend(json.loads(done.stdout))
     return result

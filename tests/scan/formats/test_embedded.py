@@ -26,6 +26,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from mlwarden.core.severity import Severity
 from mlwarden.scan.engine import scan_bytes, scan_paths
 from mlwarden.scan.formats import embedded
 from mlwarden.scan.formats.embedded import FieldScanner, decodings
@@ -285,3 +286,42 @@ def test_field_scanner_counts_values() -> None:
     fields.value("short", "abc")
     fields.value("long", "internationalization")
     assert fields.values == 1 and ctx.findings == []
+
+
+# --- properties: no crash, no false positive on random benign values ------------------------------
+
+_MAGIC = (b"\x89HDF", b"PK", b"\x93NUMPY", b"GGUF", b"7z\xbc", b"\x1f\x8b", b"BZh", b"\xfd7zXZ",
+          b"\x28\xb5\x2f\xfd", b"\x04\x22\x4d\x18", b"ZF")
+"""Bytes that start like a file of a known format are handed to its scanner, which may well call
+a truncated one malformed: that is not a false positive, so random data leaves them out
+(hypothesis likes to try the constants it finds in the code)."""
+_BYTES = st.binary(min_size=8, max_size=300).filter(lambda b: not b.startswith(_MAGIC))
+_VALUES = st.one_of(_BYTES.map(lambda b: base64.b64encode(b).decode()),
+                    _BYTES.map(lambda b: b.hex()), st.text(min_size=8, max_size=300), _BYTES)
+
+
+def _check_benign(values: list[str | bytes]) -> None:
+    from mlwarden.scan import engine
+    from mlwarden.scan.interface import ScanContext, ScanTarget
+
+    ctx = ScanContext(dispatch=engine.dispatch)
+    fields = FieldScanner(ScanTarget(path="x", data=b""), ctx)
+    for index, value in enumerate(values):
+        fields.value(f"v{index}", value)
+    fields.finish()
+    # random data may decode to a few opcodes of a harmless pickle; never to anything serious
+    assert not [f for f in ctx.findings if f.severity >= Severity.MEDIUM], ctx.findings
+
+
+@settings(max_examples=40, deadline=None)
+@given(st.lists(_VALUES, max_size=8))
+def test_random_values_raise_nothing_and_report_nothing_serious(
+        values: list[str | bytes]) -> None:
+    _check_benign(values)
+
+
+@pytest.mark.slow
+@settings(max_examples=3000, deadline=None)
+@given(st.lists(_VALUES, max_size=8))
+def test_random_values_long(values: list[str | bytes]) -> None:
+    _check_benign(values)
