@@ -259,6 +259,27 @@ def test_tokenizer_config_and_shard_index_fields() -> None:
         "metadata.state(base64)"}
 
 
+def test_torch_and_numpy_payloads_in_fields() -> None:
+    buf = io.BytesIO()
+    with zipfile.ZipFile(buf, "w") as zf:
+        zf.writestr("archive/data.pkl", PAYLOAD)
+        zf.writestr("archive/version", "3\n")
+    npy = io.BytesIO()
+    np.lib.format.write_array_header_1_0(npy, {"descr": "|O", "fortran_order": False,
+                                               "shape": (1,)})
+    npy.write(PAYLOAD)
+    report = scan_json({"state_dict": b64(buf.getvalue()), "array": b64(npy.getvalue())})
+    assert {"state_dict(base64)/archive/data.pkl", "array(base64)"} <= members(report)
+    assert "MW-PKL-001" in rules(report)
+
+
+@pytest.mark.parametrize("metadata", [None, 5, [1, "x"], "plain"])
+def test_odd_safetensors_metadata_does_not_crash(metadata: object) -> None:
+    header = json.dumps({"__metadata__": metadata}).encode()
+    report = scan_bytes(struct.pack("<Q", len(header)) + header, name="m.safetensors")
+    assert "MW-FMT-001" not in rules(report)
+
+
 # --- limits (MW-EMB-001) ------------------------------------------------------------------------
 
 def test_a_field_over_the_limit_fails_closed(monkeypatch: pytest.MonkeyPatch) -> None:

@@ -353,6 +353,8 @@ class FieldScanner:
         if isinstance(root, str):
             self._json_string((None, where), root)
             return
+        if not isinstance(root, dict | list):
+            return
         stack: list[tuple[object, _Path]] = [(root, (None, where))]
         while stack:
             node, path = stack.pop()
