@@ -43,6 +43,9 @@ HOLDERS = (
     "{{% set k, j = ({key}, 1) %}}{sink_k}",
     "{{% macro m(k) %}}{sink_k}{{% endmacro %}}{{{{ m({key}) }}}}",
     "{{% for k in ({key}).split('#') %}}{sink_k}{{% endfor %}}",
+    "{{% with k = {key} %}}{sink_k}{{% endwith %}}",
+    "{{% set k %}}{{% if true %}}{{{{ {key} }}}}{{% endif %}}{{% endset %}}{sink_k}",
+    "{{% for m in messages %}}{{% set k = loop.cycle({key}, {key}) %}}{sink_k}{{% endfor %}}",
 )
 SINKS = ("{{{{ ()[{0}] }}}}", "{{{{ messages[0][{0}] }}}}", "{{{{ ()|attr({0}) }}}}",
          "{{{{ [()]|map(attribute={0})|list }}}}", "{{{{ [()]|selectattr({0})|list }}}}",
@@ -98,6 +101,13 @@ REGRESSIONS = {
     "namespace-model-token": "{% set ns = namespace(k='') %}"
                              "{% set ns.k = ((eos_token if true else '')) %}{{ ()[ns.k] }}",
     "namespace-init-model-token": "{% set ns = namespace(k=bos_token) %}{{ ()[ns.k] }}",
+    # holders added after the first runs: a with-block, a set-block with control flow, a call
+    # that hands back its argument
+    "with-block": "{% with k = messages[0].content.split('|')[1] %}{{ ()[k] }}{% endwith %}",
+    "set-block-with-if": "{% set k %}{% if true %}{{ messages[0].content[1:] }}{% endif %}"
+                         "{% endset %}{{ ()[k] }}",
+    "loop-cycle": "{% for m in messages %}{{ ()[loop.cycle(m.content.split('|')[1], 'a')] }}"
+                  "{% endfor %}",
 }
 
 DATA_LOOKUPS = {

@@ -170,6 +170,18 @@ class _Analyzer:
 
     def _collect_sources(self, tree: nodes.Template) -> None:
         n = self.n
+        for block in tree.find_all(n.AssignBlock):  # with control flow: text built at render
+            if isinstance(block.target, n.Name) and not all(
+                    isinstance(out, n.Output) for out in block.body):
+                parts = [expr for child in block.body
+                         for out in ([child] if isinstance(child, n.Output)
+                                     else child.find_all(n.Output))
+                         for expr in out.nodes]
+                self.sources.setdefault(block.target.name, []).append(n.Concat(parts))
+        for scope in tree.find_all(n.With):  # {% with k = ... %}
+            for target, value in zip(scope.targets, scope.values, strict=False):
+                if isinstance(target, n.Name):
+                    self.assigned.setdefault(target.name, []).append(value)
         for loop in tree.find_all(n.For):
             for name in self._target_names(loop.target):
                 self.sources.setdefault(name, []).append(loop.iter)
@@ -425,10 +437,13 @@ class _Analyzer:
                 node.node is not None and node.name not in NUMERIC_FILTERS
                 and self.builds_strings(node.node, depth + 1))
         if isinstance(node, n.Call):
-            if isinstance(node.node, n.Getattr):
-                return node.node.attr in KEY_BUILDING_METHODS or \
-                    self.builds_strings(node.node.node, depth + 1)
-            return False
+            if isinstance(node.node, n.Getattr) and (
+                    node.node.attr in KEY_BUILDING_METHODS
+                    or self.builds_strings(node.node.node, depth + 1)):
+                return True
+            # a call may hand back what it was given (``loop.cycle(a, b)``, ``d.get(k, a)``)
+            return any(self.builds_strings(arg, depth + 1) for arg in
+                       (*node.args, *(kw.value for kw in node.kwargs)))
         if isinstance(node, n.Getitem):
             if isinstance(node.arg, n.Slice):
                 return True
