@@ -346,3 +346,11 @@ def test_random_values_raise_nothing_and_report_nothing_serious(
 @given(st.lists(_VALUES, max_size=8))
 def test_random_values_long(values: list[str | bytes]) -> None:
     _check_benign(values)
+
+
+def test_keras_metadata_pb_fields() -> None:
+    from .test_savedmodel import keras_metadata
+
+    layer = {"name": "p", "class_name": "PickledLayer", "config": {"blob": b64(PAYLOAD)}}
+    report = scan_bytes(keras_metadata(layer), name="keras_metadata.pb")
+    assert "root.layer-0:config.blob(base64)" in members(report)
