@@ -354,3 +354,20 @@ def test_keras_metadata_pb_fields() -> None:
     layer = {"name": "p", "class_name": "PickledLayer", "config": {"blob": b64(PAYLOAD)}}
     report = scan_bytes(keras_metadata(layer), name="keras_metadata.pb")
     assert "root.layer-0:config.blob(base64)" in members(report)
+
+
+def test_hdf5_attribute_arrays_over_the_limit_fail_closed(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    from mlwarden.scan.formats import hdf5_probe
+    from mlwarden.scan.formats.hdf5 import Hdf5Scanner
+    from mlwarden.scan.interface import ScanContext, ScanTarget
+
+    assert hdf5_probe.MAX_ELEMENTS >= 100_000  # far above the weight names of big models
+    monkeypatch.setattr(hdf5_probe, "MAX_ELEMENTS", 3)
+    out = {"pickles": [], "fields": [], "field_bytes": 0, "fields_truncated": False}
+    hdf5_probe._collect_fields(out, "/", {"names": np.array([b"weight_name_0"] * 4),
+                                          "ok": np.array([b"weight_name_0"] * 3)})
+    assert out["fields_truncated"] and len(out["fields"]) == 3
+    ctx = ScanContext()
+    Hdf5Scanner._scan_fields(out, ScanTarget(path="m.h5", data=b""), ctx)
+    assert [f.rule_id for f in ctx.findings] == ["MW-EMB-001"]

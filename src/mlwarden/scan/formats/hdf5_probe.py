@@ -39,15 +39,21 @@ MAX_ATTRIBUTES = 1000
 MAX_TEXT = 64 * 1024 * 1024
 MAX_PICKLES = 1000
 MAX_PICKLE_BYTES = 16 * 1024 * 1024
-MAX_FIELDS = 20_000
-"""String-like attribute values sent for the embedded-payload check (then ``fields_truncated``)."""
-MAX_FIELD_BYTES = 128 * 1024 * 1024
-MAX_ELEMENTS = 10_000
+MAX_FIELDS = 500_000
+"""String-like attribute values sent for the embedded-payload check (then ``fields_truncated``,
+which the scanner reports as ``MW-EMB-001``): far above the weight names of a large Keras model."""
+MAX_FIELD_BYTES = 256 * 1024 * 1024
+MAX_ELEMENTS = 1_000_000
+"""Elements of one attribute array sent (a longer array sets ``fields_truncated``)."""
 MIN_FIELD = 8
 
 
 class _Stop(Exception):
     pass
+
+
+class _TooMany(Exception):
+    """An attribute array with more elements than are sent: the scanner is told."""
 
 
 def _as_text(value: object) -> str | None:
@@ -113,8 +119,10 @@ def _field_values(value: Any, path: str = "") -> list[tuple[str, bytes, bool]]:
         return []
     if kind not in "SUOV":
         return []
+    if getattr(value, "size", 0) > MAX_ELEMENTS:
+        raise _TooMany
     out: list[tuple[str, bytes, bool]] = []
-    for index, item in enumerate(value.reshape(-1)[:MAX_ELEMENTS]):
+    for index, item in enumerate(value.reshape(-1)):
         inner = item.item() if hasattr(item, "item") and kind != "O" else item
         out.extend(_field_values(inner, f"{path}[{index}]"))
     return out
@@ -123,10 +131,16 @@ def _field_values(value: Any, path: str = "") -> list[tuple[str, bytes, bool]]:
 def _collect_fields(out: dict[str, Any], where: str, attrs: Any) -> None:
     """String-like attribute values for the scanner's embedded-payload check."""
     done = {entry[0] for entry in out["pickles"]}
-    for attr in list(attrs.keys())[:MAX_ATTRIBUTES]:
+    names = list(attrs.keys())
+    if len(names) > MAX_ATTRIBUTES:
+        out["fields_truncated"] = True
+    for attr in names[:MAX_ATTRIBUTES]:
         name = f"{where}@{attr}"
         try:
             parts = _field_values(attrs[attr])
+        except _TooMany:
+            out["fields_truncated"] = True
+            continue
         except Exception:  # noqa: BLE001, S112 - an unreadable attribute holds nothing to scan
             continue
         for suffix, raw, text in parts:

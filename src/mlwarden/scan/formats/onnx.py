@@ -193,6 +193,9 @@ class _Walk:
                     self.check_location(name, value, value_field)
         for index, f in enumerate(strings[:MAX_STRING_DATA]):
             self.value(f"tensor[{name!r}].string_data[{index}]", f)
+        if len(strings) > MAX_STRING_DATA and self.values is not None:
+            self.values.over.append(f"tensor {name!r} has {len(strings)} strings; the first "
+                                    f"{MAX_STRING_DATA} were checked")
 
     def check_location(self, tensor: str, location: str, where: Field) -> None:
         problem = location_problem(location)
