@@ -152,9 +152,10 @@ def _value(reader: _Reader, vtype: int, key: str, keep_text: bool, depth: int = 
             if reader.elements > MAX_ARRAY_STRINGS:
                 raise Malformed(f"metadata arrays hold more than {MAX_ARRAY_STRINGS} strings or "
                                 "nested arrays", at)
+            labels = (f"string length in {key!r}", f"string value of {key!r}")
             for index in range(count):
                 if etype == STRING:
-                    _array_string(reader, key, index)
+                    _array_string(reader, key, index, labels)
                 else:
                     _value(reader, etype, key, False, depth + 1)
         else:
@@ -163,18 +164,18 @@ def _value(reader: _Reader, vtype: int, key: str, keep_text: bool, depth: int = 
     raise Malformed(f"metadata {key!r} has unknown value type {vtype}", reader.pos - 4)
 
 
-def _array_string(reader: _Reader, key: str, index: int) -> None:
+def _array_string(reader: _Reader, key: str, index: int, labels: tuple[str, str]) -> None:
     """One string of a string array: skipped, or kept for the embedded-payload check when it is
     long enough to hold a payload (vocabularies are mostly short tokens)."""
-    at = reader.pos
-    length = reader.u64(f"string length in {key!r}")
-    reader.pos = at
-    if length < MIN_ARRAY_STRING or len(reader.long_strings) >= MAX_LONG_STRINGS:
-        if length >= MIN_ARRAY_STRING:
+    length = reader.u64(labels[0])
+    reader.need(length, labels[1])
+    if length >= MIN_ARRAY_STRING:
+        if len(reader.long_strings) < MAX_LONG_STRINGS:
+            reader.long_strings.append(
+                (f"{key}[{index}]", bytes(reader.data[reader.pos:reader.pos + length])))
+        else:
             reader.long_strings_dropped += 1
-        reader.skip_string(f"string value of {key!r}")
-        return
-    reader.long_strings.append((f"{key}[{index}]", reader.string_bytes(f"string value of {key!r}")))
+    reader.pos += length
 
 
 def parse_header(data: bytes | memoryview) -> tuple[GgufHeader, _Reader]:
