@@ -7,8 +7,10 @@ arrays of bytes. Every scanner of a format with free-form fields (JSON configs, 
 metadata, GGUF strings, ONNX ``metadata_props`` and string attributes, HDF5 attributes) hands
 those values to :class:`FieldScanner`, one per scanned target.
 
-For each value of at least :data:`MIN_ENCODED` characters (or :data:`MIN_RAW` bytes) the
-candidates are the raw bytes and what the standard library's decoders make of it —
+For each value of at least :data:`MIN_RAW` bytes the raw bytes are a candidate; a value of at
+least :data:`MIN_ENCODED` characters that is plausibly encoded (at most one character in
+:data:`JUNK_RATIO` outside the base64/hex alphabets, whitespace and ``=`` aside) adds what the
+standard library's decoders make of it —
 ``base64.b64decode`` and ``urlsafe_b64decode`` (non-validating, as loaders call them: characters
 outside the alphabet are dropped, decoding stops at the padding; missing padding added, as the
 ``s + "=" * (-len(s) % 4)`` idiom does), ``bytes.fromhex`` — up to :data:`MAX_LAYERS` encodings
@@ -16,8 +18,10 @@ deep. A candidate is handed back to the engine (``ctx.scan_nested``, member
 ``field(base64)``) only when it sniffs as a format the engine knows: a pickle the VM can follow to
 ``STOP`` (or one whose partial run already imports something serious), a zip, HDF5, npy, 7z, tar,
 GGUF, safetensors or ONNX file, a compressed stream that decompresses to one of those, or a JSON
-object. Decoded bytes of anything else (images, text, tokenizer data) are ignored, and a pickle
-of plain values is clean, so benign base64 costs a decode and a few byte comparisons.
+object (walked in place when the field itself holds JSON text). Printable text as stored is
+never taken for a pickle (importing needs protocol 0's line breaks or a binary opcode). Decoded
+bytes of anything else (images, text, tokenizer data) are ignored, and a pickle of plain values
+is clean, so benign base64 costs a decode and a few byte comparisons.
 
 Bounds (per scanned target): values examined, characters decoded and payloads handed on. Passing
 one, or a single value over :data:`MAX_FIELD`, is ``MW-EMB-001`` (high): the rest was not checked.
