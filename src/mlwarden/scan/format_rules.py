@@ -345,3 +345,22 @@ SKOPS_DANGEROUS_TYPE = register(Rule(
                 "re-export the model from its source.",
     references=_CODE_ON_LOAD,
 ))
+
+# --- payloads embedded in other formats' fields ---------------------------------------------------
+
+EMBEDDED_UNCHECKED = register(Rule(
+    id="MW-EMB-001",
+    name="EmbeddedFieldsUnchecked",
+    title="Fields too many or too large to check for embedded payloads",
+    description="String and byte fields of configs and metadata (JSON configs, safetensors "
+                "`__metadata__`, GGUF strings, ONNX `metadata_props` and string attributes, "
+                "HDF5 attributes) are decoded (raw, base64, hex) and scanned as the pickle, "
+                "archive or model they decode to, because custom layers and loaders deserialise "
+                "such fields. This file holds a field over the size limit, or more fields, "
+                "decoded characters or embedded payloads than the limits allow: the rest was not "
+                "checked, so the scan fails closed at high.",
+    severity=Severity.HIGH,
+    remediation="Inspect the oversized or numerous fields by hand before loading the model with "
+                "custom objects; re-export it without opaque blobs in its configuration.",
+    references=(*_CODE_ON_LOAD, "CWE-400"),
+))

@@ -257,6 +257,7 @@ SNIFFS: tuple[Entry, ...] = (
     Entry("keras-json", 870, _F + "keras_json", could_be_json_object),
     Entry("hf-shard-index", 875, _F + "hf_index", could_be_json_object),
     Entry("chat-template", 880, _F + "chat_template", could_be_chat_template),
+    Entry("json", 885, _F + "json_fields", could_be_json_object),
     Entry("pickle", 900, "mlwarden.scan.pickle.scanner", lambda h, t: could_be_pickle(h)),
 )
 """Every built-in format scanner, in detection order (priority, then name)."""

@@ -109,6 +109,10 @@ class ChatTemplateScanner(FormatScanner):
     def scan(self, target: ScanTarget, ctx: ScanContext) -> None:
         templates = _json_templates(target.data) if _strip(target.head()).startswith(b"{") \
             else None
+        if templates is not None:
+            from mlwarden.scan.formats.embedded import scan_json_fields
+
+            scan_json_fields(json.loads(bytes(target.data).decode("utf-8-sig")), target, ctx)
         if templates is None:
             text = _jinja_text(target, target.head(4096))
             templates = [("template", text)] if text is not None else []

@@ -36,6 +36,9 @@ MAX_TENSORS = 1_000_000
 MAX_ARRAY_STRINGS = 8_000_000
 """String array elements walked in one file (vocabularies and merges are ~10⁵–10⁶)."""
 CHAT_TEMPLATE_KEY = "tokenizer.chat_template"
+MIN_ARRAY_STRING = 16
+"""String-array elements this long are kept for the embedded-payload check."""
+MAX_LONG_STRINGS = 200_000
 
 # value type → (struct code, size) for fixed-size scalars
 _SCALARS: dict[int, tuple[str, int]] = {
@@ -78,6 +81,9 @@ class _Reader:
     def __init__(self, data: bytes | memoryview, order: str) -> None:
         self.data = data
         self.order = order
+        self.long_strings: list[tuple[str, bytes]] = []
+        """Strings of string arrays long enough to hold an embedded payload."""
+        self.long_strings_dropped = 0
         self.pos = 0
         self.size = len(data)
         self.elements = 0
@@ -146,12 +152,30 @@ def _value(reader: _Reader, vtype: int, key: str, keep_text: bool, depth: int = 
             if reader.elements > MAX_ARRAY_STRINGS:
                 raise Malformed(f"metadata arrays hold more than {MAX_ARRAY_STRINGS} strings or "
                                 "nested arrays", at)
-            for _ in range(count):
-                _value(reader, etype, key, False, depth + 1)
+            labels = (f"string length in {key!r}", f"string value of {key!r}")
+            for index in range(count):
+                if etype == STRING:
+                    _array_string(reader, key, index, labels)
+                else:
+                    _value(reader, etype, key, False, depth + 1)
         else:
             raise Malformed(f"array {key!r} has unknown element type {etype}", at)
         return (etype, count)
     raise Malformed(f"metadata {key!r} has unknown value type {vtype}", reader.pos - 4)
+
+
+def _array_string(reader: _Reader, key: str, index: int, labels: tuple[str, str]) -> None:
+    """One string of a string array: skipped, or kept for the embedded-payload check when it is
+    long enough to hold a payload (vocabularies are mostly short tokens)."""
+    length = reader.u64(labels[0])
+    reader.need(length, labels[1])
+    if length >= MIN_ARRAY_STRING:
+        if len(reader.long_strings) < MAX_LONG_STRINGS:
+            reader.long_strings.append(
+                (f"{key}[{index}]", bytes(reader.data[reader.pos:reader.pos + length])))
+        else:
+            reader.long_strings_dropped += 1
+    reader.pos += length
 
 
 def parse_header(data: bytes | memoryview) -> tuple[GgufHeader, _Reader]:
@@ -190,8 +214,7 @@ def parse_header(data: bytes | memoryview) -> tuple[GgufHeader, _Reader]:
         if key in header.metadata:
             raise Malformed(f"metadata key {key!r} appears twice", at)
         vtype = reader.u32(f"type of {key!r}")
-        keep = key.startswith(CHAT_TEMPLATE_KEY) or key.startswith("general.")
-        header.metadata[key] = _value(reader, vtype, key, keep)
+        header.metadata[key] = _value(reader, vtype, key, True)
         header.key_offsets[key] = at
     return header, reader
 
@@ -267,6 +290,7 @@ class GgufScanner(FormatScanner):
             ctx.add(R.GGUF_MALFORMED.finding(f"malformed GGUF: {exc}", target.location(exc.offset)))
             return
         self._check_templates(header, target, ctx)
+        self._check_fields(header, reader, target, ctx)
         try:
             tensors = parse_tensors(header, reader)
         except Malformed as exc:
@@ -274,6 +298,23 @@ class GgufScanner(FormatScanner):
                                              target.location(exc.offset)))
             return
         self._check_layout(header, tensors, reader.pos, target, ctx)
+
+    @staticmethod
+    def _check_fields(header: GgufHeader, reader: _Reader, target: ScanTarget,
+                      ctx: ScanContext) -> None:
+        """String metadata (and long strings of string arrays) that decode to a payload."""
+        from mlwarden.scan.formats.embedded import FieldScanner
+
+        fields = FieldScanner(target, ctx)
+        for key, value in header.metadata.items():
+            if isinstance(value, bytes) and not key.startswith(CHAT_TEMPLATE_KEY):
+                fields.value(key, value)
+        for where, value in reader.long_strings:
+            fields.value(where, value)
+        if reader.long_strings_dropped:
+            fields.over.append(f"{reader.long_strings_dropped} long array strings past the first "
+                               f"{MAX_LONG_STRINGS}")
+        fields.finish()
 
     @staticmethod
     def _check_templates(header: GgufHeader, target: ScanTarget, ctx: ScanContext) -> None:

@@ -98,6 +98,7 @@ class Hdf5Scanner(FormatScanner):
                                                 target.location()))
                 continue
             ctx.scan_nested(target.child(f"attr:{where}", raw))
+        self._scan_fields(result, target, ctx)
         for kind, name, files in result.get("external", []):
             ctx.add(R.HDF_EXTERNAL.finding(f"{kind} {name!r} reads {files}", target.location(),
                                            evidence={"object": name, "kind": kind,
@@ -107,6 +108,31 @@ class Hdf5Scanner(FormatScanner):
                              "not checked")
 
     @staticmethod
+    def _scan_fields(result: dict[str, Any], target: ScanTarget, ctx: ScanContext) -> None:
+        """String-like attribute values: pickles, archives or models stored raw or encoded."""
+        from mlwarden.scan.formats.embedded import FieldScanner
+
+        fields = FieldScanner(target, ctx, prefix="attr:")
+        configs = {str(entry[0]) for entry in result.get("configs", [])}
+        for entry in result.get("fields", []):
+            try:
+                where, encoded, is_text = entry
+                if str(where) in configs:
+                    continue  # a Keras config: analysed, and its fields walked, as one
+                raw = base64.b64decode(encoded, validate=True)
+            except (ValueError, TypeError):
+                ctx.add(R.HDF_MALFORMED.finding("unreadable attribute from the probe",
+                                                target.location()))
+                continue
+            value: str | bytes = raw
+            if is_text:
+                value = raw.decode("utf-8", "surrogateescape")
+            fields.value(str(where), value)
+        if result.get("fields_truncated"):
+            fields.over.append("the file has more attribute values than the probe sends")
+        fields.finish()
+
+    @staticmethod
     def _analyze(raw: bytes, where: str, target: ScanTarget, ctx: ScanContext) -> None:
         try:
             parsed = parse_config(raw, CONFIG_LIMIT)
@@ -114,6 +140,9 @@ class Hdf5Scanner(FormatScanner):
             ctx.add(R.KERAS_MALFORMED.finding(f"Keras config {where}: {exc}", target.location()))
             return
         report_config(parsed, target, ctx, base=where)
+        from mlwarden.scan.formats.embedded import scan_json_fields
+
+        scan_json_fields(parsed.root, target, ctx, prefix=f"attr:{where}:")
 
 
 def _limit_memory() -> None:  # pragma: no cover - runs in the child before exec

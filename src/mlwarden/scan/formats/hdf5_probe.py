@@ -13,12 +13,13 @@ the probe failed. An answer is a JSON object. The child exits at EOF on stdin.
 ``python -I hdf5_probe.py FILE`` probes one file and writes the bare JSON object. Answer:
 
 ``{"open_error": str | null, "configs": [[where, text]], "external": [[kind, name, files]],
-"pickles": [[where, base64]], "errors": [[where, message]], "truncated": bool}``
+"pickles": [[where, base64]], "errors": [[where, message]], "truncated": bool,
+"fields": [[where, base64, is_text]], "field_bytes": int, "fields_truncated": bool}``
 
 No dataset is read; only attributes (strings that may hold Keras configs, byte strings that
 PyTables — and so ``pandas.read_hdf`` — unpickles: a scalar byte string ending in ``.``, or one
-starting like a protocol 2+ pickle) and the object layout (links, external storage,
-virtual-dataset sources).
+starting like a protocol 2+ pickle; and every string-like attribute value, for the scanner's
+embedded-payload check) and the object layout (links, external storage, virtual-dataset sources).
 """
 
 from __future__ import annotations
@@ -38,10 +39,21 @@ MAX_ATTRIBUTES = 1000
 MAX_TEXT = 64 * 1024 * 1024
 MAX_PICKLES = 1000
 MAX_PICKLE_BYTES = 16 * 1024 * 1024
+MAX_FIELDS = 500_000
+"""String-like attribute values sent for the embedded-payload check (then ``fields_truncated``,
+which the scanner reports as ``MW-EMB-001``): far above the weight names of a large Keras model."""
+MAX_FIELD_BYTES = 256 * 1024 * 1024
+MAX_ELEMENTS = 1_000_000
+"""Elements of one attribute array sent (a longer array sets ``fields_truncated``)."""
+MIN_FIELD = 8
 
 
 class _Stop(Exception):
     pass
+
+
+class _TooMany(Exception):
+    """An attribute array with more elements than are sent: the scanner is told."""
 
 
 def _as_text(value: object) -> str | None:
@@ -74,13 +86,71 @@ def _maybe_pickle(value: object) -> bytes | None:
 def _check_pickles(out: dict[str, Any], where: str, attrs: Any) -> None:
     for attr in list(attrs.keys())[:MAX_ATTRIBUTES]:
         if len(out["pickles"]) >= MAX_PICKLES:
-            return
+            break
         try:
             raw = _maybe_pickle(attrs[attr])
         except Exception:  # noqa: BLE001, S112 - an unreadable attribute is not a pickle
             continue
         if raw is not None:
             out["pickles"].append([f"{where}@{attr}", base64.b64encode(raw).decode("ascii")])
+    _collect_fields(out, where, attrs)
+
+
+def _field_values(value: Any, path: str = "") -> list[tuple[str, bytes, bool]]:
+    """``(suffix, bytes, is_text)`` of every string-like part of an attribute value: byte and
+    text strings, numpy bytes/str/void (opaque) scalars, arrays of those (each element), and
+    integer byte arrays (``np.frombuffer(blob, "u1")`` stored as an attribute) as one blob."""
+    if isinstance(value, bytes):
+        return [(path, value, False)]
+    if isinstance(value, str):
+        return [(path, value.encode("utf-8", "surrogateescape"), True)]
+    dtype = getattr(value, "dtype", None)
+    shape = getattr(value, "shape", None)
+    if dtype is None or shape is None:
+        return []
+    kind = getattr(dtype, "kind", "")
+    if kind == "V" and not getattr(dtype, "names", None):
+        return [(path, value.tobytes(), False)]
+    if kind in "iu" and getattr(dtype, "itemsize", 0) == 1 and len(shape) == 1:
+        return [(path, value.tobytes(), False)]
+    if shape == ():
+        if kind in "SUOV":
+            return _field_values(value.item(), path)
+        return []
+    if kind not in "SUOV":
+        return []
+    if getattr(value, "size", 0) > MAX_ELEMENTS:
+        raise _TooMany
+    out: list[tuple[str, bytes, bool]] = []
+    for index, item in enumerate(value.reshape(-1)):
+        inner = item.item() if hasattr(item, "item") and kind != "O" else item
+        out.extend(_field_values(inner, f"{path}[{index}]"))
+    return out
+
+
+def _collect_fields(out: dict[str, Any], where: str, attrs: Any) -> None:
+    """String-like attribute values for the scanner's embedded-payload check."""
+    done = {entry[0] for entry in out["pickles"]}
+    names = list(attrs.keys())
+    if len(names) > MAX_ATTRIBUTES:
+        out["fields_truncated"] = True
+    for attr in names[:MAX_ATTRIBUTES]:
+        name = f"{where}@{attr}"
+        try:
+            parts = _field_values(attrs[attr])
+        except _TooMany:
+            out["fields_truncated"] = True
+            continue
+        except Exception:  # noqa: BLE001, S112 - an unreadable attribute holds nothing to scan
+            continue
+        for suffix, raw, text in parts:
+            if len(raw) < MIN_FIELD or (not suffix and name in done):
+                continue
+            if len(out["fields"]) >= MAX_FIELDS or out["field_bytes"] + len(raw) > MAX_FIELD_BYTES:
+                out["fields_truncated"] = True
+                return
+            out["field_bytes"] += len(raw)
+            out["fields"].append([name + suffix, base64.b64encode(raw).decode("ascii"), text])
 
 
 class Window(io.RawIOBase):
@@ -162,7 +232,8 @@ def open_window(path: str, offset: int, length: int) -> Window:
 def probe(path: str, window: tuple[int, int] | None = None) -> dict[str, Any]:
     """Probe the file at ``path``, or only its bytes ``window`` (offset, length)."""
     out: dict[str, Any] = {"open_error": None, "configs": [], "external": [], "errors": [],
-                           "pickles": [], "truncated": False}
+                           "pickles": [], "truncated": False, "fields": [], "field_bytes": 0,
+                           "fields_truncated": False}
     if window is None:
         _probe(path, out)
         return out

@@ -7,6 +7,7 @@ downloaded repository's pickle in the cache, say — that was never scanned with
 
 from __future__ import annotations
 
+import contextlib
 import json
 from typing import ClassVar
 
@@ -44,8 +45,11 @@ class ShardIndexScanner(FormatScanner):
         return could_be_json_object(head, target) and _weight_map(target.data) is not None
 
     def scan(self, target: ScanTarget, ctx: ScanContext) -> None:
+        from mlwarden.scan.formats.embedded import scan_json_fields
         from mlwarden.scan.formats.onnx import location_problem
 
+        with contextlib.suppress(ValueError, RecursionError):
+            scan_json_fields(json.loads(bytes(target.data)), target, ctx)
         mapping = _weight_map(target.data) or {}
         bad: dict[str, str] = {}
         for shard in mapping.values():

@@ -52,6 +52,29 @@ STRING_FILTERS = frozenset({"format", "join", "replace", "lower", "upper", "titl
 STRING_METHODS = frozenset({"replace", "format", "join", "lower", "upper", "strip", "lstrip",
                             "rstrip", "title", "capitalize", "swapcase", "removeprefix",
                             "removesuffix", "casefold", "zfill", "ljust", "rjust", "center"})
+KEY_BUILDING_METHODS = STRING_METHODS | frozenset({
+    "split", "rsplit", "partition", "rpartition", "splitlines", "format_map", "expandtabs",
+    "translate", "encode", "decode", "title", "join", "__add__", "__mul__", "__mod__"})
+"""Methods whose result is a string (or pieces of one) computed from their subject at render
+time: an item or attribute key built with them cannot be verified."""
+KEY_BUILDING_FILTERS = STRING_FILTERS | frozenset({
+    "slice", "batch", "wordwrap", "truncate", "min", "max", "random", "tojson", "pprint",
+    "urlize", "xmlattr", "forceescape"})
+"""Filters whose result is a string, a character or pieces of one built from their input
+(``map`` counts when the filter it maps does). Filters that pick items of data as they are
+(``select``, ``sort``, ``items``, ``dictsort``) build nothing."""
+MODEL_VARIABLES = frozenset({"bos_token", "eos_token", "unk_token", "pad_token", "sep_token",
+                             "cls_token", "mask_token", "additional_special_tokens"})
+"""Variables the loaders fill from the model's own files (tokenizer config, GGUF vocabulary):
+a key read from them is chosen by whoever made the model, so it cannot be verified either."""
+ATTRIBUTE_ARGUMENTS = {"attr": 1, "selectattr": 1, "rejectattr": 1, "groupby": 1, "sum": 1}
+"""Filters whose positional argument (1-based) names the attribute they read; with the
+``attribute=`` keyword of any filter and ``map('attr', name)``, such a name that is not a
+constant cannot be verified, whatever it is built from."""
+NUMERIC_FILTERS = frozenset({"length", "count", "int", "float", "round", "abs", "sum",
+                             "wordcount", "filesizeformat"})
+LOOP_NUMBERS = frozenset({"index", "index0", "revindex", "revindex0", "length", "depth",
+                          "depth0"})
 ATTRIBUTE_FILTERS = frozenset({"map", "selectattr", "rejectattr", "sort", "groupby", "sum",
                                "unique", "min", "max", "attr", "dictsort"})
 
@@ -111,6 +134,12 @@ class _Analyzer:
         self._folding: set[str] = set()
         self._folded: dict[int, list[Value] | None] = {}
         self._builds: dict[str, bool] = {}
+        self.sources: dict[str, list[nodes.Node]] = {}
+        """Where a name's value comes from when it is not a constant expression: the iterable of a
+        loop it walks, the right side of a tuple ``{% set %}``, a macro's call arguments."""
+        self.ns_assigned: dict[str, list[nodes.Node]] = {}
+        """``{% set ns.attr = ... %}`` and ``namespace(attr=...)`` values, by attribute name."""
+        self._numeric: dict[str, bool] = {}
         for node in tree.find_all(jnodes.Name):
             if node.ctx in ("store", "param"):
                 self.stored.add(node.name)
@@ -127,6 +156,7 @@ class _Analyzer:
             for param, default in zip(macro.args[len(macro.args) - len(macro.defaults):],
                                       macro.defaults, strict=True):
                 self.assigned.setdefault(param.name, []).append(default)
+        self._collect_sources(tree)
         for loop in tree.find_all(jnodes.For):  # loop variables over constant sequences
             if not isinstance(loop.target, jnodes.Name):
                 continue
@@ -137,6 +167,57 @@ class _Analyzer:
                     items = seq if isinstance(seq, tuple) else (seq,) if isinstance(seq, str) else ()
                     self.assigned.setdefault(loop.target.name, []).extend(
                         jnodes.Const(item) for item in items[:MAX_VARIANTS])
+
+    def _collect_sources(self, tree: nodes.Template) -> None:
+        n = self.n
+        for block in tree.find_all(n.AssignBlock):  # with control flow: text built at render
+            if isinstance(block.target, n.Name) and not all(
+                    isinstance(out, n.Output) for out in block.body):
+                parts = [expr for child in block.body
+                         for out in ([child] if isinstance(child, n.Output)
+                                     else child.find_all(n.Output))
+                         for expr in out.nodes]
+                self.sources.setdefault(block.target.name, []).append(n.Concat(parts))
+        for scope in tree.find_all(n.With):  # {% with k = ... %}
+            for target, value in zip(scope.targets, scope.values, strict=False):
+                if isinstance(target, n.Name):
+                    self.assigned.setdefault(target.name, []).append(value)
+        for loop in tree.find_all(n.For):
+            for name in self._target_names(loop.target):
+                self.sources.setdefault(name, []).append(loop.iter)
+        for assign in tree.find_all(n.Assign):
+            if isinstance(assign.target, n.Tuple):
+                for name in self._target_names(assign.target):
+                    self.sources.setdefault(name, []).append(assign.node)
+            elif isinstance(assign.target, n.NSRef):
+                self.ns_assigned.setdefault(assign.target.attr, []).append(assign.node)
+        for call in tree.find_all(n.Call):
+            if isinstance(call.node, n.Name) and call.node.name == "namespace":
+                for kw in call.kwargs:
+                    self.ns_assigned.setdefault(kw.key, []).append(kw.value)
+        macros = {m.name: m for m in tree.find_all(n.Macro)}
+        for call in tree.find_all(n.Call):  # macro arguments flow into its parameters
+            macro = macros.get(call.node.name) if isinstance(call.node, n.Name) else None
+            if macro is None:
+                continue
+            params = {p.name: p for p in macro.args}
+            for param, arg in zip(macro.args, call.args, strict=False):
+                self.assigned.setdefault(param.name, []).append(arg)
+            for kw in call.kwargs:
+                if kw.key in params:
+                    self.assigned.setdefault(kw.key, []).append(kw.value)
+            if call.dyn_args is not None or call.dyn_kwargs is not None:
+                for param in macro.args:
+                    self.sources.setdefault(param.name, []).append(
+                        call.dyn_args if call.dyn_args is not None else call.dyn_kwargs)
+
+    def _target_names(self, target: nodes.Node) -> list[str]:
+        n = self.n
+        if isinstance(target, n.Name):
+            return [target.name]
+        if isinstance(target, n.Tuple):
+            return [name for item in target.items for name in self._target_names(item)]
+        return []
 
     # --- folding ---------------------------------------------------------------------------
 
@@ -299,27 +380,123 @@ class _Analyzer:
                 return None
         return [combine(combo) for combo in itertools.product(*parts)]
 
+    def numeric(self, node: nodes.Node, depth: int = 0) -> bool:
+        """Whether ``node`` is a number at render time (``loop.index0 + 1``, ``x|length``, a
+        ``range`` loop variable): arithmetic on it builds no string."""
+        n = self.n
+        if depth > 20:
+            return False
+        if isinstance(node, n.Const):
+            return isinstance(node.value, int | float) and not isinstance(node.value, bool)
+        if isinstance(node, n.Getattr):
+            return (isinstance(node.node, n.Name) and node.node.name == "loop"
+                    and node.attr in LOOP_NUMBERS)
+        if isinstance(node, n.Filter):
+            return node.name in NUMERIC_FILTERS
+        if isinstance(node, n.Neg | n.Pos):
+            return self.numeric(node.node, depth + 1)
+        if isinstance(node, n.Sub | n.Div | n.FloorDiv | n.Pow):
+            return True  # only numbers subtract or divide
+        if isinstance(node, n.Add | n.Mul | n.Mod):
+            return self.numeric(node.left, depth + 1) and self.numeric(node.right, depth + 1)
+        if isinstance(node, n.Call):
+            return isinstance(node.node, n.Name) and node.node.name == "range"
+        if isinstance(node, n.Name):
+            if node.name in self._numeric:
+                return self._numeric[node.name]
+            self._numeric[node.name] = False  # cycles count as "not a number"
+            exprs = self.assigned.get(node.name, [])
+            loops = self.sources.get(node.name, [])
+            result = bool(exprs or loops) and all(
+                self.numeric(e, depth + 1) for e in exprs) and all(
+                self.numeric(s, depth + 1) for s in loops)  # ``for i in range(n)``
+            self._numeric[node.name] = result
+            return result
+        return False
+
     def builds_strings(self, node: nodes.Node, depth: int = 0) -> bool:
-        """Whether ``node`` assembles a string at render time (concatenation, format, join...)."""
+        """Whether ``node`` assembles a string at render time: concatenation, ``format``, a join,
+        a split, a slice, a string filter or method — directly or through the ``{% set %}``
+        variable, loop variable, namespace attribute or macro parameter that holds it."""
         n = self.n
         if depth > 20:
             return True
         if isinstance(node, n.Concat):
             return True
-        if isinstance(node, n.Add | n.Mod | n.Mul):  # index arithmetic is not string building
-            return any(isinstance(c.value, str) for c in node.find_all(n.Const)) or any(
-                self.builds_strings(side, depth + 1) for side in (node.left, node.right))
+        if isinstance(node, n.Add):  # a number on either side makes it arithmetic
+            return not (self.numeric(node.left) or self.numeric(node.right))
+        if isinstance(node, n.Mul | n.Mod):
+            return not (self.numeric(node.left) and (self.numeric(node.right)
+                                                     or isinstance(node, n.Mod)))
+        if isinstance(node, n.Filter) and node.name == "map" and node.args:
+            mapped = self.fold(node.args[0])
+            return mapped is None or any(
+                isinstance(m, str) and m in KEY_BUILDING_FILTERS for m in mapped)
         if isinstance(node, n.Filter):
-            return node.name in STRING_FILTERS
-        if isinstance(node, n.Call) and isinstance(node.node, n.Getattr):
-            return node.node.attr in STRING_METHODS
-        if isinstance(node, n.Name) and node.name in self.assigned:
-            if node.name not in self._builds:
-                self._builds[node.name] = False  # cycles count as "no"
-                self._builds[node.name] = any(self.builds_strings(e, depth + 1)
-                                              for e in self.assigned[node.name])
-            return self._builds[node.name]
+            return node.name in KEY_BUILDING_FILTERS or (
+                node.node is not None and node.name not in NUMERIC_FILTERS
+                and self.builds_strings(node.node, depth + 1))
+        if isinstance(node, n.Call):
+            if isinstance(node.node, n.Getattr) and (
+                    node.node.attr in KEY_BUILDING_METHODS
+                    or self.builds_strings(node.node.node, depth + 1)):
+                return True
+            # a call may hand back what it was given (``loop.cycle(a, b)``, ``d.get(k, a)``)
+            return any(self.builds_strings(arg, depth + 1) for arg in
+                       (*node.args, *(kw.value for kw in node.kwargs)))
+        if isinstance(node, n.Getitem):
+            if isinstance(node.arg, n.Slice):
+                return True
+            return self.builds_strings(node.node, depth + 1)
+        if isinstance(node, n.CondExpr):
+            return any(self.builds_strings(e, depth + 1) for e in (node.expr1, node.expr2)
+                       if e is not None)
+        if isinstance(node, n.List | n.Tuple):
+            return any(self.builds_strings(e, depth + 1) for e in node.items)
+        if isinstance(node, n.Getattr):
+            if isinstance(node.node, n.Name) and node.attr in self.ns_assigned:
+                return self._name_builds(f"ns.{node.attr}", self.ns_assigned[node.attr], depth)
+            return False
+        if isinstance(node, n.Name):
+            exprs = self.assigned.get(node.name, []) + self.sources.get(node.name, [])
+            return self._name_builds(node.name, exprs, depth)
         return False
+
+    def reads_model_text(self, expr: nodes.Node) -> bool:
+        """Whether the value of ``expr`` comes from a :data:`MODEL_VARIABLES` string, directly
+        or through the variables that hold it (a number computed from one does not count)."""
+        n = self.n
+        if self.numeric(expr):
+            return False
+        roots: list[nodes.Node] = [expr]
+        seen: set[str] = set()
+        while roots and len(seen) < 256:
+            root = roots.pop()
+            if isinstance(root, n.CondExpr):  # the test picks a branch; its value is not the key
+                roots.extend(e for e in (root.expr1, root.expr2) if e is not None)
+                continue
+            for ref in (root, *root.find_all(n.Getattr)):  # namespace attributes
+                if isinstance(ref, n.Getattr) and isinstance(ref.node, n.Name) and \
+                        f"ns.{ref.attr}" not in seen and ref.attr in self.ns_assigned:
+                    seen.add(f"ns.{ref.attr}")
+                    roots.extend(self.ns_assigned[ref.attr])
+            for name in (root, *root.find_all(n.Name)):
+                if not isinstance(name, n.Name) or name.name in seen:
+                    continue
+                seen.add(name.name)
+                if name.name in MODEL_VARIABLES and name.name not in self.stored:
+                    return True
+                roots.extend(self.assigned.get(name.name, []))
+                roots.extend(self.sources.get(name.name, []))
+        return False
+
+    def _name_builds(self, key: str, exprs: list[nodes.Node], depth: int) -> bool:
+        if not exprs:
+            return False
+        if key not in self._builds:
+            self._builds[key] = False  # cycles count as "no"
+            self._builds[key] = any(self.builds_strings(e, depth + 1) for e in exprs)
+        return self._builds[key]
 
     # --- checks ------------------------------------------------------------------------------
 
@@ -334,8 +511,10 @@ class _Analyzer:
             self.add(R.GGUF_TEMPLATE_INJECTION, f"template reaches {name!r} through {how}", node,
                      severity=danger, name=name, via=how)
 
-    def check_dynamic(self, expr: nodes.Node, node: nodes.Node, how: str) -> None:
-        """An attribute/key name given by ``expr``: fold it, or report it as unverifiable."""
+    def check_dynamic(self, expr: nodes.Node, node: nodes.Node, how: str,
+                      always: bool = False) -> None:
+        """An attribute/key name given by ``expr``: fold it, or report it as unverifiable (when
+        it is built at render time, or ``always`` for a position that names an attribute)."""
         values = self.fold(expr)
         if values is not None:
             for value in values:
@@ -354,9 +533,12 @@ class _Analyzer:
             self.add(R.GGUF_TEMPLATE_INJECTION, f"template assembles an attribute name for "
                      f"{how} from pieces {fragments[:8]!r}", node, fragments=fragments[:20],
                      via=how)
-        elif how.startswith("|attr") or self.builds_strings(expr):
+        elif always or self.builds_strings(expr):
             self.add(R.GGUF_TEMPLATE_UNCHECKED, f"template computes the name used for {how} at "
                      "render time", node, severity=Severity.HIGH, via=how)
+        elif self.reads_model_text(expr):
+            self.add(R.GGUF_TEMPLATE_UNCHECKED, f"template takes the name used for {how} from "
+                     "the model's own token strings", node, severity=Severity.HIGH, via=how)
 
     def extracts_characters(self, expr: nodes.Node) -> bool:
         """``(()|select|string)[24]``-style: indexing or slicing the text of a runtime object."""
@@ -415,12 +597,15 @@ class _Analyzer:
 
     def check_filter(self, node: nodes.Filter | nodes.Test) -> None:
         kind = "|" if isinstance(node, self.n.Filter) else "is "
+        position = ATTRIBUTE_ARGUMENTS.get(node.name)
+        maps_attr = node.name == "map" and bool(node.args) and "attr" in (
+            self.fold(node.args[0]) or [])
         for label, arg in self._keyword_args(node):
             how = f"{kind}{node.name}({label})"
-            if node.name == "attr" and label == "argument 1":
-                self.check_dynamic(arg, node, f"|attr({label})")
-            elif node.name in ATTRIBUTE_FILTERS and label in ("attribute", "argument 1",
-                                                              "argument 2"):
+            if label == "attribute" or (position is not None and label == f"argument {position}") \
+                    or (maps_attr and label == "argument 2"):
+                self.check_dynamic(arg, node, how, always=True)
+            elif node.name in ATTRIBUTE_FILTERS and label in ("argument 1", "argument 2"):
                 self.check_dynamic(arg, node, how)
             else:
                 for value in self.fold(arg) or []:
@@ -430,7 +615,12 @@ class _Analyzer:
     def check_call(self, node: nodes.Call) -> None:
         n = self.n
         if isinstance(node.node, n.Getattr) and node.node.attr in ("format", "format_map"):
-            for value in self.fold(node.node.node) or []:
+            formats = self.fold(node.node.node)
+            if formats is None and self.builds_strings(node.node.node):
+                self.add(R.GGUF_TEMPLATE_UNCHECKED, "template calls .format on a string built at "
+                         "render time (its fields may read attributes)", node,
+                         severity=Severity.HIGH, via="a format string built at render time")
+            for value in formats or []:
                 if isinstance(value, str):
                     for fieldname in re.findall(r"\{([^{}!:]*)", value):
                         for part in re.split(r"[.\[\]]", fieldname):

@@ -169,6 +169,9 @@ class KerasScanner(FormatScanner):
                     continue
                 if name == "config.json":
                     self._report_config(parsed, target, ctx)
+                from mlwarden.scan.formats.embedded import scan_json_fields
+
+                scan_json_fields(parsed.root, target, ctx, prefix=f"{name}:")
             self._scan_members(zf, infos, target, ctx, analysed)
 
     @staticmethod

@@ -73,6 +73,9 @@ class KerasJsonScanner(FormatScanner):
             return
         report_config(parsed, target, ctx, base="")
         root = parsed.root
+        from mlwarden.scan.formats.embedded import scan_json_fields
+
+        scan_json_fields(root, target, ctx)
         documents = [root, root.get("modelTopology")] if isinstance(root, dict) else []
         for document in documents:
             inner = document.get("model_config") if isinstance(document, dict) else None

@@ -21,6 +21,7 @@ from typing import ClassVar
 
 from mlwarden.core.severity import Severity
 from mlwarden.scan import format_rules as R
+from mlwarden.scan.formats.embedded import MIN_RAW, FieldScanner
 from mlwarden.scan.formats.protobuf_wire import (
     LEN,
     VARINT,
@@ -45,6 +46,8 @@ MAX_DEPTH = 64
 MAX_FINDINGS_PER_RULE = 50
 MAX_FIELDS = 20_000_000
 """Protobuf fields read from one model before it is reported as malformed (bounded time)."""
+MAX_STRING_DATA = 10_000
+"""Elements of one string tensor checked for embedded payloads."""
 DETECT_FIELDS = 4096
 """Top-level fields looked at to recognise a model."""
 
@@ -87,6 +90,23 @@ class _Walk:
     domain_offsets: dict[str, int] = field(default_factory=dict)
     external: int = 0
     budget: FieldBudget = field(default_factory=lambda: FieldBudget(MAX_FIELDS))
+    values: FieldScanner | None = None
+    """Where string fields (metadata_props, string attributes) go to be checked for payloads."""
+
+    def value(self, where: str, f: Field) -> None:
+        if self.values is not None and f.end - f.start >= MIN_RAW:
+            self.values.value(where, bytes(self.buf[f.start:f.end]))
+
+    def props(self, f: Field, where: str) -> None:
+        """A ``StringStringEntryProto`` (``metadata_props``): its value is checked."""
+        key, value = "", None
+        for g in self.fields(f.start, f.end):
+            if g.number == 1 and g.wire == LEN:
+                key = text(self.buf, g, 256)
+            elif g.number == 2 and g.wire == LEN:
+                value = g
+        if value is not None:
+            self.value(f"{where}metadata_props[{key!r}]", value)
 
     def fields(self, start: int, end: int) -> Iterator[Field]:
         return iter_fields(self.buf, start, end, self.budget)
@@ -110,6 +130,8 @@ class _Walk:
                 self.tensor(f.start, f.end)
             elif f.number == 15:
                 self.sparse(f.start, f.end)
+            elif f.number == 16:
+                self.props(f, "graph.")
 
     def sparse(self, start: int, end: int) -> None:
         for f in self.fields(start, end):
@@ -117,32 +139,47 @@ class _Walk:
                 self.tensor(f.start, f.end)
 
     def node(self, start: int, end: int, depth: int) -> None:
-        op, domain, offset = "", "", start
+        op, domain, offset, name = "", "", start, ""
         for f in self.fields(start, end):
             if f.number == 4 and f.wire == LEN:
                 op = text(self.buf, f, 4096)
+            elif f.number == 3 and f.wire == LEN:
+                name = text(self.buf, f, 256)
             elif f.number == 7 and f.wire == LEN:
                 domain, offset = text(self.buf, f, 4096), f.tag_offset
             elif f.number == 5 and f.wire == LEN:
-                self.attribute(f.start, f.end, depth)
+                self.attribute(f.start, f.end, depth, name)
+            elif f.number == 9 and f.wire == LEN:
+                self.props(f, f"node[{name!r}].")
         if (domain, op) not in self.local_functions:
             self.note_domain(domain, op, offset)
 
-    def attribute(self, start: int, end: int, depth: int) -> None:
+    def attribute(self, start: int, end: int, depth: int, node: str = "") -> None:
+        attr = ""
+        strings: list[Field] = []
         for f in self.fields(start, end):
             if f.wire != LEN:
                 continue
-            if f.number in (5, 10):  # t, tensors
+            if f.number == 1:
+                attr = text(self.buf, f, 256)
+            elif f.number in (4, 9):  # s, strings: bytes a custom operator may deserialise
+                strings.append(f)
+            elif f.number in (5, 10):  # t, tensors
                 self.tensor(f.start, f.end)
             elif f.number in (6, 11):  # g, graphs
                 self.graph(f.start, f.end, depth + 1)
             elif f.number in (22, 23):  # sparse_tensor, sparse_tensors
                 self.sparse(f.start, f.end)
+        for index, f in enumerate(strings):
+            self.value(f"node[{node!r}].{attr}" + (f"[{index}]" if len(strings) > 1 else ""), f)
 
     def tensor(self, start: int, end: int) -> None:
         name = ""
+        strings: list[Field] = []
         for f in self.fields(start, end):
-            if f.number == 8 and f.wire == LEN:
+            if f.number == 6 and f.wire == LEN:  # string_data
+                strings.append(f)
+            elif f.number == 8 and f.wire == LEN:
                 name = text(self.buf, f, 4096)
             elif f.number == 13 and f.wire == LEN:
                 key, value, value_field = "", "", f
@@ -154,6 +191,11 @@ class _Walk:
                 if key == "location":
                     self.external += 1
                     self.check_location(name, value, value_field)
+        for index, f in enumerate(strings[:MAX_STRING_DATA]):
+            self.value(f"tensor[{name!r}].string_data[{index}]", f)
+        if len(strings) > MAX_STRING_DATA and self.values is not None:
+            self.values.over.append(f"tensor {name!r} has {len(strings)} strings; the first "
+                                    f"{MAX_STRING_DATA} were checked")
 
     def check_location(self, tensor: str, location: str, where: Field) -> None:
         problem = location_problem(location)
@@ -181,6 +223,8 @@ class _Walk:
                 self.opset(f)
             elif f.number == 11:
                 self.attribute(f.start, f.end, 0)
+            elif f.number == 14:
+                self.props(f, "function.")
 
     def opset(self, f: Field) -> None:
         for g in self.fields(f.start, f.end):
@@ -235,7 +279,7 @@ class OnnxScanner(FormatScanner):
 
     def scan(self, target: ScanTarget, ctx: ScanContext) -> None:
         buf = target.data
-        walk = _Walk(buf, target, ctx)
+        walk = _Walk(buf, target, ctx, values=FieldScanner(target, ctx))
         try:
             fields = _top_fields(buf, walk.budget)
             if not any(f.number == 7 for f in fields):
@@ -261,12 +305,16 @@ class OnnxScanner(FormatScanner):
                             walk.graph(g.start, g.end, 0)
                 elif f.number == 25:
                     walk.function(f.start, f.end)
+                elif f.number == 14:
+                    walk.props(f, "")
         except WireError as exc:
             ctx.add(R.ONNX_MALFORMED.finding(f"ONNX protobuf is malformed: {exc}",
                                              target.location(exc.offset)))
         except RecursionError:
             ctx.add(R.ONNX_MALFORMED.finding("ONNX graphs are nested too deeply",
                                              target.location(), severity=Severity.HIGH))
+        if walk.values is not None:
+            walk.values.finish()
         for domain, ops in sorted(walk.domains.items())[:MAX_FINDINGS_PER_RULE]:
             op_names = sorted(op for op in ops if op != "<opset_import>")
             ctx.add(R.ONNX_CUSTOM_DOMAIN.finding(

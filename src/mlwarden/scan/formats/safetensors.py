@@ -3,10 +3,11 @@
 Nothing in safetensors executes, so the risks are parser differentials and memory-safety bugs in
 loaders. The header is validated as the reference (Rust) implementation does, plus stricter
 checks it performs implicitly: UTF-8 JSON object, no duplicate keys, ``__metadata__`` a
-string→string map, each tensor with a known dtype, a shape of non-negative integers and two
-ordered ``data_offsets``; the byte size equals shape × dtype width; and the tensors, sorted by
-offset, tile the data section exactly (no overlap, no hole, nothing past the end, nothing left
-over).
+string→string map (its values are checked for embedded payloads,
+:mod:`mlwarden.scan.formats.embedded`), each tensor with a known dtype, a shape of non-negative
+integers and two ordered ``data_offsets``; the byte size equals shape × dtype width; and the
+tensors, sorted by offset, tile the data section exactly (no overlap, no hole, nothing past the
+end, nothing left over).
 """
 
 from __future__ import annotations
@@ -109,6 +110,11 @@ class SafetensorsScanner(FormatScanner):
         if metadata is not None and not (isinstance(metadata, dict) and all(
                 isinstance(v, str) for v in metadata.values())):
             problems.append((R.SAFET_HEADER, "__metadata__ is not a map of strings to strings"))
+        if metadata is not None:
+            # some loaders unpickle or decode metadata values (a pickled config, a base64 blob)
+            from mlwarden.scan.formats.embedded import scan_json_fields
+
+            scan_json_fields(metadata, target, ctx, where="__metadata__")
         spans: list[tuple[int, int, str]] = []
         for name, info in header.items():
             problem = self._check_tensor(name, info)

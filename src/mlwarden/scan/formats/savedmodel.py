@@ -448,12 +448,15 @@ def analyze_keras_metadata(metadata: bytes, path: str, offset: int, target: Scan
                            ctx: ScanContext) -> None:
     """Run the Keras config analysis on one object's JSON metadata."""
     try:
-        issues = analyze_config(parse_config(metadata, ctx.limits.max_header_size),
-                                base=path or "<object>")
+        parsed = parse_config(metadata, ctx.limits.max_header_size)
+        issues = analyze_config(parsed, base=path or "<object>")
     except ConfigError as exc:
         ctx.add(R.KERAS_MALFORMED.finding(f"metadata of {path!r}: {exc}",
                                           target.location(offset)))
         return
+    from mlwarden.scan.formats.embedded import scan_json_fields
+
+    scan_json_fields(parsed.root, target, ctx, prefix=f"{path or '<object>'}:")
     for issue in issues:
         ctx.add(issue.rule.finding(issue.message, target.location(offset),
                                    severity=issue.severity,
