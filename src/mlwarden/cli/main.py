@@ -101,6 +101,9 @@ def run(argv: list[str] | None = None) -> int:
     global _VERBOSE
     args = list(sys.argv[1:] if argv is None else argv)
     _VERBOSE = "-v" in args or "--verbose" in args or bool(os.environ.get("MLWARDEN_DEBUG"))
+    from mlwarden.cli.helptext import install
+
+    install()
     command = typer.main.get_command(app)
     _show_policy_notices()
     try:
