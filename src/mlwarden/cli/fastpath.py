@@ -27,7 +27,9 @@ from mlwarden.report.interface import OutputFormat
 
 def run_scan(paths: Sequence[Path], *, fmt: OutputFormat, output: Path | None,
              fail_on: str | None, policy: Path | None, workers: int | None,
-             progress: bool | None, digest: bool, on_unscanned: str | None = None) -> ExitCode:
+             progress: bool | None, digest: bool, on_unscanned: str | None = None,
+             exclude: Sequence[str] = (), quiet: bool = False, exit_zero: bool = False,
+             verbose: bool = False) -> ExitCode:
     """The body of ``mlwarden scan``, shared by the typer command and the lean path."""
     from mlwarden.cli.output import (
         emit,
@@ -40,6 +42,7 @@ def run_scan(paths: Sequence[Path], *, fmt: OutputFormat, output: Path | None,
 
     threshold = parse_severity(fail_on or "high")
     unscanned = parse_on_unscanned(on_unscanned)
+    excluded = [*exclude, *ignore_file_patterns(Path(IGNORE_FILE))]
     refuse_overwriting_inputs(output, [*paths, policy])
     show = sys.stderr.isatty() if progress is None else progress
     if policy is not None:
@@ -52,28 +55,67 @@ def run_scan(paths: Sequence[Path], *, fmt: OutputFormat, output: Path | None,
             loaded = loaded.model_copy(update={"scan": loaded.scan.model_copy(
                 update={"on_unscanned": unscanned})})
         report = scan_paths(paths, allow_globals=tuple(loaded.scan.allow_globals),
-                            workers=workers, progress=show, digest=digest)
+                            workers=workers, progress=show, digest=digest, exclude=excluded)
         report = loaded.evaluate(report)
     else:
         from mlwarden.core.decision import decide_by_threshold
 
-        report = scan_paths(paths, workers=workers, progress=show, digest=digest)
+        report = scan_paths(paths, workers=workers, progress=show, digest=digest,
+                            exclude=excluded)
         decision = decide_by_threshold(report.findings, threshold, skipped=report.skipped,
                                        on_unscanned=unscanned or "deny")
         report = report.with_decision(decision, report.findings)
+    code = exit_code_for(report)
+    if quiet and code == ExitCode.OK:
+        if output is not None and str(output) != "-":
+            from mlwarden.report.interface import write_report
+
+            write_report(report, fmt, output)
+        return code
     emit(report, fmt, output)
-    return exit_code_for(report)
+    if verbose and fmt is OutputFormat.TABLE and (output is None or str(output) == "-"):
+        sys.stdout.write("".join(listing_lines(report)))
+    return ExitCode.OK if exit_zero else code
+
+
+IGNORE_FILE = ".mlwardenignore"
+"""Exclusion globs, one a line (``#`` comments), read from the working directory only: a folder
+being scanned (a downloaded model repository) must not be able to hide its own files."""
+
+
+def ignore_file_patterns(path: Path) -> list[str]:
+    """The globs of an ignore file (none when it does not exist)."""
+    from mlwarden.core.errors import InputError
+
+    try:
+        text = path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        return []
+    except (OSError, UnicodeDecodeError) as exc:
+        raise InputError(f"cannot read the ignore file: {exc}", path=path) from None
+    return [line.strip() for line in text.splitlines()
+            if line.strip() and not line.lstrip().startswith("#")]
+
+
+def listing_lines(report: Any) -> list[str]:
+    """``--verbose``: every file and member read, with its format; every excluded file."""
+    formats = report.metadata.get("formats") or {}
+    lines = [f"read {where}: {fmt}\n" for where, fmt in formats.items()]
+    lines += [f"excluded {where}\n" for where in report.metadata.get("excluded") or ()]
+    return lines
 
 
 VALUE_OPTIONS: dict[str, str] = {
     "--format": "fmt", "-f": "fmt", "--output": "output", "-o": "output",
     "--fail-on": "fail_on", "--workers": "workers", "-j": "workers",
-    "--on-unscanned": "on_unscanned",
+    "--on-unscanned": "on_unscanned", "--exclude": "exclude",
 }
 """Options of ``mlwarden scan`` that take a value, and the argument of :func:`run_scan` each sets."""
 FLAG_OPTIONS: dict[str, tuple[str, bool]] = {
     "--progress": ("progress", True), "--no-progress": ("progress", False),
     "--digest": ("digest", True), "--no-digest": ("digest", False),
+    "--quiet": ("quiet", True), "-q": ("quiet", True), "--exit-zero": ("exit_zero", True),
+    "--verbose": ("verbose", True),
 }
 """Options of ``mlwarden scan`` that are switches."""
 
@@ -82,7 +124,8 @@ def parse_scan(args: Sequence[str]) -> dict[str, Any] | None:
     """The arguments of :func:`run_scan` for a plain ``scan`` invocation, or ``None`` to decline
     (the typer app then reads ``args`` and owns any error message)."""
     found: dict[str, Any] = {"fmt": "table", "output": None, "fail_on": None, "workers": None,
-                             "progress": None, "digest": False, "on_unscanned": None}
+                             "progress": None, "digest": False, "on_unscanned": None,
+                             "exclude": (), "quiet": False, "exit_zero": False, "verbose": False}
     paths: list[Path] = []
     i = 0
     while i < len(args):
@@ -106,6 +149,9 @@ def parse_scan(args: Sequence[str]) -> dict[str, Any] | None:
                 return None
             value = args[i]
             i += 1
+        if VALUE_OPTIONS[name] == "exclude":
+            found["exclude"] = [*found["exclude"], value]
+            continue
         found[VALUE_OPTIONS[name]] = value
     if not paths:
         return None

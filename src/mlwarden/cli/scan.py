@@ -31,6 +31,20 @@ def scan(
         "--digest/--no-digest",
         help="Record the sha256 of every file in the report (reads every byte: slower on large "
              "checkpoints whose weights the scan itself never needs to read).")] = False,
+    exclude: Annotated[list[str] | None, typer.Option(
+        "--exclude", metavar="GLOB",
+        help="Leave out files whose path (relative to the folder scanned) or name matches GLOB; "
+             "repeatable. A .mlwardenignore file in the working directory adds more (one glob a "
+             "line). Excluded files are listed in the report.")] = None,
+    quiet: Annotated[bool, typer.Option(
+        "--quiet", "-q", help="Print nothing when the scan allows (the exit code says it); a "
+                              "denial still prints its report.")] = False,
+    exit_zero: Annotated[bool, typer.Option(
+        "--exit-zero", help="Report only: exit 0 even when the decision is deny (errors still "
+                            "exit 2 or 3).")] = False,
+    verbose: Annotated[bool, typer.Option(
+        "--verbose", help="Also list every file and member read and what it was recognised "
+                          "as.")] = False,
     on_unscanned: Annotated[str | None, typer.Option(
         "--on-unscanned", metavar="deny|warn",
         help="What a file or member that could not be checked does: deny (exit 1; the default, "
@@ -46,6 +60,7 @@ def scan(
 
     code = run_scan(paths, fmt=fmt, output=output, fail_on=fail_on, policy=policy,
                     workers=workers, progress=progress, digest=digest,
-                    on_unscanned=on_unscanned)
+                    on_unscanned=on_unscanned, exclude=exclude or (), quiet=quiet,
+                    exit_zero=exit_zero, verbose=verbose)
     if code:
         raise typer.Exit(int(code))

@@ -46,6 +46,9 @@ def summary_parts(report: Report) -> tuple[str, str]:
     if suppressed:
         text += f", {suppressed} suppressed"
     skipped = f", {len(report.skipped)} skipped" if report.skipped else ""
+    excluded = report.metadata.get("excluded")
+    if isinstance(excluded, list) and excluded:
+        skipped += f", {len(excluded)} excluded by --exclude/.mlwardenignore"
     return text, skipped
 
 

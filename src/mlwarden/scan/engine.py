@@ -370,7 +370,8 @@ def _run_parallel(jobs: list[tuple[str, str]], limits: ScanLimits, allow_globals
 
 def scan_paths(paths: Sequence[str | Path], *, limits: ScanLimits = DEFAULT_LIMITS,
                allow_globals: Sequence[str] = (), workers: int | None = None,
-               progress: bool = False, digest: bool = False) -> Report:
+               progress: bool = False, digest: bool = False,
+               exclude: Sequence[str] = ()) -> Report:
     """Scan files and directories into one report (command ``scan``).
 
     ``workers`` processes scan files in parallel (default: one per CPU core; one file never starts
@@ -380,7 +381,7 @@ def scan_paths(paths: Sequence[str | Path], *, limits: ScanLimits = DEFAULT_LIMI
 
     started = utcnow()
     names = [str(p) for p in paths]
-    found = walk(names)
+    found = walk(names, exclude=tuple(exclude))
     jobs = [(str(f.fs_path), f.display) for f in found.files]
     n_workers = workers if workers is not None else _default_workers(jobs)
     allowed = tuple(allow_globals)
@@ -397,7 +398,7 @@ def scan_paths(paths: Sequence[str | Path], *, limits: ScanLimits = DEFAULT_LIMI
         load_scanners()  # before forking: workers inherit the imported scanners
         results = _run_parallel(jobs, limits, allowed, digest, n_workers, progress)
     return _build(names, started, found.findings, found.skipped, found.formats, results, digest,
-                  links=found.links)
+                  links=found.links, excluded=found.excluded)
 
 
 def _prewarm_hdf5(paths: list[str]) -> None:
@@ -432,7 +433,7 @@ def scan_bytes(data: bytes | memoryview, *, name: str = "<bytes>",
 
 def _build(names: list[str], started: dt.datetime, findings: list[Finding], skipped: list[Skip],
            formats: dict[str, str], results: list[FileResult], digest: bool,
-           links: dict[str, str] | None = None) -> Report:
+           links: dict[str, str] | None = None, excluded: Sequence[str] = ()) -> Report:
     all_findings = list(findings)
     all_skips = list(skipped)
     all_formats = dict(formats)
@@ -447,7 +448,8 @@ def _build(names: list[str], started: dt.datetime, findings: list[Finding], skip
             artifacts[r.display] = r.digest
     if not results and not all_skips and not all_findings:
         # A scan that read nothing is not clean: an empty folder, a typo'd glob, only FIFOs.
-        all_skips.extend(Skip(path=name, reason="nothing to scan: no regular file found")
+        why = f" ({len(excluded)} excluded)" if excluded else ""
+        all_skips.extend(Skip(path=name, reason=f"nothing to scan: no regular file found{why}")
                          for name in names)
     all_skips.sort(key=lambda s: (s.path, s.member or "", s.reason))
     return Report.build(
@@ -455,7 +457,8 @@ def _build(names: list[str], started: dt.datetime, findings: list[Finding], skip
         checks=[CheckRun(n, v) for n, v in sorted(ran)], artifacts=artifacts,
         metadata={"formats": dict(sorted(all_formats.items())), "files": len(results),
                   "digests": digest,
-                  **({"symlinks": dict(sorted(links.items()))} if links else {})},
+                  **({"symlinks": dict(sorted(links.items()))} if links else {}),
+                  **({"excluded": list(excluded)} if excluded else {})},
     )
 
 

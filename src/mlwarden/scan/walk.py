@@ -42,19 +42,42 @@ class Walk:
     formats: dict[str, str] = field(default_factory=dict)
     links: dict[str, str] = field(default_factory=dict)
     """Display path of each symbolic link → the real path it resolves to."""
+    excluded: list[str] = field(default_factory=list)
+    """Display paths left out by an exclusion glob (``--exclude``, ``.mlwardenignore``)."""
+
+
+def excluded_by(rel: str, patterns: tuple[str, ...]) -> bool:
+    """Whether a path relative to the scanned folder (or a named file) matches an exclusion glob:
+    on the whole relative path, on its name, or as a folder prefix (``tests/``, ``tests/*``)."""
+    import fnmatch
+
+    rel = rel.replace(os.sep, "/")
+    name = rel.rsplit("/", 1)[-1]
+    for pattern in patterns:
+        folder = pattern.rstrip("/*") if pattern.endswith(("/", "/*", "/**")) else None
+        if fnmatch.fnmatchcase(rel, pattern) or fnmatch.fnmatchcase(name, pattern) or \
+                (folder and (rel == folder or rel.startswith(folder + "/"))):
+            return True
+    return False
 
 
 def _display(root_arg: str, rel: str) -> str:
     return rel if root_arg in (".", "") else os.path.join(root_arg, rel)
 
 
-def walk(paths: list[str]) -> Walk:
-    """Expand ``paths``; a missing path is an :class:`InputError` naming it."""
+def walk(paths: list[str], *, exclude: tuple[str, ...] = ()) -> Walk:
+    """Expand ``paths``; a missing path is an :class:`InputError` naming it. Files matching an
+    ``exclude`` glob are listed in :attr:`Walk.excluded`, not scanned."""
     result = Walk()
     seen: set[str] = set()
     followed: set[tuple[int, int]] = set()
+    relative: dict[str, str] = {}
 
     def add(fs_path: Path, display: str) -> None:
+        if exclude and excluded_by(relative.get(display, display), exclude):
+            if display not in result.excluded:
+                result.excluded.append(display)
+            return
         if display not in seen:
             seen.add(display)
             result.files.append(FileEntry(fs_path, display))
@@ -82,6 +105,7 @@ def walk(paths: list[str]) -> Walk:
                 full = os.path.join(dirpath, name)
                 rel = os.path.relpath(full, path)
                 display = _display(arg, rel)
+                relative[display] = rel
                 try:
                     lst = os.lstat(full)
                 except OSError as exc:

@@ -155,3 +155,33 @@ def test_gate_denies_what_it_could_not_scan(tmp_path: Path) -> None:
     report = run_gate(warn, GateInput(path=model, target="model"))
     assert report.decision is not None and report.decision.allowed, report.decision
     assert report.skipped
+
+
+def test_exclude_globs_ignore_file_quiet_and_exit_zero(cli: CliRun, tmp_path: Path) -> None:
+    """Attacker: a model repository that ships its own ``.mlwardenignore`` to hide its payload.
+    Only the working directory's ignore file counts, and every excluded file is listed."""
+    repo = tmp_path / "repo"
+    (repo / "tests").mkdir(parents=True)
+    (repo / "tests" / "evil.pkl").write_bytes(evil_pickle())
+    (repo / "ok.pkl").write_bytes(benign_pickle())
+    (repo / ".mlwardenignore").write_text("*\n")  # the repository's own: must not count
+    proc = cli("scan", str(repo))
+    assert proc.returncode == 1 and "MW-PKL-001" in proc.stdout
+    proc = cli("scan", str(repo), "--exclude", "tests/", "--verbose")
+    assert proc.returncode == 0, proc.stdout
+    assert f"excluded {repo / 'tests' / 'evil.pkl'}" in proc.stdout
+    assert "1 excluded by --exclude/.mlwardenignore" in proc.stdout
+    (tmp_path / ".mlwardenignore").write_text("# the CI repository's own file\ntests/*\n")
+    proc = cli("scan", str(repo), "-f", "json")
+    assert proc.returncode == 0, proc.stdout
+    assert json.loads(proc.stdout)["metadata"]["excluded"] == [str(repo / "tests" / "evil.pkl")]
+    (tmp_path / ".mlwardenignore").unlink()
+    proc = cli("scan", str(repo), "--exclude", "*.pkl", "--exclude", ".mlwarden*")
+    assert proc.returncode == 1 and "3 excluded" in proc.stdout  # nothing left: not clean
+    quiet = cli("scan", str(repo / "ok.pkl"), "-q")
+    assert quiet.returncode == 0 and quiet.stdout == ""
+    loud = cli("scan", str(repo), "-q")
+    assert loud.returncode == 1 and "MW-PKL-001" in loud.stdout  # a denial always prints
+    assert cli("scan", str(repo), "--exit-zero").returncode == 0
+    assert cli("scan", str(tmp_path / "missing"), "--exit-zero").returncode == 2
+    assert not CANARY.exists()
