@@ -16,7 +16,7 @@ app = typer.Typer(
     name="mlwarden",
     help="Security for the whole ML lifecycle: scan, sign, attest, gate and serve models.",
     no_args_is_help=True,
-    add_completion=False,
+    add_completion=True,
     pretty_exceptions_enable=False,
     context_settings={"help_option_names": ["-h", "--help"]},
 )
