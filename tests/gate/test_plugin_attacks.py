@@ -8,7 +8,6 @@ refuse every policy mistake alike, with one line naming file and field (exit 2).
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 
 import pytest
@@ -63,14 +62,35 @@ def test_one_statement_of_any_type_cannot_stand_in_for_two_kinds(
     anything = tmp_path / "anything.json"
     anything.write_text(_statement(model, signer, "https://example.com/anything/v1",
                                    {"passed": True}))
-    code, out, err = _invoke(capsys, "gate", str(model), "--policy", str(policy),
-                             "--data-check", str(anything), "--model-test", str(anything),
-                             "-f", "json")
-    assert code == 1, err
-    reasons = [r["message"] for r in json.loads(out)["decision"]["reasons"]]
+    # The gate itself: deny, naming the type the statement has and the one each kind needs.
+    report = gate_path(Policy.load(policy), model, data_checks=[anything],
+                       model_tests=[anything])
+    assert report.decision is not None and not report.decision.allowed
+    reasons = [r.message for r in report.decision.reasons]
     assert any("predicateType is 'https://example.com/anything/v1', but data-check evidence must "
                f"be {DATA_CHECK_PREDICATE!r}" in r for r in reasons), reasons
     assert any(f"model-test evidence must be {MODEL_TEST_PREDICATE!r}" in r for r in reasons)
+    # The command line refuses it up front, as bad input (exit 2, one line naming the file).
+    code, _, err = _invoke(capsys, "gate", str(model), "--policy", str(policy),
+                           "--data-check", str(anything), "--model-test", str(anything))
+    assert code == 2, err
+    assert err.strip().splitlines() == [
+        f"mlwarden: error: {anything}: --data-check needs predicateType "
+        f"{DATA_CHECK_PREDICATE!r}, not 'https://example.com/anything/v1' (is it the right file "
+        "for --data-check?)"]
+
+
+def test_malformed_evidence_is_an_error_even_when_the_policy_does_not_need_it(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    model = clean_model(tmp_path / "m.bin")
+    policy = policy_file(tmp_path, "p", gate="    scan: true\n")
+    junk = tmp_path / "junk.json"
+    junk.write_text("{not json")
+    for option in ("--provenance", "--data-check", "--model-test", "--signature"):
+        code, _, err = _invoke(capsys, "gate", str(model), "--policy", str(policy), option,
+                               str(junk))
+        assert code == 2, (option, err)
+        assert str(junk) in err and len(err.strip().splitlines()) == 1, (option, err)
 
 
 def test_each_kind_takes_only_its_own_predicate_and_a_valid_one(

@@ -45,6 +45,9 @@ def gate(
     refuse_overwriting_inputs(output, [model, policy, *(signature or []), *(provenance or []),
                                        *(data_check or []), *(model_test or [])])
     pol = Policy.load(policy)  # its trusted keys are read and parsed here: a bad one is exit 2
+    _check_evidence_files(signature or [], {"provenance": provenance or [],
+                                            "data-check": data_check or [],
+                                            "model-test": model_test or []})
     if stage is not None and stage not in ("staging", "production"):
         raise UsageError(f"--stage must be staging or production, not {stage!r}")
     path = Path(model)
@@ -73,3 +76,40 @@ def gate(
                                                      "decision": report.decision.to_dict()})
     emit(report, fmt, output)
     return int(exit_code_for(report))
+
+
+def _check_evidence_files(signatures: list[Path], statements: dict[str, list[Path]]) -> None:
+    """Every evidence file on the command line must be what its option says, whether or not the
+    policy needs it: a malformed signature bundle or envelope, or a statement of another kind, is
+    bad input (exit 2 naming the file), not something the gate quietly ignores."""
+    import json
+
+    from mlwarden.core.attestation import Envelope, Statement
+    from mlwarden.core.errors import InputError, MlwardenError
+    from mlwarden.core.evidence import kind
+
+    if signatures:
+        from mlwarden.sign.bundle import Bundle
+
+        for path in signatures:
+            try:
+                Bundle.load(path)
+            except MlwardenError as exc:  # a verification-type error here is a malformed file
+                raise InputError(exc.message, path=path, advice=exc.advice) from None
+    for name, paths in statements.items():
+        expected = kind(name).predicate_types
+        for path in paths:
+            try:
+                data = json.loads(path.read_bytes())
+            except FileNotFoundError:
+                raise InputError("file not found", path=path) from None
+            except (OSError, UnicodeDecodeError, ValueError, RecursionError) as exc:
+                raise InputError(f"not a JSON attestation: {exc}", path=path) from None
+            if isinstance(data, dict) and "dsseEnvelope" in data:
+                data = data["dsseEnvelope"]
+            envelope = Envelope.from_dict(data, source=str(path))
+            statement = Statement.from_json_bytes(envelope.payload, source=str(path))
+            if statement.predicate_type not in expected:
+                raise InputError(f"--{name} needs predicateType {' or '.join(map(repr, expected))}, "
+                                 f"not {statement.predicate_type!r}", path=path,
+                                 advice=f"is it the right file for --{name}?")
