@@ -79,6 +79,13 @@ GAPS: dict[str, str] = {
         "of a torch.save pickle that from_config passes to torch.load(weights_only=False)) is "
         "neither decoded nor scanned, and the config key 'module' is misread as a Python module "
         "name (MW-KERAS-005 medium)"),
+    "r5-keras-h5-torch-module-wrapper-b64": (
+        "keras_config (reached from the HDF5 model_config attribute) does not decode "
+        "TorchModuleWrapper's base64 'module' pickle, and reads the key as a module name "
+        "(MW-KERAS-005 medium)"),
+    "r5-skops-booster-constructor-node": (
+        "skops_file judges names only: xgboost.core.Booster is allowlisted to be rebuilt "
+        "(VALUE_ONLY), but a ConstructorFromReduceNode calls it with a model_file path"),
     "r5-skops-scipy-rv-object-node": (
         "skops_file reports only denylisted names; an unvetted class in an ObjectNode (skops runs "
         "cls.__new__ then __setstate__(attrs)) is not reported at all"),
@@ -354,6 +361,36 @@ def _torch_module_wrapper(canary: Path) -> bytes:
     return keras_file(_sequential("s", [layer]))
 
 
+def _torch_module_wrapper_h5(canary: Path) -> bytes:
+    """The same layer in a legacy Keras ``.h5`` (``model_config`` attribute)."""
+    import h5py
+
+    from tests.scan.redteam.cases_formats import _sequential
+
+    blob = base64.b64encode(rt.torch_zip(evil(canary))).decode()
+    config = _sequential("s", [{"module": "keras.layers", "class_name": "TorchModuleWrapper",
+                                "config": {"name": "tmw", "trainable": True, "module": blob},
+                                "registered_name": "TorchModuleWrapper"}])
+    buf = io.BytesIO()
+    with h5py.File(buf, "w") as f:
+        f.attrs["model_config"] = json.dumps(config)
+        f.attrs["keras_version"] = "3.6.0"
+        f.attrs["backend"] = "torch"
+        f.create_group("model_weights")
+    return buf.getvalue()
+
+
+def _skops_booster_reduce(canary: Path) -> bytes:
+    """A ``ConstructorFromReduceNode`` of ``xgboost.core.Booster`` (allowlisted only to be
+    rebuilt, never called): skops calls ``Booster(None, None, path)``, which reads the file."""
+    return _skops({"__class__": "Booster", "__module__": "xgboost.core",
+                   "__loader__": "ConstructorFromReduceNode",
+                   "content": {"__class__": "tuple", "__module__": "builtins",
+                               "__loader__": "TupleNode",
+                               "content": [_json_node(None), _json_node(None),
+                                           _json_node(str(canary))]}})
+
+
 # -- HDF5 (PyTables) -----------------------------------------------------------------------------
 
 def _pytables_attr_nul_padded(canary: Path) -> bytes:
@@ -606,6 +643,9 @@ _FILES: list[tuple[str, str, str, str, str, Builder]] = [
     ("keras-torch-module-wrapper-b64", "keras config", "cite:keras-torch-module-wrapper",
      "TorchModuleWrapper config 'module': base64 torch.save pickle (torch.load "
      "weights_only=False in from_config)", "tmw.keras", _torch_module_wrapper),
+    ("keras-h5-torch-module-wrapper-b64", "keras config", "cite:keras-torch-module-wrapper",
+     "legacy .h5 whose model_config has a TorchModuleWrapper with a base64 torch pickle",
+     "tmw.h5", _torch_module_wrapper_h5),
     ("hdf5-pytables-attr-nul-padded", "hdf5 attribute", "cite:pytables-attrs",
      "pandas table group attribute 'non_index_axes' = pickle + NUL padding (S256)", "df.h5",
      _pytables_attr_nul_padded),
@@ -615,6 +655,9 @@ _FILES: list[tuple[str, str, str, str, str, Builder]] = [
     ("skops-memmap-constructor-node", "skops", "skops",
      "skops ConstructorFromReduceNode numpy.memmap(path, 'uint8', 'w+', 0, (8,))",
      "memmap.skops", _skops_memmap_reduce),
+    ("skops-booster-constructor-node", "skops", "skops-reads-path",
+     "skops ConstructorFromReduceNode xgboost.core.Booster(None, None, path): reads the file",
+     "booster.skops", _skops_booster_reduce),
 ]
 
 _HF_TEMPLATE_KEYS = ("namespace-attr", "namespace-assign", "percent-format", "macro-return",

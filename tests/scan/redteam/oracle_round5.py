@@ -49,6 +49,8 @@ LOADERS: dict[str, str] = {
     "pandas-pickle": "import pandas as pd\npd.read_pickle(path)",
     "skops": ("from skops.io import get_untrusted_types, load\n"
               "load(path, trusted=get_untrusted_types(file=path))"),
+    "skops-reads-path": ("from skops.io import get_untrusted_types, load\n"
+                         "load(path, trusted=get_untrusted_types(file=path))"),
     "torch-full": ("import os, torch\n"
                    "if os.path.isdir(path):\n    path = os.path.join(path, 'pytorch_model.bin')\n"
                    "torch.load(path, weights_only=False)"),
@@ -106,7 +108,7 @@ def run_loader(key: str, sample: Path, workdir: Path, timeout: float = 120) -> O
 
 def proved(key: str, run: OracleRun, canary: Path) -> tuple[bool, str]:
     """Whether the run shows the payload working, and what showed it."""
-    if key == "pickle-reads-path":
+    if key in ("pickle-reads-path", "skops-reads-path"):
         seen = run.error is not None and str(canary) in run.error
         return seen, f"the loader opened {canary}: {run.error}"
     if key == "jinja-sandbox":
