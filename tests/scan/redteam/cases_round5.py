@@ -50,6 +50,10 @@ _PY2_HEADER = ("numpy_file.parse_header only tries ast.literal_eval; numpy retri
                "headers through format._filter_header (drops Python 2 'L' suffixes) and loads the "
                "object array, while the scanner reports MW-NPY-002 medium and never analyses the "
                "pickle")
+_JOBLIB_DTYPE = ("joblib_arrays sizes a NumpyArrayWrapper dtype only from a str spelling or "
+                 "numpy's own pickled dtype state; numpy.dtype(b'<f8') or a field list ends the "
+                 "analysis (MW-PKL-008 medium), the what-if plain reading stops on the raw array "
+                 "bytes, and the os.system call after the array is never seen")
 _ZIP_IN_DATA = ("the {fmt} scanner claims the file and never looks for a zip end record inside "
                 "its data; zipfile (pandas.read_pickle('x.zip'), skops, Keras) finds the archive "
                 "from the end record and unpickles its member: no finding")
@@ -64,6 +68,8 @@ GAPS: dict[str, str] = {
         mod="xgboost.sklearn", real="xgboost.core.Booster"),
     "r5-pickle-reexport-lightgbm-sklearn-booster": _REEXPORT.format(
         mod="lightgbm.sklearn", real="lightgbm.basic.Booster"),
+    "r5-joblib-inline-array-dtype-bytes": _JOBLIB_DTYPE,
+    "r5-joblib-inline-array-dtype-struct-list": _JOBLIB_DTYPE,
     "r5-npy-py2-long-shape-v1": _PY2_HEADER,
     "r5-npy-py2-long-shape-v2": _PY2_HEADER,
     "r5-gz-zero-padding-between-members": (
@@ -194,6 +200,21 @@ def _nested_torch_bytes(canary: Path) -> bytes:
     return rt.proto(2) + rt.call(rt.g("torch.storage", "_load_from_bytes"),
                                  b"C" + bytes([len(inner)]) + inner if len(inner) < 256 else
                                  b"B" + struct.pack("<I", len(inner)) + inner) + rt.STOP
+
+
+def _joblib_inline_array(dtype: bytes, canary: Path) -> bytes:
+    """A joblib stream (``NumpyArrayWrapper`` + BUILD, then 16 raw array bytes) whose dtype is
+    ``dtype``; the array is followed by ``os.system``. The raw bytes are 0xff: read as opcodes
+    (the way a plain ``pickle.load`` would) they stop at once."""
+    state = (rt.EMPTY_DICT + rt.s("subclass") + rt.g("numpy", "ndarray") + rt.SETITEM
+             + rt.s("shape") + rt.tup(rt.i(2)) + rt.SETITEM + rt.s("order") + rt.s("C")
+             + rt.SETITEM + rt.s("dtype") + dtype + rt.SETITEM + rt.s("allow_mmap") + b"\x89"
+             + rt.SETITEM + rt.s("numpy_array_alignment_bytes") + rt.i(16) + rt.SETITEM)
+    head = (rt.proto(4) + b"]" + rt.g("joblib.numpy_pickle", "NumpyArrayWrapper")
+            + rt.EMPTY_TUPLE + rt.NEWOBJ + state + rt.BUILD)
+    pad = -(len(head) + 1) % 16
+    return (head + bytes([pad]) + bytes(pad) + b"\xff" * 16 + b"a"
+            + rt.call(rt.g("os", "system"), rt.s(shell(canary))) + b"a" + rt.STOP)
 
 
 # -- numpy -------------------------------------------------------------------------------------
@@ -343,6 +364,20 @@ def _gguf_holding_zip(folder: Path, canary: Path) -> Path:
     writer.write_tensors_to_file()
     writer.close()
     return path
+
+
+def _pickle_then_zip(canary: Path) -> bytes:
+    """A benign pickle (what ``pickle.load`` reads) with a zip appended (what ``zipfile`` reads)."""
+    from tests.scan.redteam.cases_round4_formats import zip_after
+
+    return zip_after(pickle.dumps({"epoch": 3}, protocol=4), [("model.pkl", evil(canary))])
+
+
+def _text_then_zip(canary: Path) -> bytes:
+    """A model card with a zip appended."""
+    from tests.scan.redteam.cases_round4_formats import zip_after
+
+    return zip_after(b"# Model card\n\nA tiny classifier.\n" * 20, [("model.pkl", evil(canary))])
 
 
 # -- Keras ---------------------------------------------------------------------------------------
@@ -595,6 +630,15 @@ _FILES: list[tuple[str, str, str, str, str, Builder]] = [
     ("pickle-nested-torch-load-from-bytes-legacy", "nested pickle", "pickle",
      "torch.storage._load_from_bytes of a legacy stream whose third pickle runs the payload",
      "nested.pkl", _nested_torch_bytes),
+    ("joblib-inline-array-dtype-bytes", "joblib array", "joblib",
+     "NumpyArrayWrapper dtype numpy.dtype(b'<f8') (a bytes spelling numpy accepts), then "
+     "os.system after the array bytes", "bytes_dtype.joblib",
+     lambda c: _joblib_inline_array(rt.call(rt.g("numpy", "dtype"), b"C\x03<f8"), c)),
+    ("joblib-inline-array-dtype-struct-list", "joblib array", "joblib",
+     "NumpyArrayWrapper dtype numpy.dtype([('a', '<f8')]) (a field list), then os.system after "
+     "the array bytes", "struct_dtype.joblib",
+     lambda c: _joblib_inline_array(rt.call(rt.g("numpy", "dtype"), b"]" + rt.tup(
+         rt.s("a"), rt.s("<f8")) + b"a"), c)),
     ("npy-py2-long-shape-v1", "numpy header", "numpy",
      "npy 1.0 header with a Python 2 long '(1L,)' (numpy filters it) over an object array",
      "py2.npy", _npy_py2_long),
@@ -640,6 +684,12 @@ _FILES: list[tuple[str, str, str, str, str, Builder]] = [
     ("hdf5-dataset-holds-zip", "polyglot", "pandas-pickle",
      "HDF5 file whose last dataset is a zip of a pickle (read as 'x.zip')", "store.zip",
      _hdf5_holding_zip),
+    ("pickle-then-zip", "polyglot", "pandas-pickle",
+     "benign pickle with a zip of a hostile pickle appended (read as 'x.zip')", "ckpt.zip",
+     _pickle_then_zip),
+    ("model-card-then-zip", "polyglot", "pandas-pickle",
+     "markdown model card with a zip of a pickle appended (read as 'x.zip')", "card.zip",
+     _text_then_zip),
     ("keras-torch-module-wrapper-b64", "keras config", "cite:keras-torch-module-wrapper",
      "TorchModuleWrapper config 'module': base64 torch.save pickle (torch.load "
      "weights_only=False in from_config)", "tmw.keras", _torch_module_wrapper),
