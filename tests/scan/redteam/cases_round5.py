@@ -54,6 +54,9 @@ _JOBLIB_DTYPE = ("joblib_arrays sizes a NumpyArrayWrapper dtype only from a str 
                  "numpy's own pickled dtype state; numpy.dtype(b'<f8') or a field list ends the "
                  "analysis (MW-PKL-008 medium), the what-if plain reading stops on the raw array "
                  "bytes, and the os.system call after the array is never seen")
+_JOBLIB_SHAPE = ("joblib_arrays needs the wrapper's shape as a tuple of Python ints; joblib "
+                 "only takes len() and reshape() of it (a list, numpy ints), so the analysis "
+                 "stops with MW-PKL-008 medium before the call after the array")
 _ZIP_IN_DATA = ("the {fmt} scanner claims the file and never looks for a zip end record inside "
                 "its data; zipfile (pandas.read_pickle('x.zip'), skops, Keras) finds the archive "
                 "from the end record and unpickles its member: no finding")
@@ -70,6 +73,16 @@ GAPS: dict[str, str] = {
         mod="lightgbm.sklearn", real="lightgbm.basic.Booster"),
     "r5-joblib-inline-array-dtype-bytes": _JOBLIB_DTYPE,
     "r5-joblib-inline-array-dtype-struct-list": _JOBLIB_DTYPE,
+    "r5-joblib-inline-array-shape-list": _JOBLIB_SHAPE,
+    "r5-joblib-inline-array-shape-numpy-int": _JOBLIB_SHAPE,
+    "r5-joblib-inline-array-slot-state": (
+        "joblib_arrays requires the wrapper's BUILD state to be a dict; pickle's load_build "
+        "also takes (None, slotstate) and setattr()s its items, so the analysis stops with "
+        "MW-PKL-008 medium before the call after the array"),
+    "r5-joblib-inline-array-duplicate-shape": (
+        "SDict.get returns the first value of a repeated key, the unpickler's dict keeps the "
+        "last: the analyser skips 800 'array' bytes where joblib reads 16 and then runs the "
+        "os.system call inside them — no finding at all"),
     "r5-npy-py2-long-shape-v1": _PY2_HEADER,
     "r5-npy-py2-long-shape-v2": _PY2_HEADER,
     "r5-gz-zero-padding-between-members": (
@@ -202,19 +215,57 @@ def _nested_torch_bytes(canary: Path) -> bytes:
                                  b"B" + struct.pack("<I", len(inner)) + inner) + rt.STOP
 
 
-def _joblib_inline_array(dtype: bytes, canary: Path) -> bytes:
-    """A joblib stream (``NumpyArrayWrapper`` + BUILD, then 16 raw array bytes) whose dtype is
-    ``dtype``; the array is followed by ``os.system``. The raw bytes are 0xff: read as opcodes
-    (the way a plain ``pickle.load`` would) they stop at once."""
-    state = (rt.EMPTY_DICT + rt.s("subclass") + rt.g("numpy", "ndarray") + rt.SETITEM
-             + rt.s("shape") + rt.tup(rt.i(2)) + rt.SETITEM + rt.s("order") + rt.s("C")
-             + rt.SETITEM + rt.s("dtype") + dtype + rt.SETITEM + rt.s("allow_mmap") + b"\x89"
-             + rt.SETITEM + rt.s("numpy_array_alignment_bytes") + rt.i(16) + rt.SETITEM)
-    head = (rt.proto(4) + b"]" + rt.g("joblib.numpy_pickle", "NumpyArrayWrapper")
-            + rt.EMPTY_TUPLE + rt.NEWOBJ + state + rt.BUILD)
+_WRAPPER = (rt.g("joblib.numpy_pickle", "NumpyArrayWrapper") + rt.EMPTY_TUPLE + rt.NEWOBJ)
+
+
+def _wrapper_items(dtype: bytes, shape: bytes) -> bytes:
+    """The SETITEMs of a NumpyArrayWrapper state as joblib 1.2+ writes it."""
+    return (rt.s("subclass") + rt.g("numpy", "ndarray") + rt.SETITEM + rt.s("shape") + shape
+            + rt.SETITEM + rt.s("order") + rt.s("C") + rt.SETITEM + rt.s("dtype") + dtype
+            + rt.SETITEM + rt.s("allow_mmap") + b"\x89" + rt.SETITEM
+            + rt.s("numpy_array_alignment_bytes") + rt.i(16) + rt.SETITEM)
+
+
+_F8 = rt.call(rt.g("numpy", "dtype"), rt.s("<f8"))
+_TWO = rt.tup(rt.i(2))
+
+
+def _joblib_array_then_call(build: bytes, canary: Path, *, skipped: int = 16) -> bytes:
+    """``[<NumpyArrayWrapper built by build>, os.system(...)]`` as joblib writes a list holding
+    an inline array: the BUILD, one padding-length byte, the padding, 16 array bytes (0xff: read
+    as opcodes, the way a plain ``pickle.load`` would, they stop at once), then the call.
+    ``skipped`` > 16 pads the stream so that skipping that many array bytes lands on a clean
+    ``APPEND, STOP`` after the call."""
+    head = rt.proto(4) + b"]" + _WRAPPER + build
     pad = -(len(head) + 1) % 16
-    return (head + bytes([pad]) + bytes(pad) + b"\xff" * 16 + b"a"
-            + rt.call(rt.g("os", "system"), rt.s(shell(canary))) + b"a" + rt.STOP)
+    call = b"a" + rt.call(rt.g("os", "system"), rt.s(shell(canary))) + b"a" + rt.STOP
+    tail = b"" if skipped == 16 else bytes(skipped - 16 - len(call)) + b"a" + rt.STOP
+    return head + bytes([pad]) + bytes(pad) + b"\xff" * 16 + call + tail
+
+
+def _joblib_inline_array(dtype: bytes, canary: Path) -> bytes:
+    """The wrapper's dtype is ``dtype``."""
+    return _joblib_array_then_call(rt.EMPTY_DICT + _wrapper_items(dtype, _TWO) + rt.BUILD, canary)
+
+
+def _joblib_shape(shape: bytes, canary: Path) -> bytes:
+    """The wrapper's shape is ``shape`` (joblib only needs ``len()`` and ``reshape()`` of it)."""
+    return _joblib_array_then_call(rt.EMPTY_DICT + _wrapper_items(_F8, shape) + rt.BUILD, canary)
+
+
+def _joblib_slot_state(canary: Path) -> bytes:
+    """BUILD with ``(None, state)``: pickle's ``load_build`` sets the second dict's items with
+    setattr (slot state), so the wrapper gets the same attributes."""
+    return _joblib_array_then_call(rt.NONE + rt.EMPTY_DICT + _wrapper_items(_F8, _TWO)
+                                   + b"\x86" + rt.BUILD, canary)
+
+
+def _joblib_duplicate_shape(canary: Path) -> bytes:
+    """The state sets ``shape`` twice: (100,) then (2,). The unpickler's dict keeps the last
+    (16 array bytes, then the call); reading the first, 800 bytes are skipped — over the call."""
+    state = rt.EMPTY_DICT + rt.s("shape") + rt.tup(rt.i(100)) + rt.SETITEM
+    return _joblib_array_then_call(state + _wrapper_items(_F8, _TWO) + rt.BUILD, canary,
+                                   skipped=800)
 
 
 # -- numpy -------------------------------------------------------------------------------------
@@ -639,6 +690,19 @@ _FILES: list[tuple[str, str, str, str, str, Builder]] = [
      "the array bytes", "struct_dtype.joblib",
      lambda c: _joblib_inline_array(rt.call(rt.g("numpy", "dtype"), b"]" + rt.tup(
          rt.s("a"), rt.s("<f8")) + b"a"), c)),
+    ("joblib-inline-array-shape-list", "joblib array", "joblib",
+     "NumpyArrayWrapper shape [2] (a list), then os.system after the array bytes",
+     "list_shape.joblib", lambda c: _joblib_shape(b"]" + rt.i(2) + b"a", c)),
+    ("joblib-inline-array-shape-numpy-int", "joblib array", "joblib",
+     "NumpyArrayWrapper shape (numpy.int64(2),), then os.system after the array bytes",
+     "npint_shape.joblib",
+     lambda c: _joblib_shape(rt.tup(rt.call(rt.g("numpy", "int64"), rt.i(2))), c)),
+    ("joblib-inline-array-slot-state", "joblib array", "joblib",
+     "NumpyArrayWrapper BUILD with (None, state): set as slot state by setattr",
+     "slot_state.joblib", _joblib_slot_state),
+    ("joblib-inline-array-duplicate-shape", "joblib array", "joblib",
+     "NumpyArrayWrapper state with 'shape' set twice, (100,) then (2,): the call sits where the "
+     "first shape's bytes would be", "dup_shape.joblib", _joblib_duplicate_shape),
     ("npy-py2-long-shape-v1", "numpy header", "numpy",
      "npy 1.0 header with a Python 2 long '(1L,)' (numpy filters it) over an object array",
      "py2.npy", _npy_py2_long),
