@@ -341,6 +341,20 @@ def _gzip_zero_padded(canary: Path) -> bytes:
     return gzip.compress(b"", mtime=0) + bytes(4096) + gzip.compress(evil(canary), mtime=0)
 
 
+def _gzip_split(canary: Path) -> bytes:
+    """The pickle split across two gzip members (``gzip.GzipFile`` reads them as one stream)."""
+    data = evil(canary)
+    return gzip.compress(data[:7], mtime=0) + gzip.compress(data[7:], mtime=0)
+
+
+def _xz_x86_filter(canary: Path) -> bytes:
+    """An .xz stream whose filter chain is x86 BCJ + LZMA2 (``lzma.LZMAFile`` decodes it)."""
+    import lzma
+
+    return lzma.compress(evil(canary), filters=[{"id": lzma.FILTER_X86},
+                                                {"id": lzma.FILTER_LZMA2}])
+
+
 def _zip_member_method(method: int, canary: Path) -> bytes:
     """A one-member zip (``pandas.read_pickle('x.zip')`` unpickles its only member) compressed
     with bzip2 or lzma, which ``zipfile`` decodes."""
@@ -731,6 +745,12 @@ _FILES: list[tuple[str, str, str, str, str, Builder]] = [
     ("gz-zero-padding-between-members", "compressed stream", "pandas-pickle",
      "empty gzip member, 4 KiB of NULs, then the pickle (pandas.read_pickle('x.pkl.gz'))",
      "model.pkl.gz", _gzip_zero_padded),
+    ("gz-pickle-split-across-members", "compressed stream", "pandas-pickle",
+     "pickle split across two gzip members (pandas.read_pickle('x.pkl.gz'))", "split.pkl.gz",
+     _gzip_split),
+    ("xz-x86-bcj-filter", "compressed stream", "pandas-pickle",
+     ".xz with an x86 BCJ + LZMA2 filter chain (pandas.read_pickle('x.pkl.xz'))", "bcj.pkl.xz",
+     _xz_x86_filter),
     ("zip-bzip2-member-pandas", "archive", "pandas-pickle",
      "one-member zip with a bzip2-compressed pickle (pandas.read_pickle('x.zip'))",
      "bz2member.zip", lambda c: _zip_member_method(zipfile.ZIP_BZIP2, c)),
