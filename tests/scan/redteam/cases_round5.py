@@ -11,8 +11,9 @@ Families:
   boosters under a module whose CamelCase classes are allowlisted: called, they read any file;
   a skops ``ConstructorFromReduceNode`` calls ``numpy.memmap`` with the file's arguments;
 * **parsers stricter than the loader** — Python-2 ``.npy`` headers (``1L``) that numpy filters,
-  concatenated zlib/bz2/gzip streams that joblib and ``gzip.GzipFile`` read on, zero padding
-  between gzip members, zip members compressed with bzip2/lzma (``zipfile`` reads them);
+  zero padding between gzip members, joblib inline arrays whose dtype, shape or BUILD state the
+  analyser cannot place (and a repeated ``shape`` key it reads first-wins), plus the spellings
+  it already handles (bz2/gzip multi-stream, zip members compressed with bzip2/lzma);
 * **payloads in a field of another format** — a zip in a safetensors tensor, in ``.npy`` array
   data, in an HDF5 dataset (``zipfile`` finds the end record wherever the host format ends); a
   ``torch.save`` pickle as base64 in a Keras ``TorchModuleWrapper`` config;
