@@ -206,6 +206,15 @@ def _binstring_stack_global(canary: Path) -> bytes:
             + rt.STOP)
 
 
+def _nested_torch_bytes_newtrue(canary: Path) -> bytes:
+    """``_load_from_bytes`` of bytes that start with NEWTRUE, POP (no PROTO, nothing like a
+    pickle's usual first byte): torch.load's legacy reader unpickles them (then complains about
+    the magic number, after the call ran)."""
+    inner = b"\x880" + rt.call(rt.g("os", "system"), rt.s(shell(canary))) + rt.STOP
+    return rt.proto(2) + rt.call(rt.g("torch.storage", "_load_from_bytes"),
+                                 b"B" + struct.pack("<I", len(inner)) + inner) + rt.STOP
+
+
 def _nested_torch_bytes(canary: Path) -> bytes:
     """``torch.storage._load_from_bytes`` (torch's own idiom for storages pickled by value) on a
     legacy torch stream whose third pickle (system info) runs the payload."""
@@ -430,6 +439,14 @@ def _gguf_holding_zip(folder: Path, canary: Path) -> Path:
     writer.write_tensors_to_file()
     writer.close()
     return path
+
+
+def _pickle_in_hdf5_user_block(canary: Path) -> bytes:
+    """A valid HDF5 file (h5py) whose 512-byte user block starts with a pickle: ``pickle.load``
+    and torch's legacy reader read from byte 0."""
+    from tests.scan.redteam.cases_round4_formats import hdf5_with_user_block
+
+    return hdf5_with_user_block(evil(canary), 512)
 
 
 def _pickle_then_zip(canary: Path) -> bytes:
@@ -718,6 +735,12 @@ _FILES: list[tuple[str, str, str, str, str, Builder]] = [
     ("joblib-inline-array-duplicate-shape", "joblib array", "joblib",
      "NumpyArrayWrapper state with 'shape' set twice, (100,) then (2,): the call sits where the "
      "first shape's bytes would be", "dup_shape.joblib", _joblib_duplicate_shape),
+    ("pickle-nested-load-from-bytes-newtrue-lead", "nested pickle", "pickle",
+     "torch.storage._load_from_bytes of bytes starting NEWTRUE, POP (no PROTO)",
+     "nested_lead.pkl", _nested_torch_bytes_newtrue),
+    ("hdf5-user-block-pickle", "polyglot", "pickle",
+     "HDF5 file whose user block starts with a pickle (pickle.load reads byte 0)", "ub.h5",
+     _pickle_in_hdf5_user_block),
     ("npy-py2-long-shape-v1", "numpy header", "numpy",
      "npy 1.0 header with a Python 2 long '(1L,)' (numpy filters it) over an object array",
      "py2.npy", _npy_py2_long),
