@@ -84,6 +84,11 @@ GAPS: dict[str, str] = {
         "SDict.get returns the first value of a repeated key, the unpickler's dict keeps the "
         "last: the analyser skips 800 'array' bytes where joblib reads 16 and then runs the "
         "os.system call inside them — no finding at all"),
+    "r5-joblib-compat-wrapper-filename-outside": (
+        "joblib.numpy_pickle_compat.NDArrayWrapper is an inert allowlisted class to the VM, but "
+        "joblib's load_build calls its read(), which np.load(allow_pickle=True)s "
+        "os.path.join(dirname, state['filename']) — a path the file picks ('../', absolute) "
+        "outside the scanned folder (the analogue of MW-ONNX-001 / MW-ARC-002): no finding"),
     "r5-npy-py2-long-shape-v1": _PY2_HEADER,
     "r5-npy-py2-long-shape-v2": _PY2_HEADER,
     "r5-gz-zero-padding-between-members": (
@@ -276,6 +281,27 @@ def _joblib_duplicate_shape(canary: Path) -> bytes:
     state = rt.EMPTY_DICT + rt.s("shape") + rt.tup(rt.i(100)) + rt.SETITEM
     return _joblib_array_then_call(state + _wrapper_items(_F8, _TWO) + rt.BUILD, canary,
                                    skipped=800)
+
+
+def _joblib_compat_wrapper_outside(folder: Path, canary: Path) -> Path:
+    """A joblib pickle holding a pre-0.10 ``NDArrayWrapper`` whose ``filename`` is
+    ``../elsewhere/payload.npy``: joblib's ``load_build`` calls ``NDArrayWrapper.read``, which runs
+    ``np.load(os.path.join(dirname, filename), allow_pickle=True)`` — an object array outside the
+    model folder (the scanned tree)."""
+    import numpy as np
+
+    arr = np.empty(1, dtype=object)
+    arr[0] = rt.Call(__import__("os").system, shell(canary))
+    buf = io.BytesIO()
+    np.save(buf, arr, allow_pickle=True)
+    put(folder, "elsewhere/payload.npy", buf.getvalue())
+    state = (rt.EMPTY_DICT + rt.s("filename") + rt.s("../elsewhere/payload.npy") + rt.SETITEM
+             + rt.s("subclass") + rt.g("numpy", "ndarray") + rt.SETITEM + rt.s("allow_mmap")
+             + b"\x89" + rt.SETITEM)
+    put(folder, "model/model.joblib",
+        rt.proto(2) + rt.g("joblib.numpy_pickle_compat", "NDArrayWrapper") + rt.EMPTY_TUPLE
+        + rt.NEWOBJ + state + rt.BUILD + rt.STOP)
+    return folder / "model"
 
 
 # -- numpy -------------------------------------------------------------------------------------
@@ -842,6 +868,10 @@ def _folder_cases() -> list[tuple[str, str, str, str, Callable[[Path, Path], Pat
     out.append(("onnx-constant-node-external-data", "onnx", "cite:onnxruntime-external-data",
                 "Constant node tensor whose external data file is a link out of the model folder",
                 _onnx_constant_external))
+    out.append(("joblib-compat-wrapper-filename-outside", "joblib array", "joblib",
+                "joblib NDArrayWrapper whose filename '../elsewhere/payload.npy' leaves the model "
+                "folder (np.load(allow_pickle=True) of an object array there)",
+                _joblib_compat_wrapper_outside))
     out.append(("symlink-weights-outside-folder", "symlink", "torch-full",
                 "pytorch_model.bin is a link to ../elsewhere/blob (a hostile checkpoint)",
                 _symlinked_weights))

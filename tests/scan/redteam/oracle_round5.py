@@ -45,7 +45,9 @@ LOADERS: dict[str, str] = {
     "pickle-reads-path": "import pickle\nwith open(path, 'rb') as fh:\n    pickle.load(fh)",
     "numpy": ("import numpy as np\nd = np.load(path, allow_pickle=True)\n"
               "if hasattr(d, 'files'):\n    [d[k] for k in d.files]"),
-    "joblib": "import joblib\njoblib.load(path)",
+    "joblib": ("import joblib, os\n"
+               "if os.path.isdir(path):\n    path = os.path.join(path, 'model.joblib')\n"
+               "joblib.load(path)"),
     "pandas-pickle": "import pandas as pd\npd.read_pickle(path)",
     "skops": ("from skops.io import get_untrusted_types, load\n"
               "load(path, trusted=get_untrusted_types(file=path))"),
