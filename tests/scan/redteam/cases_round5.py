@@ -14,6 +14,8 @@ Families:
   zero padding between gzip members, joblib inline arrays whose dtype, shape or BUILD state the
   analyser cannot place (and a repeated ``shape`` key it reads first-wins), plus the spellings
   it already handles (bz2/gzip multi-stream, zip members compressed with bzip2/lzma);
+* **file references** — a joblib ``NDArrayWrapper`` whose ``filename`` leaves the model folder
+  (joblib ``np.load(allow_pickle=True)``s it);
 * **payloads in a field of another format** — a zip in a safetensors tensor, in ``.npy`` array
   data, in an HDF5 dataset (``zipfile`` finds the end record wherever the host format ends); a
   ``torch.save`` pickle as base64 in a Keras ``TorchModuleWrapper`` config;
