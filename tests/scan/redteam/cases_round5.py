@@ -49,6 +49,9 @@ from tests.scan.redteam.build import Case, put, shell, zip_bytes
 _REEXPORT = ("names.judge allowlists CamelCase names of {mod}; Booster there is {real} "
              "re-exported, and VALUE_ONLY (call-only value types) lists only {real}, so a call "
              "with a model_file path is judged a safe constructor: no finding")
+_LIBRARY_HOOK = ("a CamelCase class of an installed library (not the standard library, not a "
+                 "denylisted module) rebuilt by NEWOBJ + BUILD with a plain dict takes the "
+                 "user-model-class path (MW-PKL-003 medium); {cls}'s {hook}")
 _PY2_HEADER = ("numpy_file.parse_header only tries ast.literal_eval; numpy retries 1.0/2.0 "
                "headers through format._filter_header (drops Python 2 'L' suffixes) and loads the "
                "object array, while the scanner reports MW-NPY-002 medium and never analyses the "
@@ -70,6 +73,11 @@ _SCIPY_FP = ("a real pickled frozen scipy distribution: its *_gen class is rebui
              "__doc__ in the state (MW-PKL-007 high): a benign file fails the default policy")
 
 GAPS: dict[str, str] = {
+    "r5-pickle-numpy-datasource-del-rmtree": _LIBRARY_HOOK.format(
+        cls="numpy.lib._datasource.DataSource", hook="__del__ rmtree()s _destpath when collected"),
+    "r5-pickle-fsspec-local-opener-setstate": _LIBRARY_HOOK.format(
+        cls="fsspec.implementations.local.LocalFileOpener",
+        hook="__setstate__ opens state['path'] read-write while loading"),
     "r5-pickle-reexport-xgboost-sklearn-booster": _REEXPORT.format(
         mod="xgboost.sklearn", real="xgboost.core.Booster"),
     "r5-pickle-reexport-lightgbm-sklearn-booster": _REEXPORT.format(
@@ -171,6 +179,29 @@ def _scipy_frozen_wrapper(canary: Path) -> bytes:
             + rt.EMPTY_TUPLE + rt.NEWOBJ + rt.EMPTY_DICT + rt.s("args") + rt.EMPTY_TUPLE
             + rt.SETITEM + rt.s("kwds") + rt.EMPTY_DICT + rt.SETITEM + rt.s("dist") + dist
             + rt.SETITEM + rt.BUILD + rt.STOP)
+
+
+def _numpy_datasource_rmtree(canary: Path) -> bytes:
+    """``numpy.lib._datasource.DataSource`` rebuilt like a saved instance (NEWOBJ + BUILD) with
+    ``_istmpdest`` set: its ``__del__`` runs ``shutil.rmtree(self._destpath)`` when the object is
+    collected — here a directory next to the canary (created by the build), at the latest when the
+    loading process exits."""
+    victim = Path(f"{canary}.d")
+    victim.mkdir(parents=True, exist_ok=True)
+    (victim / "keep.txt").write_text("precious\n")
+    return (rt.proto(2) + rt.g("numpy.lib._datasource", "DataSource") + rt.EMPTY_TUPLE
+            + rt.NEWOBJ + rt.EMPTY_DICT + rt.s("_destpath") + rt.s(str(victim)) + rt.SETITEM
+            + rt.s("_istmpdest") + b"\x88" + rt.SETITEM + rt.BUILD + rt.STOP)
+
+
+def _fsspec_opener(canary: Path) -> bytes:
+    """``fsspec.implementations.local.LocalFileOpener`` rebuilt by NEWOBJ + BUILD: its
+    ``__setstate__`` opens ``state['path']`` (mode 'r+', read-write) while loading."""
+    return (rt.proto(2) + rt.g("fsspec.implementations.local", "LocalFileOpener")
+            + rt.EMPTY_TUPLE + rt.NEWOBJ + rt.EMPTY_DICT + rt.s("path") + rt.s(str(canary))
+            + rt.SETITEM + rt.s("mode") + rt.s("r+") + rt.SETITEM + rt.s("autocommit") + b"\x88"
+            + rt.SETITEM + rt.s("compression") + rt.NONE + rt.SETITEM + rt.s("loc") + rt.i(0)
+            + rt.SETITEM + rt.s("fs") + rt.NONE + rt.SETITEM + rt.BUILD + rt.STOP)
 
 
 def _xgb_reexport(canary: Path) -> bytes:
@@ -720,6 +751,12 @@ _FILES: list[tuple[str, str, str, str, str, Builder]] = [
     ("pickle-scipy-frozen-wraps-rv", "library gadget", "pickle",
      "allowlisted rv_continuous_frozen holding a uniform_gen whose __setstate__ exec()s its "
      "template", "frozen.pkl", _scipy_frozen_wrapper),
+    ("pickle-numpy-datasource-del-rmtree", "library gadget", "pickle-deletes-dir",
+     "numpy.lib._datasource.DataSource rebuilt by NEWOBJ + BUILD: __del__ rmtree()s _destpath",
+     "datasource.pkl", _numpy_datasource_rmtree),
+    ("pickle-fsspec-local-opener-setstate", "library gadget", "pickle-reads-path",
+     "fsspec LocalFileOpener rebuilt by NEWOBJ + BUILD: __setstate__ opens state['path'] r+",
+     "opener.pkl", _fsspec_opener),
     ("pickle-reexport-xgboost-sklearn-booster", "re-export", "pickle-reads-path",
      "xgboost.sklearn.Booster(None, None, path) called: reads any file", "xgb.pkl",
      _xgb_reexport),

@@ -43,6 +43,7 @@ print("ORACLE " + json.dumps(result))
 LOADERS: dict[str, str] = {
     "pickle": "import pickle\nwith open(path, 'rb') as fh:\n    pickle.load(fh)",
     "pickle-reads-path": "import pickle\nwith open(path, 'rb') as fh:\n    pickle.load(fh)",
+    "pickle-deletes-dir": "import pickle\nwith open(path, 'rb') as fh:\n    pickle.load(fh)",
     "numpy": ("import numpy as np\nd = np.load(path, allow_pickle=True)\n"
               "if hasattr(d, 'files'):\n    [d[k] for k in d.files]"),
     "joblib": ("import joblib, os\n"
@@ -113,6 +114,9 @@ def proved(key: str, run: OracleRun, canary: Path) -> tuple[bool, str]:
     if key in ("pickle-reads-path", "skops-reads-path"):
         seen = run.error is not None and str(canary) in run.error
         return seen, f"the loader opened {canary}: {run.error}"
+    if key == "pickle-deletes-dir":
+        victim = Path(f"{canary}.d")
+        return not victim.exists(), f"{victim} deleted when the loaded object was collected"
     if key == "jinja-sandbox":
         refused = run.detail.get("refused")
         reached = isinstance(refused, list) and any(
