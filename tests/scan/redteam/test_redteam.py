@@ -32,10 +32,11 @@ from tests.scan.redteam.cases_pickle import pickle_cases
 from tests.scan.redteam.cases_round3 import round3_cases
 from tests.scan.redteam.cases_round4_formats import round4_format_cases
 from tests.scan.redteam.cases_round4_pickle import round4_pickle_cases
+from tests.scan.redteam.cases_round5 import round5_cases
 from tests.scan.redteam.cases_walk import walk_cases
 
 CASES: list[Case] = [*pickle_cases(), *format_cases(), *round3_cases(), *walk_cases(),
-                     *round4_format_cases(), *round4_pickle_cases(),
+                     *round4_format_cases(), *round4_pickle_cases(), *round5_cases(),
                      *benign_cases(), *benign2_cases()]
 
 
