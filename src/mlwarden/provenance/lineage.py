@@ -109,8 +109,8 @@ def trace_model(path: str | Path, *, keys: Sequence[Path] = (),
     and the model's own OMS signature (``<model>.sig`` or ``<dir>/model.sig``) when there is one.
     ``verifiers`` adds DSSE verifiers directly (for library callers holding key objects).
     """
+    from mlwarden.core.identity import artifact_digest as model_digest
     from mlwarden.sign.keys import EcdsaVerifier, load_public_key
-    from mlwarden.sign.manifest import model_digest
 
     model = Path(path)
     if not model.exists():
