@@ -110,6 +110,20 @@ def promote(reg: Registry, p: auth.Principal, ref: str, stage: str, *, reason: s
     return report
 
 
+def gate_version(reg: Registry, p: auth.Principal, ref: str, policy: Policy, *,
+                 stage: str = "production") -> Report:
+    """Gate a stored version under ``policy`` (not the stage's own) and record the decision."""
+    from mlwarden.gate.engine import gate_evidence
+
+    reg.authorize(p, auth.Action.GATE)
+    with reg.evidence(p, ref) as ev:
+        report = gate_evidence(policy, ev, stage=stage)
+    assert report.decision is not None
+    reg.record(p, "gate.decision", ref, {"policy": policy.name, "policy_digest": policy.digest,
+                                         "decision": report.decision.to_dict()})
+    return report
+
+
 def pull(reg: Registry, p: auth.Principal, ref: str, dest: Path, *, stage: str | None = None,
          trusted_keys: Sequence[Path] = (), require_signature: bool = False) -> Path:
     """Re-verify digest (and signature, when the version carries one) and write ``dest``.
