@@ -248,8 +248,10 @@ def _unverified_statement(envelope: Envelope, source: str) -> Statement | None:
 
 
 def _subject_link(run: TrainingRun, model: Path, digest: str) -> Link:
-    hex_digest = digest.split(":", 1)[1]
-    recorded = [s for s in run.subjects if s.digest.get("sha256") == hex_digest]
+    from mlwarden.core.identity import same_artifact
+
+    recorded = [s for s in run.subjects
+                if same_artifact(f"sha256:{s.digest.get('sha256', '')}", digest)]
     if recorded:
         return Link("subject", recorded[0].name, Status.VERIFIED,
                     "the model on disk is the attested output", expected=digest, actual=digest,

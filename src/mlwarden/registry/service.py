@@ -22,6 +22,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from mlwarden.core.errors import ConfigError, DeniedError, InputError, UsageError, VerificationError
+from mlwarden.core.identity import same_artifact
 from mlwarden.registry import audit, auth, db
 from mlwarden.registry.config import RegistryConfig, resolve
 from mlwarden.registry.manifest import Manifest, build
@@ -470,7 +471,7 @@ class Registry:
     def _manifest(self, v: _Stored) -> Manifest:
         manifest = Manifest.from_json(self.store.read_verified(v.manifest_digest),
                                       source=f"{v.ref} manifest")
-        if manifest.digest != v.digest:
+        if not same_artifact(manifest.digest, v.digest):
             raise VerificationError(f"{v.ref}: stored manifest digest {manifest.digest} differs "
                                     f"from the registered digest {v.digest}")
         return manifest
