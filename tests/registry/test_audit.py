@@ -14,6 +14,7 @@ from pathlib import Path
 import pytest
 from sqlalchemy import text
 
+from mlwarden.gate import promotion
 from mlwarden.registry import audit
 from mlwarden.registry.service import Registry
 
@@ -178,7 +179,7 @@ def _promote_and_push(db_url: str, home: str, store: str, token: str, ref: str,
     try:
         who = reg.authenticate(token)
         reg.push(who, Path(model_file), "m")  # unlabelled: the next number, one at a time
-        reg.promote(who, ref, "production")
+        promotion.promote(reg, who, ref, "production")
     finally:
         reg.close()
 
@@ -189,14 +190,14 @@ def test_concurrent_promotions_leave_one_production_version(env: Env, tmp_path: 
     reg = env.reg
     who, token = env.user("pub", "publisher")
     lax = policy_file(tmp_path, "lax", gate="    scan: false\n")
-    reg.set_stage_policy(env.admin, "staging", lax)
-    reg.set_stage_policy(env.admin, "production", lax)
+    promotion.set_stage_policy(reg, env.admin, "staging", lax)
+    promotion.set_stage_policy(reg, env.admin, "production", lax)
     refs = []
     for n in range(3):
         info = reg.push(who, clean_model(tmp_path / f"v{n}.bin", f"v{n}".encode()), "m")
-        reg.promote(who, info.ref, "staging")
+        promotion.promote(reg, who, info.ref, "staging")
         refs.append(info.ref)
-    reg.promote(who, refs[0], "production")
+    promotion.promote(reg, who, refs[0], "production")
     ctx = multiprocessing.get_context("spawn")
     procs = [ctx.Process(target=_promote_and_push, args=(
         env.db_url, str(env.home), str(tmp_path / "store"), token, ref,

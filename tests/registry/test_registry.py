@@ -11,8 +11,10 @@ import pytest
 from sqlalchemy import text
 
 from mlwarden.core.errors import DeniedError, InputError, UsageError, VerificationError
+from mlwarden.gate import promotion
+from mlwarden.gate.promotion import PromotionDenied
 from mlwarden.registry.models import AttestationKind
-from mlwarden.registry.service import PromotionDenied, Registry
+from mlwarden.registry.service import Registry
 
 from .conftest import Env
 from .helpers import clean_model, evil_pickle, new_key, oms_signature, policy_file, weights_file
@@ -38,8 +40,8 @@ def test_whole_flow_push_gate_approve_promote_pull_rollback(env: Env, tmp_path: 
     ann, _ = env.user("ann", "approver")
     bob, _ = env.user("bob", "approver")
     reader, _ = env.user("rita", "reader")
-    reg.set_stage_policy(env.admin, "production", _prod_policy(tmp_path, pub))
-    reg.set_stage_policy(env.admin, "staging", _prod_policy(tmp_path, pub, 0))
+    promotion.set_stage_policy(reg, env.admin, "production", _prod_policy(tmp_path, pub))
+    promotion.set_stage_policy(reg, env.admin, "staging", _prod_policy(tmp_path, pub, 0))
 
     refs = []
     for n in (1, 2):
@@ -49,17 +51,17 @@ def test_whole_flow_push_gate_approve_promote_pull_rollback(env: Env, tmp_path: 
         from mlwarden.sign.manifest import model_digest
 
         assert info.digest == model_digest(model)  # the identity every attestation binds to
-        reg.promote(pubr, info.ref, "staging")
+        promotion.promote(reg, pubr, info.ref, "staging")
         reg.approve(ann, info.ref, comment="reviewed")
         reg.approve(bob, info.ref)
-        report = reg.promote(pubr, info.ref, "production", reason="release")
+        report = promotion.promote(reg, pubr, info.ref, "production", reason="release")
         assert report.decision is not None and report.decision.allowed
         refs.append(info.ref)
 
     versions = {v.version: v.stage for v in reg.list_versions(reader, "fraud")}
     assert versions == {"1": "archived", "2": "production"}
 
-    out = reg.pull(reader, "fraud", tmp_path / "pulled.bin", stage="production")
+    out = promotion.pull(reg, reader, "fraud", tmp_path / "pulled.bin", stage="production")
     assert out.read_bytes() == weights_file(b"weights 2")
 
     old, new = reg.rollback(pubr, "fraud", "v2 doubles false positives")
@@ -89,12 +91,12 @@ def test_refusals_unsigned_untrusted_scanner_approvals_self_role(env: Env, tmp_p
     ann, _ = env.user("ann", "approver")
     reader, _ = env.user("rita", "reader")
     both, _ = env.user("sam", "publisher", "approver")
-    reg.set_stage_policy(env.admin, "staging", _prod_policy(tmp_path, pub, 0))
-    reg.set_stage_policy(env.admin, "production", _prod_policy(tmp_path, pub, 1))
+    promotion.set_stage_policy(reg, env.admin, "staging", _prod_policy(tmp_path, pub, 0))
+    promotion.set_stage_policy(reg, env.admin, "production", _prod_policy(tmp_path, pub, 1))
 
     unsigned = reg.push(pubr, clean_model(tmp_path / "u.bin", b"unsigned"), "m")
     with pytest.raises(PromotionDenied, match="not signed") as exc:
-        reg.promote(pubr, unsigned.ref, "staging")
+        promotion.promote(reg, pubr, unsigned.ref, "staging")
     assert exc.value.report.decision is not None
     assert any(r.rule_id == "MW-GATE-002" for r in exc.value.report.decision.reasons)
 
@@ -103,20 +105,20 @@ def test_refusals_unsigned_untrusted_scanner_approvals_self_role(env: Env, tmp_p
     sig.write_text(oms_signature(model, stranger))
     untrusted = reg.push(pubr, model, "m", attachments={AttestationKind.SIGNATURE: [sig]})
     with pytest.raises(PromotionDenied, match="matches no trusted key"):
-        reg.promote(pubr, untrusted.ref, "staging")
+        promotion.promote(reg, pubr, untrusted.ref, "staging")
 
     evil = evil_pickle(tmp_path / "evil" / "model.pkl")
     esig = tmp_path / "evil.sig"
     esig.write_text(oms_signature(evil, signer))  # validly signed, but it runs code on load
     bad = reg.push(pubr, evil, "m", attachments={AttestationKind.SIGNATURE: [esig]})
     with pytest.raises(PromotionDenied, match="MW-PKL-001"):
-        reg.promote(pubr, bad.ref, "staging")
+        promotion.promote(reg, pubr, bad.ref, "staging")
 
     good, gsig = _signed(tmp_path, "g", b"good weights", signer)
     ok = reg.push(both, good, "m", attachments={AttestationKind.SIGNATURE: [gsig]})
-    reg.promote(both, ok.ref, "staging")
+    promotion.promote(reg, both, ok.ref, "staging")
     with pytest.raises(PromotionDenied, match="0 of 1 required approval"):
-        reg.promote(both, ok.ref, "production")
+        promotion.promote(reg, both, ok.ref, "production")
     with pytest.raises(DeniedError, match="cannot approve"):
         reg.approve(both, ok.ref)  # the publisher approving their own version
     with pytest.raises(DeniedError, match="needs the role"):
@@ -126,9 +128,9 @@ def test_refusals_unsigned_untrusted_scanner_approvals_self_role(env: Env, tmp_p
     with pytest.raises(DeniedError, match="may not audit"):
         reg.audit_verify(pubr)
     with pytest.raises(DeniedError, match="cannot move"):
-        reg.promote(both, unsigned.ref, "production")  # none → production skips staging
+        promotion.promote(reg, both, unsigned.ref, "production")  # none → production skips staging
     reg.approve(ann, ok.ref)
-    assert reg.promote(both, ok.ref, "production").decision.allowed  # type: ignore[union-attr]
+    assert promotion.promote(reg, both, ok.ref, "production").decision.allowed  # type: ignore[union-attr]
     denied = [r for r in reg.audit_records(env.admin) if r.action == "version.promote.denied"]
     assert len(denied) == 4  # every refusal is on the record
     refused = {(r.actor, r.subject) for r in reg.audit_records(env.admin)
@@ -144,14 +146,14 @@ def test_expired_waiver_no_longer_lifts_a_finding(env: Env, tmp_path: Path) -> N
     future = (dt.date.today() + dt.timedelta(days=30)).isoformat()
     waived = policy_file(tmp_path, "w", gate="    scan: true\n", extra=(
         f"waivers:\n  - {{rule: MW-PKL-*, owner: sec, reason: vetted, expires: {future}}}\n"))
-    reg.set_stage_policy(env.admin, "staging", waived)
-    assert reg.promote(pubr, evil.ref, "staging").decision.allowed  # type: ignore[union-attr]
-    reg.promote(pubr, evil.ref, "archived")  # archived may return to staging, gated again
+    promotion.set_stage_policy(reg, env.admin, "staging", waived)
+    assert promotion.promote(reg, pubr, evil.ref, "staging").decision.allowed  # type: ignore[union-attr]
+    promotion.promote(reg, pubr, evil.ref, "archived")  # archived may return to staging, gated again
     expired = policy_file(tmp_path, "x", gate="    scan: true\n", extra=(
         "waivers:\n  - {rule: MW-PKL-*, owner: sec, reason: vetted, expires: 2020-01-01}\n"))
-    reg.set_stage_policy(env.admin, "staging", expired)
+    promotion.set_stage_policy(reg, env.admin, "staging", expired)
     with pytest.raises(PromotionDenied, match="expired") as exc:
-        reg.promote(pubr, evil.ref, "staging")
+        promotion.promote(reg, pubr, evil.ref, "staging")
     codes = {r.code.value for r in exc.value.report.decision.reasons}  # type: ignore[union-attr]
     assert "expired-waiver" in codes
 
@@ -182,7 +184,7 @@ def test_pull_refuses_a_tampered_store_object(env: Env, tmp_path: Path) -> None:
     obj.write_bytes(b"w" * 999 + b"X")
     dest = tmp_path / "out"
     with pytest.raises(VerificationError, match="tampered"):
-        env.reg.pull(pubr, info.ref, dest)
+        promotion.pull(env.reg, pubr, info.ref, dest)
     assert not dest.exists()
     assert not [p for p in tmp_path.iterdir() if p.name.startswith(".out.pull-")]  # no debris
 
@@ -193,13 +195,13 @@ def test_pull_verifies_the_signature(env: Env, tmp_path: Path) -> None:
     pubr, _ = env.user("pub", "publisher")
     model, sig = _signed(tmp_path, "s", b"signed", signer)
     info = env.reg.push(pubr, model, "m", attachments={AttestationKind.SIGNATURE: [sig]})
-    assert env.reg.pull(pubr, info.ref, tmp_path / "ok", trusted_keys=[pub]).is_file()
+    assert promotion.pull(env.reg, pubr, info.ref, tmp_path / "ok", trusted_keys=[pub]).is_file()
     with pytest.raises(VerificationError, match="matches no trusted key"):
-        env.reg.pull(pubr, info.ref, tmp_path / "no", trusted_keys=[other_pub])
+        promotion.pull(env.reg, pubr, info.ref, tmp_path / "no", trusted_keys=[other_pub])
     assert not (tmp_path / "no").exists()
     unsigned = env.reg.push(pubr, clean_model(tmp_path / "u.bin", b"u"), "m")
     with pytest.raises(VerificationError, match="no signature"):
-        env.reg.pull(pubr, unsigned.ref, tmp_path / "u", require_signature=True)
+        promotion.pull(env.reg, pubr, unsigned.ref, tmp_path / "u", require_signature=True)
 
 
 def test_tokens_are_hashed_revocable_and_checked(env: Env, tmp_path: Path) -> None:
@@ -255,12 +257,12 @@ def test_rollback_walks_back_and_skips_a_version_whose_bytes_were_tampered(
     reg = env.reg
     pubr, _ = env.user("pub", "publisher")
     lax = policy_file(tmp_path, "lax", gate="    scan: false\n")
-    reg.set_stage_policy(env.admin, "staging", lax)
-    reg.set_stage_policy(env.admin, "production", lax)
+    promotion.set_stage_policy(reg, env.admin, "staging", lax)
+    promotion.set_stage_policy(reg, env.admin, "production", lax)
     for n in range(1, 5):
         info = reg.push(pubr, clean_model(tmp_path / f"v{n}.bin", f"v{n}".encode()), "m")
-        reg.promote(pubr, info.ref, "staging")
-        reg.promote(pubr, info.ref, "production")
+        promotion.promote(reg, pubr, info.ref, "staging")
+        promotion.promote(reg, pubr, info.ref, "production")
     assert reg.rollback(pubr, "m", "v4 broke") == ("m@4", "m@3")
     from mlwarden.core.digest import sha256_file
 
@@ -280,17 +282,18 @@ def test_a_policy_changed_during_gating_voids_the_decision(env: Env, tmp_path: P
 
     reg = env.reg
     pubr, _ = env.user("pub", "publisher")
-    reg.set_stage_policy(env.admin, "staging", policy_file(tmp_path, "lax", gate="    scan: false\n"))
+    promotion.set_stage_policy(reg, env.admin, "staging",
+                               policy_file(tmp_path, "lax", gate="    scan: false\n"))
     info = reg.push(pubr, clean_model(tmp_path / "m.bin"), "m")
     real = engine.gate_evidence
 
     def gate_then_tighten(*args: object, **kw: object) -> object:
         report = real(*args, **kw)  # type: ignore[arg-type]
-        reg.set_stage_policy(env.admin, "staging", policy_file(
+        promotion.set_stage_policy(reg, env.admin, "staging", policy_file(
             tmp_path, "strict", gate="    scan: false\n    signature: true\n"))
         return report
 
     monkeypatch.setattr(engine, "gate_evidence", gate_then_tighten)
     with pytest.raises(ConflictError, match="policy changed"):
-        reg.promote(pubr, info.ref, "staging")
+        promotion.promote(reg, pubr, info.ref, "staging")
     assert reg.show(pubr, info.ref).stage == "none"

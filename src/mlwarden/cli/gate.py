@@ -61,19 +61,12 @@ def gate(
         if signature or provenance or data_check or model_test:
             raise UsageError("a registry version is gated on the evidence bound to it; use "
                              "'mlwarden registry attach' to add more")
-        from mlwarden.gate.engine import gate_evidence
-        from mlwarden.registry.auth import Action
+        from mlwarden.gate.promotion import gate_version
         from mlwarden.registry.service import Registry
 
         with Registry.open(home=home, db_url=db) as reg:
             who = reg.authenticate(token or os.environ.get("MLWARDEN_TOKEN"))
-            reg.authorize(who, Action.GATE)
-            with reg.evidence(who, model) as ev:
-                report = gate_evidence(pol, ev, stage=stage or "production")
-            assert report.decision is not None
-            reg.record(who, "gate.decision", model, {"policy": pol.name,
-                                                     "policy_digest": pol.digest,
-                                                     "decision": report.decision.to_dict()})
+            report = gate_version(reg, who, model, pol, stage=stage or "production")
     emit(report, fmt, output)
     return int(exit_code_for(report))
 

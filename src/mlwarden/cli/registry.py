@@ -177,12 +177,12 @@ def promote(ref: Annotated[str, typer.Argument(help="MODEL@VERSION")],
             db: DbOpt = None, home: HomeOpt = None, token: TokenOpt = None) -> None:
     """Move a version to a stage; staging and production run the stage's policy first."""
     from mlwarden.cli.common import emit
-    from mlwarden.registry.service import PromotionDenied
+    from mlwarden.gate import promotion
 
     with open_registry(db, home) as reg:
         try:
-            report = reg.promote(caller(reg, token), ref, to, reason=reason)
-        except PromotionDenied as exc:
+            report = promotion.promote(reg, caller(reg, token), ref, to, reason=reason)
+        except promotion.PromotionDenied as exc:
             if output is not None or fmt is not OutputFormat.TABLE:
                 emit(exc.report, fmt, output)
             raise
@@ -226,9 +226,11 @@ def pull(ref: Annotated[str, typer.Argument(help="MODEL or MODEL@VERSION")],
                                                          help="Refuse unsigned versions.")] = False,
          db: DbOpt = None, home: HomeOpt = None, token: TokenOpt = None) -> None:
     """Re-verify a version's digest and signature, then write it out atomically."""
+    from mlwarden.gate import promotion
+
     with open_registry(db, home) as reg:
-        dest = reg.pull(caller(reg, token), ref, output, stage=stage, trusted_keys=key or [],
-                        require_signature=require_signature)
+        dest = promotion.pull(reg, caller(reg, token), ref, output, stage=stage,
+                              trusted_keys=key or [], require_signature=require_signature)
     typer.echo(f"pulled {ref} into {dest} (digest verified)")
 
 
@@ -237,8 +239,10 @@ def policy_set(stage: Annotated[str, typer.Argument(help="staging or production"
                file: Annotated[Path, typer.Argument(help="Policy YAML (keys are inlined).")],
                db: DbOpt = None, home: HomeOpt = None, token: TokenOpt = None) -> None:
     """Set the policy promotions into a stage must satisfy (admin only)."""
+    from mlwarden.gate import promotion
+
     with open_registry(db, home) as reg:
-        policy = reg.set_stage_policy(caller(reg, token), stage, file)
+        policy = promotion.set_stage_policy(reg, caller(reg, token), stage, file)
     typer.echo(f"policy {policy.name!r} ({policy.digest}) now gates {stage}")
 
 
@@ -246,12 +250,13 @@ def policy_set(stage: Annotated[str, typer.Argument(help="staging or production"
 def policy_show(stage: Annotated[str, typer.Argument(help="staging or production")],
                 db: DbOpt = None, home: HomeOpt = None, token: TokenOpt = None) -> None:
     """Show the requirements a stage enforces."""
+    from mlwarden.gate.promotion import stage_policy
     from mlwarden.gate.requirements import requirements_for
     from mlwarden.registry.auth import Action
 
     with open_registry(db, home) as reg:
         reg.authorize(caller(reg, token), Action.READ)
-        policy = reg.stage_policy(stage)
+        policy = stage_policy(reg, stage)
     req = requirements_for(policy, stage)
     typer.echo(f"{stage}: policy {policy.name!r} ({policy.digest}), fail on {policy.fail_on}")
     typer.echo(json.dumps(req.model_dump(exclude={"trusted_keys"})

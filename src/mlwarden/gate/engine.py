@@ -280,7 +280,7 @@ def gate_path(policy: Policy, path: Path, *, signatures: Sequence[Path] = (),
         candidate = default_signature_path(path)
         if candidate.is_file():
             sigs.append(candidate)
-    from mlwarden.sign.manifest import model_digest
+    from mlwarden.core.identity import artifact_digest
 
     files: dict[str, list[Path]] = {"provenance": list(provenance),
                                     "data-check": list(data_checks),
@@ -290,4 +290,4 @@ def gate_path(policy: Policy, path: Path, *, signatures: Sequence[Path] = (),
     return run_gate(policy, GateInput(
         target=str(path), path=path, signatures=_read_all(sigs),
         evidence={k: _read_all(v) for k, v in files.items() if v},
-        digest=model_digest(path)), stage=stage)
+        digest=artifact_digest(path)), stage=stage)

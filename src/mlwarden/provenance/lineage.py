@@ -109,8 +109,8 @@ def trace_model(path: str | Path, *, keys: Sequence[Path] = (),
     and the model's own OMS signature (``<model>.sig`` or ``<dir>/model.sig``) when there is one.
     ``verifiers`` adds DSSE verifiers directly (for library callers holding key objects).
     """
+    from mlwarden.core.identity import artifact_digest as model_digest
     from mlwarden.sign.keys import EcdsaVerifier, load_public_key
-    from mlwarden.sign.manifest import model_digest
 
     model = Path(path)
     if not model.exists():
@@ -248,8 +248,10 @@ def _unverified_statement(envelope: Envelope, source: str) -> Statement | None:
 
 
 def _subject_link(run: TrainingRun, model: Path, digest: str) -> Link:
-    hex_digest = digest.split(":", 1)[1]
-    recorded = [s for s in run.subjects if s.digest.get("sha256") == hex_digest]
+    from mlwarden.core.identity import same_artifact
+
+    recorded = [s for s in run.subjects
+                if same_artifact(f"sha256:{s.digest.get('sha256', '')}", digest)]
     if recorded:
         return Link("subject", recorded[0].name, Status.VERIFIED,
                     "the model on disk is the attested output", expected=digest, actual=digest,

@@ -165,7 +165,7 @@ def attest(run: TrainingRun, signer: Signer, attestation: Path,
 
 
 def output_subjects(outputs: Sequence[Path], cwd: Path) -> tuple[Subject, ...]:
-    from mlwarden.sign.manifest import model_digest
+    from mlwarden.core.identity import artifact_digest as model_digest
 
     subjects = []
     for path in outputs:

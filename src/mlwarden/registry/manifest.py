@@ -1,15 +1,16 @@
 """What a version is made of: its files, each named by the digest of a stored blob.
 
-A version's digest is mlwarden's model digest (:func:`mlwarden.sign.manifest.model_digest`): the
-SHA-256 of the canonical JSON list of OMS resources (name, ``sha256``, file digest), a single file
-being the resource ``.``. So the registry's identity is the one every signature, provenance and scan
-attestation binds to. As there, top-level ``.git*`` paths and a top-level ``model.sig`` are not part
-of the model (the signature travels as an attestation instead).
+A version's digest is mlwarden's model digest (:mod:`mlwarden.core.identity`): the SHA-256 of the
+canonical JSON list of OMS resources (name, ``sha256``, file digest), a single file being the
+resource ``.``, computed by :func:`~mlwarden.core.identity.listing_digest` from this manifest's own
+list of stored blobs (nothing is re-hashed to name a stored version). So the registry's identity
+is the one every signature, provenance and scan attestation binds to. As there, top-level ``.git*``
+paths and a top-level ``model.sig`` are not part of the model (the signature travels as an
+attestation instead).
 """
 
 from __future__ import annotations
 
-import hashlib
 import json
 import os
 import re
@@ -19,6 +20,7 @@ from pathlib import Path, PurePosixPath
 from typing import Any
 
 from mlwarden.core.errors import InputError, VerificationError
+from mlwarden.core.identity import listing_digest, require_files
 
 MANIFEST_TYPE = "https://mlwarden.dev/registry/manifest/v1"
 _DIGEST = re.compile(r"^sha256:[0-9a-f]{64}$")
@@ -46,12 +48,10 @@ class Manifest:
 
     @property
     def digest(self) -> str:
+        """The model digest of the listed files (:func:`mlwarden.core.identity.listing_digest`)."""
         names = ["."] if self.kind == "file" else [f.path for f in self.files]
-        listing = sorted(({"algorithm": "sha256", "digest": f.digest.removeprefix("sha256:"),
-                           "name": name} for name, f in zip(names, self.files, strict=True)),
-                         key=lambda r: r["name"])
-        body = json.dumps(listing, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
-        return "sha256:" + hashlib.sha256(body.encode("utf-8")).hexdigest()
+        return listing_digest((name, "sha256", f.digest)
+                              for name, f in zip(names, self.files, strict=True))
 
     def to_json(self) -> bytes:
         data = {"_type": MANIFEST_TYPE, "kind": self.kind, "name": self.name,
@@ -118,14 +118,7 @@ def build(path: Path, put: Callable[[Path], tuple[str, int]]) -> Manifest:
                                  advice="remove it from the model folder")
             digest, size = put(full)
             entries.append(FileEntry(full.relative_to(path).as_posix(), digest, size))
-    if not entries:
-        raise InputError("the folder holds no files", path=path)
+    require_files(len(entries), path)
     entries.sort(key=lambda e: e.path)  # code-point order, as the OMS manifest
     return Manifest("dir", root_name, tuple(entries))
 
-
-def digest_of_path(path: Path) -> str:
-    """The version digest ``path`` would get, without storing anything."""
-    from mlwarden.core.digest import sha256_file
-
-    return build(path, lambda p: (sha256_file(p), p.stat().st_size)).digest

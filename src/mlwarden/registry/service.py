@@ -10,9 +10,7 @@ from __future__ import annotations
 import contextlib
 import hashlib
 import json
-import os
 import re
-import shutil
 import tempfile
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -24,6 +22,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from mlwarden.core.errors import ConfigError, DeniedError, InputError, UsageError, VerificationError
+from mlwarden.core.identity import same_artifact
 from mlwarden.registry import audit, auth, db
 from mlwarden.registry.config import RegistryConfig, resolve
 from mlwarden.registry.manifest import Manifest, build
@@ -44,8 +43,6 @@ from mlwarden.registry.models import (
 from mlwarden.registry.store import ArtifactStore
 
 if TYPE_CHECKING:
-    from mlwarden.core.policy import Policy
-    from mlwarden.core.report import Report
     from mlwarden.sign.keys import EcdsaSigner, EcdsaVerifier
 
 _NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._/-]{0,199}$")
@@ -63,14 +60,6 @@ TRANSITIONS: dict[Stage, frozenset[Stage]] = {
     Stage.ARCHIVED: frozenset({Stage.STAGING}),
 }
 GATED_STAGES = frozenset({Stage.STAGING, Stage.PRODUCTION})
-
-
-class PromotionDenied(DeniedError):
-    """The stage's policy denied a promotion; ``report`` holds the gate's full report."""
-
-    def __init__(self, message: str, report: Report) -> None:
-        super().__init__(message)
-        self.report = report
 
 
 @dataclass(frozen=True, slots=True)
@@ -125,6 +114,29 @@ class _Stored:
     @classmethod
     def of(cls, v: ModelVersion) -> _Stored:
         return cls(v.ref, v.digest, v.manifest_digest)
+
+
+@dataclass(frozen=True, slots=True)
+class StoredPolicy:
+    """A stage policy as the registry stores it: its text (trusted keys inlined) and digest.
+
+    The registry only stores it; :mod:`mlwarden.gate.promotion` parses, checks and applies it."""
+
+    stage: str
+    text: str
+    digest: str
+
+
+@dataclass(frozen=True, slots=True)
+class Materialised:
+    """A version's files, every byte verified against the store, under ``root``."""
+
+    ref: str
+    digest: str
+    """The version's registered digest (the model digest, :mod:`mlwarden.core.identity`)."""
+    stage: str
+    root: Path
+    attestations: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
 
 
 def _info(v: ModelVersion, *, detail: bool = False, history: Sequence[StageEvent] = ()) -> VersionInfo:
@@ -459,7 +471,7 @@ class Registry:
     def _manifest(self, v: _Stored) -> Manifest:
         manifest = Manifest.from_json(self.store.read_verified(v.manifest_digest),
                                       source=f"{v.ref} manifest")
-        if manifest.digest != v.digest:
+        if not same_artifact(manifest.digest, v.digest):
             raise VerificationError(f"{v.ref}: stored manifest digest {manifest.digest} differs "
                                     f"from the registered digest {v.digest}")
         return manifest
@@ -494,99 +506,44 @@ class Registry:
                            {k: tuple(x) for k, x in atts.items()},
                            {k: tuple(x) for k, x in approvers.items()})
 
-    def pull(self, p: auth.Principal, ref: str, dest: Path, *, stage: str | None = None,
-             trusted_keys: Sequence[Path] = (), require_signature: bool = False) -> Path:
-        """Re-verify digest (and signature, when the version carries one) and write ``dest``.
-
-        Files are materialised in a temporary folder beside ``dest`` and renamed into place only
-        after every check passed; ``dest`` must not exist.
-        """
+    def materialise(self, p: auth.Principal, ref: str, into: Path, *,
+                    stage: str | None = None) -> Materialised:
+        """Write the version's files under ``into`` (every byte verified against its stored
+        digest) and return them with the version's attestations; for a verified pull."""
         self.authorize(p, auth.Action.PULL)
-        if dest.exists() or dest.is_symlink():
-            raise InputError("already exists; pull into a new path", path=dest)
-        parent = dest.parent if str(dest.parent) else Path(".")
-        try:
-            parent.mkdir(parents=True, exist_ok=True)
-            tmp = Path(tempfile.mkdtemp(prefix=f".{dest.name}.pull-", dir=parent))
-        except OSError as exc:
-            raise InputError(f"cannot write here: {exc.strerror}", path=dest) from None
-        try:
-            with self.reading() as s:
-                v = self._version(s, ref, stage)
-                stored = _Stored.of(v)
-                ref_resolved, digest = v.ref, v.digest
-                bundles = [a.content for a in v.attestations
-                           if a.kind == AttestationKind.SIGNATURE.value]
-                verifiers = self._trust(s, v.stage, trusted_keys)
-            root = self._materialise(stored, tmp)
-            from mlwarden.registry.manifest import digest_of_path
+        with self.reading() as s:
+            v = self._version(s, ref, stage)
+            stored, version_stage = _Stored.of(v), v.stage
+            atts: dict[str, list[str]] = {}
+            for a in v.attestations:
+                atts.setdefault(a.kind, []).append(a.content)
+        root = self._materialise(stored, into)
+        return Materialised(stored.ref, stored.digest, version_stage, root,
+                            {k: tuple(x) for k, x in atts.items()})
 
-            if digest_of_path(root) != digest:
-                raise VerificationError(f"{ref_resolved}: pulled files do not hash to {digest}")
-            signer_ids: list[str] = []
-            if bundles:
-                from mlwarden.gate.checks import verify_signature_bundles
-
-                signer_ids = verify_signature_bundles(root, bundles, verifiers,
-                                                      source=ref_resolved)
-            elif require_signature:
-                raise VerificationError(f"{ref_resolved} carries no signature")
-            os.replace(root, dest)
-            with self.transaction() as s:
-                self._audit(s, p.name, "version.pull", ref_resolved,
-                            {"digest": digest, "signature_verified": bool(signer_ids),
-                             "signers": signer_ids})
-            return dest
-        finally:
-            shutil.rmtree(tmp, ignore_errors=True)
-
-    def _trust(self, s: Session, stage: str, paths: Sequence[Path]) -> list[EcdsaVerifier]:
-        """Keys to verify a pulled signature: ``--key`` files, else the stage's stored policy."""
-        from mlwarden.gate.checks import load_verifiers, verifiers_from_paths
-        from mlwarden.gate.requirements import key_texts, requirements_for
-
-        if paths:
-            return verifiers_from_paths(paths)
-        for name in (stage, Stage.PRODUCTION.value, Stage.STAGING.value):
-            row = s.get(StagePolicy, name)
-            if row is not None:
-                policy = _parse_policy(row)
-                return load_verifiers(key_texts(requirements_for(policy, name), policy))
-        return []
-
-    # -- policy, approvals, promotion, rollback ------------------------------------------------
-    def set_stage_policy(self, p: auth.Principal, stage: str, path: Path) -> Policy:
-        from mlwarden.core.policy import Policy
-        from mlwarden.gate.requirements import inline_keys, key_texts, requirements_for
-
+    # -- stage policies (stored here; parsed and applied by mlwarden.gate.promotion) -------------
+    def store_stage_policy(self, p: auth.Principal, stage: str, text: str, digest: str, *,
+                           name: str, source: str) -> None:
+        """Store the (already checked) policy text that gates ``stage``; recorded in the audit."""
         self.authorize(p, auth.Action.SET_POLICY)
-        st = _gated_stage(stage)
-        Policy.load(path)  # names the file and field of any mistake
-        text = inline_keys(path.read_text(encoding="utf-8"), path)
-        policy = Policy.from_yaml(text, source=str(path))
-        from mlwarden.gate.checks import load_verifiers
-
-        load_verifiers(key_texts(requirements_for(policy, st.value), policy))  # fail now, not later
+        st = gated_stage(stage)
         with self.transaction() as s:
-            s.merge(StagePolicy(stage=st.value, text=text, digest=policy.digest, set_by=p.name,
+            s.merge(StagePolicy(stage=st.value, text=text, digest=digest, set_by=p.name,
                                 set_at=audit.now_iso()))
             self._audit(s, p.name, "policy.set", st.value,
-                        {"policy": policy.name, "digest": policy.digest, "source": str(path)})
-        return policy
+                        {"policy": name, "digest": digest, "source": source})
 
-    def stage_policy(self, stage: str) -> Policy:
-        """The stored policy for ``stage``, else the built-in default (secure defaults)."""
-        from mlwarden.gate.requirements import default_policy
-
-        st = _gated_stage(stage)
+    def stored_stage_policy(self, stage: str) -> StoredPolicy | None:
+        """The policy text stored for ``stage``, or None when none was set."""
+        st = gated_stage(stage)
         with self.reading() as s:
             row = s.get(StagePolicy, st.value)
-            return _parse_policy(row) if row is not None else default_policy(st.value)
+            return StoredPolicy(row.stage, row.text, row.digest) if row is not None else None
 
     def approve(self, p: auth.Principal, ref: str, stage: str = "production",
                 comment: str = "") -> None:
         self.authorize(p, auth.Action.APPROVE)
-        st = _gated_stage(stage)
+        st = gated_stage(stage)
         with self.transaction() as s:
             v = self._version(s, ref)
             if v.published_by == p.name:
@@ -600,53 +557,45 @@ class Registry:
             self._audit(s, p.name, "version.approve", v.ref,
                         {"stage": st.value, "digest": v.digest, "comment": comment})
 
-    def promote(self, p: auth.Principal, ref: str, stage: str, *, reason: str = "") -> Report:
-        """Move a version to ``stage``; gated stages run the stage's policy first.
-
-        A deny is recorded in the audit log and raised as :class:`DeniedError` (exit 1).
-        """
-        from mlwarden.core.report import Report, utcnow
-
-        self.authorize(p, auth.Action.PROMOTE)
-        try:
-            target = Stage(stage)
-        except ValueError:
-            raise UsageError(f"unknown stage {stage!r} (stages: "
-                             f"{', '.join(s.value for s in Stage)})") from None
+    # -- stage changes (decided by mlwarden.gate.promotion) -------------------------------------
+    def stage_of(self, ref: str) -> tuple[str, Stage]:
+        """The resolved ``model@version`` and its current stage."""
         with self.reading() as s:
             v = self._version(s, ref)
-            current, ref = Stage(v.stage), v.ref
-        if target not in TRANSITIONS[current]:
-            raise DeniedError(f"{ref} is in {current.value}; it cannot move to {target.value} "
-                              f"(allowed: {', '.join(sorted(x.value for x in TRANSITIONS[current]))})")
-        if target in GATED_STAGES:
-            from mlwarden.gate.engine import gate_evidence
+            return v.ref, Stage(v.stage)
 
-            policy = self.stage_policy(target.value)
-            with self.evidence(p, ref) as ev:
-                report = gate_evidence(policy, ev, stage=target.value)
-            decision = report.decision
-            assert decision is not None
-            if not decision.allowed:
-                with self.transaction() as s:
-                    self._audit(s, p.name, "version.promote.denied", ref,
-                                {"stage": target.value, "decision": decision.to_dict()})
-                try:
-                    decision.enforce()
-                except DeniedError as exc:
-                    raise PromotionDenied(exc.message, report) from None
-        else:
-            report = Report.build("registry promote", ref, [], started_at=utcnow())
-            decision = None
+    def record_denial(self, p: auth.Principal, ref: str, stage: str,
+                      decision: Mapping[str, Any]) -> None:
+        """Record a denied promotion in the audit log."""
+        with self.transaction() as s:
+            self._audit(s, p.name, "version.promote.denied", ref,
+                        {"stage": stage, "decision": dict(decision)})
+
+    def move_stage(self, p: auth.Principal, ref: str, target: Stage, *, expected: Stage,
+                   reason: str = "", gated_policy: StoredPolicy | None = None,
+                   gated: bool = False, decision: Mapping[str, Any] | None = None) -> None:
+        """Move ``ref`` from ``expected`` to ``target`` in one transaction (production: the
+        version it replaces is archived).
+
+        Nothing changes (:class:`~mlwarden.registry.db.ConflictError`, retry) when the version
+        left ``expected`` meanwhile or, for a ``gated`` move, when the stage's stored policy is no
+        longer ``gated_policy`` (None: none was stored) — the stage and the policy must not have
+        changed while the version was being gated.
+        """
+        self.authorize(p, auth.Action.PROMOTE)
+        check_transition(ref, expected, target)
         with self.transaction() as s:
             _lock_model(s, split_ref(ref)[0])  # one stage change per model at a time
             v = self._version(s, ref)
-            if v.stage != current.value:
+            if v.stage != expected.value:
                 raise db.ConflictError(f"{ref} changed stage while it was being gated",
                                        advice="nothing was changed; retry")
-            if decision is not None and _policy_digest(s, target) != decision.policy_digest:
-                raise db.ConflictError(f"the {target.value} policy changed while {ref} was being "
-                                       "gated", advice="nothing was changed; retry")
+            if gated:
+                row = s.get(StagePolicy, target.value)
+                now = row.digest if row is not None else None
+                if now != (gated_policy.digest if gated_policy is not None else None):
+                    raise db.ConflictError(f"the {target.value} policy changed while {ref} was "
+                                           "being gated", advice="nothing was changed; retry")
             superseded = []
             if target is Stage.PRODUCTION:
                 for old in s.execute(select(ModelVersion).where(
@@ -654,13 +603,11 @@ class Registry:
                         ModelVersion.stage == Stage.PRODUCTION.value)).scalars():
                     self._move(s, p, old, Stage.ARCHIVED, f"superseded by {ref}")
                     superseded.append(old.version)
-            self._move(s, p, v, target, reason,
-                       decision=decision.to_dict() if decision is not None else None)
+            self._move(s, p, v, target, reason, decision=decision)
             self._audit(s, p.name, "version.promote", ref,
-                        {"from": current.value, "to": target.value, "digest": v.digest,
+                        {"from": expected.value, "to": target.value, "digest": v.digest,
                          "reason": reason, "superseded": superseded,
-                         "decision": decision.to_dict() if decision is not None else None})
-        return report
+                         "decision": dict(decision) if decision is not None else None})
 
     def _move(self, s: Session, p: auth.Principal, v: ModelVersion, to: Stage, reason: str,
               decision: Mapping[str, Any] | None = None) -> None:
@@ -749,14 +696,6 @@ class Registry:
             return cp.seq if cp else None
 
 
-def _policy_digest(s: Session, stage: Stage) -> str:
-    """The digest of the policy that gates ``stage`` now (stored, or the built-in default)."""
-    from mlwarden.gate.requirements import default_policy
-
-    row = s.get(StagePolicy, stage.value)
-    return row.digest if row is not None else default_policy(stage.value).digest
-
-
 def _lock_model(s: Session, name: str) -> RegisteredModel | None:
     """The model's row, locked until the transaction ends (PostgreSQL ``FOR UPDATE``; SQLite
     already holds the database write lock from ``BEGIN IMMEDIATE``)."""
@@ -769,7 +708,23 @@ def _check_user_name(name: str) -> None:
         raise UsageError(f"not a valid user name: {name!r} (letters, digits, . _ @ -)")
 
 
-def _gated_stage(stage: str) -> Stage:
+def parse_stage(stage: str) -> Stage:
+    try:
+        return Stage(stage)
+    except ValueError:
+        raise UsageError(f"unknown stage {stage!r} (stages: "
+                         f"{', '.join(s.value for s in Stage)})") from None
+
+
+def check_transition(ref: str, current: Stage, target: Stage) -> None:
+    """Refuse a stage change the stage machine does not allow (rollback has its own path)."""
+    if target not in TRANSITIONS[current]:
+        raise DeniedError(f"{ref} is in {current.value}; it cannot move to {target.value} "
+                          f"(allowed: {', '.join(sorted(x.value for x in TRANSITIONS[current]))})")
+
+
+def gated_stage(stage: str) -> Stage:
+    """``stage`` as a stage that has a policy (staging or production)."""
     try:
         st = Stage(stage)
     except ValueError:
@@ -778,12 +733,6 @@ def _gated_stage(stage: str) -> Stage:
         raise UsageError(f"stage must be staging or production, not {stage!r}")
     assert st is not None
     return st
-
-
-def _parse_policy(row: StagePolicy) -> Policy:
-    from mlwarden.core.policy import Policy
-
-    return Policy.from_yaml(row.text, source=f"registry policy for {row.stage}")
 
 
 _SHAPES = {

@@ -8,8 +8,8 @@ from typing import Any
 import joblib
 
 from mlwarden.demo import STEPS, DemoContext
-from mlwarden.scan.convert_demo_step import step_convert
-from mlwarden.scan.demo_step import CANARY_COMMAND, canary_pickle
+from mlwarden.demo.convert import step_convert
+from mlwarden.demo.scan import CANARY_COMMAND, canary_pickle
 
 
 def test_step_converts_and_refuses(tmp_path: Path, sk_models: dict[str, Any]) -> None:

@@ -9,7 +9,7 @@ import pytest
 
 from mlwarden.core.severity import Severity
 from mlwarden.demo import DemoContext
-from mlwarden.scan.demo_step import canary_pickle, step_scan
+from mlwarden.demo.scan import canary_pickle, step_scan
 from mlwarden.scan.engine import scan_bytes
 
 

@@ -10,7 +10,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
-    from mlwarden.demo import DemoContext
+    from mlwarden.demo.context import DemoContext
 
 
 def _sign(model: Path, keys: Path) -> tuple[Path, Path]:
@@ -38,6 +38,7 @@ def step_registry(ctx: DemoContext) -> None:
 
     from mlwarden.core.errors import DeniedError
     from mlwarden.core.report import CheckRun
+    from mlwarden.gate import promotion
     from mlwarden.registry.models import AttestationKind
     from mlwarden.registry.service import Registry
     from mlwarden.report.interface import OutputFormat, write_report
@@ -68,25 +69,25 @@ def step_registry(ctx: DemoContext) -> None:
         approvers = [reg.authenticate(reg.add_user(admin, n, frozenset({"approver"})))
                      for n in ("ann", "bob")]
         for stage in ("staging", "production"):
-            reg.set_stage_policy(admin, stage, policy)
+            promotion.set_stage_policy(reg, admin, stage, policy)
         attachments = {AttestationKind.SIGNATURE: [sig]}
         if provenance:
             attachments[AttestationKind.PROVENANCE] = [provenance]
         info = reg.push(publisher, model, "breast-cancer-classifier", "1.0", attachments)
         ctx.log(f"pushed {info.ref} ({info.digest}) with {len(info.attestations)} attestation(s)")
-        reg.promote(publisher, info.ref, "staging")
+        promotion.promote(reg, publisher, info.ref, "staging")
         ctx.log(f"{info.ref} passed the staging gate (scan clean, signature by a trusted key)")
         try:
-            reg.promote(publisher, info.ref, "production")
+            promotion.promote(reg, publisher, info.ref, "production")
         except DeniedError as exc:
             ctx.log(f"production refused, as it should be: {exc.message}")
         for approver in approvers:
             reg.approve(approver, info.ref, comment="metrics and evidence reviewed")
-        report = reg.promote(publisher, info.ref, "production", reason="demo release")
+        report = promotion.promote(reg, publisher, info.ref, "production", reason="demo release")
         proof = "signed provenance verified, " if provenance and training_key else ""
         ctx.log(f"{proof}approved by ann and bob; {info.ref} is now in production")
-        pulled = reg.pull(publisher, info.ref, root / "deploy" / model.name,
-                          require_signature=True)
+        pulled = promotion.pull(reg, publisher, info.ref, root / "deploy" / model.name,
+                                require_signature=True)
         ctx.log(f"pulled {pulled} (digest and signature re-verified)")
         status = reg.audit_verify(admin)
         reg.audit_checkpoint(admin)

@@ -6,7 +6,7 @@ import shutil
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
-    from mlwarden.demo import DemoContext
+    from mlwarden.demo.context import DemoContext
 
 
 def step_sign(ctx: DemoContext) -> None:

@@ -10,7 +10,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
-    from mlwarden.demo import DemoContext
+    from mlwarden.demo.context import DemoContext
 
 
 def step_convert(ctx: DemoContext) -> None:

@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
-    from mlwarden.demo import DemoContext
+    from mlwarden.demo.context import DemoContext
 
 CANARY_COMMAND = "echo 'mlwarden canary: this pickle ran code on load' > {path}"
 _SAFE_TYPE_PREFIXES = ("sklearn.", "numpy.", "builtins.")

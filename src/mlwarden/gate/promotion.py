@@ -1,0 +1,180 @@
+"""Promotion, stage policies and verified pull: the gate deciding over what the registry stores.
+
+The registry stores (versions, stage policy texts, stage moves, approvals, the audit log); this
+module decides. It reads a version's evidence through :meth:`Registry.evidence`, runs the stage's
+policy with :func:`mlwarden.gate.engine.gate_evidence`, and asks the registry to move the stage
+with :meth:`Registry.move_stage`, which refuses (a conflict, nothing changed) when the version's
+stage or the stage's stored policy changed while it was being gated. ``rollback`` is still a
+registry operation (:meth:`Registry.rollback`).
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import tempfile
+from collections.abc import Sequence
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from mlwarden.core.errors import DeniedError, InputError, VerificationError
+from mlwarden.core.report import Report, utcnow
+from mlwarden.registry import auth
+from mlwarden.registry.models import AttestationKind, Stage
+from mlwarden.registry.service import (
+    GATED_STAGES,
+    StoredPolicy,
+    check_transition,
+    gated_stage,
+    parse_stage,
+)
+
+if TYPE_CHECKING:
+    from mlwarden.core.policy import Policy
+    from mlwarden.registry.service import Registry
+    from mlwarden.sign.keys import EcdsaVerifier
+
+
+class PromotionDenied(DeniedError):
+    """The stage's policy denied a promotion; ``report`` holds the gate's full report."""
+
+    def __init__(self, message: str, report: Report) -> None:
+        super().__init__(message)
+        self.report = report
+
+
+def _parse(stored: StoredPolicy) -> Policy:
+    from mlwarden.core.policy import Policy
+
+    return Policy.from_yaml(stored.text, source=f"registry policy for {stored.stage}")
+
+
+def _policy_of(reg: Registry, stage: str) -> tuple[Policy, StoredPolicy | None]:
+    from mlwarden.gate.requirements import default_policy
+
+    stored = reg.stored_stage_policy(stage)
+    if stored is None:
+        return default_policy(gated_stage(stage).value), None
+    return _parse(stored), stored
+
+
+def stage_policy(reg: Registry, stage: str) -> Policy:
+    """The stored policy for ``stage``, else the built-in default (secure defaults)."""
+    return _policy_of(reg, stage)[0]
+
+
+def set_stage_policy(reg: Registry, p: auth.Principal, stage: str, path: Path) -> Policy:
+    """Check the policy file as ``gate`` would (file and field of any mistake, keys loadable),
+    inline its trusted keys, and store it as the policy that gates ``stage``."""
+    from mlwarden.core.policy import Policy
+    from mlwarden.gate.checks import load_verifiers
+    from mlwarden.gate.requirements import inline_keys, key_texts, requirements_for
+
+    reg.authorize(p, auth.Action.SET_POLICY)
+    st = gated_stage(stage)
+    Policy.load(path)  # names the file and field of any mistake
+    text = inline_keys(path.read_text(encoding="utf-8"), path)
+    policy = Policy.from_yaml(text, source=str(path))
+    load_verifiers(key_texts(requirements_for(policy, st.value), policy))  # fail now, not later
+    reg.store_stage_policy(p, st.value, text, policy.digest, name=policy.name, source=str(path))
+    return policy
+
+
+def promote(reg: Registry, p: auth.Principal, ref: str, stage: str, *, reason: str = "") -> Report:
+    """Move a version to ``stage``; gated stages run the stage's policy first.
+
+    A deny is recorded in the audit log and raised as :class:`PromotionDenied` (exit 1).
+    """
+    reg.authorize(p, auth.Action.PROMOTE)
+    target = parse_stage(stage)
+    ref, current = reg.stage_of(ref)
+    check_transition(ref, current, target)
+    if target not in GATED_STAGES:
+        reg.move_stage(p, ref, target, expected=current, reason=reason)
+        return Report.build("registry promote", ref, [], started_at=utcnow())
+    from mlwarden.gate.engine import gate_evidence
+
+    policy, stored = _policy_of(reg, target.value)
+    with reg.evidence(p, ref) as ev:
+        report = gate_evidence(policy, ev, stage=target.value)
+    decision = report.decision
+    assert decision is not None
+    if not decision.allowed:
+        reg.record_denial(p, ref, target.value, decision.to_dict())
+        try:
+            decision.enforce()
+        except DeniedError as exc:
+            raise PromotionDenied(exc.message, report) from None
+    reg.move_stage(p, ref, target, expected=current, reason=reason, gated=True,
+                   gated_policy=stored, decision=decision.to_dict())
+    return report
+
+
+def gate_version(reg: Registry, p: auth.Principal, ref: str, policy: Policy, *,
+                 stage: str = "production") -> Report:
+    """Gate a stored version under ``policy`` (not the stage's own) and record the decision."""
+    from mlwarden.gate.engine import gate_evidence
+
+    reg.authorize(p, auth.Action.GATE)
+    with reg.evidence(p, ref) as ev:
+        report = gate_evidence(policy, ev, stage=stage)
+    assert report.decision is not None
+    reg.record(p, "gate.decision", ref, {"policy": policy.name, "policy_digest": policy.digest,
+                                         "decision": report.decision.to_dict()})
+    return report
+
+
+def pull(reg: Registry, p: auth.Principal, ref: str, dest: Path, *, stage: str | None = None,
+         trusted_keys: Sequence[Path] = (), require_signature: bool = False) -> Path:
+    """Re-verify digest (and signature, when the version carries one) and write ``dest``.
+
+    Files are materialised in a temporary folder beside ``dest`` and renamed into place only
+    after every check passed; ``dest`` must not exist.
+    """
+    from mlwarden.core.identity import artifact_digest, same_artifact
+
+    reg.authorize(p, auth.Action.PULL)
+    if dest.exists() or dest.is_symlink():
+        raise InputError("already exists; pull into a new path", path=dest)
+    parent = dest.parent if str(dest.parent) else Path(".")
+    try:
+        parent.mkdir(parents=True, exist_ok=True)
+        tmp = Path(tempfile.mkdtemp(prefix=f".{dest.name}.pull-", dir=parent))
+    except OSError as exc:
+        raise InputError(f"cannot write here: {exc.strerror}", path=dest) from None
+    try:
+        got = reg.materialise(p, ref, tmp, stage=stage)
+        verifiers = _trust(reg, got.stage, trusted_keys)
+        if not same_artifact(artifact_digest(got.root), got.digest):
+            raise VerificationError(f"{got.ref}: pulled files do not hash to {got.digest}")
+        bundles = got.attestations.get(AttestationKind.SIGNATURE.value, ())
+        signer_ids: list[str] = []
+        if bundles:
+            from mlwarden.gate.checks import verify_signature_bundles
+
+            signer_ids = verify_signature_bundles(got.root, bundles, verifiers, source=got.ref)
+        elif require_signature:
+            raise VerificationError(f"{got.ref} carries no signature")
+        os.replace(got.root, dest)
+        reg.record(p, "version.pull", got.ref,
+                   {"digest": got.digest, "signature_verified": bool(signer_ids),
+                    "signers": signer_ids})
+        return dest
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
+
+
+def _trust(reg: Registry, stage: str, paths: Sequence[Path]) -> list[EcdsaVerifier]:
+    """Keys to verify a pulled signature: ``--key`` files, else the stage's stored policy (the
+    version's own stage, then production, then staging)."""
+    from mlwarden.gate.checks import load_verifiers, verifiers_from_paths
+    from mlwarden.gate.requirements import key_texts, requirements_for
+
+    if paths:
+        return verifiers_from_paths(paths)
+    for name in (stage, Stage.PRODUCTION.value, Stage.STAGING.value):
+        stored = reg.stored_stage_policy(name) if Stage(name) in GATED_STAGES else None
+        if stored is not None:
+            policy = _parse(stored)
+            return load_verifiers(key_texts(requirements_for(policy, name), policy))
+    return []
