@@ -109,15 +109,6 @@ GAPS: dict[str, str] = {
     "r5-npy-data-holds-zip": _ZIP_IN_DATA.format(fmt=".npy"),
     "r5-hdf5-dataset-holds-zip": _ZIP_IN_DATA.format(fmt="HDF5"),
     "r5-gguf-tensor-holds-zip": _ZIP_IN_DATA.format(fmt="GGUF"),
-    "r5-keras-torch-module-wrapper-b64": (
-        "keras_config only recognises marshalled bytecode; TorchModuleWrapper's 'module' (base64 "
-        "of a torch.save pickle that from_config passes to torch.load(weights_only=False)) is "
-        "neither decoded nor scanned, and the config key 'module' is misread as a Python module "
-        "name (MW-KERAS-005 medium)"),
-    "r5-keras-h5-torch-module-wrapper-b64": (
-        "keras_config (reached from the HDF5 model_config attribute) does not decode "
-        "TorchModuleWrapper's base64 'module' pickle, and reads the key as a module name "
-        "(MW-KERAS-005 medium)"),
     "r5-skops-booster-constructor-node": (
         "skops_file judges names only: xgboost.core.Booster is allowlisted to be rebuilt "
         "(VALUE_ONLY), but a ConstructorFromReduceNode calls it with a model_file path"),
