@@ -10,13 +10,12 @@ semantics (:mod:`mlwarden.scan.pickle.vm`).
 from __future__ import annotations
 
 import codecs
-import re
 import struct
 from collections.abc import MutableMapping
 from typing import TYPE_CHECKING, Any
 
 from mlwarden.scan.interface import ScanLimits
-from mlwarden.scan.pickle import names
+from mlwarden.scan.pickle import names, textargs
 from mlwarden.scan.pickle.state import Abort
 from mlwarden.scan.pickle.values import ITEM_CAP, Blob, Opaque, Ref, SDict, SList, SSet, describe
 
@@ -57,6 +56,7 @@ class OpcodeHandlers:
         def mutate(self, ref: Ref, opcode: str) -> None: ...
         def escape(self, value: object) -> None: ...
         def build(self, pos: int) -> int: ...
+        def enter_frame(self, start: int, length: int) -> None: ...
 
     # ------------------------------------------------------------------ stack
     def pop(self) -> object:
@@ -148,22 +148,17 @@ class OpcodeHandlers:
 
     def op_float(self, pos: int) -> int:
         line, pos = self._readline(pos)
-        self.push(float(line))
+        self.push(textargs.float_arg(line))
         return pos
 
     def op_int(self, pos: int) -> int:
         line, pos = self._readline(pos)
-        if line == b"00":
-            self.push(False)
-        elif line == b"01":
-            self.push(True)
-        else:
-            self.push(parse_int(line))
+        self.push(textargs.int_arg(line))
         return pos
 
     def op_long(self, pos: int) -> int:
         line, pos = self._readline(pos)
-        self.push(parse_int(line[:-1] if line.endswith(b"L") else line))
+        self.push(textargs.long_arg(line))
         return pos
 
     def op_binint(self, pos: int) -> int:
@@ -417,7 +412,7 @@ class OpcodeHandlers:
 
     def op_get(self, pos: int) -> int:
         line, pos = self._readline(pos)
-        self._memo_get(int(line))
+        self._memo_get(textargs.memo_index(line))
         return pos
 
     def op_binget(self, pos: int) -> int:
@@ -430,7 +425,7 @@ class OpcodeHandlers:
 
     def op_put(self, pos: int) -> int:
         line, pos = self._readline(pos)
-        self._memo_put(int(line))
+        self._memo_put(textargs.memo_index(line))
         return pos
 
     def op_binput(self, pos: int) -> int:
@@ -453,7 +448,7 @@ class OpcodeHandlers:
         return pos + 1
 
     def op_frame(self, pos: int) -> int:
-        _UNPACK_Q(self.data, pos)
+        self.enter_frame(pos + 8, _UNPACK_Q(self.data, pos)[0])
         return pos + 8
 
     def op_global(self, pos: int) -> int:
@@ -576,29 +571,3 @@ def opname(data: memoryview, off: int, end: int) -> str:
         return "<end of stream>"
     return OPNAMES.get(data[off], f"0x{data[off]:02x}")
 
-
-_C_INT = re.compile(rb"\s*([+-]?)(0[xX][0-9a-fA-F]+|0[0-7]*|[1-9][0-9]*)\s*")
-
-
-def parse_int(line: bytes) -> int:
-    """An INT/LONG argument as either unpickler accepts it.
-
-    Python's unpickler uses ``int(data, 0)`` (hex, underscores); the C one ``strtol(s, 0)`` first
-    (hex and C octal ``010``) and then ``int(s, 0)``. Accepting the union means a stream that one of
-    them loads is never cut short here (which would hide what follows).
-    """
-    try:
-        return int(line, 0)
-    except ValueError:
-        pass
-    match = _C_INT.fullmatch(line)
-    if match is None:
-        raise ValueError("not an integer")
-    sign, body = match.groups()
-    if body[:2] in (b"0x", b"0X"):
-        value = int(body[2:], 16)
-    elif body.startswith(b"0"):
-        value = int(body, 8)
-    else:
-        value = int(body)
-    return -value if sign == b"-" else value

@@ -129,6 +129,10 @@ class VM(OpcodeHandlers, JoblibArrays):
         """Opcodes run by nested streams while one of this stream's handlers ran."""
         self.deferring = 0
         """Partials whose held call is being judged right now (see :meth:`defer`)."""
+        self.frame_end = _NO_FRAME
+        """End of the FRAME whose bytes a file-reading unpickler holds in its buffer (see
+        :meth:`enter_frame`)."""
+        self.frame_split = False
 
     # ------------------------------------------------------------------ locations and findings
     def loc(self, off: int) -> int:
@@ -149,6 +153,8 @@ class VM(OpcodeHandlers, JoblibArrays):
 
     def malformed(self, message: str, off: int | None = None, kind: str = "malformed") -> Abort:
         off = self.op_pos if off is None else off
+        if self.frame_end != _NO_FRAME and self.op_pos < self.frame_end and self._crosses_frame():
+            self.split_frame(self.frame_end)  # a file-reading unpickler may well read on
         dangerous = self.shared.dirty()
         self.failure = kind
         self.emit(rules.MALFORMED,
@@ -179,6 +185,8 @@ class VM(OpcodeHandlers, JoblibArrays):
         max_stack = self.limits.max_pickle_stack
         ops = shared.ops
         pos = self.pos
+        frame_end = self.frame_end
+        frame_op = _FRAME_OP
         try:
             while True:
                 if pos >= end:
@@ -199,6 +207,12 @@ class VM(OpcodeHandlers, JoblibArrays):
                     if depth > max_stack:
                         raise self.limit("stack size", depth, max_stack)
                 pos = handler(self, pos + 1)
+                if handler is frame_op:
+                    frame_end = self.frame_end
+                elif pos > frame_end:
+                    if self.op_pos < frame_end:
+                        self.split_frame(frame_end)
+                    frame_end = self.frame_end = _NO_FRAME
                 if pos < 0:
                     self.complete = True
                     self.pos = -pos
@@ -225,6 +239,53 @@ class VM(OpcodeHandlers, JoblibArrays):
             self.nops = ops
         if ops > max_ops and self.failure is None:
             self.limit("opcode count", ops, max_ops)
+
+    # ------------------------------------------------------------------ frames
+    def enter_frame(self, start: int, length: int) -> None:
+        """A FRAME whose data starts at ``start``.
+
+        ``pickle.loads(data)`` ignores frames. ``Unpickler(file).load()`` (``torch.load`` reads an
+        ``io.BytesIO``) reads the frame into its buffer and serves opcodes from it; a read that
+        needs more than the buffer still holds drops the rest of the buffer and goes on from the
+        file at the frame's end. An opcode, or a nested FRAME, that runs past the end of the
+        frame therefore reads *different bytes* in the two loaders.
+        """
+        if start + length > self.end:
+            # both ways of reading fetch the whole frame first and fail here
+            raise self.malformed(f"FRAME of {length} bytes runs past the end of the stream",
+                                 self.op_pos, "truncated")
+        end = self.frame_end
+        if end != _NO_FRAME and self.op_pos < end:  # inside the buffer of an earlier frame
+            if start > end:
+                self.split_frame(end)
+            elif start + length <= end:
+                return  # fits in the buffer: nothing is read
+            elif start != end:
+                self.split_frame(end)
+        self.frame_end = start + length
+
+    def _crosses_frame(self) -> bool:
+        """Whether the opcode at ``op_pos`` (which broke) may read past the end of its frame."""
+        op = self.data[self.op_pos]
+        if op in _LINE_OPS:
+            lines = bytes(self.data[self.op_pos + 1:self.frame_end])
+            return lines.count(b"\n") < (2 if op in _TWO_LINE_OPS else 1)
+        return self.op_pos + 9 > self.frame_end
+
+    def split_frame(self, end: int) -> None:
+        """Fail closed (high) once: the stream reads differently from a file than from bytes; the
+        analysis goes on as ``pickle.loads`` reads it."""
+        if self.frame_split:
+            return
+        self.frame_split = True
+        self.emit(rules.MALFORMED,
+                  f"{opname(self.data, self.op_pos, self.end)} at offset {self.loc(self.op_pos)} runs "
+                  f"past the end of its FRAME (offset {self.loc(end)}): pickle.loads and a file-reading "
+                  "unpickler (torch.load) read different opcodes from here; analysed as pickle.loads "
+                  "reads it", self.op_pos,
+                  {"opcode": opname(self.data, self.op_pos, self.end), "offset": self.loc(self.op_pos),
+                   "frame_end": self.loc(end), "problem": "opcode crosses the end of its frame"},
+                  severity=Severity.HIGH)
 
     # ------------------------------------------------------------------ imports and calls
     def new_import(self, module: str, name: str, off: int, opcode: str, *,
@@ -753,6 +814,12 @@ class VM(OpcodeHandlers, JoblibArrays):
 _DISPATCH: list[Callable[[VM, int], int] | None] = [
     getattr(VM, HANDLERS[code]) if code in HANDLERS else None for code in range(256)]
 """Opcode byte → handler (a plain function taking the VM), built once."""
+
+_FRAME_OP = VM.op_frame
+_NO_FRAME = sys.maxsize
+"""``frame_end`` outside any frame."""
+_LINE_OPS = frozenset(b"FILSVgpPci")
+_TWO_LINE_OPS = frozenset(b"ci")
 
 _RECONSTRUCTORS = frozenset(words("copyreg._reconstructor copyreg.__newobj__ copyreg.__newobj_ex__"))
 """Helpers whose first argument is the class they instantiate (``object.__reduce_ex__``'s forms)."""
