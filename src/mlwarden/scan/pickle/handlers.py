@@ -57,6 +57,7 @@ class OpcodeHandlers:
         def escape(self, value: object) -> None: ...
         def build(self, pos: int) -> int: ...
         def enter_frame(self, start: int, length: int) -> None: ...
+        def respelt_import(self, module: str, name: str, off: int) -> None: ...
 
     # ------------------------------------------------------------------ stack
     def pop(self) -> object:
@@ -469,6 +470,7 @@ class OpcodeHandlers:
                                       off, "STACK_GLOBAL"))
         else:
             self.push(self.new_import(module, name, off, "STACK_GLOBAL"))
+            self.respelt_import(module, name, off)
         return pos
 
     def op_inst(self, pos: int) -> int:

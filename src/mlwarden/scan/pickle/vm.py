@@ -312,6 +312,14 @@ class VM(OpcodeHandlers, JoblibArrays):
             raise self.limit("import count", len(self.shared.imports), bound)
         return Ref(imp)
 
+    def respelt_import(self, module: str, name: str, off: int) -> None:
+        """STRING/BINSTRING bytes become ``str`` by the unpickler's ``encoding`` (ASCII by default,
+        ``torch.load`` UTF-8, ``latin1`` for Python 2 pickles); this VM reads them as latin-1. A
+        name with non-ASCII bytes is recorded as the UTF-8 reading names it too."""
+        alt_module, alt_name = _utf8_reading(module), _utf8_reading(name)
+        if alt_module is not None or alt_name is not None:
+            self.new_import(alt_module or module, alt_name or name, off, "STACK_GLOBAL")
+
     def text(self, value: object) -> str | None:
         """The value as a str constant, if it is one (names, codec arguments)."""
         if isinstance(value, str):
@@ -862,6 +870,16 @@ def _nonempty(kwargs: object) -> bool:
 
 _TORCH_LEGACY_MAGIC = 0x1950A86A20F9469CFC6C
 """The first pickle of a legacy ``torch.save`` stream (four more follow)."""
+
+
+def _utf8_reading(text: str) -> str | None:
+    """``text`` (bytes read as latin-1) as UTF-8 reads the same bytes, when that differs."""
+    if text.isascii():
+        return None
+    try:
+        return text.encode("latin-1").decode("utf-8")
+    except (UnicodeEncodeError, UnicodeDecodeError):
+        return None
 
 
 def _plausible(head: bytes) -> bool:
