@@ -25,7 +25,6 @@ from mlwarden.scan.interface import ScanContext, ScanLimits, ScanTarget
 from mlwarden.scan.pickle import analyze
 from mlwarden.scan.pickle.state import Shared
 from mlwarden.scan.pickle.vm import VM
-
 from tests.scan.pickle.oracle import OracleRecord
 
 LIMITS = ScanLimits(max_pickle_opcodes=200_000, max_pickle_stack=50_000, max_pickle_memo=50_000)

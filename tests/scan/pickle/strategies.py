@@ -16,8 +16,8 @@ import struct
 from hypothesis import strategies as st
 
 WS = [b" ", b"\t", b"\x0b", b"\x0c", b"\r"]
-MODULES = ["os", "posix", "mod\u00e9", "\u00e9", "__builtin__", "builtins", "exceptions", "copy_reg", "subprocess",
-           "UserDict", "__main__", "foo.bar", "nt", "commands", "cPickle", "pickle", "copyreg",
+MODULES = ["os", "posix", "mod\u00e9", "\u00e9", "__builtin__", "builtins", "exceptions", "copy_reg",
+           "subprocess", "UserDict", "__main__", "foo.bar", "nt", "commands", "cPickle", "pickle", "copyreg",
            "collections", "_codecs"]
 NAMES = ["system", "eval", "getattr", "Popen", "loads", "Foo", "UserDict", "ValueError",
          "reduce", "_reconstructor", "__newobj__", "path.join", "OrderedDict", "encode", "apply"]

@@ -9,7 +9,6 @@ semantics (:mod:`mlwarden.scan.pickle.vm`).
 
 from __future__ import annotations
 
-import codecs
 import struct
 from collections.abc import MutableMapping
 from typing import TYPE_CHECKING, Any
@@ -210,7 +209,7 @@ class OpcodeHandlers:
         line = line.rstrip(b"\r ")
         if len(line) < 2 or line[0] != line[-1] or line[:1] not in (b"'", b'"'):
             raise self.malformed("STRING argument is not quoted")
-        self.push(codecs.escape_decode(line[1:-1])[0].decode("latin-1"))
+        self.push(textargs.string_arg(line[1:-1]))
         return pos
 
     def op_binstring(self, pos: int) -> int:

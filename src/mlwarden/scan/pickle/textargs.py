@@ -19,7 +19,9 @@ may set differently) are not converted: their value is irrelevant to the analysi
 
 from __future__ import annotations
 
+import codecs
 import re
+import warnings
 
 from mlwarden.scan.pickle.values import Opaque
 
@@ -84,7 +86,16 @@ def long_arg(line: bytes) -> int | Opaque:
         raise ValueError("LONG without digits")
     if line.endswith(b"L"):
         line = line[:-1]
-    return _pylong(c_string(line), 0)
+    text = c_string(line)
+    try:
+        return _pylong(text, 0)
+    except ValueError:
+        # C octal (``010``) is not Python's: both unpicklers reject it in LONG, reading it anyway
+        # never cuts a stream short here
+        value = _strtol(text)
+        if value is None:
+            raise
+        return value
 
 
 def float_arg(line: bytes) -> float:
@@ -102,3 +113,14 @@ def memo_index(line: bytes) -> int:
     if isinstance(value, Opaque):
         raise ValueError("memo index too long")  # PyLong_AsSsize_t overflows on it too
     return value
+
+
+def string_arg(body: bytes) -> str:
+    """A ``STRING`` argument between its quotes, unescaped as ``PyBytes_DecodeEscape`` does (read
+    as latin-1). Invalid escapes are kept as they are, with the ``DeprecationWarning`` the decoder
+    gives for them silenced (under ``-W error`` it would be an exception)."""
+    if b"\\" not in body:
+        return body.decode("latin-1")
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", DeprecationWarning)
+        return codecs.escape_decode(body)[0].decode("latin-1")

@@ -275,7 +275,9 @@ class VM(OpcodeHandlers, JoblibArrays):
     def split_frame(self, end: int) -> None:
         """Fail closed (high) once: the stream reads differently from a file than from bytes; the
         analysis goes on as ``pickle.loads`` reads it."""
-        if self.frame_split:
+        if self.frame_split or (self.data[self.op_pos] == _BUILD_OP and self.op_pos < end):
+            # BUILD has no argument: what it steps over are joblib's array bytes, which joblib
+            # writes after closing the frame and reads from the file itself
             return
         self.frame_split = True
         self.emit(rules.MALFORMED,
@@ -827,6 +829,7 @@ _FRAME_OP = VM.op_frame
 _NO_FRAME = sys.maxsize
 """``frame_end`` outside any frame."""
 _LINE_OPS = frozenset(b"FILSVgpPci")
+_BUILD_OP = ord("b")
 _TWO_LINE_OPS = frozenset(b"ci")
 
 _RECONSTRUCTORS = frozenset(words("copyreg._reconstructor copyreg.__newobj__ copyreg.__newobj_ex__"))
