@@ -124,16 +124,23 @@ class StandInMeta(type):
         _record_call(cls, "call", args, kwargs)
         return object.__new__(_result_type(cls))
 
-    def __getattr__(cls, attr: str) -> Any:
-        if attr.startswith("__") and attr.endswith("__"):
+    def __getattribute__(cls, attr: str) -> Any:
+        # every attribute of a stand-in class is a stand-in too (find_class's dotted path for
+        # protocol >= 4 reaches ``modules.__getitem__`` or ``Foo.__init__``), except what the
+        # unpickler itself asks a class for: __setstate__/extend/append/add are recorded, __new__
+        # (NEWOBJ_EX) records the call, __getinitargs__ is absent (INST/OBJ without arguments
+        # then call cls.__new__(cls))
+        if attr.startswith("_sw_") or attr in _CLASS_PROTOCOL:
+            return type.__getattribute__(cls, attr)
+        if not attr or attr == "__getinitargs__":
             raise AttributeError(attr)
-        # find_class's dotted path (protocol >= 4): the import recorded last grows by one part
-        dotted = f"{cls._sw_name}.{attr}"
-        for event in reversed(REC.events):
-            if event["kind"] == "import" and event["qualname"] == cls._sw_name:
-                event["name"] = f"{event['name']}.{attr}"
-                event["qualname"] = dotted
-                break
+        name = type.__getattribute__(cls, "_sw_name")
+        dotted = f"{name}.{attr}"
+        last = REC.events[-1] if REC.events else None
+        if last is not None and last["kind"] == "import" and last["qualname"] == name:
+            # the dotted walk right after the import: the import grows by one part
+            last["name"] = f"{last['name']}.{attr}"
+            last["qualname"] = dotted
         return standin(dotted)
 
     def __setitem__(cls, key: Any, value: Any) -> None:
@@ -142,6 +149,12 @@ class StandInMeta(type):
 
     def __repr__(cls) -> str:
         return f"<stand-in {cls._sw_name}>"
+
+
+_CLASS_PROTOCOL = frozenset({"__setstate__", "extend", "append", "add", "__new__",
+                             # what isinstance()/issubclass()/repr() read (not recorded)
+                             "__class__", "__mro__", "__bases__", "__dict__", "__name__",
+                             "__qualname__", "__module__", "__doc__"})
 
 
 class StandIn(metaclass=StandInMeta):
@@ -187,11 +200,12 @@ def _result_type(cls: StandInMeta) -> StandInMeta:
 class StandInModule(types.ModuleType):
     """What every import answers while a pickle loads: each attribute is a stand-in type."""
 
-    def __getattr__(self, attr: str) -> Any:
-        if attr.startswith("__") and attr.endswith("__"):
+    def __getattribute__(self, attr: str) -> Any:
+        if not attr:
             raise AttributeError(attr)
-        qualname = f"{self.__name__}.{attr}"
-        REC.add({"kind": "import", "module": self.__name__, "name": attr, "qualname": qualname})
+        module = types.ModuleType.__getattribute__(self, "__name__")
+        qualname = f"{module}.{attr}"
+        REC.add({"kind": "import", "module": module, "name": attr, "qualname": qualname})
         return standin(qualname)
 
 
@@ -204,6 +218,8 @@ def recording_import(name: Any, globals: Any = None, locals: Any = None, fromlis
         return _real_import(name, globals, locals, fromlist, level)
     REC.find_class_pending = False
     name = str(name)
+    if not name:
+        raise ValueError("Empty module name")  # importlib's own check, before any finder runs
     if name not in _saved_modules:
         _saved_modules[name] = sys.modules.get(name, _MISSING)
     module = StandInModule(name)

@@ -19,9 +19,11 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 
 from mlwarden.core.severity import Severity
+from tests.scan.corpus.payloads import all_pickle_payloads
 from tests.scan.pickle import strategies
 from tests.scan.pickle.oracle import Oracle
 from tests.scan.pickle.parity import disagreements, vm_view
+from tests.scan.redteam.cases_pickle import pickle_cases
 
 CALL = b"cos\nsystem\n(S'ls'\ntR."
 """The payload the regression cases hide after the odd spelling."""
@@ -74,6 +76,23 @@ def test_regression_has_parity(oracle: Oracle, name: str) -> None:
     record = oracle.run(data)
     assert not record.timeout and record.crashed is None
     assert disagreements(record, vm_view(data)) == []
+
+
+def test_corpus_and_redteam_pickles_have_parity(oracle: Oracle, tmp_path: Path) -> None:
+    """Every hostile pickle of the scanner corpus and the red-team suite, as the real unpickler
+    reads it (nothing is executed: the oracle's stand-ins record the calls)."""
+    samples = {p.name: p.data for p in all_pickle_payloads(str(tmp_path / "canary"))}
+    for case in pickle_cases():
+        samples[case.id] = case.build(tmp_path / case.id, tmp_path / "canary").read_bytes()
+    found = {}
+    for name, data in samples.items():
+        record = oracle.run(data)
+        assert not record.timeout and record.crashed is None, name
+        problems = disagreements(record, vm_view(data))
+        if problems:
+            found[name] = problems
+    assert found == {}
+    assert len(samples) > 100
 
 
 @pytest.mark.parametrize("name", [n for n in CASES if "frame" not in n and "utf8" not in n])
