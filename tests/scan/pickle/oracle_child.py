@@ -10,10 +10,10 @@ own ``find_class`` (its ``fix_imports`` mapping for protocol < 3, dotted names f
 runs unchanged and what it would import is recorded exactly. Each attribute of a stand-in module is
 a stand-in *type* (``NEWOBJ`` requires a class) whose metaclass records calls; calling one returns
 a stand-in instance, whose calls, ``__setstate__``, ``extend``/``append``/``add``/``__setitem__``
-are recorded too. Every input is loaded twice, as ``pickle.loads(data)`` (bytes in memory, encoding
-ASCII) and as ``pickle.Unpickler(file).load()`` (a file without ``peek``, like ``io.BytesIO``, with
-``persistent_load`` set and encoding UTF-8, as ``torch.load`` reads) — the two read frames
-differently.
+are recorded too. Every input is loaded three times: as ``pickle.loads(data)`` (bytes in memory,
+encoding ASCII), as ``pickle.Unpickler(file).load()`` (a file without ``peek``, like ``io.BytesIO``,
+with ``persistent_load`` set and encoding UTF-8, as ``torch.load`` reads) — the two read frames
+differently — and with the pure-Python ``pickle._Unpickler`` (joblib's unpickler).
 """
 
 from __future__ import annotations
@@ -37,6 +37,10 @@ EXT_CODES = (*range(1, 65536), 65536, 0x01000000, 0x7FFFFFFF)
 EXT_MODULE = "copyreg._extension_registry"
 NESTED_LOADERS = frozenset({"pickle.loads", "_pickle.loads", "pickle._loads"})
 RECONSTRUCTORS = frozenset({"copyreg._reconstructor", "copyreg.__newobj__", "copyreg.__newobj_ex__"})
+
+MODES = ("bytes", "file", "python")
+"""``pickle.loads(data)``; ``_pickle.Unpickler(file, encoding="utf-8")`` as ``torch.load`` reads;
+the pure-Python ``pickle._Unpickler(file)`` that joblib's ``NumpyUnpickler`` subclasses."""
 
 _real_import = builtins.__import__
 _saved_modules: dict[str, Any] = {}
@@ -249,6 +253,12 @@ class Reader:
         self.pos = end
         return out
 
+    def readinto(self, buffer: Any) -> int:
+        view = memoryview(buffer).cast("B")
+        chunk = self.read(len(view))
+        view[:len(chunk)] = chunk
+        return len(chunk)
+
     def readline(self, size: int = -1) -> bytes:
         i = self.data.find(b"\n", self.pos)
         end = len(self.data) if i < 0 else i + 1
@@ -269,14 +279,18 @@ def load_once(data: bytes, mode: str) -> dict[str, Any]:
     REC.depth = 0
     REC.overflow = False
     REC.find_class_pending = False
-    REC.reader = Reader(data) if mode == "file" else None
+    REC.reader = Reader(data) if mode != "bytes" else None
     result: dict[str, Any] = {"accepted": False, "error": None}
     builtins.__import__ = recording_import
     try:
-        if REC.reader is not None:
+        if mode == "file":
             unpickler = pickle.Unpickler(REC.reader, encoding="utf-8")
             unpickler.persistent_load = persistent_load  # type: ignore[method-assign]
             unpickler.load()
+        elif mode == "python":
+            py_unpickler = pickle._Unpickler(REC.reader)  # type: ignore[attr-defined]
+            py_unpickler.persistent_load = persistent_load
+            py_unpickler.load()
         else:
             pickle.loads(data)
         result["accepted"] = True
@@ -331,7 +345,7 @@ def main() -> None:
             return
         (size,) = struct.unpack("<I", head)
         data = stdin.read(size)
-        out = {"bytes": load_once(data, "bytes"), "file": load_once(data, "file")}
+        out = {mode: load_once(data, mode) for mode in MODES}
         stdout.write(json.dumps(out) + "\n")
         stdout.flush()
 

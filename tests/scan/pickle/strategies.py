@@ -15,6 +15,8 @@ import struct
 
 from hypothesis import strategies as st
 
+from tests.scan.corpus.payloads import all_pickle_payloads
+
 WS = [b" ", b"\t", b"\x0b", b"\x0c", b"\r"]
 MODULES = ["os", "posix", "mod\u00e9", "\u00e9", "__builtin__", "builtins", "exceptions", "copy_reg",
            "subprocess", "UserDict", "__main__", "foo.bar", "nt", "commands", "cPickle", "pickle", "copyreg",
@@ -209,12 +211,15 @@ def program(draw: st.DrawFn) -> bytes:
 SAMPLES = [pickle.dumps(v, protocol=p) for p in range(6) for v in (
     {"a": [1, 2.5, "x", b"y", None, True]}, (1, -1, 1 << 70, "é", frozenset({1})), [[], {}, ()],
     {"k": bytearray(b"z")}, 1.5, "text\nwith newline")]
+"""Benign pickles of every protocol."""
+HOSTILE = [p.data for p in all_pickle_payloads("/nonexistent/mlwarden-canary") if len(p.data) < 4096]
+"""The scanner corpus's hostile pickles (built, never loaded)."""
 
 
 @st.composite
 def mutated(draw: st.DrawFn) -> bytes:
     """A real pickle (or a generated program) with a few bytes replaced, inserted or deleted."""
-    data = bytearray(draw(st.one_of(st.sampled_from(SAMPLES), program())))
+    data = bytearray(draw(st.one_of(st.sampled_from(SAMPLES), st.sampled_from(HOSTILE), program())))
     for _ in range(draw(st.integers(1, 3))):
         if not data:
             break

@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, Any
 
 from mlwarden.scan.interface import ScanLimits
 from mlwarden.scan.pickle import names, textargs
-from mlwarden.scan.pickle.state import Abort
+from mlwarden.scan.pickle.state import Abort, Shared
 from mlwarden.scan.pickle.values import ITEM_CAP, Blob, Opaque, Ref, SDict, SList, SSet, describe
 
 BIG_TEXT = 1 << 20
@@ -41,6 +41,7 @@ class OpcodeHandlers:
     raw: Any
     limits: ScanLimits
     result: object
+    shared: Shared
 
     if TYPE_CHECKING:
         def malformed(self, message: str, off: int | None = None,
@@ -103,6 +104,23 @@ class OpcodeHandlers:
             raise self.malformed("line argument has no newline (truncated pickle)", self.op_pos,
                                  "truncated")
         return bytes(self.data[pos:i]), i + 1
+
+    def _name_line(self, pos: int, module: bytes | None, opcode: str) -> tuple[bytes, int]:
+        """A GLOBAL/INST line. ``pickle._Unpickler`` (joblib) also takes a last line that has no
+        newline (dropping its last byte as if it were one) and imports before it finds the stream
+        truncated: that import is recorded, then the stream is reported truncated as usual."""
+        if self.shared.emit_findings and self._find(b"\n", pos) < 0:
+            rest = bytes(self.data[pos:self.end])
+            mod, name = (rest[:-1], b"") if module is None else (module, rest[:-1])
+            if mod:
+                self.new_import(mod.decode("utf-8", "replace"), name.decode("utf-8", "replace"),
+                                self.op_pos, opcode)
+        return self._readline(pos)
+
+    def _find(self, needle: bytes, pos: int) -> int:
+        if self.raw is not None:
+            return int(self.raw.find(needle, pos, self.end))
+        return bytes(self.data[pos:self.end]).find(needle)
 
     def _bytes(self, pos: int, n: int) -> bytes:
         if pos + n > self.end:
@@ -453,8 +471,8 @@ class OpcodeHandlers:
 
     def op_global(self, pos: int) -> int:
         off = self.op_pos
-        module, pos = self._readline(pos)
-        name, pos = self._readline(pos)
+        module, pos = self._name_line(pos, None, "GLOBAL")
+        name, pos = self._name_line(pos, module, "GLOBAL")
         self.push(self.new_import(module.decode("utf-8", "replace"), name.decode("utf-8", "replace"),
                                   off, "GLOBAL"))
         return pos
@@ -474,11 +492,12 @@ class OpcodeHandlers:
 
     def op_inst(self, pos: int) -> int:
         off = self.op_pos
-        module, pos = self._readline(pos)
-        name, pos = self._readline(pos)
-        args = tuple(self.pop_mark())
+        module, pos = self._name_line(pos, None, "INST")
+        name, pos = self._name_line(pos, module, "INST")
+        # pickle._Unpickler (joblib) imports before it looks for the MARK (_pickle after)
         cls = self.new_import(module.decode("utf-8", "replace"), name.decode("utf-8", "replace"),
                               off, "INST")
+        args = tuple(self.pop_mark())
         self.push(self.call(cls, args, off, "INST"))
         return pos
 
