@@ -264,6 +264,8 @@ class VM(OpcodeHandlers, JoblibArrays):
 
     def _crosses_frame(self) -> bool:
         """Whether the opcode at ``op_pos`` (which broke) may read past the end of its frame."""
+        if self.frame_end > self.end:
+            return False  # _pickle could not read the frame at all; pickle._Unpickler reads on
         op = self.data[self.op_pos]
         if op in _LINE_OPS:
             lines = bytes(self.data[self.op_pos + 1:self.frame_end])
