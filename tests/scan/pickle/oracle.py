@@ -1,9 +1,10 @@
 """A differential oracle for pickle: CPython's C unpickler, run safely in a child process.
 
-``Oracle().run(data)`` loads ``data`` with ``_pickle`` twice (``pickle.loads`` on the bytes, and
-``Unpickler(file).load()`` as ``torch.load`` reads) in one warm child process under
-``RLIMIT_AS``/``RLIMIT_CPU`` and a wall timeout, with inert stand-ins for everything the pickle
-would import (see :mod:`oracle_child`), and returns what the real unpickler imported and called.
+``Oracle().run(data)`` loads ``data`` three ways — ``_pickle``'s ``pickle.loads`` on the bytes,
+``_pickle.Unpickler(file).load()`` as ``torch.load`` reads, and the pure-Python
+``pickle._Unpickler`` joblib uses — in one warm child process under ``RLIMIT_AS``/``RLIMIT_CPU``
+and a wall timeout, with inert stand-ins for everything the pickle would import (see
+:mod:`oracle_child`), and returns what the real unpicklers imported and called.
 
 Reusable by other formats' tests: the record is plain data, the child is stdlib-only.
 """
@@ -52,7 +53,7 @@ class ModeRecord:
 
 @dataclass(frozen=True)
 class OracleRecord:
-    """What the real unpickler did with one input, read both ways."""
+    """What the real unpicklers did with one input (``modes``: ``bytes``, ``file``, ``python``)."""
 
     modes: dict[str, ModeRecord] = field(default_factory=dict)
     timeout: bool = False

@@ -203,7 +203,8 @@ def test_differential_bounded(oracle: Oracle, data: bytes) -> None:
 
 
 @pytest.mark.slow
-@settings(max_examples=20_000, deadline=None, database=None,
+@pytest.mark.timeout(1800)
+@settings(max_examples=10_000, deadline=None, database=None,
           suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large,
                                  HealthCheck.function_scoped_fixture])
 @given(data=strategies.streams)
@@ -220,8 +221,12 @@ def test_atheris_parity_run(tmp_path: Path) -> None:
     pytest.importorskip("atheris")
     harness = Path(__file__).with_name("fuzz_pickle_parity.py")
     root = Path(__file__).resolve().parents[3]
+    seeds = tmp_path / "seeds"
+    seeds.mkdir()
+    for i, data in enumerate([*CASES.values(), *strategies.SAMPLES, *strategies.HOSTILE]):
+        (seeds / f"seed-{i:04d}").write_bytes(data)
     env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(root / "src"), str(root)])}
-    proc = subprocess.run([sys.executable, str(harness), "-max_total_time=60", "-max_len=512",
-                           f"-artifact_prefix={tmp_path}/", "-print_final_stats=1"],
+    proc = subprocess.run([sys.executable, str(harness), str(seeds), "-max_total_time=60",
+                           "-max_len=1024", f"-artifact_prefix={tmp_path}/", "-print_final_stats=1"],
                           capture_output=True, text=True, env=env, timeout=300, cwd=tmp_path)
     assert proc.returncode == 0, proc.stderr[-4000:]
