@@ -21,6 +21,7 @@ from __future__ import annotations
 import builtins
 import codecs
 import copyreg
+import io
 import json
 import pickle
 import resource
@@ -36,6 +37,8 @@ EXT_CODES = (*range(1, 65536), 65536, 0x01000000, 0x7FFFFFFF)
 """Extension codes registered in this process (as ``copyreg.add_extension`` would) so EXT1/2/4 load."""
 EXT_MODULE = "copyreg._extension_registry"
 NESTED_LOADERS = frozenset({"pickle.loads", "_pickle.loads", "pickle._loads"})
+FILE_LOADERS = frozenset({"pickle.load", "_pickle.load", "pickle._load"})
+BYTES_IO = frozenset({"io.BytesIO", "_io.BytesIO"})
 RECONSTRUCTORS = frozenset({"copyreg._reconstructor", "copyreg.__newobj__", "copyreg.__newobj_ex__"})
 
 MODES = ("bytes", "file", "python")
@@ -82,24 +85,32 @@ def _name_of(obj: Any) -> str:
     return type(obj).__name__
 
 
-def _record_call(callee: Any, via: str, args: tuple[Any, ...], kwargs: dict[str, Any]) -> None:
+def _record_call(callee: Any, via: str, args: tuple[Any, ...], kwargs: dict[str, Any]) -> Any:
+    """Record a call; returns what stands in for its result (``None``: a stand-in instance)."""
     kind = "class" if isinstance(callee, StandInMeta) else "instance"
     REC.add({"kind": "call", "callee": _name_of(callee), "target": kind, "via": via,
              "nargs": len(args), "kwargs": sorted(str(k) for k in kwargs)[:8],
              "args": _describe_args(args)})
     if kind != "class":
-        return
+        return None
     name = callee._sw_name
     if name in RECONSTRUCTORS and args and isinstance(args[0], StandInMeta):
         # what the real helper does: instantiate its first argument
         _record_call(args[0], "reconstructor", (), {})
-    if name in NESTED_LOADERS and args and isinstance(args[0], bytes | bytearray) \
-            and REC.depth < MAX_NESTED:
+    if name in BYTES_IO and len(args) == 1 and isinstance(args[0], bytes | bytearray):
+        return io.BytesIO(bytes(args[0]))  # inert, and what pickle.load reads below
+    payload = args[0] if args else None
+    if isinstance(payload, io.BytesIO) and name in FILE_LOADERS:
+        payload = payload.getvalue()[payload.tell():]
+    elif name not in NESTED_LOADERS:
+        payload = None
+    if isinstance(payload, bytes | bytearray) and REC.depth < MAX_NESTED:
         REC.depth += 1
         try:
-            pickle.loads(bytes(args[0]))
+            pickle.loads(bytes(payload))
         finally:
             REC.depth -= 1
+    return None
 
 
 class _Method:
@@ -125,8 +136,8 @@ class StandInMeta(type):
     _sw_name: str
 
     def __call__(cls, *args: Any, **kwargs: Any) -> Any:
-        _record_call(cls, "call", args, kwargs)
-        return object.__new__(_result_type(cls))
+        result = _record_call(cls, "call", args, kwargs)
+        return result if result is not None else object.__new__(_result_type(cls))
 
     def __getattribute__(cls, attr: str) -> Any:
         # every attribute of a stand-in class is a stand-in too (find_class's dotted path for

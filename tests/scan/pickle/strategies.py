@@ -187,8 +187,13 @@ def call_form(draw: st.DrawFn) -> bytes:
         return draw(st.sampled_from([b"Pabc\n", b"Nq\x00Q"])) + b")R"
     if form == "NESTED":
         inner = draw(call_form()) + b"."
-        loads = draw(st.sampled_from([b"cpickle\nloads\n", b"c_pickle\nloads\n"]))
-        return loads + b"(C" + bytes([len(inner)]) + inner + b"tR" if len(inner) < 256 else ref
+        if len(inner) >= 256:
+            return ref
+        payload = b"C" + bytes([len(inner)]) + inner
+        if draw(st.booleans()):
+            loads = draw(st.sampled_from([b"cpickle\nloads\n", b"c_pickle\nloads\n"]))
+            return loads + b"(" + payload + b"tR"
+        return b"cpickle\nload\n(c_io\nBytesIO\n(" + payload + b"tRtR"
     return ref
 
 

@@ -66,6 +66,7 @@ PINNED: dict[str, bytes] = {
     "long_past_digit_limit": b"L" + b"9" * 5000 + b"\n0" + CALL,
     "nested_frame_drops_buffer": frame(13) + frame(20) + b"Ncos\nsystem\n(S'ls'\ntR.",
     "nested_frame_inside_buffer": frame(30) + frame(4) + b"Ncos\nsystem\n(S'ls'\ntR.",
+    "nested_load_of_bytesio": b"cpickle\nload\n(cio\nBytesIO\n(C\x15" + CALL + b"tRtR.",
 }
 CASES = {**REGRESSIONS, **PINNED}
 
@@ -174,6 +175,7 @@ def test_oracle_sees_what_it_should(oracle: Oracle) -> None:
     inner = b"cos\nsystem\n."
     nested = oracle.run(b"cpickle\nloads\n(C" + bytes([len(inner)]) + inner + b"tR.")
     assert "os.system" in nested.imports()
+    assert "os.system" in oracle.run(CASES["nested_load_of_bytesio"]).class_calls()
     persid = oracle.run(b"Pabc\n)R.")
     assert not persid.modes["bytes"].accepted and persid.modes["file"].accepted
     assert persid.instance_calls()
