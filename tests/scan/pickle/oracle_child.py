@@ -212,16 +212,25 @@ def _result_type(cls: StandInMeta) -> StandInMeta:
     return standin(f"<result of {cls._sw_name}>") if not cls._sw_name.startswith("<") else cls
 
 
+_MODULE_MACHINERY = frozenset({"__spec__", "__loader__", "__file__", "__path__", "__class__",
+                               "__name__", "__package__"})
+
+
 class StandInModule(types.ModuleType):
     """What every import answers while a pickle loads: each attribute is a stand-in type."""
 
     def __getattribute__(self, attr: str) -> Any:
         if not attr:
             raise AttributeError(attr)
+        if attr in _MODULE_MACHINERY:  # what repr() and the import system read (not recorded)
+            return types.ModuleType.__getattribute__(self, attr)
         module = types.ModuleType.__getattribute__(self, "__name__")
         qualname = f"{module}.{attr}"
         REC.add({"kind": "import", "module": module, "name": attr, "qualname": qualname})
         return standin(qualname)
+
+    def __repr__(self) -> str:
+        return f"<stand-in module {types.ModuleType.__getattribute__(self, '__name__')}>"
 
 
 def recording_import(name: Any, globals: Any = None, locals: Any = None, fromlist: Any = (),
