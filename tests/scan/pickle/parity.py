@@ -4,11 +4,12 @@
 hook: the public result only lists resolved globals); :func:`disagreements` compares it with an
 :class:`~oracle.OracleRecord`. The rules, on every input:
 
-- every name the C unpickler imported (either way of reading, nested ``pickle.loads`` included)
-  is an import the VM recorded (``__builtin__`` spelt as the ``builtins`` it is) — except what
+- every name the real unpicklers imported (``_pickle`` reading bytes and a file, the pure-Python
+  ``pickle._Unpickler``; nested ``pickle.loads``/``pickle.load`` included) is an import the VM
+  recorded (``__builtin__`` spelt as the ``builtins`` it is) — except what
   a file-reading unpickler reads after an opcode that crosses the end of its FRAME, where the VM
   says so at high and reads on as ``pickle.loads`` does;
-- every import the C unpickler called (``REDUCE``, ``NEWOBJ``'s ``__new__``, ``INST``/``OBJ``, a
+- every import the unpicklers called (``REDUCE``, ``NEWOBJ``'s ``__new__``, ``INST``/``OBJ``, a
   reconstructor instantiating it, ``APPEND``/``SETITEM``/``BUILD`` on the class itself) is an
   import the VM marked as called — or the scan is at least high;
 - a call of a computed value (the result of a call, a persistent object) leaves the scan high;
