@@ -19,6 +19,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 
 from mlwarden.core.severity import Severity
+from mlwarden.scan.engine import scan_bytes
 from tests.scan.corpus.payloads import all_pickle_payloads
 from tests.scan.pickle import strategies
 from tests.scan.pickle.oracle import Oracle
@@ -71,6 +72,16 @@ PINNED: dict[str, bytes] = {
 CASES = {**REGRESSIONS, **PINNED}
 
 
+BROKEN_AFTER_A_CALL: dict[str, bytes] = {
+    # the unpickler runs the call, then fails: the file sniff took these for text (nothing reported)
+    "protocol0_call_then_garbage": b"cos\nsystem\n(S'ls'\ntR\xff",
+    "inst_call_then_garbage": b"(S'ls'\nios\nsystem\n\xff",
+    "call_then_unimportable_name": b"cos\nsystem\n(S'ls'\ntR0cfoo bar\nx\n.",
+}
+NOT_PICKLES = [b"cat\ndog\nfish\n", b"(this is text)\n", b"import os\nprint(1)\n", b"hello world\n",
+               b"cfoo bar\nx\n(tR."]
+
+
 @pytest.fixture(scope="module")
 def oracle() -> Iterator[Oracle]:
     with Oracle() as running:
@@ -115,6 +126,22 @@ def test_pure_python_unpickler_imports_are_seen(name: str, qualname: str) -> Non
     view = vm_view(CASES[name])
     assert qualname in view.imports
     assert view.worst is not None and view.worst >= Severity.HIGH
+
+
+@pytest.mark.parametrize("name", sorted(BROKEN_AFTER_A_CALL))
+def test_engine_reports_a_call_made_before_the_break(oracle: Oracle, name: str) -> None:
+    data = BROKEN_AFTER_A_CALL[name]
+    record = oracle.run(data)
+    assert "os.system" in record.class_calls()  # ran before the break
+    report = scan_bytes(data, name="model.bin")
+    assert report.metadata["formats"]["model.bin"] == "pickle"
+    assert max(f.severity for f in report.findings) == Severity.CRITICAL
+
+
+@pytest.mark.parametrize("data", NOT_PICKLES)
+def test_text_is_still_not_a_pickle(data: bytes) -> None:
+    report = scan_bytes(data, name="notes.txt")
+    assert report.metadata["formats"]["notes.txt"] == "unknown" and not report.findings
 
 
 @pytest.mark.parametrize("name", ODD_SPELLINGS)
