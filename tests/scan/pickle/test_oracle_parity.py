@@ -75,6 +75,7 @@ CASES = {**REGRESSIONS, **PINNED}
 BROKEN_AFTER_A_CALL: dict[str, bytes] = {
     # the unpickler runs the call, then fails: the file sniff took these for text (nothing reported)
     "protocol0_call_then_garbage": b"cos\nsystem\n(S'ls'\ntR\xff",
+    "protocol0_call_without_stop": b"cos\nsystem\n(S'ls'\ntR",
     "inst_call_then_garbage": b"(S'ls'\nios\nsystem\n\xff",
     "call_then_unimportable_name": b"cos\nsystem\n(S'ls'\ntR0cfoo bar\nx\n.",
 }
