@@ -84,22 +84,25 @@ class OpcodeHandlers:
         self.stack.append(value)
 
     # ------------------------------------------------------------------ arguments
-    def _readline(self, pos: int) -> tuple[bytes, int]:
+    def _newline(self, pos: int) -> int:
+        """Offset of the next newline from ``pos`` (-1: none before the end of the stream)."""
         raw = self.raw
         if raw is not None:
-            i = raw.find(b"\n", pos, self.end)
-        else:
-            i = -1
-            p = pos
-            step = 4096
-            while p < self.end:
-                q = min(p + step, self.end)
-                j = bytes(self.data[p:q]).find(b"\n")
-                if j >= 0:
-                    i = p + j
-                    break
-                p = q
-                step = min(step * 2, 1 << 22)
+            return int(raw.find(b"\n", pos, self.end))
+        p = pos
+        step = 4096
+        while p < self.end:
+            q = min(p + step, self.end)
+            j = bytes(self.data[p:q]).find(b"\n")
+            if j >= 0:
+                return p + j
+            p = q
+            step = min(step * 2, 1 << 22)
+        return -1
+
+    def _readline(self, pos: int) -> tuple[bytes, int]:
+        raw = self.raw
+        i = raw.find(b"\n", pos, self.end) if raw is not None else self._newline(pos)
         if i < 0:
             raise self.malformed("line argument has no newline (truncated pickle)", self.op_pos,
                                  "truncated")
@@ -109,18 +112,17 @@ class OpcodeHandlers:
         """A GLOBAL/INST line. ``pickle._Unpickler`` (joblib) also takes a last line that has no
         newline (dropping its last byte as if it were one) and imports before it finds the stream
         truncated: that import is recorded, then the stream is reported truncated as usual."""
-        if self.shared.emit_findings and self._find(b"\n", pos) < 0:
-            rest = bytes(self.data[pos:self.end])
-            mod, name = (rest[:-1], b"") if module is None else (module, rest[:-1])
-            if mod:
-                self.new_import(mod.decode("utf-8", "replace"), name.decode("utf-8", "replace"),
-                                self.op_pos, opcode)
-        return self._readline(pos)
-
-    def _find(self, needle: bytes, pos: int) -> int:
-        if self.raw is not None:
-            return int(self.raw.find(needle, pos, self.end))
-        return bytes(self.data[pos:self.end]).find(needle)
+        i = self._newline(pos)
+        if i < 0:
+            if self.shared.emit_findings:
+                rest = bytes(self.data[pos:self.end])
+                mod, name = (rest[:-1], b"") if module is None else (module, rest[:-1])
+                if mod:
+                    self.new_import(mod.decode("utf-8", "replace"),
+                                    name.decode("utf-8", "replace"), self.op_pos, opcode)
+            raise self.malformed("line argument has no newline (truncated pickle)", self.op_pos,
+                                 "truncated")
+        return bytes(self.data[pos:i]), i + 1
 
     def _bytes(self, pos: int, n: int) -> bytes:
         if pos + n > self.end:

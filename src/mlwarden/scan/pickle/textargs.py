@@ -69,6 +69,8 @@ def _pylong(text: bytes, base: int) -> int | Opaque:
 
 def int_arg(line: bytes) -> int | bool | Opaque:
     """The value of an ``INT`` line (without its newline)."""
+    if line.isdigit() and line[0] != 0x30 and len(line) < 19:
+        return int(line)  # the common spelling: plain decimal, no C octal, never a bool
     if not line:
         raise ValueError("INT without digits")
     text = c_string(line)
@@ -100,13 +102,18 @@ def long_arg(line: bytes) -> int | Opaque:
 
 def float_arg(line: bytes) -> float:
     """The value of a ``FLOAT`` line (without its newline)."""
-    if not line:
-        raise ValueError("FLOAT without digits")
-    return float(c_string(line))
+    try:
+        return float(line)  # a superset of PyOS_string_to_double, except a NUL-terminated line
+    except ValueError:
+        if not line:
+            raise
+        return float(c_string(line))
 
 
 def memo_index(line: bytes) -> int:
     """The memo key of a ``GET``/``PUT`` line (without its newline)."""
+    if line.isdigit() and len(line) < 19:
+        return int(line)
     if not line:
         raise ValueError("memo index without digits")
     value = _pylong(c_string(line), 10)
