@@ -186,7 +186,14 @@ def looks_like_pickle(head: bytes, *, final: bool = False, size: int | None = No
     shared = Shared(target=target, ctx=ScanContext(limits=_SNIFF_LIMITS), emit_findings=False)
     vm = VM(shared, memoryview(head), 0, len(head))
     vm.run()
-    if any(i.reason.startswith("not a valid") for i in shared.imports):
+    invalid = [i.offset for i in shared.imports if i.reason.startswith("not a valid")]
+    first_invalid = min(invalid, default=len(head))
+    if any(i.called and (i.call_offset if i.call_offset is not None else i.offset) < first_invalid
+           for i in shared.imports):
+        # the unpickler has called something before any break or unimportable name: whatever
+        # follows (garbage, a failing import), what ran is a pickle's doing
+        return True
+    if invalid:
         return False  # text that happens to start like GLOBAL/INST
     if vm.complete:
         return vm.pos == len(head) or vm.nops >= 3  # "N.B. ..." is text, "N." alone a pickle

@@ -9,15 +9,13 @@ semantics (:mod:`mlwarden.scan.pickle.vm`).
 
 from __future__ import annotations
 
-import codecs
-import re
 import struct
 from collections.abc import MutableMapping
 from typing import TYPE_CHECKING, Any
 
 from mlwarden.scan.interface import ScanLimits
-from mlwarden.scan.pickle import names
-from mlwarden.scan.pickle.state import Abort
+from mlwarden.scan.pickle import names, textargs
+from mlwarden.scan.pickle.state import Abort, Shared
 from mlwarden.scan.pickle.values import ITEM_CAP, Blob, Opaque, Ref, SDict, SList, SSet, describe
 
 BIG_TEXT = 1 << 20
@@ -43,6 +41,7 @@ class OpcodeHandlers:
     raw: Any
     limits: ScanLimits
     result: object
+    shared: Shared
 
     if TYPE_CHECKING:
         def malformed(self, message: str, off: int | None = None,
@@ -57,6 +56,8 @@ class OpcodeHandlers:
         def mutate(self, ref: Ref, opcode: str) -> None: ...
         def escape(self, value: object) -> None: ...
         def build(self, pos: int) -> int: ...
+        def enter_frame(self, start: int, length: int) -> None: ...
+        def respelt_import(self, module: str, name: str, off: int) -> None: ...
 
     # ------------------------------------------------------------------ stack
     def pop(self) -> object:
@@ -83,23 +84,42 @@ class OpcodeHandlers:
         self.stack.append(value)
 
     # ------------------------------------------------------------------ arguments
-    def _readline(self, pos: int) -> tuple[bytes, int]:
+    def _newline(self, pos: int) -> int:
+        """Offset of the next newline from ``pos`` (-1: none before the end of the stream)."""
         raw = self.raw
         if raw is not None:
-            i = raw.find(b"\n", pos, self.end)
-        else:
-            i = -1
-            p = pos
-            step = 4096
-            while p < self.end:
-                q = min(p + step, self.end)
-                j = bytes(self.data[p:q]).find(b"\n")
-                if j >= 0:
-                    i = p + j
-                    break
-                p = q
-                step = min(step * 2, 1 << 22)
+            return int(raw.find(b"\n", pos, self.end))
+        p = pos
+        step = 4096
+        while p < self.end:
+            q = min(p + step, self.end)
+            j = bytes(self.data[p:q]).find(b"\n")
+            if j >= 0:
+                return p + j
+            p = q
+            step = min(step * 2, 1 << 22)
+        return -1
+
+    def _readline(self, pos: int) -> tuple[bytes, int]:
+        raw = self.raw
+        i = raw.find(b"\n", pos, self.end) if raw is not None else self._newline(pos)
         if i < 0:
+            raise self.malformed("line argument has no newline (truncated pickle)", self.op_pos,
+                                 "truncated")
+        return bytes(self.data[pos:i]), i + 1
+
+    def _name_line(self, pos: int, module: bytes | None, opcode: str) -> tuple[bytes, int]:
+        """A GLOBAL/INST line. ``pickle._Unpickler`` (joblib) also takes a last line that has no
+        newline (dropping its last byte as if it were one) and imports before it finds the stream
+        truncated: that import is recorded, then the stream is reported truncated as usual."""
+        i = self._newline(pos)
+        if i < 0:
+            if self.shared.emit_findings:
+                rest = bytes(self.data[pos:self.end])
+                mod, name = (rest[:-1], b"") if module is None else (module, rest[:-1])
+                if mod:
+                    self.new_import(mod.decode("utf-8", "replace"),
+                                    name.decode("utf-8", "replace"), self.op_pos, opcode)
             raise self.malformed("line argument has no newline (truncated pickle)", self.op_pos,
                                  "truncated")
         return bytes(self.data[pos:i]), i + 1
@@ -148,22 +168,17 @@ class OpcodeHandlers:
 
     def op_float(self, pos: int) -> int:
         line, pos = self._readline(pos)
-        self.push(float(line))
+        self.push(textargs.float_arg(line))
         return pos
 
     def op_int(self, pos: int) -> int:
         line, pos = self._readline(pos)
-        if line == b"00":
-            self.push(False)
-        elif line == b"01":
-            self.push(True)
-        else:
-            self.push(parse_int(line))
+        self.push(textargs.int_arg(line))
         return pos
 
     def op_long(self, pos: int) -> int:
         line, pos = self._readline(pos)
-        self.push(parse_int(line[:-1] if line.endswith(b"L") else line))
+        self.push(textargs.long_arg(line))
         return pos
 
     def op_binint(self, pos: int) -> int:
@@ -214,7 +229,7 @@ class OpcodeHandlers:
         line = line.rstrip(b"\r ")
         if len(line) < 2 or line[0] != line[-1] or line[:1] not in (b"'", b'"'):
             raise self.malformed("STRING argument is not quoted")
-        self.push(codecs.escape_decode(line[1:-1])[0].decode("latin-1"))
+        self.push(textargs.string_arg(line[1:-1]))
         return pos
 
     def op_binstring(self, pos: int) -> int:
@@ -417,7 +432,7 @@ class OpcodeHandlers:
 
     def op_get(self, pos: int) -> int:
         line, pos = self._readline(pos)
-        self._memo_get(int(line))
+        self._memo_get(textargs.memo_index(line))
         return pos
 
     def op_binget(self, pos: int) -> int:
@@ -430,7 +445,7 @@ class OpcodeHandlers:
 
     def op_put(self, pos: int) -> int:
         line, pos = self._readline(pos)
-        self._memo_put(int(line))
+        self._memo_put(textargs.memo_index(line))
         return pos
 
     def op_binput(self, pos: int) -> int:
@@ -453,13 +468,13 @@ class OpcodeHandlers:
         return pos + 1
 
     def op_frame(self, pos: int) -> int:
-        _UNPACK_Q(self.data, pos)
+        self.enter_frame(pos + 8, _UNPACK_Q(self.data, pos)[0])
         return pos + 8
 
     def op_global(self, pos: int) -> int:
         off = self.op_pos
-        module, pos = self._readline(pos)
-        name, pos = self._readline(pos)
+        module, pos = self._name_line(pos, None, "GLOBAL")
+        name, pos = self._name_line(pos, module, "GLOBAL")
         self.push(self.new_import(module.decode("utf-8", "replace"), name.decode("utf-8", "replace"),
                                   off, "GLOBAL"))
         return pos
@@ -474,15 +489,17 @@ class OpcodeHandlers:
                                       off, "STACK_GLOBAL"))
         else:
             self.push(self.new_import(module, name, off, "STACK_GLOBAL"))
+            self.respelt_import(module, name, off)
         return pos
 
     def op_inst(self, pos: int) -> int:
         off = self.op_pos
-        module, pos = self._readline(pos)
-        name, pos = self._readline(pos)
-        args = tuple(self.pop_mark())
+        module, pos = self._name_line(pos, None, "INST")
+        name, pos = self._name_line(pos, module, "INST")
+        # pickle._Unpickler (joblib) imports before it looks for the MARK (_pickle after)
         cls = self.new_import(module.decode("utf-8", "replace"), name.decode("utf-8", "replace"),
                               off, "INST")
+        args = tuple(self.pop_mark())
         self.push(self.call(cls, args, off, "INST"))
         return pos
 
@@ -576,29 +593,3 @@ def opname(data: memoryview, off: int, end: int) -> str:
         return "<end of stream>"
     return OPNAMES.get(data[off], f"0x{data[off]:02x}")
 
-
-_C_INT = re.compile(rb"\s*([+-]?)(0[xX][0-9a-fA-F]+|0[0-7]*|[1-9][0-9]*)\s*")
-
-
-def parse_int(line: bytes) -> int:
-    """An INT/LONG argument as either unpickler accepts it.
-
-    Python's unpickler uses ``int(data, 0)`` (hex, underscores); the C one ``strtol(s, 0)`` first
-    (hex and C octal ``010``) and then ``int(s, 0)``. Accepting the union means a stream that one of
-    them loads is never cut short here (which would hide what follows).
-    """
-    try:
-        return int(line, 0)
-    except ValueError:
-        pass
-    match = _C_INT.fullmatch(line)
-    if match is None:
-        raise ValueError("not an integer")
-    sign, body = match.groups()
-    if body[:2] in (b"0x", b"0X"):
-        value = int(body[2:], 16)
-    elif body.startswith(b"0"):
-        value = int(body, 8)
-    else:
-        value = int(body)
-    return -value if sign == b"-" else value

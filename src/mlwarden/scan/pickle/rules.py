@@ -117,7 +117,9 @@ MALFORMED = register(Rule(
                 "underflow, missing memo entry). The unpickler executes opcodes as it reads, so "
                 "everything before the break still runs; a valid malicious prefix followed by "
                 "garbage is a known way to crash other scanners. Findings before the break are "
-                "reported too.",
+                "reported too. High when calls ran before the break, or when an opcode runs past "
+                "the end of its FRAME: a file-reading unpickler (torch.load) then reads other "
+                "opcodes than pickle.loads does.",
     severity=Severity.MEDIUM,
     remediation="Re-create the file from its source. If it came from elsewhere, do not load it: a "
                 "broken stream after a payload is a scanner-evasion technique.",

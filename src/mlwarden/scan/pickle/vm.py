@@ -129,6 +129,10 @@ class VM(OpcodeHandlers, JoblibArrays):
         """Opcodes run by nested streams while one of this stream's handlers ran."""
         self.deferring = 0
         """Partials whose held call is being judged right now (see :meth:`defer`)."""
+        self.frame_end = _NO_FRAME
+        """End of the FRAME whose bytes a file-reading unpickler holds in its buffer (see
+        :meth:`enter_frame`)."""
+        self.frame_split = False
 
     # ------------------------------------------------------------------ locations and findings
     def loc(self, off: int) -> int:
@@ -149,6 +153,8 @@ class VM(OpcodeHandlers, JoblibArrays):
 
     def malformed(self, message: str, off: int | None = None, kind: str = "malformed") -> Abort:
         off = self.op_pos if off is None else off
+        if self.frame_end != _NO_FRAME and self.op_pos < self.frame_end and self._crosses_frame():
+            self.split_frame(self.frame_end)  # a file-reading unpickler may well read on
         dangerous = self.shared.dirty()
         self.failure = kind
         self.emit(rules.MALFORMED,
@@ -179,6 +185,8 @@ class VM(OpcodeHandlers, JoblibArrays):
         max_stack = self.limits.max_pickle_stack
         ops = shared.ops
         pos = self.pos
+        frame_end = self.frame_end
+        frame_op = _FRAME_OP
         try:
             while True:
                 if pos >= end:
@@ -199,6 +207,12 @@ class VM(OpcodeHandlers, JoblibArrays):
                     if depth > max_stack:
                         raise self.limit("stack size", depth, max_stack)
                 pos = handler(self, pos + 1)
+                if handler is frame_op:
+                    frame_end = self.frame_end
+                elif pos > frame_end:
+                    if self.op_pos < frame_end:
+                        self.split_frame(frame_end)
+                    frame_end = self.frame_end = _NO_FRAME
                 if pos < 0:
                     self.complete = True
                     self.pos = -pos
@@ -226,6 +240,55 @@ class VM(OpcodeHandlers, JoblibArrays):
         if ops > max_ops and self.failure is None:
             self.limit("opcode count", ops, max_ops)
 
+    # ------------------------------------------------------------------ frames
+    def enter_frame(self, start: int, length: int) -> None:
+        """A FRAME whose data starts at ``start``.
+
+        ``pickle.loads(data)`` ignores frames. ``Unpickler(file).load()`` (``torch.load`` reads an
+        ``io.BytesIO``) reads the frame into its buffer and serves opcodes from it; a read that
+        needs more than the buffer still holds drops the rest of the buffer and goes on from the
+        file at the frame's end. An opcode, or a nested FRAME, that runs past the end of the
+        frame therefore reads *different bytes* in the two loaders.
+        """
+        # a frame longer than the rest of the stream: _pickle fails here, pickle._Unpickler
+        # (joblib) takes the short frame and reads on, as this VM does
+        end = self.frame_end
+        if end != _NO_FRAME and self.op_pos < end:  # inside the buffer of an earlier frame
+            if start > end:
+                self.split_frame(end)
+            elif start + length <= end:
+                return  # fits in the buffer: nothing is read
+            elif start != end:
+                self.split_frame(end)
+        self.frame_end = start + length
+
+    def _crosses_frame(self) -> bool:
+        """Whether the opcode at ``op_pos`` (which broke) may read past the end of its frame."""
+        if self.frame_end > self.end:
+            return False  # _pickle could not read the frame at all; pickle._Unpickler reads on
+        op = self.data[self.op_pos]
+        if op in _LINE_OPS:
+            lines = bytes(self.data[self.op_pos + 1:self.frame_end])
+            return lines.count(b"\n") < (2 if op in _TWO_LINE_OPS else 1)
+        return self.op_pos + 9 > self.frame_end
+
+    def split_frame(self, end: int) -> None:
+        """Fail closed (high) once: the stream reads differently from a file than from bytes; the
+        analysis goes on as ``pickle.loads`` reads it."""
+        if self.frame_split or (self.data[self.op_pos] == _BUILD_OP and self.op_pos < end):
+            # BUILD has no argument: what it steps over are joblib's array bytes, which joblib
+            # writes after closing the frame and reads from the file itself
+            return
+        self.frame_split = True
+        self.emit(rules.MALFORMED,
+                  f"{opname(self.data, self.op_pos, self.end)} at offset {self.loc(self.op_pos)} runs "
+                  f"past the end of its FRAME (offset {self.loc(end)}): pickle.loads and a file-reading "
+                  "unpickler (torch.load) read different opcodes from here; analysed as pickle.loads "
+                  "reads it", self.op_pos,
+                  {"opcode": opname(self.data, self.op_pos, self.end), "offset": self.loc(self.op_pos),
+                   "frame_end": self.loc(end), "problem": "opcode crosses the end of its frame"},
+                  severity=Severity.HIGH)
+
     # ------------------------------------------------------------------ imports and calls
     def new_import(self, module: str, name: str, off: int, opcode: str, *,
                    derived_from: str | None = None) -> Ref:
@@ -250,6 +313,14 @@ class VM(OpcodeHandlers, JoblibArrays):
         if len(self.shared.imports) > bound:
             raise self.limit("import count", len(self.shared.imports), bound)
         return Ref(imp)
+
+    def respelt_import(self, module: str, name: str, off: int) -> None:
+        """STRING/BINSTRING bytes become ``str`` by the unpickler's ``encoding`` (ASCII by default,
+        ``torch.load`` UTF-8, ``latin1`` for Python 2 pickles); this VM reads them as latin-1. A
+        name with non-ASCII bytes is recorded as the UTF-8 reading names it too."""
+        alt_module, alt_name = _utf8_reading(module), _utf8_reading(name)
+        if alt_module is not None or alt_name is not None:
+            self.new_import(alt_module or module, alt_name or name, off, "STACK_GLOBAL")
 
     def text(self, value: object) -> str | None:
         """The value as a str constant, if it is one (names, codec arguments)."""
@@ -754,6 +825,13 @@ _DISPATCH: list[Callable[[VM, int], int] | None] = [
     getattr(VM, HANDLERS[code]) if code in HANDLERS else None for code in range(256)]
 """Opcode byte → handler (a plain function taking the VM), built once."""
 
+_FRAME_OP = VM.op_frame
+_NO_FRAME = sys.maxsize
+"""``frame_end`` outside any frame."""
+_LINE_OPS = frozenset(b"FILSVgpPci")
+_BUILD_OP = ord("b")
+_TWO_LINE_OPS = frozenset(b"ci")
+
 _RECONSTRUCTORS = frozenset(words("copyreg._reconstructor copyreg.__newobj__ copyreg.__newobj_ex__"))
 """Helpers whose first argument is the class they instantiate (``object.__reduce_ex__``'s forms)."""
 
@@ -795,6 +873,16 @@ def _nonempty(kwargs: object) -> bool:
 
 _TORCH_LEGACY_MAGIC = 0x1950A86A20F9469CFC6C
 """The first pickle of a legacy ``torch.save`` stream (four more follow)."""
+
+
+def _utf8_reading(text: str) -> str | None:
+    """``text`` (bytes read as latin-1) as UTF-8 reads the same bytes, when that differs."""
+    if text.isascii():
+        return None
+    try:
+        return text.encode("latin-1").decode("utf-8")
+    except (UnicodeEncodeError, UnicodeDecodeError):
+        return None
 
 
 def _plausible(head: bytes) -> bool:
