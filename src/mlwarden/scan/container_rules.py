@@ -64,6 +64,19 @@ POLYGLOT = register(Rule(
     references=("CWE-436", "ML06", "AML.T0010"),
 ))
 
+ZIP_POLYGLOT = register(Rule(
+    id="MW-FMT-005", name="ZipPolyglot", title="File is another format and also a zip archive",
+    description=(
+        "The file is recognised as one format (safetensors, numpy, HDF5, GGUF, a pickle...), but "
+        "Python's zipfile also opens it: it looks for the end-of-central-directory record in the "
+        "last 64 KiB, wherever the members are. Loaders that take zips — pandas.read_pickle on a "
+        ".zip name, skops, Keras, numpy.load on an .npz — would read members that tools trusting "
+        "the first format never see. Every member was scanned as well."),
+    severity=Severity.MEDIUM,
+    remediation="Treat the file as crafted: do not load it; obtain the model from its source.",
+    references=("CWE-436", "ML06", "AML.T0010"),
+))
+
 ARCHIVE_BOMB = register(Rule(
     id="MW-ARC-001", name="ArchiveBomb", title="Decompression bomb",
     description=(

@@ -144,6 +144,9 @@ def dispatch(target: ScanTarget, ctx: ScanContext) -> None:
         if cls.name not in PICKLE_AT_START:
             _run_guarded("pickle-polyglot",
                          partial(_check_pickle_polyglot, cls.name, head, target, ctx), target, ctx)
+        if cls.name not in ZIP_READ:
+            _run_guarded("zip-polyglot",
+                         partial(_check_zip_polyglot, cls.name, head, target, ctx), target, ctx)
         return
     ctx.formats[key] = "unknown"
     suffix = _model_suffix(target.member or target.path)
@@ -203,6 +206,35 @@ def _run_guarded(name: str, run: Callable[[], None], target: ScanTarget,
 
 PICKLE_AT_START = frozenset({"pickle", "torch-legacy"})
 """Scanners that already analyse a pickle at offset 0."""
+
+ZIP_READ = frozenset({"zip", "torch-zip", "keras", "skops"})
+"""Scanners that read the file as a zip archive (every member, as each zip reader finds it)."""
+
+
+def _check_zip_polyglot(fmt: str, head: bytes, target: ScanTarget, ctx: ScanContext) -> None:
+    """A file of another format that Python's ``zipfile`` also opens: it finds the end record in
+    the last 64 KiB wherever the members lie (inside safetensors tensor data, an ``.npy`` array, an
+    HDF5 dataset, a GGUF tensor), and ``pd.read_pickle('x.zip')``, skops or Keras then unpickle
+    its members. Every member is scanned (see ``MW-FMT-005``)."""
+    from mlwarden.scan.sniff import ZIP_EOCD_REACH, ZIP_EOCD_SIG
+
+    data = target.data
+    if ZIP_EOCD_SIG not in bytes(data[max(0, len(data) - ZIP_EOCD_REACH):]):
+        return
+    from mlwarden.scan.formats import zipreader
+
+    try:  # any end record, as zipfile takes it (trailing bytes after the archive are allowed)
+        if not zipreader.read_directory(data, max_members=1, recover=False).entries:
+            return
+    except zipreader.ZipFormatError:
+        return
+    from mlwarden.scan.container_rules import ZIP_POLYGLOT
+    from mlwarden.scan.formats.archive import ZipScanner
+
+    ctx.add(ZIP_POLYGLOT.finding(
+        f"recognised as {fmt}, but the file is also a zip archive that zipfile-based loaders "
+        "open; its members were scanned", target.location(), evidence={"format": fmt}))
+    ZipScanner().scan(target.child("<zip>", data, offset=0), ctx)
 
 
 def _check_pickle_polyglot(fmt: str, head: bytes, target: ScanTarget, ctx: ScanContext) -> None:

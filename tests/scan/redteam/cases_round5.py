@@ -105,10 +105,6 @@ GAPS: dict[str, str] = {
         "streams: the gzip reader stops at the first byte after a member that is not a gzip "
         "header (MW-ARC-005 medium, 'loaders ignore them'); gzip.GzipFile skips NUL padding "
         "between members and unpickles the next member"),
-    "r5-safetensors-tensor-holds-zip": _ZIP_IN_DATA.format(fmt="safetensors"),
-    "r5-npy-data-holds-zip": _ZIP_IN_DATA.format(fmt=".npy"),
-    "r5-hdf5-dataset-holds-zip": _ZIP_IN_DATA.format(fmt="HDF5"),
-    "r5-gguf-tensor-holds-zip": _ZIP_IN_DATA.format(fmt="GGUF"),
     "r5-skops-booster-constructor-node": (
         "skops_file judges names only: xgboost.core.Booster is allowlisted to be rebuilt "
         "(VALUE_ONLY), but a ConstructorFromReduceNode calls it with a model_file path"),
