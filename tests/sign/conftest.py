@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import datetime as dt
 import os
+import sys
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import pytest
 from cryptography import x509
@@ -14,10 +16,28 @@ from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
 
+import mlwarden.sign.signing
 from mlwarden.sign.keys import generate_private_key, private_pem, public_pem
+from tests.sign.oms_schema import assert_oms_conformant
 
 ROOT = Path(__file__).resolve().parents[2]
-MODEL_SIGNING_CLI = ROOT / ".venv" / "bin" / "model_signing"
+MODEL_SIGNING_CLI = Path(sys.executable).parent / "model_signing"
+"""The reference CLI installed beside the interpreter running the tests (the project's venv)."""
+
+
+@pytest.fixture(autouse=True)
+def oms_conformant_signatures(monkeypatch: pytest.MonkeyPatch) -> list[Path]:
+    """Every signature ``sign_model`` writes in these tests is checked against the OMS schemas."""
+    written: list[Path] = []
+    write = mlwarden.sign.signing.atomic_write_text
+
+    def checked(path: str | Path, text: str, *args: Any, **kwargs: Any) -> Any:
+        assert_oms_conformant(text)
+        written.append(Path(path))
+        return write(path, text, *args, **kwargs)
+
+    monkeypatch.setattr(mlwarden.sign.signing, "atomic_write_text", checked)
+    return written
 
 
 @dataclass(frozen=True)
