@@ -1,0 +1,286 @@
+# mypy: disable-error-code="no-untyped-call"
+"""Differential: ``mlwarden verify`` against ``model_signing`` 1.1.x's verifier, the oracle.
+
+Each scenario signs a model with the reference client (key, certificate or self-signed
+certificate; its Python API or its CLI), changes the model, and asks both verifiers with the same
+``ignore paths`` / ``ignore unsigned files`` options. The verdicts must agree; where they do not,
+the case is named here and the reason given (none today).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import shutil
+import subprocess
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import model_signing
+import pytest
+from cryptography import x509
+from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.hazmat.primitives.asymmetric import ec
+from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
+
+from mlwarden.cli.main import run
+from mlwarden.core.errors import VerificationError
+from mlwarden.sign.keys import private_pem
+from mlwarden.sign.trust import Trust
+from mlwarden.sign.verify import verify_model
+from tests.sign.conftest import MODEL_SIGNING_CLI, KeyFiles, Pki
+from tests.sign.oms_schema import assert_oms_conformant
+
+pytestmark = pytest.mark.skipif(not MODEL_SIGNING_CLI.exists(), reason="model_signing CLI")
+
+
+@dataclass(frozen=True)
+class Case:
+    """Sign (optionally leaving ``sign_ignore`` out), apply ``change``, verify with options."""
+
+    change: Callable[[Path], None]
+    ignore: tuple[str, ...] = ()
+    unsigned: bool = False
+    sign_ignore: tuple[str, ...] = ()
+    verifies: bool = True
+    note: str = field(default="", compare=False)
+
+
+def _write(rel: str, data: bytes = b"new") -> Callable[[Path], None]:
+    def change(model: Path) -> None:
+        (model / rel).parent.mkdir(parents=True, exist_ok=True)
+        (model / rel).write_bytes(data)
+    return change
+
+
+def _remove(rel: str) -> Callable[[Path], None]:
+    return lambda model: (model / rel).unlink()
+
+
+def _nothing(model: Path) -> None:
+    pass
+
+
+CASES = {
+    "unchanged": Case(_nothing),
+    "extra-file": Case(_write("extra.bin"), verifies=False),
+    "extra-file-unsigned-ignored": Case(_write("extra.bin"), unsigned=True),
+    "extra-file-path-ignored": Case(_write("extra.bin"), ignore=("extra.bin",)),
+    "extra-dir-path-ignored": Case(_write("cache/a/b.bin"), ignore=("cache",)),
+    "extra-dir-prefix-not-ignored": Case(_write("cachefile"), ignore=("cache",), verifies=False),
+    "signed-file-path-ignored": Case(_nothing, ignore=("config.json",), verifies=False,
+                                     note="an ignored signed file is missing, not skipped"),
+    "modified-unsigned-ignored": Case(_write("config.json", b"{}"), unsigned=True,
+                                      verifies=False),
+    "missing-unsigned-ignored": Case(_remove("config.json"), unsigned=True, verifies=False),
+    "renamed-unsigned-ignored": Case(
+        lambda m: (m / "config.json").rename(m / "config2.json"), unsigned=True,
+        verifies=False),
+    "recorded-ignore-honoured": Case(_write("README.md", b"changed"), sign_ignore=("README.md",)),
+    "recorded-ignore-dir-honoured": Case(_write("logs/run2.txt"), sign_ignore=("logs",)),
+    "top-level-git-ignored": Case(_write(".git/HEAD")),
+    "nested-git-not-ignored": Case(_write("tokenizer/.git/HEAD"), verifies=False),
+    "gitmodules-not-ignored": Case(_write(".gitmodules"), verifies=False),
+    "extra-nested-unsigned-ignored": Case(_write("tokenizer/extra.txt"), unsigned=True),
+}
+
+
+def _prepare(model: Path) -> None:
+    (model / "README.md").write_text("readme")
+    (model / "logs").mkdir()
+    (model / "logs" / "run1.txt").write_text("log")
+
+
+def _reference_verdict(model: Path, sig: Path, public: Path, case: Case) -> bool:
+    hashing = model_signing.hashing.Config().set_ignored_paths(paths=list(case.ignore),
+                                                               ignore_git_paths=True)
+    config = (model_signing.verifying.Config().use_elliptic_key_verifier(public_key=public)
+              .set_hashing_config(hashing).set_ignore_unsigned_files(case.unsigned))
+    try:
+        config.verify(model, sig)
+    except ValueError:
+        return False
+    return True
+
+
+def _mlwarden_verdict(model: Path, sig: Path, public: Path, case: Case) -> bool:
+    try:
+        verify_model(model, sig, Trust.from_public_keys([public]), ignore_paths=case.ignore,
+                     ignore_unsigned=case.unsigned)
+    except VerificationError:
+        return False
+    return True
+
+
+@pytest.mark.parametrize("name", sorted(CASES))
+def test_verdicts_agree_with_model_signing(name: str, model: Path, tmp_path: Path,
+                                           keys: Callable[..., KeyFiles]) -> None:
+    case = CASES[name]
+    key = keys()
+    _prepare(model)
+    sig = tmp_path / "model.sig"
+    hashing = model_signing.hashing.Config().set_ignored_paths(paths=list(case.sign_ignore),
+                                                               ignore_git_paths=True)
+    (model_signing.signing.Config().use_elliptic_key_signer(private_key=key.private)
+     .set_hashing_config(hashing).sign(model, sig))
+    case.change(model)
+    reference = _reference_verdict(model, sig, key.public, case)
+    ours = _mlwarden_verdict(model, sig, key.public, case)
+    assert (reference, ours) == (case.verifies, case.verifies), case.note
+
+
+# ---------------------------------------------------------------------------------------------
+# Bundles the Python client makes, verified by mlwarden's CLI
+
+
+def _cli(*args: str | Path) -> subprocess.CompletedProcess[str]:
+    return subprocess.run([str(MODEL_SIGNING_CLI), *map(str, args)], capture_output=True,
+                          text=True, timeout=120, check=False)
+
+
+def _mw(capsys: pytest.CaptureFixture[str], *args: str | Path) -> tuple[int, str, str]:
+    code = run([str(a) for a in args])
+    out = capsys.readouterr()
+    return code, out.out, out.err
+
+
+def _self_signed(directory: Path) -> tuple[Path, Path]:
+    key = ec.generate_private_key(ec.SECP256R1())
+    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "self-signed-release")])
+    now = dt.datetime.now(dt.UTC)
+    cert = (x509.CertificateBuilder().subject_name(name).issuer_name(name)
+            .public_key(key.public_key()).serial_number(x509.random_serial_number())
+            .not_valid_before(now - dt.timedelta(minutes=5))
+            .not_valid_after(now + dt.timedelta(days=1))
+            .add_extension(x509.BasicConstraints(ca=False, path_length=None), critical=True)
+            .add_extension(x509.KeyUsage(
+                digital_signature=True, content_commitment=False, key_encipherment=False,
+                data_encipherment=False, key_agreement=False, key_cert_sign=False,
+                crl_sign=False, encipher_only=False, decipher_only=False), critical=True)
+            .add_extension(x509.ExtendedKeyUsage([ExtendedKeyUsageOID.CODE_SIGNING]),
+                           critical=False)
+            .sign(key, hashes.SHA256()))
+    directory.mkdir(parents=True, exist_ok=True)
+    (directory / "self.pem").write_bytes(cert.public_bytes(serialization.Encoding.PEM))
+    (directory / "self.key").write_bytes(private_pem(key, None))
+    return directory / "self.pem", directory / "self.key"
+
+
+def test_python_cli_key_bundle_verifies_with_ignore_options(
+        model: Path, tmp_path: Path, keys: Callable[..., KeyFiles],
+        capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch) -> None:
+    key = keys()
+    _prepare(model)
+    monkeypatch.chdir(tmp_path)
+    sig = model / "model.sig"
+    done = _cli("sign", "key", "model", "--signature", sig, "--private_key", key.private,
+                "--ignore-paths", "model/README.md")
+    assert done.returncode == 0, done.stderr
+    assert_oms_conformant(sig)  # files + sha256 from the reference client: conformant
+    (model / "README.md").write_text("changed")  # recorded in ignore_paths: not checked
+    code, out, err = _mw(capsys, "verify", model, "--public-key", key.public)
+    assert code == 0, err
+    (model / "notes.txt").write_text("added after signing")
+    code, _, err = _mw(capsys, "verify", model, "--public-key", key.public)
+    assert code == 1 and "added: notes.txt" in err
+    code, out, err = _mw(capsys, "verify", model, "--public-key", key.public,
+                         "--ignore-unsigned-files")
+    assert code == 0, err
+    assert "1 unsigned file(s) not checked (--ignore-unsigned-files): notes.txt" in out
+    # model_signing's CLI spelling (from the current directory) and the spec's (from the model)
+    for spelling in ("model/notes.txt", "notes.txt"):
+        code, _, err = _mw(capsys, "verify", model, "--public-key", key.public,
+                           "--ignore-paths", spelling)
+        assert code == 0, (spelling, err)
+    done = _cli("verify", "key", "model", "--signature", sig, "--public_key", key.public,
+                "--ignore-paths", "model/notes.txt")
+    assert done.returncode == 0, done.stderr  # the oracle agrees
+    code, _, err = _mw(capsys, "verify", model, "--public-key", key.public,
+                       "--ignore-paths", "config.json", "--ignore-unsigned-files")
+    assert code == 1 and "missing: config.json" in err
+    code, _, err = _mw(capsys, "verify", model, "--public-key", key.public,
+                       "--ignore-paths", "../elsewhere")
+    assert code == 2 and "--ignore-paths" in err
+    code, out, _ = _mw(capsys, "verify", model, "--public-key", key.public,
+                       "--ignore-unsigned-files", "--format", "json")
+    assert code == 0 and '"notes.txt"' in out
+
+
+@pytest.mark.parametrize("how", ["api", "cli"])
+def test_python_certificate_bundles_verify(how: str, model: Path, tmp_path: Path, pki: Pki,
+                                           capsys: pytest.CaptureFixture[str]) -> None:
+    sig = tmp_path / "cert.sig"
+    if how == "api":
+        model_signing.signing.Config().use_certificate_signer(
+            private_key=pki.leaf_key, signing_certificate=pki.leaf,
+            certificate_chain=[pki.intermediate]).sign(model, sig)
+    else:
+        done = _cli("sign", "certificate", model, "--signature", sig, "--private_key",
+                    pki.leaf_key, "--signing_certificate", pki.leaf, "--certificate_chain",
+                    pki.intermediate)
+        assert done.returncode == 0, done.stderr
+    assert_oms_conformant(sig)
+    code, out, err = _mw(capsys, "verify", model, "-s", sig, "--cert-chain", pki.root,
+                         "--identity", pki.subject)
+    assert code == 0, err
+    assert "CN=ml-release" in out
+
+
+def test_python_client_cannot_sign_with_a_self_signed_certificate_alone(
+        model: Path, tmp_path: Path) -> None:
+    """Finding (model_signing 1.1.1): an empty ``certificate_chain`` fails to load
+    (``load_pem_x509_certificates(b"")`` raises), so its self-signed bundles carry the
+    certificate twice: as the signing certificate and as its own chain."""
+    cert, key = _self_signed(tmp_path / "self")
+    with pytest.raises(ValueError, match="PEM"):
+        model_signing.signing.Config().use_certificate_signer(
+            private_key=key, signing_certificate=cert, certificate_chain=[])
+    done = _cli("sign", "certificate", model, "--signature", tmp_path / "x.sig",
+                "--private_key", key, "--signing_certificate", cert)
+    assert done.returncode == 1 and "PEM" in done.stderr
+
+
+@pytest.mark.parametrize("how", ["api", "cli", "mlwarden-leaf-only"])
+def test_self_signed_certificate_bundles_verify(
+        how: str, model: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    cert, key = _self_signed(tmp_path / "self")
+    sig = tmp_path / "self.sig"
+    if how == "api":
+        model_signing.signing.Config().use_certificate_signer(
+            private_key=key, signing_certificate=cert, certificate_chain=[cert]).sign(model, sig)
+    elif how == "cli":
+        done = _cli("sign", "certificate", model, "--signature", sig, "--private_key", key,
+                    "--signing_certificate", cert, "--certificate_chain", cert)
+        assert done.returncode == 0, done.stderr
+    else:
+        code, _, err = _mw(capsys, "sign", model, "--key", key, "--cert-chain", cert,
+                           "--signature", sig)
+        assert code == 0, err
+    assert_oms_conformant(sig)
+    # the oracle accepts the bundle with the certificate as the root ...
+    model_signing.verifying.Config().use_certificate_verifier(
+        certificate_chain=[cert]).verify(model, sig)
+    # ... and so does mlwarden, for that identity only
+    code, _, err = _mw(capsys, "verify", model, "-s", sig, "--cert-chain", cert,
+                       "--identity", "CN=self-signed-release")
+    assert code == 0, err
+    code, _, err = _mw(capsys, "verify", model, "-s", sig, "--cert-chain", cert,
+                       "--identity", "CN=someone-else")
+    assert code == 1
+
+
+def test_python_single_file_bundle_verifies(tmp_path: Path, keys: Callable[..., KeyFiles],
+                                            capsys: pytest.CaptureFixture[str]) -> None:
+    key = keys()
+    weights = tmp_path / "weights.bin"
+    weights.write_bytes(b"w" * 1000)
+    sig = tmp_path / "weights.bin.sig"
+    done = _cli("sign", "key", weights, "--signature", sig, "--private_key", key.private)
+    assert done.returncode == 0, done.stderr
+    assert_oms_conformant(sig)
+    code, _, err = _mw(capsys, "verify", weights, "--public-key", key.public)
+    assert code == 0, err
+    shutil.copy(weights, tmp_path / "copy.bin")
+    code, _, err = _mw(capsys, "verify", tmp_path / "copy.bin", "-s", sig, "--public-key",
+                       key.public)
+    assert code == 0, err  # single-file signatures do not bind the file name (".")
