@@ -287,3 +287,42 @@ def test_ignore_path_names(model: Path, tmp_path: Path) -> None:
     for bad in ["../x", "/etc/passwd", "*.md", ".", "a/../../b"]:
         with pytest.raises(UsageError):
             ignore_path_names(model, [bad], cwd=tmp_path)
+
+
+def test_signature_with_no_resources_is_refused(tmp_path: Path,
+                                                keys: Callable[..., KeyFiles]) -> None:
+    """Disagreement (spec 5.2.1, "at least one entry"; the Go client refuses it too):
+    model_signing 1.1.1 verifies an empty folder against a signature that lists nothing."""
+    import model_signing
+
+    from mlwarden.sign.bundle import SignatureFileError
+
+    key = keys()
+    empty = tmp_path / "empty"
+    empty.mkdir()
+    statement = _statement("empty", [], {"method": "files", "hash_type": "sha256",
+                                         "allow_symlinks": False})
+    sig = tmp_path / "empty.sig"
+    sig.write_text(_foreign_bundle(statement, key.key, style="go"))
+    model_signing.verifying.Config().use_elliptic_key_verifier(  # type: ignore[no-untyped-call]
+        public_key=key.public).verify(empty, sig)
+    with pytest.raises(SignatureFileError, match="covers no file"):
+        verify_model(empty, sig, Trust.from_public_keys([key.public]))
+
+
+def test_empty_files_have_no_shards(model: Path, keys: Callable[..., KeyFiles]) -> None:
+    """Spec 6.3.2: a zero-byte file is left out of a shard manifest (model_signing does the
+    same); verification must not then call it added."""
+    import model_signing
+
+    (model / "empty.txt").write_bytes(b"")
+    theirs = model_signing.hashing.Config().use_shard_serialization(  # type: ignore[no-untyped-call]
+        shard_size=1024).hash(model)
+    assert not any(str(rd.identifier).startswith("empty.txt")
+                   for rd in theirs.resource_descriptors())
+    key = keys()
+    sign_model(model, KeyMaterial(EcdsaSigner(key.key)),
+               serialization=Serialization("shards", shard_size=1024))
+    names = [r["name"] for r in statement_of(model / "model.sig")["predicate"]["resources"]]
+    assert not any(n.startswith("empty.txt") for n in names)
+    verify_model(model, None, Trust.from_public_keys([key.public]))

@@ -284,3 +284,51 @@ def test_python_single_file_bundle_verifies(tmp_path: Path, keys: Callable[..., 
     code, _, err = _mw(capsys, "verify", tmp_path / "copy.bin", "-s", sig, "--public-key",
                        key.public)
     assert code == 0, err  # single-file signatures do not bind the file name (".")
+
+
+_SIGNING_USAGE = x509.KeyUsage(
+    digital_signature=True, content_commitment=False, key_encipherment=False,
+    data_encipherment=False, key_agreement=False, key_cert_sign=False, crl_sign=False,
+    encipher_only=False, decipher_only=False)
+
+
+def _expired_chain(directory: Path) -> tuple[Path, Path, Path]:
+    """A root valid 2019-2040 and a code-signing leaf valid only in December 2019."""
+    root_key, leaf_key = ec.generate_private_key(ec.SECP256R1()), ec.generate_private_key(
+        ec.SECP256R1())
+    root_name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "Old Root")])
+    leaf_name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "old-release")])
+    start = dt.datetime(2019, 12, 1, tzinfo=dt.UTC)
+    root = (x509.CertificateBuilder().subject_name(root_name).issuer_name(root_name)
+            .public_key(root_key.public_key()).serial_number(x509.random_serial_number())
+            .not_valid_before(start).not_valid_after(dt.datetime(2040, 1, 1, tzinfo=dt.UTC))
+            .add_extension(x509.BasicConstraints(ca=True, path_length=None), critical=True)
+            .sign(root_key, hashes.SHA256()))
+    leaf = (x509.CertificateBuilder().subject_name(leaf_name).issuer_name(root_name)
+            .public_key(leaf_key.public_key()).serial_number(x509.random_serial_number())
+            .not_valid_before(start).not_valid_after(dt.datetime(2020, 1, 2, tzinfo=dt.UTC))
+            .add_extension(x509.BasicConstraints(ca=False, path_length=None), critical=True)
+            .add_extension(_SIGNING_USAGE, critical=True)
+            .add_extension(x509.ExtendedKeyUsage([ExtendedKeyUsageOID.CODE_SIGNING]),
+                           critical=False)
+            .sign(root_key, hashes.SHA256()))
+    directory.mkdir(parents=True, exist_ok=True)
+    paths = directory / "root.pem", directory / "leaf.pem", directory / "leaf.key"
+    paths[0].write_bytes(root.public_bytes(serialization.Encoding.PEM))
+    paths[1].write_bytes(leaf.public_bytes(serialization.Encoding.PEM))
+    paths[2].write_bytes(private_pem(leaf_key, None))
+    return paths
+
+
+def test_expired_signing_certificate_is_refused(model: Path, tmp_path: Path) -> None:
+    """Disagreement (spec 8.2 "the leaf certificate MUST be within its validity period"):
+    model_signing 1.1.1 validates the chain at the leaf's notBefore, so it accepts a leaf that
+    expired years ago; mlwarden refuses it (the conformance suite's certificate-expired_fail)."""
+    root, leaf, key = _expired_chain(tmp_path / "old")
+    sig = tmp_path / "old.sig"
+    model_signing.signing.Config().use_certificate_signer(
+        private_key=key, signing_certificate=leaf, certificate_chain=[root]).sign(model, sig)
+    model_signing.verifying.Config().use_certificate_verifier(
+        certificate_chain=[root]).verify(model, sig)  # the reference accepts it
+    with pytest.raises(VerificationError, match=r"'CN=old-release' expired on 2020-01-02"):
+        verify_model(model, sig, Trust.from_roots([root], "CN=old-release"))

@@ -133,6 +133,11 @@ def statement_to_manifest(statement: Statement, *, source: str = "<signature>",
     raw_resources = predicate.get("resources")
     if not isinstance(raw_resources, list):
         raise InputError("predicate.resources is not a list", path=source)
+    if not raw_resources:
+        # Spec 5.2.1: at least one entry (the Go client refuses an empty list; model_signing
+        # 1.1.1 would verify an empty folder against it).
+        raise InputError("predicate.resources is empty: the signature covers no file",
+                         path=source)
     want_algorithm = serialization.resource_algorithm
     # The spec (and its schema) give a shard the plain hash name; both reference clients write
     # ``sha256-sharded-<size>``. Either is accepted; inside mlwarden a shard keeps the long name.

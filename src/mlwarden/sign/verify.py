@@ -249,6 +249,10 @@ def compare_files(model: Path, manifest: Manifest, local: dict[str, ModelFile], 
     """
     expected = _expected_files(manifest)
     by_name = manifest.by_name
+    if manifest.serialization.method == "shards":
+        # An empty file has no shards, so a shard manifest cannot list it (spec 6.3.2, and
+        # model_signing): it is neither added nor checked.
+        local = {n: f for n, f in local.items() if f.size or n in expected}
     missing = sorted(set(expected) - set(local))
     added = sorted(set(local) - set(expected))
     problems: list[Problem] = []
