@@ -30,7 +30,7 @@ from mlwarden.sign.oms import SIZE_ANNOTATION
 from mlwarden.sign.signing import KeyMaterial, sign_model
 from mlwarden.sign.trust import Trust
 from mlwarden.sign.verify import ModelMismatchError, ignore_path_names, verify_model
-from tests.sign.conftest import KeyFiles
+from tests.sign.conftest import KeyFiles, Pki, make_pki, make_self_signed
 from tests.sign.oms_schema import assert_oms_conformant, schema_errors
 
 LEGACY = Path(__file__).resolve().parents[1] / "data" / "sign" / "mlwarden-legacy"
@@ -326,3 +326,57 @@ def test_empty_files_have_no_shards(model: Path, keys: Callable[..., KeyFiles]) 
     names = [r["name"] for r in statement_of(model / "model.sig")["predicate"]["resources"]]
     assert not any(n.startswith("empty.txt") for n in names)
     verify_model(model, None, Trust.from_public_keys([key.public]))
+
+
+def _go_certificate_bundle(statement: dict[str, Any], key: ec.EllipticCurvePrivateKey,
+                           leaf: bytes, chain: list[bytes]) -> str:
+    """The Go client's certificate method: sigstore-go writes the signing certificate under
+    ``certificate`` (no tlogEntries); with ``--certificate-chain`` the JSON is rewritten to an
+    ``x509CertificateChain`` of the leaf then the chain (EmbedCertChainInBundleFile)."""
+    bundle = json.loads(_foreign_bundle(statement, key, style="go"))
+    if chain:
+        bundle["verificationMaterial"] = {"x509CertificateChain": {"certificates": [
+            {"rawBytes": base64.b64encode(der).decode()} for der in [leaf, *chain]]}}
+    else:
+        bundle["verificationMaterial"] = {"certificate": {
+            "rawBytes": base64.b64encode(leaf).decode()}}
+    return json.dumps(bundle, indent=2)
+
+
+@pytest.mark.parametrize("with_chain", [False, True], ids=["no-chain", "chain"])
+def test_go_certificate_bundles_verify(model: Path, tmp_path: Path, pki: Pki,
+                                       with_chain: bool) -> None:
+    """Finding: without a chain the Go client's bundle holds ``certificate`` and no log entry,
+    which the OMS bundle schema does not admit (``certificate`` is for Sigstore, with
+    ``tlogEntries``). mlwarden reads it as a one-certificate chain; the chain must still reach a
+    trusted root."""
+    from mlwarden.core.errors import VerificationError
+    from mlwarden.sign.keys import load_private_key
+
+    def der(path: Path) -> bytes:
+        from cryptography import x509
+
+        return x509.load_pem_x509_certificate(path.read_bytes()).public_bytes(
+            serialization.Encoding.DER)
+
+    statement = _statement(model.name, _resources(model), {
+        "method": "files", "hash_type": "sha256", "allow_symlinks": False})
+    sig = tmp_path / "go-cert.sig"
+    if with_chain:
+        key = load_private_key(pki.leaf_key)
+        sig.write_text(_go_certificate_bundle(statement, key, der(pki.leaf),
+                                              [der(pki.intermediate)]))
+        assert_oms_conformant(sig)
+        trust, subject = Trust.from_roots([pki.root], pki.subject), pki.subject
+    else:  # a self-signed certificate, trusted as its own root
+        cert, key_path = make_self_signed(tmp_path / "self")
+        key = load_private_key(key_path)
+        sig.write_text(_go_certificate_bundle(statement, key, der(cert), []))
+        assert any("certificate" in e for e in schema_errors(sig.read_bytes()))
+        subject = "CN=self-signed-release"
+        trust = Trust.from_roots([cert], subject)
+    result = verify_model(model, sig, trust)
+    assert result.identity.method == "pki" and result.identity.subject == subject
+    other = make_pki(tmp_path / "other", tag=" other")
+    with pytest.raises(VerificationError, match="does not verify to a trusted root"):
+        verify_model(model, sig, Trust.from_roots([other.root], subject))

@@ -28,7 +28,7 @@ from mlwarden.core.errors import VerificationError
 from mlwarden.sign.keys import private_pem
 from mlwarden.sign.trust import Trust
 from mlwarden.sign.verify import verify_model
-from tests.sign.conftest import MODEL_SIGNING_CLI, KeyFiles, Pki
+from tests.sign.conftest import MODEL_SIGNING_CLI, KeyFiles, Pki, make_self_signed
 from tests.sign.oms_schema import assert_oms_conformant
 
 pytestmark = pytest.mark.skipif(not MODEL_SIGNING_CLI.exists(), reason="model_signing CLI")
@@ -144,28 +144,6 @@ def _mw(capsys: pytest.CaptureFixture[str], *args: str | Path) -> tuple[int, str
     return code, out.out, out.err
 
 
-def _self_signed(directory: Path) -> tuple[Path, Path]:
-    key = ec.generate_private_key(ec.SECP256R1())
-    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "self-signed-release")])
-    now = dt.datetime.now(dt.UTC)
-    cert = (x509.CertificateBuilder().subject_name(name).issuer_name(name)
-            .public_key(key.public_key()).serial_number(x509.random_serial_number())
-            .not_valid_before(now - dt.timedelta(minutes=5))
-            .not_valid_after(now + dt.timedelta(days=1))
-            .add_extension(x509.BasicConstraints(ca=False, path_length=None), critical=True)
-            .add_extension(x509.KeyUsage(
-                digital_signature=True, content_commitment=False, key_encipherment=False,
-                data_encipherment=False, key_agreement=False, key_cert_sign=False,
-                crl_sign=False, encipher_only=False, decipher_only=False), critical=True)
-            .add_extension(x509.ExtendedKeyUsage([ExtendedKeyUsageOID.CODE_SIGNING]),
-                           critical=False)
-            .sign(key, hashes.SHA256()))
-    directory.mkdir(parents=True, exist_ok=True)
-    (directory / "self.pem").write_bytes(cert.public_bytes(serialization.Encoding.PEM))
-    (directory / "self.key").write_bytes(private_pem(key, None))
-    return directory / "self.pem", directory / "self.key"
-
-
 def test_python_cli_key_bundle_verifies_with_ignore_options(
         model: Path, tmp_path: Path, keys: Callable[..., KeyFiles],
         capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch) -> None:
@@ -231,7 +209,7 @@ def test_python_client_cannot_sign_with_a_self_signed_certificate_alone(
     """Finding (model_signing 1.1.1): an empty ``certificate_chain`` fails to load
     (``load_pem_x509_certificates(b"")`` raises), so its self-signed bundles carry the
     certificate twice: as the signing certificate and as its own chain."""
-    cert, key = _self_signed(tmp_path / "self")
+    cert, key = make_self_signed(tmp_path / "self")
     with pytest.raises(ValueError, match="PEM"):
         model_signing.signing.Config().use_certificate_signer(
             private_key=key, signing_certificate=cert, certificate_chain=[])
@@ -243,7 +221,7 @@ def test_python_client_cannot_sign_with_a_self_signed_certificate_alone(
 @pytest.mark.parametrize("how", ["api", "cli", "mlwarden-leaf-only"])
 def test_self_signed_certificate_bundles_verify(
         how: str, model: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    cert, key = _self_signed(tmp_path / "self")
+    cert, key = make_self_signed(tmp_path / "self")
     sig = tmp_path / "self.sig"
     if how == "api":
         model_signing.signing.Config().use_certificate_signer(
