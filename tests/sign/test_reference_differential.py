@@ -12,6 +12,7 @@ from __future__ import annotations
 import datetime as dt
 import shutil
 import subprocess
+import tempfile
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -22,13 +23,16 @@ from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
+from hypothesis import HealthCheck, assume, given, settings
+from hypothesis import strategies as st
 
 from mlwarden.cli.main import run
 from mlwarden.core.errors import VerificationError
-from mlwarden.sign.keys import private_pem
+from mlwarden.sign.keys import EcdsaSigner, private_pem
+from mlwarden.sign.signing import KeyMaterial, sign_model
 from mlwarden.sign.trust import Trust
 from mlwarden.sign.verify import verify_model
-from tests.sign.conftest import MODEL_SIGNING_CLI, KeyFiles, Pki, make_self_signed
+from tests.sign.conftest import MODEL_SIGNING_CLI, KeyFiles, Pki, make_self_signed, write_key
 from tests.sign.oms_schema import assert_oms_conformant
 
 pytestmark = pytest.mark.skipif(not MODEL_SIGNING_CLI.exists(), reason="model_signing CLI")
@@ -310,3 +314,87 @@ def test_expired_signing_certificate_is_refused(model: Path, tmp_path: Path) -> 
         certificate_chain=[root]).verify(model, sig)  # the reference accepts it
     with pytest.raises(VerificationError, match=r"'CN=old-release' expired on 2020-01-02"):
         verify_model(model, sig, Trust.from_roots([root], "CN=old-release"))
+
+
+# ---------------------------------------------------------------------------------------------
+# Generated models and mutations: both verifiers, both signers
+
+
+_NAMES = st.text(alphabet="ab.-_é模", min_size=1, max_size=4).filter(
+    lambda n: n not in (".", "..") and not n.startswith(".git"))
+_TREES = st.dictionaries(
+    st.lists(_NAMES, min_size=1, max_size=3).map("/".join), st.binary(max_size=64),
+    min_size=1, max_size=5)
+_MUTATIONS = st.sampled_from(["none", "modify", "add", "add-nested", "remove", "rename",
+                              "truncate", "add-gitdir"])
+
+
+def _materialise(root: Path, tree: dict[str, bytes]) -> Path | None:
+    """Write ``tree`` under ``root``; None when a name is both a file and a folder."""
+    model = root / "model"
+    for name, data in sorted(tree.items()):
+        path = model / name
+        try:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            path.write_bytes(data)
+        except (FileExistsError, NotADirectoryError, IsADirectoryError):
+            return None
+    return model
+
+
+def _mutate(model: Path, how: str, pick: int) -> None:
+    files = sorted(p for p in model.rglob("*") if p.is_file() and p.name != "model.sig")
+    target = files[pick % len(files)]
+    if how == "modify":
+        target.write_bytes(target.read_bytes() + b"!")
+    elif how == "add":
+        (model / "zz-added.bin").write_bytes(b"new")
+    elif how == "add-nested":
+        target.with_name(target.name + "-copy").write_bytes(target.read_bytes())
+    elif how == "remove":
+        target.unlink()
+    elif how == "rename":
+        target.rename(target.with_name(target.name + "-renamed"))
+    elif how == "truncate" and target.stat().st_size:
+        target.write_bytes(target.read_bytes()[:-1])
+    elif how == "add-gitdir":
+        (model / ".git").mkdir(exist_ok=True)
+        (model / ".git" / "HEAD").write_bytes(b"ref")
+
+
+def _differential(tree: dict[str, bytes], how: str, pick: int, unsigned: bool,
+                  mlwarden_signs: bool) -> None:
+    with tempfile.TemporaryDirectory() as tmp:
+        root = Path(tmp)
+        model = _materialise(root, tree)
+        assume(model is not None)
+        assert model is not None
+        key = write_key(root / "keys", "signer")
+        sig = root / "model.sig"
+        if mlwarden_signs:
+            sign_model(model, KeyMaterial(EcdsaSigner(key.key)), signature=sig)
+        else:
+            model_signing.signing.Config().use_elliptic_key_signer(
+                private_key=key.private).sign(model, sig)
+        _mutate(model, how, pick)
+        case = Case(_nothing, unsigned=unsigned)
+        reference = _reference_verdict(model, sig, key.public, case)
+        ours = _mlwarden_verdict(model, sig, key.public, case)
+        assert ours == reference, (tree, how, pick, unsigned, mlwarden_signs)
+
+
+@settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(tree=_TREES, how=_MUTATIONS, pick=st.integers(0, 10), unsigned=st.booleans(),
+       mlwarden_signs=st.booleans())
+def test_generated_models_verdicts_agree(tree: dict[str, bytes], how: str, pick: int,
+                                         unsigned: bool, mlwarden_signs: bool) -> None:
+    _differential(tree, how, pick, unsigned, mlwarden_signs)
+
+
+@pytest.mark.slow
+@settings(max_examples=600, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(tree=_TREES, how=_MUTATIONS, pick=st.integers(0, 10), unsigned=st.booleans(),
+       mlwarden_signs=st.booleans())
+def test_generated_models_verdicts_agree_long(tree: dict[str, bytes], how: str, pick: int,
+                                              unsigned: bool, mlwarden_signs: bool) -> None:
+    _differential(tree, how, pick, unsigned, mlwarden_signs)
