@@ -149,7 +149,9 @@ def _foreign_bundle(statement: dict[str, Any], key: ec.EllipticCurvePrivateKey, 
                     style: str) -> str:
     """A bundle as the Go client (``go``) or model_signing < 1.1 (``python-1.0``) writes it."""
     body = json.dumps(statement, separators=(",", ":"), sort_keys=True).encode()
-    sig = key.sign(_pae(IN_TOTO, body), ec.ECDSA(hashes.SHA256()))
+    # the hash per curve, as sigstore-go's algorithm registry and model_signing choose it
+    digest = {256: hashes.SHA256(), 384: hashes.SHA384(), 521: hashes.SHA512()}[key.curve.key_size]
+    sig = key.sign(_pae(IN_TOTO, body), ec.ECDSA(digest))
     pem = key.public_key().public_bytes(serialization.Encoding.PEM,
                                         serialization.PublicFormat.SubjectPublicKeyInfo)
     der = key.public_key().public_bytes(serialization.Encoding.DER,
@@ -164,7 +166,8 @@ def _foreign_bundle(statement: dict[str, Any], key: ec.EllipticCurvePrivateKey, 
     else:
         # v0.3.1 - v1.0.x (spec section 11): rawBytes + keyDetails, keyid null, tlogEntries [].
         material = {"publicKey": {"rawBytes": base64.b64encode(der).decode(),
-                                  "keyDetails": "PKIX_ECDSA_P256_SHA_256"},
+                                  "keyDetails": f"PKIX_ECDSA_P{key.curve.key_size}_SHA_"
+                                                f"{min(key.curve.key_size, 512)}"},
                     "tlogEntries": []}
         envelope["signatures"][0]["keyid"] = None
     return json.dumps({"mediaType": "application/vnd.dev.sigstore.bundle.v0.3+json",
@@ -191,10 +194,11 @@ def _resources(model: Path, *, order: str = "code-point", shard: int | None = No
     return sorted(listed, key=lambda r: r["name"])
 
 
+@pytest.mark.parametrize("curve", ["P-256", "P-384", "P-521"])
 @pytest.mark.parametrize("style", ["go", "python-1.0"])
-def test_foreign_directory_bundles_verify(model: Path, tmp_path: Path, style: str,
+def test_foreign_directory_bundles_verify(model: Path, tmp_path: Path, style: str, curve: str,
                                           keys: Callable[..., KeyFiles]) -> None:
-    key = keys()
+    key = keys(curve=curve)
     order = "code-point" if style == "go" else "components"
     serialization: dict[str, Any] = {"method": "files", "hash_type": "sha256",
                                      "allow_symlinks": False}
