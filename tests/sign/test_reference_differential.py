@@ -9,7 +9,9 @@ the case is named here and the reason given (none today).
 
 from __future__ import annotations
 
+import base64
 import datetime as dt
+import json
 import shutil
 import subprocess
 import tempfile
@@ -398,3 +400,25 @@ def test_generated_models_verdicts_agree(tree: dict[str, bytes], how: str, pick:
 def test_generated_models_verdicts_agree_long(tree: dict[str, bytes], how: str, pick: int,
                                               unsigned: bool, mlwarden_signs: bool) -> None:
     _differential(tree, how, pick, unsigned, mlwarden_signs)
+
+
+def test_sign_ignore_paths_recorded_and_honoured_by_the_reference(
+        model: Path, tmp_path: Path, keys: Callable[..., KeyFiles],
+        capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch) -> None:
+    key = keys()
+    _prepare(model)
+    monkeypatch.chdir(tmp_path)
+    code, _, err = _mw(capsys, "sign", model, "--key", key.private,
+                       "--ignore-paths", "model/README.md", "--ignore", "logs/")
+    assert code == 0, err
+    sig = model / "model.sig"
+    recorded = json.loads(base64.b64decode(json.loads(sig.read_text())["dsseEnvelope"]
+                                           ["payload"]))["predicate"]["serialization"]
+    assert {"README.md", "logs", "model.sig"} <= set(recorded["ignore_paths"])
+    (model / "README.md").write_text("changed")
+    (model / "logs" / "run2.txt").write_text("more")
+    done = _cli("verify", "key", model, "--signature", sig, "--public_key", key.public)
+    assert done.returncode == 0, done.stderr  # the oracle honours what mlwarden recorded
+    assert _mw(capsys, "verify", model, "--public-key", key.public)[0] == 0
+    code, _, err = _mw(capsys, "sign", model, "--key", key.private, "--ignore-paths", "*.md")
+    assert code == 2 and "glob" in err

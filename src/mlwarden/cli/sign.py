@@ -87,7 +87,9 @@ def sign(
     allow_symlinks: Annotated[bool, typer.Option(
         "--allow-symlinks", help="Follow symbolic links that stay inside the model.")] = False,
     ignore: Annotated[list[str] | None, typer.Option(
-        "--ignore", help="A path inside the model to leave out (repeatable).", metavar="PATH")] = None,
+        "--ignore", "--ignore-paths", metavar="PATH",
+        help="A path inside the model to leave out, relative to the model (repeatable); "
+             "recorded in the signature's ignore_paths.")] = None,
     identity_token: Annotated[str | None, typer.Option(
         "--identity-token", help="Sigstore: an OIDC identity token to sign with.")] = None,
     staging: Annotated[bool, typer.Option(
@@ -127,11 +129,14 @@ def sign(
                               [model, key, *(cert_chain or []), passphrase_file], "--signature")
     serialization = Serialization("shards" if shard_size else "files", hash_name.value,
                                   allow_symlinks, (), shard_size)
+    from mlwarden.sign.verify import ignore_path_names
+
+    ignored = ignore_path_names(model, ignore or [])
     material = _material(chosen, key, cert_chain or [], passphrase_file, home)
     from mlwarden.sign.signing import sign_model
 
     result = sign_model(model, material, signature=signature, serialization=serialization,
-                        ignore=ignore or ())
+                        ignore=ignored)
     if wants_json(fmt, as_json):
         sys.stdout.write(json.dumps(result.to_dict(), indent=2) + "\n")
         return
