@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import datetime as dt
 import os
+import sys
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import pytest
 from cryptography import x509
@@ -14,10 +16,28 @@ from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
 
+import mlwarden.sign.signing
 from mlwarden.sign.keys import generate_private_key, private_pem, public_pem
+from tests.sign.oms_schema import assert_oms_conformant
 
 ROOT = Path(__file__).resolve().parents[2]
-MODEL_SIGNING_CLI = ROOT / ".venv" / "bin" / "model_signing"
+MODEL_SIGNING_CLI = Path(sys.executable).parent / "model_signing"
+"""The reference CLI installed beside the interpreter running the tests (the project's venv)."""
+
+
+@pytest.fixture(autouse=True)
+def oms_conformant_signatures(monkeypatch: pytest.MonkeyPatch) -> list[Path]:
+    """Every signature ``sign_model`` writes in these tests is checked against the OMS schemas."""
+    written: list[Path] = []
+    write = mlwarden.sign.signing.atomic_write_text
+
+    def checked(path: str | Path, text: str, *args: Any, **kwargs: Any) -> Any:
+        assert_oms_conformant(text)
+        written.append(Path(path))
+        return write(path, text, *args, **kwargs)
+
+    monkeypatch.setattr(mlwarden.sign.signing, "atomic_write_text", checked)
+    return written
 
 
 @dataclass(frozen=True)
@@ -133,3 +153,26 @@ def make_pki(directory: Path, *, signing: bool = True, tag: str = "") -> Pki:
 @pytest.fixture
 def pki(tmp_path: Path) -> Pki:
     return make_pki(tmp_path / "pki")
+
+
+def make_self_signed(directory: Path) -> tuple[Path, Path]:
+    """A self-signed code-signing certificate ``CN=self-signed-release`` and its key (PEM)."""
+    key = ec.generate_private_key(ec.SECP256R1())
+    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "self-signed-release")])
+    now = dt.datetime.now(dt.UTC)
+    cert = (x509.CertificateBuilder().subject_name(name).issuer_name(name)
+            .public_key(key.public_key()).serial_number(x509.random_serial_number())
+            .not_valid_before(now - dt.timedelta(minutes=5))
+            .not_valid_after(now + dt.timedelta(days=1))
+            .add_extension(x509.BasicConstraints(ca=False, path_length=None), critical=True)
+            .add_extension(x509.KeyUsage(
+                digital_signature=True, content_commitment=False, key_encipherment=False,
+                data_encipherment=False, key_agreement=False, key_cert_sign=False,
+                crl_sign=False, encipher_only=False, decipher_only=False), critical=True)
+            .add_extension(x509.ExtendedKeyUsage([ExtendedKeyUsageOID.CODE_SIGNING]),
+                           critical=False)
+            .sign(key, hashes.SHA256()))
+    directory.mkdir(parents=True, exist_ok=True)
+    (directory / "self.pem").write_bytes(cert.public_bytes(serialization.Encoding.PEM))
+    (directory / "self.key").write_bytes(private_pem(key, None))
+    return directory / "self.pem", directory / "self.key"

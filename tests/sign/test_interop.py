@@ -169,14 +169,41 @@ def test_sign_extra_declares_pyopenssl() -> None:
     assert "pyopenssl" in sign_line.lower()
 
 
-def test_mlwarden_sharded_signature_verifies_with_model_signing_api(
+def test_mlwarden_sharded_signature_follows_the_spec_not_model_signing(
         model: Path, keys: Callable[..., KeyFiles]) -> None:
+    """Disagreement (kept as a regression case): OMS gives a shard the plain hash name.
+
+    The spec (section 6.3.2) and its predicate schema say a shard's ``algorithm`` is the
+    ``hash_type`` (``sha256``); model_signing 1.1.1 (and the Go client) write and compare
+    ``sha256-sharded-<size>``. mlwarden writes what the spec says, so model_signing's verifier
+    rejects mlwarden's shard signatures (its own are rejected by its own verifier too, see the
+    float ``shard_size`` test above); mlwarden reads both spellings.
+    """
     from mlwarden.sign.manifest import Serialization
 
     key = keys()
     sign_model(model, KeyMaterial(EcdsaSigner(key.key)),
                serialization=Serialization("shards", shard_size=1024))
     sig = model / "model.sig"
-    shard_size = statement_of(sig)["predicate"]["serialization"]["shard_size"]
+    statement = statement_of(sig)
+    shard_size = statement["predicate"]["serialization"]["shard_size"]
     assert shard_size == 1024 and isinstance(shard_size, int)  # an integer, unlike the reference
-    ms_key_verifier(key.public).verify(model, sig)
+    assert {r["algorithm"] for r in statement["predicate"]["resources"]} == {"sha256"}
+    with pytest.raises(ValueError, match="sha256-sharded-1024"):
+        ms_key_verifier(key.public).verify(model, sig)
+    verify_model(model, None, Trust.from_public_keys([key.public]))
+
+
+def test_model_signing_shard_signature_is_outside_the_oms_schema(
+        model: Path, keys: Callable[..., KeyFiles], tmp_path: Path) -> None:
+    """Disagreement: the reference's shard algorithm name is not in the schema's enum."""
+    from tests.sign.oms_schema import schema_errors
+
+    key = keys()
+    sig = tmp_path / "sharded.sig"
+    config = model_signing.signing.Config().use_elliptic_key_signer(private_key=key.private)
+    config.set_hashing_config(model_signing.hashing.Config().use_shard_serialization(
+        shard_size=1024))
+    config.sign(model, sig)
+    errors = schema_errors(sig.read_bytes())
+    assert errors and all("sha256-sharded-1024" in e for e in errors), errors

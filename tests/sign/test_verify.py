@@ -174,7 +174,7 @@ def test_resource_escaping_the_model_is_refused(signed: tuple[Path, KeyFiles, Tr
     def escape(statement: dict) -> None:  # type: ignore[type-arg]
         resources = statement["predicate"]["resources"]
         resources[0]["name"] = "../outside.bin"
-        statement["predicate"].pop("mlwarden")
+        statement["predicate"]["resources"][0].pop("annotations", None)
     _resign(model, key, escape)
     with pytest.raises(SignatureFileError, match=r"\.\./outside\.bin.*escapes"):
         verify_model(model, None, trust)

@@ -87,7 +87,9 @@ def sign(
     allow_symlinks: Annotated[bool, typer.Option(
         "--allow-symlinks", help="Follow symbolic links that stay inside the model.")] = False,
     ignore: Annotated[list[str] | None, typer.Option(
-        "--ignore", help="A path inside the model to leave out (repeatable).", metavar="PATH")] = None,
+        "--ignore", "--ignore-paths", metavar="PATH",
+        help="A path inside the model to leave out, relative to the model (repeatable); "
+             "recorded in the signature's ignore_paths.")] = None,
     identity_token: Annotated[str | None, typer.Option(
         "--identity-token", help="Sigstore: an OIDC identity token to sign with.")] = None,
     staging: Annotated[bool, typer.Option(
@@ -127,11 +129,14 @@ def sign(
                               [model, key, *(cert_chain or []), passphrase_file], "--signature")
     serialization = Serialization("shards" if shard_size else "files", hash_name.value,
                                   allow_symlinks, (), shard_size)
+    from mlwarden.sign.verify import ignore_path_names
+
+    ignored = ignore_path_names(model, ignore or [])
     material = _material(chosen, key, cert_chain or [], passphrase_file, home)
     from mlwarden.sign.signing import sign_model
 
     result = sign_model(model, material, signature=signature, serialization=serialization,
-                        ignore=ignore or ())
+                        ignore=ignored)
     if wants_json(fmt, as_json):
         sys.stdout.write(json.dumps(result.to_dict(), indent=2) + "\n")
         return
@@ -196,6 +201,14 @@ def verify(
                            "(with --cert-chain), or a Sigstore identity (with --issuer).")] = None,
     issuer: Annotated[str | None, typer.Option(
         "--issuer", help="Sigstore: the OIDC issuer of --identity.")] = None,
+    ignore_paths: Annotated[list[str] | None, typer.Option(
+        "--ignore-paths", metavar="PATH",
+        help="Leave this path of the model out (relative to the model; repeatable). A signed "
+             "file left out is reported missing. The signature's own ignore_paths always "
+             "apply.")] = None,
+    ignore_unsigned_files: Annotated[bool, typer.Option(
+        "--ignore-unsigned-files", help="Do not fail on files the signature does not list "
+                                        "(every signed file is still checked).")] = False,
     fmt: FormatOpt = OutputFormat.TABLE,
     output: OutputOpt = None,
 ) -> None:
@@ -206,17 +219,20 @@ def verify(
     from mlwarden.cli.output import refuse_overwriting_inputs
     from mlwarden.sign.signing import default_signature_path
     from mlwarden.sign.trust import UnsafeTrustWarning
-    from mlwarden.sign.verify import verification_report, verify_model
+    from mlwarden.sign.verify import ignore_path_names, verification_report, verify_model
 
     refuse_overwriting_inputs(output, [model, signature or default_signature_path(model),
                                        *(public_key or []), trust, *(cert_chain or [])])
     trusted = _trust(public_key, trust, cert_chain, identity, issuer)
+    ignored = ignore_path_names(model, ignore_paths or [])
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always", UnsafeTrustWarning)
         if fmt is OutputFormat.TABLE and output is None:
-            result = verify_model(model, signature, trusted)
+            result = verify_model(model, signature, trusted, ignore_paths=ignored,
+                                  ignore_unsigned=ignore_unsigned_files)
         else:
-            report = verification_report(model, signature, trusted)
+            report = verification_report(model, signature, trusted, ignore_paths=ignored,
+                                         ignore_unsigned=ignore_unsigned_files)
     for warning in caught:
         err().print(f"warning: {warning.message}")
     if fmt is OutputFormat.TABLE and output is None:
@@ -227,6 +243,11 @@ def verify(
                       f"bytes, {result.seconds:.3f}s")
         if result.model_digest:
             _say(f"  model digest {result.model_digest}")
+        if result.unsigned_files:
+            shown = ", ".join(result.unsigned_files[:10])
+            more = len(result.unsigned_files) - 10
+            _say(f"  {len(result.unsigned_files)} unsigned file(s) not checked "
+                 f"(--ignore-unsigned-files): {shown}" + (f" and {more} more" if more > 0 else ""))
         return
     emit(report, fmt, output)
     raise typer.Exit(int(exit_code_for(report)))

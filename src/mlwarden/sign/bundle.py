@@ -4,7 +4,9 @@ Three kinds of verification material, as ``model_signing`` writes them:
 
 * ``publicKey.hint`` (private-key signing): SHA-256 (hex) of the PEM public key;
 * ``x509CertificateChain.certificates[].rawBytes`` (PKI signing): the leaf first, DER, base64;
-* ``certificate`` plus ``tlogEntries`` (Sigstore keyless): verified through ``model_signing``.
+* ``certificate`` plus ``tlogEntries`` (Sigstore keyless): verified through ``model_signing``;
+  a ``certificate`` with no log entry (the Go client's certificate method without a chain) is read
+  as a chain of that one certificate and validated to the trusted roots like any other.
 
 A file that is not a bundle (truncated, corrupted, not JSON, missing fields) raises
 :class:`~mlwarden.core.errors.VerificationError` naming the file and what is wrong with it: a
@@ -149,8 +151,15 @@ class Bundle:
                           for i, c in enumerate(items))
         elif "certificate" in material:
             cert = material["certificate"]
-            leaf = _b64(cert.get("rawBytes") if isinstance(cert, Mapping) else None,
-                        "certificate.rawBytes", fail)
+            der = _b64(cert.get("rawBytes") if isinstance(cert, Mapping) else None,
+                       "certificate.rawBytes", fail)
+            if tlog:
+                leaf = der
+            else:
+                # The Go client's certificate method without a chain writes the signing
+                # certificate here (sigstore-go's field) with no transparency log entry: not a
+                # Sigstore signature (that needs a log entry) but a one-certificate chain.
+                chain = (der,)
         elif "publicKey" in material:
             key = material["publicKey"]
             if not isinstance(key, Mapping):

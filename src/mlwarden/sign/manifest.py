@@ -12,7 +12,7 @@ This is the OpenSSF Model Signing (OMS) v1.0 *files* serialization, byte-compati
 * Symbolic links are refused unless allowed, and an allowed link must stay inside the model.
 
 Two digests are derived from a manifest, both over its resources in Unicode code-point order of
-their names (shards: name, then start offset):
+their names (shards by their whole ``path:start:end`` name, compared as strings):
 
 * The **OMS root digest** (:meth:`Manifest.root_digest`): SHA-256 over the concatenated raw resource
   digests. It is the subject digest of an OMS signature, as the format defines it. It does *not*
@@ -121,13 +121,6 @@ class Serialization:
         return data
 
 
-def _order_key(resource: Resource) -> tuple[str, int]:
-    if "-sharded-" in resource.algorithm:
-        path, start, _ = split_shard(resource.name)
-        return (path, start)
-    return (resource.name, 0)
-
-
 @dataclass(frozen=True, slots=True)
 class Manifest:
     """The resources of one model, unique by name, with the serialization that produced them."""
@@ -148,8 +141,12 @@ class Manifest:
         return {r.name: r for r in self.resources}
 
     def canonical(self) -> tuple[Resource, ...]:
-        """Resources in code-point order of names (shards by start offset)."""
-        return tuple(sorted(self.resources, key=_order_key))
+        """Resources in Unicode code-point order of their names, as OMS sorts them.
+
+        Shards too are sorted by their whole name ``path:start:end`` as a string (``w:100:110``
+        before ``w:10:20``), which is what the spec says and what the Go client checks.
+        """
+        return tuple(sorted(self.resources, key=lambda r: r.name))
 
     def root_digest(self) -> str:
         """OMS subject digest: hex SHA-256 over the raw resource digests in canonical order."""

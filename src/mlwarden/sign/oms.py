@@ -2,9 +2,16 @@
 
 The statement has one subject, named after the model, whose ``sha256`` digest is the OMS root digest
 over the resources in the order they are listed; the predicate ``https://model_signing/signature/v1.0``
-holds ``serialization`` and ``resources``. mlwarden also records the size of every resource under the
-predicate key ``mlwarden`` (verifiers of v1.0 ignore keys they do not know), so verification can
-reject a truncated or grown file before hashing it.
+holds exactly ``serialization`` and ``resources``, as the OMS predicate schema defines them (it admits
+no other key). Resources are listed in Unicode code-point order of their names (shards too: the spec
+sorts ``path:start:end`` as strings, and the Go client refuses another order), and a shard's
+``algorithm`` is the ``hash_type`` (``sha256``), as the spec says.
+
+mlwarden records the size of every resource where the spec leaves room: resource descriptors admit
+fields of their own (in-toto ``annotations``), and verifiers must ignore the ones they do not know.
+``{"annotations": {"mlwarden.size": 4096}}`` lets verification reject a truncated or grown file
+before hashing it. Signatures mlwarden wrote before this (sizes under a predicate key ``mlwarden``,
+shard algorithms ``sha256-sharded-<size>`` as ``model_signing`` writes them) are still read.
 
 Parsing is strict where it protects the verifier (resource names cannot escape the model, digests
 must be hex of the right length, the subject digest must match the resources) and lenient where the
@@ -33,22 +40,28 @@ from mlwarden.sign.manifest import (
 
 PREDICATE_TYPE = "https://model_signing/signature/v1.0"
 LEGACY_PREDICATE_TYPE = "https://model_signing/Digests/v0.1"
-EXTENSION_KEY = "mlwarden"
+LEGACY_EXTENSION_KEY = "mlwarden"
+"""The predicate key older mlwarden signatures held sizes under (outside the OMS schema)."""
+SIZE_ANNOTATION = "mlwarden.size"
 _DIGEST_HEX = {"sha256": 64, "blake2b": 128}
 _SHARDED = re.compile(r"^(?P<hash>[a-z0-9]+)-sharded-(?P<size>\d+)$")
 
 
 def manifest_to_statement(manifest: Manifest) -> Statement:
-    """The OMS statement for ``manifest``: resources in code-point order, sizes recorded."""
+    """The OMS statement for ``manifest``: resources in code-point order, sizes annotated."""
     resources = manifest.canonical()
+    algorithm = manifest.serialization.hash_type
+    listed: list[dict[str, Any]] = []
+    for resource in resources:
+        entry: dict[str, Any] = {"name": resource.name, "algorithm": algorithm,
+                                 "digest": resource.digest}
+        if resource.size is not None:
+            entry["annotations"] = {SIZE_ANNOTATION: resource.size}
+        listed.append(entry)
     predicate: dict[str, Any] = {
         "serialization": manifest.serialization.to_dict(),
-        "resources": [r.to_dict() for r in resources],
+        "resources": listed,
     }
-    sizes = {r.name: r.size for r in resources if r.size is not None}
-    if len(sizes) == len(resources):
-        predicate[EXTENSION_KEY] = {"version": 1, "sizes": sizes,
-                                    "model_digest": manifest.model_digest()}
     subject = Subject(manifest.model_name, {"sha256": digest_of(resources)})
     return Statement((subject,), PREDICATE_TYPE, predicate)
 
@@ -120,9 +133,18 @@ def statement_to_manifest(statement: Statement, *, source: str = "<signature>",
     raw_resources = predicate.get("resources")
     if not isinstance(raw_resources, list):
         raise InputError("predicate.resources is not a list", path=source)
+    if not raw_resources:
+        # Spec 5.2.1: at least one entry (the Go client refuses an empty list; model_signing
+        # 1.1.1 would verify an empty folder against it).
+        raise InputError("predicate.resources is empty: the signature covers no file",
+                         path=source)
     want_algorithm = serialization.resource_algorithm
+    # The spec (and its schema) give a shard the plain hash name; both reference clients write
+    # ``sha256-sharded-<size>``. Either is accepted; inside mlwarden a shard keeps the long name.
+    accepted = {want_algorithm, serialization.hash_type}
     resources: list[Resource] = []
     names: set[str] = set()
+    annotated: dict[str, int] = {}
     for index, raw in enumerate(raw_resources):
         where = f"resources[{index}]"
         if not isinstance(raw, Mapping):
@@ -131,9 +153,9 @@ def statement_to_manifest(statement: Statement, *, source: str = "<signature>",
         if not isinstance(name, str) or not isinstance(algorithm, str) \
                 or not isinstance(digest, str):
             raise InputError(f"{where} needs string name, algorithm and digest", path=source)
-        if algorithm != want_algorithm:
+        if algorithm not in accepted:
             raise InputError(f"{where} ({name}) uses {algorithm!r} but the serialization says "
-                             f"{want_algorithm!r}", path=source)
+                             f"{serialization.hash_type!r}", path=source)
         want_hex = _DIGEST_HEX[serialization.hash_type]
         if len(digest) != want_hex or not re.fullmatch(r"[0-9a-f]+", digest):
             raise InputError(f"{where} ({name}): digest is not {want_hex} lowercase hex "
@@ -151,7 +173,10 @@ def statement_to_manifest(statement: Statement, *, source: str = "<signature>",
         if name in names:
             raise InputError(f"{where}: resource {name!r} is listed twice", path=source)
         names.add(name)
-        resources.append(Resource(name, algorithm, digest))
+        resources.append(Resource(name, want_algorithm, digest))
+        size = _annotated_size(raw)
+        if size is not None:
+            annotated[name] = size
     if "." in names and len(names) > 1:
         raise InputError("resource '.' (a single-file model) is mixed with other resources",
                          path=source)
@@ -165,13 +190,26 @@ def statement_to_manifest(statement: Statement, *, source: str = "<signature>",
     if got_root != expected_root:
         raise InputError(f"inconsistent manifest: the subject digest is sha256:{expected_root} "
                          f"but the listed resources hash to sha256:{got_root}", path=source)
-    sizes = _sizes(predicate.get(EXTENSION_KEY), names)
+    sizes = annotated if set(annotated) == names else \
+        _legacy_sizes(predicate.get(LEGACY_EXTENSION_KEY), names)
     resources = [Resource(r.name, r.algorithm, r.digest, sizes.get(r.name)) for r in resources]
     return Manifest(subject.name, tuple(resources), serialization), sizes
 
 
-def _sizes(extension: Any, names: set[str]) -> dict[str, int]:
-    """Recorded sizes, only when present and consistent for every resource."""
+def _annotated_size(raw: Mapping[str, Any]) -> int | None:
+    """The size a resource descriptor's ``annotations`` record, if it is a plain integer."""
+    annotations = raw.get("annotations")
+    size = annotations.get(SIZE_ANNOTATION) if isinstance(annotations, Mapping) else None
+    if isinstance(size, float) and size.is_integer():  # through a protobuf Struct
+        size = int(size)
+    if not isinstance(size, int) or isinstance(size, bool) or size < 0:
+        return None
+    return size
+
+
+def _legacy_sizes(extension: Any, names: set[str]) -> dict[str, int]:
+    """Sizes older mlwarden signatures kept under the predicate key ``mlwarden``, when present
+    and consistent for every resource."""
     if not isinstance(extension, Mapping):
         return {}
     raw = extension.get("sizes")

@@ -9,6 +9,7 @@ valid), and the leaf must allow signing (key usage ``digitalSignature`` or exten
 
 from __future__ import annotations
 
+import datetime as dt
 import hashlib
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -134,6 +135,16 @@ def verify_chain(chain_der: Sequence[bytes], roots: Sequence[x509.Certificate],
         raise VerificationError(f"certificate chain of '{who}' does not verify to a trusted "
                                 f"root: {exc.args[0] if exc.args else exc}", path=source) from None
     anchor = built[-1].to_cryptography()
+    now = dt.datetime.now(dt.UTC)
+    if not leaf.not_valid_before_utc <= now <= leaf.not_valid_after_utc:
+        # Spec 8.2: the leaf must be within its validity period. model_signing 1.1.1 checks the
+        # chain at the leaf's notBefore and so accepts an expired certificate; mlwarden does not.
+        when = "expired on" if now > leaf.not_valid_after_utc else "is not valid before"
+        stamp = (leaf.not_valid_after_utc if now > leaf.not_valid_after_utc
+                 else leaf.not_valid_before_utc)
+        raise VerificationError(f"signing certificate '{leaf.subject.rfc4514_string()}' "
+                                f"{when} {stamp:%Y-%m-%d %H:%M} UTC", path=source,
+                                advice="re-sign the model with a valid certificate")
     if not _can_sign(leaf):
         raise VerificationError(f"certificate '{leaf.subject.rfc4514_string()}' may not sign "
                                 "(needs key usage digitalSignature or extended key usage "

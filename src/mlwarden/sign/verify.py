@@ -20,7 +20,7 @@ import datetime as dt
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass
-from pathlib import Path
+from pathlib import Path, PurePosixPath
 from typing import Any, Literal
 
 from mlwarden.core.attestation import Envelope, Statement, verify_envelope
@@ -104,6 +104,10 @@ class VerificationResult:
     model_digest: str
     bytes_hashed: int
     seconds: float
+    unsigned_files: tuple[str, ...] = ()
+    """Files on disk the signature does not cover, left unchecked (``ignore_unsigned``)."""
+    ignored_paths: tuple[str, ...] = ()
+    """Every path left out of the comparison: the signature's, the defaults and the caller's."""
 
     @property
     def method(self) -> str:
@@ -114,7 +118,9 @@ class VerificationResult:
                 "signer": self.identity.to_dict(), "trusted_as": self.trusted_as,
                 "model_digest": self.model_digest, "oms_root_digest": self.oms_root_digest,
                 "files": len(self.manifest.resources), "bytes": self.bytes_hashed,
-                "seconds": round(self.seconds, 6)}
+                "seconds": round(self.seconds, 6),
+                "unsigned_files_not_checked": list(self.unsigned_files),
+                "ignored_paths": list(self.ignored_paths)}
 
 
 # ---------------------------------------------------------------------------------------------
@@ -234,10 +240,19 @@ def _expected_files(manifest: Manifest) -> dict[str, int | None]:
 
 
 def compare_files(model: Path, manifest: Manifest, local: dict[str, ModelFile], *,
-                  max_workers: int | None = None) -> int:
-    """Raise :class:`ModelMismatchError` unless ``local`` matches ``manifest``; bytes hashed."""
+                  max_workers: int | None = None, ignore_unsigned: bool = False) -> int:
+    """Raise :class:`ModelMismatchError` unless ``local`` matches ``manifest``; bytes hashed.
+
+    With ``ignore_unsigned`` a file on disk that the signature does not list is left alone (as
+    ``--ignore-unsigned-files`` does in the reference verifiers); every signed file must still be
+    there and match. A signed file that was renamed is still reported as renamed.
+    """
     expected = _expected_files(manifest)
     by_name = manifest.by_name
+    if manifest.serialization.method == "shards":
+        # An empty file has no shards, so a shard manifest cannot list it (spec 6.3.2, and
+        # model_signing): it is neither added nor checked.
+        local = {n: f for n, f in local.items() if f.size or n in expected}
     missing = sorted(set(expected) - set(local))
     added = sorted(set(local) - set(expected))
     problems: list[Problem] = []
@@ -260,9 +275,11 @@ def compare_files(model: Path, manifest: Manifest, local: dict[str, ModelFile], 
                 missing.remove(original)
                 added.remove(name)
     problems.extend(Problem("missing", m, _missing_text(manifest, m)) for m in missing)
-    problems.extend(Problem("added", a) for a in added)
+    if not ignore_unsigned:
+        problems.extend(Problem("added", a) for a in added)
     if problems:
         raise ModelMismatchError(_sorted(problems), path=model, hashed=False)
+    local = {name: f for name, f in local.items() if name in expected}
     actual = {r.name: r for r in hash_files(local, manifest.serialization,
                                             max_workers=max_workers)}
     for resource in manifest.canonical():
@@ -298,8 +315,16 @@ def _missing_text(manifest: Manifest, name: str) -> str:
 
 
 def verify_model(model_path: str | Path, signature_path: str | Path | None, trust: Trust, *,
-                 max_workers: int | None = None) -> VerificationResult:
-    """Verify ``model_path`` against its signature under ``trust``; raise on any failure."""
+                 max_workers: int | None = None, ignore_paths: Sequence[str] = (),
+                 ignore_unsigned: bool = False) -> VerificationResult:
+    """Verify ``model_path`` against its signature under ``trust``; raise on any failure.
+
+    As the OMS verifiers do: the signature's own ``ignore_paths``, the top-level git paths and the
+    signature file are left out of the model. ``ignore_paths`` (names relative to the model) are
+    left out as well: a file there that the signature lists is then *missing*, never skipped.
+    ``ignore_unsigned`` leaves files the signature does not list unchecked (they are named in the
+    result); every signed file must still be present and match.
+    """
     model = Path(model_path)
     if not model.exists() and not model.is_symlink():
         raise InputError("model not found", path=model)
@@ -316,6 +341,7 @@ def verify_model(model_path: str | Path, signature_path: str | Path | None, trus
         raise SignatureFileError(f"signed statement is not a valid OMS manifest: {exc.message}",
                                  path=source) from None
     trusted_as = trust.check(identity, model)
+    manifest = single_file_alias(manifest, model)
     single = [r.name for r in manifest.resources] == ["."]
     if model.is_dir() and single:
         raise VerificationError("the signature is for a single file, but the model is a "
@@ -323,28 +349,97 @@ def verify_model(model_path: str | Path, signature_path: str | Path | None, trus
     if not model.is_dir() and not single:
         raise VerificationError("the signature is for a model directory, but the model is a "
                                 "single file", path=model)
-    ignore = set(manifest.serialization.ignore_paths) | set(GIT_PATHS)
+    ignore = set(manifest.serialization.ignore_paths) | set(GIT_PATHS) | set(ignore_paths)
     inside = relative_inside(model, signature)
     if inside is not None:
         ignore.add(inside)
+    if not model.is_dir():
+        ignore = set()  # a single file has nothing to ignore (as the reference verifiers do)
     local = list_model_files(model, ignore=sorted(ignore),
                              allow_symlinks=manifest.serialization.allow_symlinks)
-    hashed = compare_files(model, manifest, local, max_workers=max_workers)
+    unsigned = tuple(sorted(set(local) - set(_expected_files(manifest)))) \
+        if ignore_unsigned else ()
+    hashed = compare_files(model, manifest, local, max_workers=max_workers,
+                           ignore_unsigned=ignore_unsigned)
     digest = manifest.model_digest() if manifest.serialization.method == "files" \
         and manifest.serialization.hash_type == "sha256" else ""
     return VerificationResult(model, signature, identity, trusted_as, manifest,
                               "sha256:" + statement.subjects[0].digest["sha256"], digest, hashed,
-                              time.perf_counter() - started)
+                              time.perf_counter() - started, unsigned, tuple(sorted(ignore)))
+
+
+def ignore_path_names(model: str | Path, paths: Sequence[str | Path], *,
+                      cwd: Path | None = None) -> tuple[str, ...]:
+    """``--ignore-paths`` entries as names relative to the model root.
+
+    An entry is a path relative to the model root, as the OMS spec (6.2.1) and the Go client read
+    it. An absolute path, or a relative one that names something existing inside the model from
+    the current directory (how ``model_signing``'s Python CLI reads it: ``model/README.md``), is
+    taken relative to the model. Entries that leave the model, or hold glob characters (which the
+    spec forbids), are refused as usage errors rather than silently dropped.
+    """
+    from mlwarden.core.errors import UsageError
+    from mlwarden.sign.manifest import check_resource_name
+
+    root = Path(model).absolute().resolve()
+    here = (cwd or Path.cwd()).absolute()
+    names: list[str] = []
+    for entry in paths:
+        text = str(entry)
+        if any(c in text for c in "*?["):
+            raise UsageError(f"--ignore-paths {text!r}: glob characters are not allowed (OMS "
+                             "ignore paths are exact paths relative to the model)")
+        candidate = Path(text) if Path(text).is_absolute() else here / text
+        inside: str | None = None
+        if Path(text).is_absolute() or candidate.exists():
+            try:
+                inside = candidate.resolve().relative_to(root).as_posix()
+            except ValueError:
+                inside = None
+            if inside is None and Path(text).is_absolute():
+                raise UsageError(f"--ignore-paths {text!r} is not inside the model {model}")
+        name = inside if inside is not None else PurePosixPath(text.replace("\\", "/")).as_posix()
+        if name in ("", "."):
+            raise UsageError(f"--ignore-paths {text!r} names the whole model")
+        try:
+            check_resource_name(name)
+        except InputError as exc:
+            raise UsageError(f"--ignore-paths {text!r}: {exc.message}") from None
+        names.append(name)
+    return tuple(names)
+
+
+def single_file_alias(manifest: Manifest, model: Path) -> Manifest:
+    """A single-file signature that names its file by basename, read as the resource ``.``.
+
+    The OMS spec (6.1.2) names the one resource of a single-file model by its file name; the
+    Python client names it ``.``, which is what mlwarden writes. Both verify.
+    """
+    if model.is_dir() or not manifest.resources:
+        return manifest
+    from mlwarden.sign.manifest import split_shard
+
+    shards = manifest.serialization.method == "shards"
+    paths = {split_shard(r.name)[0] if shards else r.name for r in manifest.resources}
+    if paths != {model.name}:
+        return manifest
+    renamed = []
+    for r in manifest.resources:
+        name = "." + r.name[len(model.name):] if shards else "."
+        renamed.append(Resource(name, r.algorithm, r.digest, r.size))
+    return Manifest(manifest.model_name, tuple(renamed), manifest.serialization)
 
 
 def verification_findings(model_path: str | Path, signature_path: str | Path | None,
                           trust: Trust, *, max_workers: int | None = None,
+                          ignore_paths: Sequence[str] = (), ignore_unsigned: bool = False,
                           ) -> tuple[list[Finding], VerificationResult | None]:
     """Findings of verifying the model (none when it verifies) and the result if it did."""
     model = str(model_path)
     sig = str(signature_path or default_signature_path(model_path))
     try:
-        result = verify_model(model_path, signature_path, trust, max_workers=max_workers)
+        result = verify_model(model_path, signature_path, trust, max_workers=max_workers,
+                              ignore_paths=ignore_paths, ignore_unsigned=ignore_unsigned)
     except UnsignedError as exc:
         return [rules.UNSIGNED.finding(exc.message, Location(model),
                                        evidence={"signature": sig})], None
@@ -371,11 +466,13 @@ def _problem_finding(model: str, problem: Problem) -> Finding:
 
 
 def verification_report(model_path: str | Path, signature_path: str | Path | None,
-                        trust: Trust, *, max_workers: int | None = None) -> Report:
+                        trust: Trust, *, max_workers: int | None = None,
+                        ignore_paths: Sequence[str] = (), ignore_unsigned: bool = False) -> Report:
     """A report for ``--format``: the findings, the model digest and the signer when verified."""
     started = dt.datetime.now(dt.UTC)
     findings, result = verification_findings(model_path, signature_path, trust,
-                                             max_workers=max_workers)
+                                             max_workers=max_workers, ignore_paths=ignore_paths,
+                                             ignore_unsigned=ignore_unsigned)
     artifacts = {str(model_path): result.model_digest} if result and result.model_digest else {}
     return Report.build("verify", str(model_path), findings, started_at=started,
                         checks=[CheckRun("sign.verify", CHECK_VERSION)], artifacts=artifacts,

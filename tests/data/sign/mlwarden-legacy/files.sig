@@ -1,0 +1,19 @@
+{
+  "mediaType": "application/vnd.dev.sigstore.bundle.v0.3+json",
+  "verificationMaterial": {
+    "publicKey": {
+      "hint": "399d199162da5376ef3da54d26001c02f697413c0c52cecb92a094e8bbfc0736"
+    },
+    "tlogEntries": []
+  },
+  "dsseEnvelope": {
+    "payload": "eyJfdHlwZSI6Imh0dHBzOi8vaW4tdG90by5pby9TdGF0ZW1lbnQvdjEiLCJwcmVkaWNhdGUiOnsibWx3YXJkZW4iOnsibW9kZWxfZGlnZXN0Ijoic2hhMjU2OmQ2MGM2ZmFlY2ZlOTQzYTMzZTBmZmU1Njg1MTZlZTZkZTI0MGY0YmQwZGIxZDhkN2QzZTg5YmFlZTM3YjEwYzgiLCJzaXplcyI6eyJjb25maWcuanNvbiI6MTMsInRva2VuaXplci5qc29uIjozMCwidG9rZW5pemVyL3ZvY2FiLnR4dCI6NCwid2VpZ2h0cy5iaW4iOjI2MDB9LCJ2ZXJzaW9uIjoxfSwicmVzb3VyY2VzIjpbeyJhbGdvcml0aG0iOiJzaGEyNTYiLCJkaWdlc3QiOiJlNjJmYTM2NDYxZmExYjE3NzYxMWZmYjkxZGU2MmQwOTQwNzhiNmY3ODhkODUxOTQwNWM2MDJhNDVmYmE1NDVmIiwibmFtZSI6ImNvbmZpZy5qc29uIn0seyJhbGdvcml0aG0iOiJzaGEyNTYiLCJkaWdlc3QiOiI2ZDY2YzkwMjg0MTZlZGI4ZmRiNjlkNzUyZGMyYjkwM2NiMjk0ZTc0ODA3ZWMyMTIxZTEzZTIwYjE1MWUxOGRiIiwibmFtZSI6InRva2VuaXplci5qc29uIn0seyJhbGdvcml0aG0iOiJzaGEyNTYiLCJkaWdlc3QiOiI5MTExNjlkZGFhZjE0NmFmZjUzOWY1OGMyNmM0ODlhZjNiODkyZGZmMGZlMjgzYzFjMjY0YzY1YWU1YWE1OWEyIiwibmFtZSI6InRva2VuaXplci92b2NhYi50eHQifSx7ImFsZ29yaXRobSI6InNoYTI1NiIsImRpZ2VzdCI6IjMxZGM5MTE2YjNmYzU0OGEwZTZkN2QwNzdhOGU0YjU3MjRkYTUyOTdiZGZjYTIxM2ZlZDc3MGIwYjAzYjdlZGUiLCJuYW1lIjoid2VpZ2h0cy5iaW4ifV0sInNlcmlhbGl6YXRpb24iOnsiYWxsb3dfc3ltbGlua3MiOmZhbHNlLCJoYXNoX3R5cGUiOiJzaGEyNTYiLCJpZ25vcmVfcGF0aHMiOlsiLmdpdCIsIi5naXRhdHRyaWJ1dGVzIiwiLmdpdGh1YiIsIi5naXRpZ25vcmUiXSwibWV0aG9kIjoiZmlsZXMifX0sInByZWRpY2F0ZVR5cGUiOiJodHRwczovL21vZGVsX3NpZ25pbmcvc2lnbmF0dXJlL3YxLjAiLCJzdWJqZWN0IjpbeyJkaWdlc3QiOnsic2hhMjU2IjoiMGE0NzZhNGFhOTQyODJlMWNiMzk0MmY2MTNkYjA5OGU0YzE3YmMxNjRmZDgxNGIyZDExZDIwNmYyYWZiNTFhYSJ9LCJuYW1lIjoibW9kZWwifV19",
+    "payloadType": "application/vnd.in-toto+json",
+    "signatures": [
+      {
+        "sig": "MEQCIGNfAIizm9gO0njp2KrnOI69HOaKfNGTex+30OrvlhmIAiAHNHV4yawzO0Qb53sEsh7eBK5yx5tJyVLWQ8H516ATWw==",
+        "keyid": "876b92dc427d0a2a2b4427aa1b69964451c71fc4e8607a55ed7ee11a4a9670c4"
+      }
+    ]
+  }
+}
