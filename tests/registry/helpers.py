@@ -25,9 +25,13 @@ def new_key(tmp: Path, name: str) -> tuple[EcdsaSigner, Path]:
 
 def oms_signature(model: Path, signer: EcdsaSigner) -> str:
     """A real OMS (model_signing v1.0) bundle over ``model``, signed with ``signer``."""
+    from ..sign.oms_schema import assert_oms_conformant
+
     statement = manifest_to_statement(hash_model(model))
     envelope = sign_statement(statement, signer)
-    return Bundle(envelope, public_key_hint=pem_hint(signer.public_key)).to_json()
+    text = Bundle(envelope, public_key_hint=pem_hint(signer.public_key)).to_json()
+    assert_oms_conformant(text)  # every bundle the registry and gate tests use meets the spec
+    return text
 
 
 def check_attestation(model: Path, signer: EcdsaSigner, *, passed: bool,
