@@ -82,3 +82,20 @@ def cli(tmp_path: Path) -> CliRun:
         return proc
 
     return run
+
+
+class LazyModule:
+    """A module imported on first use, not at collection (``torch = LazyModule("torch")``): a
+    test that touches it imports it, or is skipped when it is not installed. Collection (paid by
+    every xdist worker) stays free of torch's seconds of import time."""
+
+    def __init__(self, name: str) -> None:
+        self._name = name
+        self._module: object | None = None
+
+    def __getattr__(self, attr: str) -> object:
+        if attr.startswith("__"):
+            raise AttributeError(attr)
+        if self._module is None:
+            self._module = pytest.importorskip(self._name)
+        return getattr(self._module, attr)

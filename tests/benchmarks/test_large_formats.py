@@ -18,8 +18,8 @@ ROOT = Path(__file__).resolve().parents[2]
 SCALE = 1e-5
 """Side lengths shrink by ``SCALE ** 0.5``: a few kB to a few hundred kB per file."""
 
-for _lib in ("torch", "sklearn", "joblib", "gguf", "onnx", "h5py", "safetensors"):
-    pytest.importorskip(_lib)
+LIBRARIES = ("torch", "sklearn", "joblib", "gguf", "onnx", "h5py", "safetensors")
+"""The real libraries that build the files: imported by the fixture, not at collection."""
 
 
 def _bench() -> ModuleType:
@@ -38,6 +38,8 @@ BENCH = _bench()
 
 @pytest.fixture(scope="module")
 def large(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
+    for lib in LIBRARIES:
+        pytest.importorskip(lib)
     folder = tmp_path_factory.mktemp("large")
     return {key: BENCH.make_one(key, folder, SCALE) for key in BENCH.LARGE_FORMATS}
 

@@ -6,14 +6,16 @@ import io
 import json
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import pytest
 
 from mlwarden.scan.convert import ConversionRefused, NotConvertible, Target, convert, guess_target
+from tests.conftest import LazyModule
 from tests.scan.corpus.benign import tiny_net, torch_checkpoint
 
-torch = pytest.importorskip("torch")
-st = pytest.importorskip("safetensors.torch")
+torch: Any = LazyModule("torch")
+st: Any = LazyModule("safetensors.torch")
 
 
 def _reload(path: Path) -> tuple[dict[str, object], dict[str, str]]:
