@@ -1,0 +1,245 @@
+"""The real loaders as test oracles, run in a child process with CPU-time and memory limits.
+
+Each question runs a loader's own *reading* code — numpy's header reader, joblib's compressor
+detection and decompressing file objects, ``zipfile``/``tarfile``/``py7zr``/``gzip``/``bz2``/
+``lzma``, torch's ``PyTorchFileReader`` — on bytes sent by the test, and never anything that
+unpickles: no ``np.load(allow_pickle=True)``, no ``joblib.load``, no ``torch.load``. The answers are
+what the scanner must agree with (see ``test_*_parity.py``). Streams come back as their SHA-256
+and length, so a large decompressed stream costs no pipe traffic.
+
+The child is started once per test module (``Oracle`` is a context manager) and speaks JSON lines;
+a question that overruns the time limit kills the child (it is started again for the next one).
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import io
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+
+MEMORY_LIMIT = 3 * 1024**3
+"""Address-space limit of the oracle process (torch maps much virtual memory when imported)."""
+CPU_SECONDS = 600
+ANSWER_TIMEOUT = 60.0
+"""Seconds one question may take."""
+MAX_STREAM = 64 * 1024 * 1024
+"""Decompressed bytes an oracle reads from one stream before it stops (bombs)."""
+
+_ROOT = Path(__file__).resolve().parents[2]
+
+
+def digest(data: bytes) -> list[object]:
+    return [hashlib.sha256(data).hexdigest(), len(data)]
+
+
+# --------------------------------------------------------------------------- questions (child side)
+
+
+def _npy_header(data: bytes) -> dict[str, Any]:
+    """``read_magic`` + ``_check_version`` + ``_read_array_header`` with ``max_header_size`` as
+    ``np.load(allow_pickle=True)`` sets it; where an object dtype would be unpickled from."""
+    from numpy.lib import _format_impl as fmt
+
+    fp = io.BytesIO(data)
+    version = fmt.read_magic(fp)
+    fmt._check_version(version)
+    shape, fortran, dtype = fmt._read_array_header(fp, version, max_header_size=2**64)
+    return {"shape": list(shape), "fortran_order": fortran, "hasobject": bool(dtype.hasobject),
+            "itemsize": int(dtype.itemsize), "data_offset": fp.tell()}
+
+
+def _np_load_kind(data: bytes) -> dict[str, Any]:
+    """Which reader ``numpy.load`` picks for these bytes (its own sniffing, read from its
+    source: zip prefixes, the npy magic, anything else pickle)."""
+    import numpy as np
+
+    magic = data[:len(np.lib.format.MAGIC_PREFIX)]
+    if magic.startswith((b"PK\x03\x04", b"PK\x05\x06")):
+        return {"kind": "npz"}
+    if magic == np.lib.format.MAGIC_PREFIX:
+        return {"kind": "npy"}
+    return {"kind": "pickle"}
+
+
+def _read_limited(fileobj: Any) -> bytes:
+    out = bytearray()
+    while len(out) < MAX_STREAM:
+        chunk = fileobj.read(1 << 20)
+        if not chunk:
+            break
+        out += chunk
+    return bytes(out)
+
+
+def _joblib_stream(data: bytes) -> dict[str, Any]:
+    """The bytes ``joblib.load`` hands to its unpickler: the compressor its magic sniffing picks
+    and that compressor's file object read to the end (or ``read_zfile`` for ``ZF`` files).
+    Bytes decoded before an error are returned too (the unpickler may have run on them)."""
+    from joblib import numpy_pickle_compat, numpy_pickle_utils
+    from joblib.compressor import _COMPRESSORS
+
+    fileobj = io.BytesIO(data)
+    name = numpy_pickle_utils._detect_compressor(io.BufferedReader(fileobj))  # type: ignore[arg-type]
+    fileobj.seek(0)
+    if name == "compat":
+        return {"compressor": name, "stream": digest(numpy_pickle_compat.read_zfile(fileobj))}
+    if name == "not-compressed":
+        return {"compressor": name, "stream": digest(data)}
+    reader = io.BufferedReader(_COMPRESSORS[name].decompressor_file(fileobj))
+    out = bytearray()
+    try:
+        while len(out) < MAX_STREAM:
+            chunk = reader.read1(1 << 16)
+            if not chunk:
+                break
+            out += chunk
+    except Exception as exc:  # noqa: BLE001 - the partial stream is the answer
+        return {"compressor": name, "stream": digest(bytes(out)),
+                "error": type(exc).__name__}
+    return {"compressor": name, "stream": digest(bytes(out))}
+
+
+def _stream(data: bytes, codec: str) -> dict[str, Any]:
+    """``gzip``/``bz2``/``lzma`` file objects read to the end (partial bytes kept on error)."""
+    import bz2
+    import gzip
+    import lzma
+
+    opener = {"gzip": gzip.GzipFile, "bz2": bz2.BZ2File, "lzma": lzma.LZMAFile}[codec]
+    out = bytearray()
+    try:
+        with opener(fileobj=io.BytesIO(data)) if codec == "gzip" else \
+                opener(io.BytesIO(data)) as f:  # type: ignore[operator]
+            while len(out) < MAX_STREAM:
+                chunk = f.read(1 << 16)
+                if not chunk:
+                    break
+                out += chunk
+    except Exception as exc:  # noqa: BLE001
+        return {"stream": digest(bytes(out)), "error": type(exc).__name__}
+    return {"stream": digest(bytes(out))}
+
+
+def _zip_members(data: bytes) -> dict[str, Any]:
+    import zipfile
+
+    members: list[list[object]] = []
+    with zipfile.ZipFile(io.BytesIO(data)) as zf:
+        for info in zf.infolist():
+            try:
+                members.append([info.filename, *digest(zf.read(info)[:MAX_STREAM])])
+            except Exception as exc:  # noqa: BLE001 - an unreadable member is reported as such
+                members.append([info.filename, None, type(exc).__name__])
+    return {"members": members}
+
+
+def _tar_members(data: bytes) -> dict[str, Any]:
+    """``tarfile.open(mode='r:*')`` (compression autodetected) and every regular member."""
+    import tarfile
+
+    members: list[list[object]] = []
+    with tarfile.open(fileobj=io.BytesIO(data), mode="r:*") as tf:
+        for info in tf:
+            if info.isreg():
+                handle = tf.extractfile(info)
+                assert handle is not None
+                members.append([info.name, *digest(handle.read()[:MAX_STREAM])])
+    return {"members": members}
+
+
+def _torch_records(data: bytes, path: str) -> dict[str, Any]:
+    """torch's own zip reader (miniz, the one ``torch.load`` uses): every record, no unpickling."""
+    import torch
+
+    Path(path).write_bytes(data)
+    reader = torch._C.PyTorchFileReader(path)
+    records = []
+    for name in reader.get_all_records():
+        try:
+            records.append([name, *digest(bytes(reader.get_record(name)))])
+        except Exception as exc:  # noqa: BLE001
+            records.append([name, None, type(exc).__name__])
+    return {"records": records}
+
+
+_QUESTIONS = {"npy_header": _npy_header, "np_load_kind": _np_load_kind,
+              "joblib_stream": _joblib_stream, "stream": _stream, "zip_members": _zip_members,
+              "tar_members": _tar_members, "torch_records": _torch_records}
+
+
+def serve() -> None:
+    """The child's loop: one JSON question per line in, one JSON answer per line out."""
+    import resource
+    import warnings
+
+    resource.setrlimit(resource.RLIMIT_AS, (MEMORY_LIMIT, MEMORY_LIMIT))
+    resource.setrlimit(resource.RLIMIT_CPU, (CPU_SECONDS, CPU_SECONDS))
+    warnings.simplefilter("ignore")
+    out = sys.stdout
+    sys.stdout = sys.stderr  # nothing a loader prints may corrupt the answers
+    for line in sys.stdin:
+        question = json.loads(line)
+        kwargs = question.get("kwargs", {})
+        try:
+            answer = _QUESTIONS[question["ask"]](base64.b64decode(question["data"]), **kwargs)
+            answer["ok"] = True
+        except BaseException as exc:  # noqa: BLE001 - the loader's refusal is an answer too
+            answer = {"ok": False, "error": f"{type(exc).__name__}: {str(exc)[:200]}"}
+        out.write(json.dumps(answer) + "\n")
+        out.flush()
+
+
+# --------------------------------------------------------------------------- client (test side)
+
+
+class Oracle:
+    """The oracle child process; ask it with :meth:`ask`."""
+
+    def __init__(self) -> None:
+        self.proc: subprocess.Popen[str] | None = None
+
+    def __enter__(self) -> Oracle:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def _start(self) -> subprocess.Popen[str]:
+        env = {**os.environ, "PYTHONPATH": os.pathsep.join(
+            [str(_ROOT), *filter(None, [os.environ.get("PYTHONPATH")])])}
+        return subprocess.Popen(
+            [sys.executable, "-c", "from tests.scan.loader_oracle import serve; serve()"],
+            stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True,
+            env=env, cwd=str(_ROOT))
+
+    def ask(self, question: str, data: bytes, **kwargs: object) -> dict[str, Any]:
+        """The loader's answer; ``{"ok": False, "error": ...}`` when it refuses the bytes, or
+        ``{"ok": False, "error": "timeout"}`` when it does not answer in time."""
+        import select
+
+        if self.proc is None or self.proc.poll() is not None:
+            self.proc = self._start()
+        assert self.proc.stdin is not None and self.proc.stdout is not None
+        line = json.dumps({"ask": question, "data": base64.b64encode(data).decode(),
+                           "kwargs": kwargs})
+        self.proc.stdin.write(line + "\n")
+        self.proc.stdin.flush()
+        ready, _, _ = select.select([self.proc.stdout], [], [], ANSWER_TIMEOUT)
+        answer = self.proc.stdout.readline() if ready else ""
+        if not answer:
+            self.close()
+            return {"ok": False, "error": "timeout or crash"}
+        result: dict[str, Any] = json.loads(answer)
+        return result
+
+    def close(self) -> None:
+        if self.proc is not None:
+            self.proc.kill()
+            self.proc.wait()
+            self.proc = None
