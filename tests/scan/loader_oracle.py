@@ -25,6 +25,9 @@ from typing import Any
 
 MEMORY_LIMIT = 3 * 1024**3
 """Address-space limit of the oracle process (torch maps much virtual memory when imported)."""
+QUESTION_MEMORY = 1024**3
+"""Address-space limit while answering a question other than torch's: joblib's zlib reader spins
+allocating on bytes after the end of a stream until memory runs out."""
 CPU_SECONDS = 600
 ANSWER_TIMEOUT = 60.0
 """Seconds one question may take."""
@@ -79,19 +82,19 @@ def _read_limited(fileobj: Any) -> bytes:
 
 def _joblib_stream(data: bytes) -> dict[str, Any]:
     """The bytes ``joblib.load`` hands to its unpickler: the compressor its magic sniffing picks
-    and that compressor's file object read to the end (or ``read_zfile`` for ``ZF`` files).
-    Bytes decoded before an error are returned too (the unpickler may have run on them)."""
+    and that compressor's file object behind joblib's own buffer, read to the end (or
+    ``read_zfile`` for ``ZF`` files). When the reader fails, the bytes it delivered before are
+    the answer (the unpickler has run on them) and ``error`` names the failure."""
     from joblib import numpy_pickle_compat, numpy_pickle_utils
     from joblib.compressor import _COMPRESSORS
 
+    name = numpy_pickle_utils._detect_compressor(io.BytesIO(data))
     fileobj = io.BytesIO(data)
-    name = numpy_pickle_utils._detect_compressor(io.BufferedReader(fileobj))  # type: ignore[arg-type]
-    fileobj.seek(0)
     if name == "compat":
         return {"compressor": name, "stream": digest(numpy_pickle_compat.read_zfile(fileobj))}
     if name == "not-compressed":
         return {"compressor": name, "stream": digest(data)}
-    reader = io.BufferedReader(_COMPRESSORS[name].decompressor_file(fileobj))
+    reader = numpy_pickle_utils._buffered_read_file(_COMPRESSORS[name].decompressor_file(fileobj))
     out = bytearray()
     try:
         while len(out) < MAX_STREAM:
@@ -100,8 +103,7 @@ def _joblib_stream(data: bytes) -> dict[str, Any]:
                 break
             out += chunk
     except Exception as exc:  # noqa: BLE001 - the partial stream is the answer
-        return {"compressor": name, "stream": digest(bytes(out)),
-                "error": type(exc).__name__}
+        return {"compressor": name, "stream": digest(bytes(out)), "error": type(exc).__name__}
     return {"compressor": name, "stream": digest(bytes(out))}
 
 
@@ -186,6 +188,8 @@ def serve() -> None:
     for line in sys.stdin:
         question = json.loads(line)
         kwargs = question.get("kwargs", {})
+        soft = MEMORY_LIMIT if question["ask"] == "torch_records" else QUESTION_MEMORY
+        resource.setrlimit(resource.RLIMIT_AS, (soft, MEMORY_LIMIT))
         try:
             answer = _QUESTIONS[question["ask"]](base64.b64decode(question["data"]), **kwargs)
             answer["ok"] = True

@@ -36,12 +36,24 @@ def _probe(factory: Callable[[], object], head: bytes) -> bool:
     return True
 
 
+def zf_data_offset(head: bytes | memoryview) -> int | None:
+    """Where the zlib data of a pre-0.10 ``ZF`` file starts, as joblib's ``read_zfile`` finds it:
+    the 19 bytes after ``ZF`` are whatever ``int(field, 16)`` accepts (``0x`` or not, either case,
+    a sign, surrounding whitespace, ``_`` between digits), and one space after them — written by
+    joblib <= 0.8.4 on Python 2 — is skipped. ``None`` when joblib could not read the length."""
+    field = bytes(head[2:_ZF_HEADER])
+    try:
+        int(field, 16)
+    except ValueError:
+        return None
+    return _ZF_HEADER + 1 if head[_ZF_HEADER:_ZF_HEADER + 1] == b" " else _ZF_HEADER
+
+
 def codec_of(head: bytes) -> str | None:
     """The compression of a stream from its first bytes, or ``None``."""
-    if head.startswith(b"ZF") and len(head) > _ZF_HEADER:
-        length = head[2:_ZF_HEADER].strip().lower()
-        if length.startswith(b"0x") and all(c in b"0123456789abcdefx" for c in length) and \
-                head[_ZF_HEADER] == 0x78:
+    if head.startswith(b"ZF"):
+        start = zf_data_offset(head)
+        if start is not None and _probe(zlib.decompressobj, head[start:4096]):
             return "zlib-zf"
     if head.startswith(b"\x1f\x8b\x08"):
         return "gzip"
@@ -68,7 +80,7 @@ def codec_of(head: bytes) -> str | None:
 def decompress(codec: str, data: bytes | memoryview, limit: int) -> Inflated | None:
     """Decompress ``data``; ``None`` when the codec's library is not installed (lz4, zstd)."""
     if codec == "zlib-zf":
-        return inflate_zlib(memoryview(data)[_ZF_HEADER:], limit)
+        return inflate_zlib(memoryview(data)[zf_data_offset(data) or _ZF_HEADER:], limit)
     if codec == "zlib":
         return inflate_zlib(data, limit)
     if codec == "gzip":
@@ -154,7 +166,8 @@ class CompressedStreamScanner(FormatScanner):
                 f"{codec} stream is damaged ({result.error}) after {len(result.data)} bytes; the "
                 "readable part was analysed", loc,
                 evidence={"codec": codec, "decompressed": len(result.data)}))
-        elif (end := result.consumed + (_ZF_HEADER if codec == "zlib-zf" else 0)) < target.size:
+        elif (end := result.consumed + ((zf_data_offset(target.head(64)) or _ZF_HEADER)
+                                        if codec == "zlib-zf" else 0)) < target.size:
             ctx.add(MALFORMED_ARCHIVE.finding(
                 f"{target.size - end} bytes follow the end of the {codec} stream (loaders ignore "
                 "them)", target.location(offset=end),
