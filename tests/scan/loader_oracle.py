@@ -3,9 +3,11 @@
 Each question runs a loader's own *reading* code — numpy's header reader, joblib's compressor
 detection and decompressing file objects, ``zipfile``/``tarfile``/``py7zr``/``gzip``/``bz2``/
 ``lzma``, torch's ``PyTorchFileReader`` — on bytes sent by the test, and never anything that
-unpickles: no ``np.load(allow_pickle=True)``, no ``joblib.load``, no ``torch.load``. The answers are
-what the scanner must agree with (see ``test_*_parity.py``). Streams come back as their SHA-256
-and length, so a large decompressed stream costs no pipe traffic.
+unpickles for real: no ``np.load(allow_pickle=True)``, no ``joblib.load``, no ``torch.load``. The
+one question that runs an unpickler (joblib's, for its inline arrays) resolves only numpy/joblib
+data constructors and replaces every other global with an inert stand-in that records the call.
+The answers are what the scanner must agree with (see ``test_*_parity.py``). Streams come back as
+their SHA-256 and length, so a large decompressed stream costs no pipe traffic.
 
 The child is started once per test module (``Oracle`` is a context manager) and speaks JSON lines;
 a question that overruns the time limit kills the child (it is started again for the next one).
@@ -170,9 +172,58 @@ def _torch_records(data: bytes, path: str) -> dict[str, Any]:
     return {"records": records}
 
 
+_REAL_GLOBALS = frozenset({
+    "numpy.dtype", "numpy.ndarray", "numpy.core.multiarray._reconstruct",
+    "numpy._core.multiarray._reconstruct", "numpy.core.multiarray.scalar",
+    "numpy._core.multiarray.scalar", "joblib.numpy_pickle.NumpyArrayWrapper",
+    "builtins.list", "builtins.dict", "builtins.tuple", "builtins.set", "builtins.frozenset",
+    "builtins.int", "builtins.float", "builtins.complex", "builtins.bool", "builtins.str",
+    "builtins.bytes", "builtins.bytearray", "builtins.object", "copyreg._reconstructor",
+    "numpy.int64", "numpy.float32", "numpy.float64", "numpy.object_", "numpy.int32",
+})
+"""Globals the inert joblib load resolves for real: data constructors only."""
+
+
+def _joblib_load_inert(data: bytes) -> dict[str, Any]:
+    """``joblib.load``'s own unpickler (``NumpyUnpickler``, inline arrays and all) on a
+    decompressed joblib stream, with every global outside ``_REAL_GLOBALS`` replaced by an inert
+    stand-in that records being called. The answer lists the stand-ins called: what the real
+    load would have run."""
+    from joblib import numpy_pickle
+
+    called: list[str] = []
+
+    class Inert:
+        qualname = "?"
+
+        def __new__(cls, *args: object, **kwargs: object) -> Inert:
+            called.append(cls.qualname)
+            return object.__new__(cls)
+
+        def __init__(self, *args: object, **kwargs: object) -> None:
+            pass
+
+        def __setstate__(self, state: object) -> None:
+            pass
+
+    class Unpickler(numpy_pickle.NumpyUnpickler):
+        def find_class(self, module: str, name: str) -> Any:
+            if f"{module}.{name}" in _REAL_GLOBALS:
+                return super().find_class(module, name)
+            return type(name, (Inert,), {"qualname": f"{module}.{name}"})
+
+    error = None
+    try:
+        Unpickler("<oracle>", io.BytesIO(data), ensure_native_byte_order=False).load()
+    except Exception as exc:  # noqa: BLE001 - the calls made before the failure still count
+        error = type(exc).__name__
+    return {"called": called, "error": error}
+
+
 _QUESTIONS = {"npy_header": _npy_header, "np_load_kind": _np_load_kind,
               "joblib_stream": _joblib_stream, "stream": _stream, "zip_members": _zip_members,
-              "tar_members": _tar_members, "torch_records": _torch_records}
+              "tar_members": _tar_members, "torch_records": _torch_records,
+              "joblib_load_inert": _joblib_load_inert}
 
 
 def serve() -> None:
