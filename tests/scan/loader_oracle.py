@@ -157,18 +157,47 @@ def _tar_members(data: bytes) -> dict[str, Any]:
     return {"members": members}
 
 
-def _torch_records(data: bytes, path: str) -> dict[str, Any]:
+def _seven_zip_members(data: bytes) -> dict[str, Any]:
+    """``py7zr`` extracting into memory: every product in order, duplicates included."""
+    import py7zr
+    from py7zr.io import BytesIOFactory
+
+    class AllProducts(BytesIOFactory):
+        def __init__(self, limit: int) -> None:
+            super().__init__(limit)
+            self.made: list[tuple[str, Any]] = []
+
+        def create(self, filename: str) -> Any:
+            product = super().create(filename)
+            self.made.append((filename, product))
+            return product
+
+    factory = AllProducts(MAX_STREAM)
+    with py7zr.SevenZipFile(io.BytesIO(data), mode="r") as archive:
+        archive.extractall(factory=factory)  # noqa: S202 - into memory
+    members = []
+    for name, product in factory.made:
+        product.seek(0)
+        members.append([name, *digest(product.read())])
+    return {"members": members}
+
+
+def _torch_records(data: bytes) -> dict[str, Any]:
     """torch's own zip reader (miniz, the one ``torch.load`` uses): every record, no unpickling."""
+    import tempfile
+
     import torch
 
-    Path(path).write_bytes(data)
-    reader = torch._C.PyTorchFileReader(path)
-    records = []
-    for name in reader.get_all_records():
-        try:
-            records.append([name, *digest(bytes(reader.get_record(name)))])
-        except Exception as exc:  # noqa: BLE001
-            records.append([name, None, type(exc).__name__])
+    with tempfile.NamedTemporaryFile(prefix="mlwarden-oracle-", suffix=".pt") as handle:
+        handle.write(data)
+        handle.flush()
+        reader = torch._C.PyTorchFileReader(handle.name)
+        records = []
+        for name in reader.get_all_records():
+            try:
+                records.append([name, *digest(bytes(reader.get_record(name)))])
+            except Exception as exc:  # noqa: BLE001
+                records.append([name, None, type(exc).__name__])
     return {"records": records}
 
 
@@ -223,7 +252,7 @@ def _joblib_load_inert(data: bytes) -> dict[str, Any]:
 _QUESTIONS = {"npy_header": _npy_header, "np_load_kind": _np_load_kind,
               "joblib_stream": _joblib_stream, "stream": _stream, "zip_members": _zip_members,
               "tar_members": _tar_members, "torch_records": _torch_records,
-              "joblib_load_inert": _joblib_load_inert}
+              "joblib_load_inert": _joblib_load_inert, "seven_zip_members": _seven_zip_members}
 
 
 def serve() -> None:

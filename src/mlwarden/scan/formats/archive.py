@@ -519,20 +519,30 @@ class SevenZipScanner(FormatScanner):
                 ctx.add(MALFORMED_ARCHIVE.finding(f"unreadable 7z archive: {why}", loc))
             ctx.skip(target, "unreadable 7z archive")
             return
+        scanned: set[str] = set()
         for info in infos:
             if not info.is_file or info.is_symlink:
                 continue
-            product = factory.products.get(info.filename)
-            if product is None:
+            if factory.products.get(info.filename) is None:
                 ctx.skipped.append(_skip(target, info.filename, "not extracted by py7zr"))
                 continue
-            product.seek(0)
-            data = product.read()
-            if len(data) >= limits.max_member_size:
-                ctx.add(ARCHIVE_BOMB.finding(
-                    f"member {info.filename!r} expands to the member size limit "
-                    f"({limits.max_member_size} bytes); only that much was analysed",
-                    member_location(target, info.filename),
-                    evidence={"limit": limits.max_member_size}))
-            ctx.scan_nested(target.child(info.filename, data))
+            scanned.add(info.filename)
+            self._scan_product(target, ctx, info.filename, factory.products[info.filename])
+        # py7zr extracts a second member of the same name as ``name_0`` (``name_1``, ...): it is
+        # in no info's filename, and is scanned under the name py7zr gave it
+        for name, product in factory.products.items():
+            if name not in scanned:
+                self._scan_product(target, ctx, name, product)
+
+    @staticmethod
+    def _scan_product(target: ScanTarget, ctx: ScanContext, name: str, product: IO[bytes]) -> None:
+        limits = ctx.limits
+        product.seek(0)
+        data = product.read()
+        if len(data) >= limits.max_member_size:
+            ctx.add(ARCHIVE_BOMB.finding(
+                f"member {name!r} expands to the member size limit "
+                f"({limits.max_member_size} bytes); only that much was analysed",
+                member_location(target, name), evidence={"limit": limits.max_member_size}))
+        ctx.scan_nested(target.child(name, data))
 

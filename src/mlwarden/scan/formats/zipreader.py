@@ -121,10 +121,13 @@ def find_eocd(buf: bytes | memoryview, *, strict: bool = False) -> int | None:
 
 def looks_like_zip(head: bytes, buf: bytes | memoryview) -> bool:
     """Starts with a zip signature, or ends with an end record whose central directory is there
-    (an archive with bytes prepended, like a self-extractor)."""
+    (an archive with bytes prepended, like a self-extractor). The end record is looked for as
+    the loaders look for it too (:func:`last_eocd`): ``zipfile`` and miniz do not check that its
+    comment reaches the end of the file, so an archive with bytes both before and after it is
+    read by them."""
     if head[:4] in (LOCAL_SIG, EOCD_SIG, b"PK\x07\x08"):
         return True
-    if find_eocd(buf, strict=True) is None:
+    if find_eocd(buf, strict=True) is None and last_eocd(buf) is None:
         return False
     try:
         directory = read_directory(buf, max_members=1, recover=False)
