@@ -293,3 +293,33 @@ def test_seven_zip_duplicate_name_is_scanned(oracle: Oracle, scanned: Scanned) -
     data = seven_zip([("dup.pkl", BENIGN), ("dup.pkl", PAYLOAD)])
     assert "dup.pkl_0" in check(oracle, scanned, "seven_zip_members", data)
     assert critical(scan(data, "archive.7z"))
+
+
+def _gzip_flags(flags: int, extra: bytes = b"") -> bytes:
+    packed = gzip.compress(PAYLOAD, mtime=0)
+    return packed[:3] + bytes([flags]) + packed[4:10] + extra + packed[10:]
+
+
+GZIP_REGRESSIONS = {
+    # gzip.GzipFile ignores reserved flag bits and never checks the header CRC; zlib's gzip mode
+    # (what the scanner decoded with) refuses both, so the payload was never analysed
+    "gzip-reserved-flag-bit": _gzip_flags(0x20),
+    "gzip-all-reserved-bits": _gzip_flags(0xE0),
+    "gzip-wrong-header-crc": _gzip_flags(0x02, b"\xde\xad"),
+    # gzip skips zero bytes between members
+    "gzip-zero-padding-between-members": gzip.compress(BENIGN) + b"\x00" * 9
+    + gzip.compress(PAYLOAD),
+    # a file name running to the end of the header area is read up to its NUL
+    "gzip-name-and-comment": _gzip_flags(0x18, b"model.pkl\x00a comment\x00"),
+}
+
+
+@pytest.mark.parametrize("name", sorted(GZIP_REGRESSIONS))
+def test_gzip_regression(oracle: Oracle, scanned: Scanned, name: str) -> None:
+    from .conftest import critical
+
+    data = GZIP_REGRESSIONS[name]
+    said = oracle.ask("stream", data, codec="gzip")
+    assert said["ok"] and said["stream"][1] > 0, said
+    _check_stream(oracle, scanned, "gzip", data)
+    assert critical(scan(data, "model.pkl.gz"))

@@ -215,3 +215,25 @@ def test_np_load_dispatch_is_followed(oracle: Oracle) -> None:
     evil = pickle.dumps([Payload()], protocol=2)
     assert oracle.ask("np_load_kind", evil)["kind"] == "pickle"
     assert critical(scan(evil, "weights.npy"))
+
+
+def _npz(members: list[tuple[str, bytes]]) -> bytes:
+    import io
+    import zipfile
+
+    buf = io.BytesIO()
+    with zipfile.ZipFile(buf, "w") as zf:
+        for name, data in members:
+            zf.writestr(name, data)
+    return buf.getvalue()
+
+
+def test_npz_dispatch_and_member_names(oracle: Oracle) -> None:
+    """``np.load`` takes a file starting with an end record (``PK\\x05\\x06``) for an npz too, and
+    ``NpzFile`` reads members of any name: every member is scanned by content."""
+    obj = npy(OBJ, tail=PAYLOAD)
+    eocd_first = b"PK\x05\x06" + b"\x00" * 18 + _npz([("a.npy", obj)])
+    assert oracle.ask("np_load_kind", eocd_first)["kind"] == "npz"
+    assert critical(scan(eocd_first, "w.npz"))
+    for name in ("../../x.npy", "noext", "a.npy\x00b", "dir/"):
+        assert critical(scan(_npz([(name, obj)]), "w.npz")), name

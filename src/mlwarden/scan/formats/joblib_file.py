@@ -17,7 +17,7 @@ from collections.abc import Callable
 from typing import Any, ClassVar
 
 from mlwarden.scan.container_rules import ARCHIVE_BOMB, MALFORMED_ARCHIVE, UNSUPPORTED_COMPRESSION
-from mlwarden.scan.formats.streams import Inflated, inflate_with, inflate_zlib
+from mlwarden.scan.formats.streams import Inflated, inflate_gzip, inflate_with, inflate_zlib
 from mlwarden.scan.interface import FormatScanner, ScanContext, ScanTarget
 from mlwarden.scan.sniff import ZSTD_MAGIC, could_be_lzma_alone
 
@@ -84,7 +84,7 @@ def decompress(codec: str, data: bytes | memoryview, limit: int) -> Inflated | N
     if codec == "zlib":
         return inflate_zlib(data, limit)
     if codec == "gzip":
-        return inflate_zlib(data, limit, wbits=31, multi_member=True)
+        return inflate_gzip(data, limit)
     if codec == "bz2":
         import bz2
 
