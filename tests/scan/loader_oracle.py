@@ -174,7 +174,7 @@ def _seven_zip_members(data: bytes) -> dict[str, Any]:
 
     factory = AllProducts(MAX_STREAM)
     with py7zr.SevenZipFile(io.BytesIO(data), mode="r") as archive:
-        archive.extractall(factory=factory)  # noqa: S202 - into memory
+        archive.extractall(factory=factory)
     members = []
     for name, product in factory.made:
         product.seek(0)

@@ -13,7 +13,7 @@ import re
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import IO, TYPE_CHECKING, ClassVar
+from typing import IO, TYPE_CHECKING, ClassVar, Protocol
 
 from mlwarden.core.finding import Location, Skip
 from mlwarden.core.severity import Severity
@@ -160,14 +160,11 @@ def scan_zip_members(target: ScanTarget, ctx: ScanContext, directory: zipreader.
                                              evidence={"member": entry.name}))
             ctx.skipped.append(_skip(target, member, "encrypted member"))
             continue
-        bomb = is_bomb(limits, entry.compressed_size, entry.uncompressed_size)
-        if bomb is not None:
-            ctx.add(ARCHIVE_BOMB.finding(f"member {entry.name!r} {bomb}; not unpacked", child_loc,
-                                         evidence={"compressed": entry.compressed_size,
-                                                   "uncompressed": entry.uncompressed_size}))
-            ctx.skipped.append(_skip(target, member, "decompression bomb"))
-            continue
-        total += entry.uncompressed_size
+        # The declared size is the writer's word: zipfile and miniz read the data until its end
+        # whatever it says. A member declared as a bomb is inflated up to the ratio limit, and it
+        # is a bomb if it really expands past it (reported below); a lie about its size is only
+        # a disagreement, and its bytes are analysed.
+        declared_bomb = is_bomb(limits, entry.compressed_size, entry.uncompressed_size)
         if total > limits.max_total_uncompressed:
             ctx.add(ARCHIVE_BOMB.finding(
                 f"members expand to more than {limits.max_total_uncompressed} bytes in total; "
@@ -185,7 +182,8 @@ def scan_zip_members(target: ScanTarget, ctx: ScanContext, directory: zipreader.
                     evidence={"declared": entry.uncompressed_size,
                               "stored": entry.compressed_size}))
         else:
-            limit = bomb_limit(limits, entry.compressed_size, entry.uncompressed_size)
+            limit = bomb_limit(limits, entry.compressed_size,
+                               0 if declared_bomb else entry.uncompressed_size)
         try:
             read = zipreader.read_member(target.data, entry, limit)
         except zipreader.MemberError as exc:
@@ -195,6 +193,7 @@ def scan_zip_members(target: ScanTarget, ctx: ScanContext, directory: zipreader.
                                  evidence={"member": entry.name, "method": entry.method}))
             ctx.skipped.append(_skip(target, member, str(exc)))
             continue
+        total += len(read.data)
         if read.overflow and entry.method != zipreader.STORED:
             ctx.add(ARCHIVE_BOMB.finding(
                 f"member {entry.name!r} expands beyond {limit - 1} bytes (declared "
@@ -279,6 +278,14 @@ class ZipScanner(FormatScanner):
 
 
 # ---------------------------------------------------------------------------------------------- tar
+
+class _Product(Protocol):
+    """What py7zr extracts a member into (``Py7zBytesIO``)."""
+
+    def seek(self, offset: int, whence: int = ..., /) -> int: ...
+
+    def read(self, size: int | None = ..., /) -> bytes: ...
+
 
 class ViewReader(io.RawIOBase):
     """A seekable, read-only file over a buffer, without copying it (for ``tarfile``)."""
@@ -535,7 +542,7 @@ class SevenZipScanner(FormatScanner):
                 self._scan_product(target, ctx, name, product)
 
     @staticmethod
-    def _scan_product(target: ScanTarget, ctx: ScanContext, name: str, product: IO[bytes]) -> None:
+    def _scan_product(target: ScanTarget, ctx: ScanContext, name: str, product: _Product) -> None:
         limits = ctx.limits
         product.seek(0)
         data = product.read()

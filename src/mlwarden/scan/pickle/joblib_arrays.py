@@ -199,7 +199,7 @@ def _dims(shape: object) -> list[int] | None:
     if items is None or not all(isinstance(d, int) and not isinstance(d, bool) and d >= 0
                                 for d in items):
         return None
-    return list(items)  # type: ignore[arg-type]
+    return list(items)
 
 
 _PLAIN = (str, bytes, int, float, complex, type(None))
