@@ -256,6 +256,17 @@ def test_torch_records_scanned_as_torchs_reader_returns_them(
     check(oracle, scanned, "torch_records", mutated, key="records", only=(".pkl",))
 
 
+@pytest.mark.torch
+@pytest.mark.slow
+@settings(max_examples=400, deadline=None,
+          suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow])
+@given(data=st.data())
+def test_many_torch_records_scanned_as_torchs_reader_returns_them(
+        oracle: Oracle, scanned: Scanned, checkpoint: bytes, data: st.DataObject) -> None:
+    mutated = data.draw(mutate(checkpoint))
+    check(oracle, scanned, "torch_records", mutated, key="records", only=(".pkl",))
+
+
 # ------------------------------------------------------------------ named regressions
 
 
@@ -266,7 +277,30 @@ def _zip(name: str, content: bytes) -> bytes:
     return buf.getvalue()
 
 
+def _declared_size(data: bytes, size: int) -> bytes:
+    """``data`` (one member) with the central directory declaring ``size`` uncompressed bytes."""
+    out = bytearray(data)
+    central = out.rfind(b"PK\x01\x02")
+    out[central + 24:central + 28] = size.to_bytes(4, "little")
+    return bytes(out)
+
+
+def _zip_method(name: str, content: bytes, method: int) -> bytes:
+    buf = io.BytesIO()
+    with zipfile.ZipFile(buf, "w", compression=method) as zf:
+        zf.writestr(name, content)
+    return buf.getvalue()
+
+
 REGRESSIONS = {
+    # zipfile reads compressed data to its end whatever size the directory declares; a declared
+    # size past the ratio limit made the scanner skip the member as a bomb, unread
+    "zip-declared-bomb-size-bz2": (_declared_size(_zip_method("model.pkl", PAYLOAD,
+                                                              zipfile.ZIP_BZIP2), 0x100056),
+                                   "zip_members"),
+    "zip-declared-bomb-size-deflate": (_declared_size(_zip_method("model.pkl", PAYLOAD,
+                                                                  zipfile.ZIP_DEFLATED), 1 << 30),
+                                       "zip_members"),
     # zipfile does not check that the end record's comment reaches the end of the file: with
     # bytes before *and* after the archive it still reads it; the scanner's detect did not
     "zip-bytes-before-and-after": (b"\x00" * 7 + _zip("model.pkl", PAYLOAD) + b"\x00" * 512,
