@@ -110,12 +110,20 @@ def _joblib_stream(data: bytes) -> dict[str, Any]:
 
 
 def _stream(data: bytes, codec: str) -> dict[str, Any]:
-    """``gzip``/``bz2``/``lzma`` file objects read to the end (partial bytes kept on error)."""
+    """``gzip``/``bz2``/``lzma``/``zstd`` file objects read to the end (partial bytes kept on
+    error)."""
     import bz2
     import gzip
     import lzma
 
-    opener = {"gzip": gzip.GzipFile, "bz2": bz2.BZ2File, "lzma": lzma.LZMAFile}[codec]
+    openers: dict[str, Any] = {"gzip": gzip.GzipFile, "bz2": bz2.BZ2File, "lzma": lzma.LZMAFile}
+    if codec == "zstd":
+        try:
+            from compression import zstd  # type: ignore[import-not-found,unused-ignore]
+        except ImportError:
+            from backports import zstd  # type: ignore[import-not-found,unused-ignore,no-redef]
+        openers["zstd"] = zstd.ZstdFile
+    opener = openers[codec]
     out = bytearray()
     try:
         with opener(fileobj=io.BytesIO(data)) if codec == "gzip" else \

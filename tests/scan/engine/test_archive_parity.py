@@ -150,13 +150,28 @@ def tars(draw: st.DrawFn) -> bytes:
     return draw(mutate(buf.getvalue()))
 
 
+def _zstd_compress(data: bytes) -> bytes:
+    from mlwarden.scan.formats.joblib_file import _zstd_module
+
+    zstd = _zstd_module()
+    if zstd is None:
+        pytest.skip("no zstd decoder installed")
+    return bytes(zstd.compress(data))
+
+
+_SKIPPABLE = b"\x5a\x2a\x4d\x18" + (4).to_bytes(4, "little") + b"skip"
+
+
 @st.composite
 def streams(draw: st.DrawFn) -> tuple[str, bytes]:
-    codec = draw(st.sampled_from(["gzip", "bz2", "lzma"]))
-    pack = {"gzip": gzip.compress, "bz2": bz2.compress, "lzma": lzma.compress}[codec]
+    codec = draw(st.sampled_from(["gzip", "bz2", "lzma", "zstd"]))
+    pack = {"gzip": gzip.compress, "bz2": bz2.compress, "lzma": lzma.compress,
+            "zstd": _zstd_compress}[codec]
     data = pack(draw(st.sampled_from([PAYLOAD, BENIGN])))
     if draw(st.booleans()):
         data += pack(draw(st.sampled_from([PAYLOAD, BENIGN])))
+    if codec == "zstd" and draw(st.booleans()):
+        data = _SKIPPABLE + data
     return codec, draw(mutate(data))
 
 
@@ -357,3 +372,17 @@ def test_gzip_regression(oracle: Oracle, scanned: Scanned, name: str) -> None:
     assert said["ok"] and said["stream"][1] > 0, said
     _check_stream(oracle, scanned, "gzip", data)
     assert critical(scan(data, "model.pkl.gz"))
+
+
+@pytest.mark.parametrize("name", ["skippable-frame-first", "skippable-frame-between"])
+def test_zstd_regression(oracle: Oracle, scanned: Scanned, name: str) -> None:
+    """``ZstdFile`` steps over skippable frames; the scanner did not recognise a file starting
+    with one (nothing reported) and stopped at one between frames (payload unseen)."""
+    from .conftest import critical
+
+    data = _SKIPPABLE + _zstd_compress(PAYLOAD) if name == "skippable-frame-first" else \
+        _zstd_compress(b"") + _SKIPPABLE + _zstd_compress(PAYLOAD)
+    said = oracle.ask("stream", data, codec="zstd")
+    assert said["ok"] and said["stream"][1] == len(PAYLOAD), said
+    _check_stream(oracle, scanned, "zstd", data)
+    assert critical(scan(data, "model.pkl.zst"))

@@ -19,7 +19,7 @@ from typing import Any, ClassVar
 from mlwarden.scan.container_rules import ARCHIVE_BOMB, MALFORMED_ARCHIVE, UNSUPPORTED_COMPRESSION
 from mlwarden.scan.formats.streams import Inflated, inflate_gzip, inflate_with, inflate_zlib
 from mlwarden.scan.interface import FormatScanner, ScanContext, ScanTarget
-from mlwarden.scan.sniff import ZSTD_MAGIC, could_be_lzma_alone
+from mlwarden.scan.sniff import ZSTD_MAGIC, could_be_lzma_alone, is_zstd_skippable
 
 _ZF_HEADER = 2 + 19
 """``ZF`` then the hex length padded to ``len(hex(2**64))`` characters (joblib < 0.10)."""
@@ -64,7 +64,7 @@ def codec_of(head: bytes) -> str | None:
         return "xz"
     if head.startswith(b"\x04\x22\x4d\x18"):
         return "lz4"
-    if head.startswith(ZSTD_MAGIC):
+    if head.startswith(ZSTD_MAGIC) or is_zstd_skippable(head):
         return "zstd"
     if head[:1] == b"\x78" and len(head) >= 2 and (head[0] * 256 + head[1]) % 31 == 0 and \
             _probe(zlib.decompressobj, head[:4096]):
@@ -111,8 +111,10 @@ def decompress(codec: str, data: bytes | memoryview, limit: int) -> Inflated | N
         zstd = _zstd_module()
         if zstd is None:
             return None
+        # ZstdFile decodes whatever follows a frame with a new decoder (skippable frames
+        # included, first or between frames), and stops only where that decoder fails
         return inflate_with(zstd.ZstdDecompressor, data, limit, multi_stream=True,
-                            errors=(zstd.ZstdError,))
+                            errors=(zstd.ZstdError,), next_factory=zstd.ZstdDecompressor)
     raise ValueError(f"unknown codec {codec}")
 
 
