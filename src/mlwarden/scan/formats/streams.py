@@ -284,7 +284,7 @@ def inflate_gzip(data: bytes | memoryview, limit: int, *,
                         break
                     before = d.copy()
                     out = d.decompress(chunk, _OUT_STEP)
-                    crc, produced = zlib.crc32(out, crc), produced + len(out)
+                    crc, produced = lib.crc32(out, crc), produced + len(out)
                     sink.write(out)
                     tail = d.unconsumed_tail
             except errors as exc:
