@@ -56,7 +56,9 @@ def _respelled(descr: object) -> bytes:
 
 
 @pytest.mark.parametrize("descr", ["O", "|O", "O8", "<O", "=O", "object", "object_", ">O8",
-                                   [("a", "O")], ("O", (1,))])
+                                   [("a", "O")], ("O", (1,)),
+                                   # descr_to_dtype iterates a dict's keys / a string as fields
+                                   {"aO": 1}, ["aO"]])
 @pytest.mark.parametrize("with_numpy", [True, False])
 def test_every_object_descr_spelling_is_analysed(descr: object, with_numpy: bool,
                                                  monkeypatch: pytest.MonkeyPatch) -> None:
