@@ -221,11 +221,12 @@ _REAL_GLOBALS = frozenset({
 """Globals the inert joblib load resolves for real: data constructors only."""
 
 
-def _joblib_load_inert(data: bytes) -> dict[str, Any]:
+def _joblib_load_inert(data: bytes, mmap_mode: str | None = None) -> dict[str, Any]:
     """``joblib.load``'s own unpickler (``NumpyUnpickler``, inline arrays and all) on a
     decompressed joblib stream, with every global outside ``_REAL_GLOBALS`` replaced by an inert
     stand-in that records being called. The answer lists the stand-ins called: what the real
-    load would have run."""
+    load would have run. ``mmap_mode`` is ``joblib.load``'s (the file is written to a temporary
+    file, which joblib memory-maps arrays from)."""
     from joblib import numpy_pickle
 
     called: list[str] = []
@@ -235,6 +236,7 @@ def _joblib_load_inert(data: bytes) -> dict[str, Any]:
 
         def __new__(cls, *args: object, **kwargs: object) -> Inert:
             called.append(cls.qualname)
+            _progress(f"called {cls.qualname}")  # survives a crash later in the load
             return object.__new__(cls)
 
         def __init__(self, *args: object, **kwargs: object) -> None:
@@ -249,11 +251,18 @@ def _joblib_load_inert(data: bytes) -> dict[str, Any]:
                 return super().find_class(module, name)
             return type(name, (Inert,), {"qualname": f"{module}.{name}"})
 
+    import tempfile
+
     error = None
-    try:
-        Unpickler("<oracle>", io.BytesIO(data), ensure_native_byte_order=False).load()
-    except Exception as exc:  # noqa: BLE001 - the calls made before the failure still count
-        error = type(exc).__name__
+    with tempfile.NamedTemporaryFile(prefix="mlwarden-oracle-", suffix=".joblib") as handle:
+        handle.write(data)
+        handle.flush()
+        with open(handle.name, "rb") as fileobj:  # joblib memory-maps by file name
+            try:
+                Unpickler(handle.name, fileobj, ensure_native_byte_order=False,
+                          mmap_mode=mmap_mode).load()
+            except Exception as exc:  # noqa: BLE001 - the calls made before it still count
+                error = type(exc).__name__
     return {"called": called, "error": error}
 
 
@@ -261,6 +270,17 @@ _QUESTIONS = {"npy_header": _npy_header, "np_load_kind": _np_load_kind,
               "joblib_stream": _joblib_stream, "stream": _stream, "zip_members": _zip_members,
               "tar_members": _tar_members, "torch_records": _torch_records,
               "joblib_load_inert": _joblib_load_inert, "seven_zip_members": _seven_zip_members}
+
+
+_OUT: list[Any] = []
+"""The child's answer channel (set by :func:`serve`)."""
+
+
+def _progress(line: str) -> None:
+    """A line the client collects before the answer: a later crash does not lose it."""
+    if _OUT:
+        _OUT[0].write(line + "\n")
+        _OUT[0].flush()
 
 
 def serve() -> None:
@@ -272,6 +292,7 @@ def serve() -> None:
     resource.setrlimit(resource.RLIMIT_CPU, (CPU_SECONDS, CPU_SECONDS))
     warnings.simplefilter("ignore")
     out = sys.stdout
+    _OUT.append(out)
     sys.stdout = sys.stderr  # nothing a loader prints may corrupt the answers
     for line in sys.stdin:
         question = json.loads(line)
@@ -295,6 +316,7 @@ class Oracle:
 
     def __init__(self) -> None:
         self.proc: subprocess.Popen[str] | None = None
+        self._pending = b""
 
     def __enter__(self) -> Oracle:
         return self
@@ -312,23 +334,42 @@ class Oracle:
 
     def ask(self, question: str, data: bytes, **kwargs: object) -> dict[str, Any]:
         """The loader's answer; ``{"ok": False, "error": ...}`` when it refuses the bytes, or
-        ``{"ok": False, "error": "timeout"}`` when it does not answer in time."""
-        import select
-
+        ``{"ok": False, "error": "timeout or crash"}`` when it does not answer in time."""
         if self.proc is None or self.proc.poll() is not None:
             self.proc = self._start()
+            self._pending = b""
         assert self.proc.stdin is not None and self.proc.stdout is not None
         line = json.dumps({"ask": question, "data": base64.b64encode(data).decode(),
                            "kwargs": kwargs})
         self.proc.stdin.write(line + "\n")
         self.proc.stdin.flush()
-        ready, _, _ = select.select([self.proc.stdout], [], [], ANSWER_TIMEOUT)
-        answer = self.proc.stdout.readline() if ready else ""
-        if not answer:
-            self.close()
-            return {"ok": False, "error": "timeout or crash"}
-        result: dict[str, Any] = json.loads(answer)
-        return result
+        called: list[str] = []
+        while True:
+            answer = self._line()
+            if answer is None:
+                self.close()
+                return {"ok": False, "error": "timeout or crash", "called": called}
+            if answer.startswith("called "):
+                called.append(answer[len("called "):])
+                continue
+            result: dict[str, Any] = json.loads(answer)
+            return result
+
+    def _line(self) -> str | None:
+        """The child's next line, or ``None`` when it does not come in time (read from the pipe
+        with ``os.read``: a buffered reader would hold lines ``select`` cannot see)."""
+        import select
+
+        assert self.proc is not None and self.proc.stdout is not None
+        fd = self.proc.stdout.fileno()
+        while b"\n" not in self._pending:
+            ready, _, _ = select.select([fd], [], [], ANSWER_TIMEOUT)
+            chunk = os.read(fd, 1 << 16) if ready else b""
+            if not chunk:
+                return None
+            self._pending += chunk
+        line, _, self._pending = self._pending.partition(b"\n")
+        return line.decode()
 
     def close(self) -> None:
         if self.proc is not None:

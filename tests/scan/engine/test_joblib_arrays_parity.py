@@ -132,3 +132,32 @@ def test_inline_arrays_skipped_as_joblib_reads_them(oracle: Oracle, data: bytes)
 @given(data=joblib_arrays())
 def test_many_inline_arrays_skipped_as_joblib_reads_them(oracle: Oracle, data: bytes) -> None:
     check(oracle, data)
+
+
+def _two_readings() -> bytes:
+    """An object-array wrapper with ``allow_mmap`` (joblib writes ``False`` for object arrays).
+    Without ``mmap_mode`` joblib unpickles the bytes after it: a harmless ``bytes`` object
+    (``C``, its length, its contents). With ``mmap_mode`` it reads the ``C`` as the padding length
+    (67), skips the padding and 16 bytes of "pointers", and reads on inside that bytes object,
+    where a call to ``posix.system`` waits."""
+    def tweak(wrapper: object) -> None:
+        wrapper.allow_mmap = True  # type: ignore[attr-defined]
+
+    data = dump(np.array([1, 2], dtype=object), tweak)
+    build = data.index(b"b\x80", data.index(b"allow_mmap"))  # the wrapper's BUILD, then
+    head = data[:build + 1]  # the nested pickle joblib wrote
+    evil = b"cposix\nsystem\n(S'true'\ntR."
+    skipped = 1 + ord("C") + 2 * 8  # padding byte, padding, two pointers
+    return head + b"C" + bytes([skipped - 2 + len(evil)]) + b"\x00" * (skipped - 2) + evil + b".."
+
+
+def test_memmapped_object_array_has_two_readings(oracle: Oracle) -> None:
+    from .conftest import critical
+
+    data = _two_readings()
+    assert "posix.system" not in oracle.ask("joblib_load_inert", data)["called"]
+    assert "posix.system" in oracle.ask("joblib_load_inert", data, mmap_mode="r")["called"]
+    report = scan(data, "model.joblib")
+    assert critical(report)
+    assert any(f.evidence.get("unmodelled") and f.severity is Severity.HIGH
+               for f in report.findings)

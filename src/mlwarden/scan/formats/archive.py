@@ -142,9 +142,10 @@ def scan_zip_members(target: ScanTarget, ctx: ScanContext, directory: zipreader.
         child_loc = member_location(target, member)
         check_name(target, ctx, entry.name)
         if entry.is_symlink:
+            # an extractor makes it a link; zipfile.read, np.load and torch's reader return its
+            # bytes as a member like any other: those are scanned too
             ctx.add(LINK_MEMBER.finding(f"member {entry.name!r} is a symbolic link", child_loc,
                                         evidence={"member": entry.name}))
-            continue
         if entry.problems and not directory.recovered and anomalies.take():
             ctx.add(LOADER_DISAGREEMENT.finding(
                 f"member {entry.name!r}: {'; '.join(entry.problems)}", child_loc,

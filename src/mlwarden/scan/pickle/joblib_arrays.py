@@ -97,6 +97,9 @@ class JoblibArrays:
         if hasobject:
             from mlwarden.scan.pickle.vm import VM  # the VM is built from this mixin
 
+            if state.has("allow_mmap") and _may_be_true(state.get("allow_mmap")):
+                self.memmapped_object_array(pos, state, shape)
+
             if self.depth + 1 > MAX_NESTED_PICKLES:
                 raise self.limit("nested pickle depth", self.depth + 1, MAX_NESTED_PICKLES)
             child = VM(self.shared, self.data, pos, self.end, base=self.base, anchor=self.anchor,
@@ -128,6 +131,33 @@ class JoblibArrays:
             raise self.malformed(f"joblib inline array of {count * itemsize} bytes runs past the "
                                  "end of the stream", self.op_pos, "truncated")
         return pos
+
+    def memmapped_object_array(self, pos: int, state: SDict, shape: object) -> None:
+        """An object array whose wrapper says ``allow_mmap``: ``joblib.load(mmap_mode=...)``
+        memory-maps it (``read_mmap``: the padding byte and padding, then ``count * 8`` bytes of
+        pointers) and reads on after it, where ``joblib.load`` without ``mmap_mode`` unpickles a
+        nested pickle there. joblib never writes such a wrapper; the two readings of the stream
+        differ, so the scan fails closed at high, and the memmap reading's continuation is also
+        read as opcodes (a denylisted call there is critical)."""
+        dims = _dims(shape)
+        at = pos
+        if dims is not None:
+            if state.get("numpy_array_alignment_bytes") is not None and \
+                    state.has("numpy_array_alignment_bytes") and at < self.end:
+                at += 1 + self.data[at]
+            count = 1
+            for d in dims:
+                count *= d
+            at += count * 8
+        message = ("joblib object array whose wrapper allows memory-mapping: joblib.load with "
+                   "mmap_mode maps its bytes and reads on at offset "
+                   f"{self.loc(at) if dims is not None else '(unknown)'}, without it they are "
+                   "unpickled; the stream has two readings")
+        self.emit(rules.MALFORMED, f"{message} at offset {self.loc(self.op_pos)}", self.op_pos,
+                  {"offset": self.loc(self.op_pos), "problem": message, "unmodelled": True},
+                  severity=Severity.HIGH)
+        if dims is not None and at <= self.end:
+            self.plain_pickle_reading(at)
 
     def unmodelled(self, message: str) -> Abort:
         """Fail closed: joblib may read this array (a value the analyser cannot evaluate), so the
@@ -203,6 +233,14 @@ def _dims(shape: object) -> list[int] | None:
 
 
 _PLAIN = (str, bytes, int, float, complex, type(None))
+
+
+def _may_be_true(value: object) -> bool:
+    """Whether a state value may be truthy when joblib tests it (constants are judged; anything
+    the analyser did not evaluate may be)."""
+    if isinstance(value, _PLAIN):
+        return bool(value)
+    return True
 
 
 def _may_be_shape(shape: object) -> bool:
