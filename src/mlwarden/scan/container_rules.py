@@ -222,9 +222,13 @@ NPY_OBJECT_ARRAY = register(Rule(
 NPY_MALFORMED = register(Rule(
     id="MW-NPY-002", name="NumpyMalformed", title="Malformed NumPy file",
     description=(
-        "The .npy header cannot be parsed (bad version, oversized or non-literal header, missing "
-        "keys), or the data does not match the declared shape and dtype, or extra bytes follow the "
-        "array. np.load may reject it or read something else than a careful parser sees."),
+        "The .npy header cannot be parsed (bad version, non-literal header, missing keys), or the "
+        "data does not match the declared shape and dtype, or extra bytes follow the array. "
+        "np.load may reject it or read something else than a careful parser sees. Where numpy may "
+        "still read the header and the scanner could not follow it — a header beyond the "
+        "scanner's size limit (np.load with allow_pickle=True has none), a dtype it cannot read "
+        "without numpy — the finding is high and the bytes after the header are analysed as the "
+        "pickle numpy would unpickle."),
     severity=Severity.MEDIUM,
     remediation="Re-export the array with numpy.save and scan it again.",
     references=("CWE-20", "ML06"),

@@ -50,6 +50,12 @@ _COMPRESSED_PREFIXES = (b"ZF", b"\x1f\x8b\x08", b"BZh", b"\xfd7zXZ\x00", b"\x04\
                         ZSTD_MAGIC, b"\x78", b"\x5d\x00\x00")
 
 
+def is_zstd_skippable(head: bytes) -> bool:
+    """A zstd skippable frame (magic ``0x184D2A50``-``0x184D2A5F``): ``ZstdFile`` and the
+    ``zstandard`` decoder pandas uses step over it to the frames after it."""
+    return len(head) >= 8 and 0x50 <= head[0] <= 0x5F and head[1:4] == b"\x2a\x4d\x18"
+
+
 def could_be_lzma_alone(head: bytes) -> bool:
     """The 13-byte header of an ``.lzma`` ("alone") stream that liblzma's automatic decoder —
     ``lzma.LZMAFile``/``lzma.open``, which joblib and pandas use — accepts: properties ≤ 224, a
@@ -253,7 +259,8 @@ SNIFFS: tuple[Entry, ...] = (
     Entry("tar", 810, _F + "archive", lambda h, t: looks_like_tar(h)),
     Entry("7z", 820, _F + "archive", lambda h, t: h.startswith(SEVEN_ZIP_MAGIC)),
     Entry("compressed", 850, _F + "joblib_file",
-          lambda h, t: h.startswith(_COMPRESSED_PREFIXES) or could_be_lzma_alone(h)),
+          lambda h, t: h.startswith(_COMPRESSED_PREFIXES) or could_be_lzma_alone(h)
+          or is_zstd_skippable(h)),
     Entry("keras-json", 870, _F + "keras_json", could_be_json_object),
     Entry("hf-shard-index", 875, _F + "hf_index", could_be_json_object),
     Entry("chat-template", 880, _F + "chat_template", could_be_chat_template),

@@ -56,7 +56,9 @@ def _respelled(descr: object) -> bytes:
 
 
 @pytest.mark.parametrize("descr", ["O", "|O", "O8", "<O", "=O", "object", "object_", ">O8",
-                                   [("a", "O")], ("O", (1,))])
+                                   [("a", "O")], ("O", (1,)),
+                                   # descr_to_dtype iterates a dict's keys / a string as fields
+                                   {"aO": 1}, ["aO"]])
 @pytest.mark.parametrize("with_numpy", [True, False])
 def test_every_object_descr_spelling_is_analysed(descr: object, with_numpy: bool,
                                                  monkeypatch: pytest.MonkeyPatch) -> None:
@@ -98,8 +100,7 @@ def test_size_mismatches_are_findings() -> None:
 
 @pytest.mark.parametrize("header", [b"{'descr': __import__('os').system('x')}",
                                     b"not a dict at all", b"{'descr': '<f4'}",
-                                    b"{'descr': '<f4', 'fortran_order': 1, 'shape': (2,)}",
-                                    b"{'descr': '<f4', 'fortran_order': False, 'shape': (-1,)}"])
+                                    b"{'descr': '<f4', 'fortran_order': 1, 'shape': (2,)}"])
 def test_bad_headers_are_rejected_without_evaluation(header: bytes) -> None:
     raw = b"\x93NUMPY\x01\x00" + len(header).to_bytes(2, "little") + header
     with pytest.raises(NpyHeaderError):
@@ -108,9 +109,21 @@ def test_bad_headers_are_rejected_without_evaluation(header: bytes) -> None:
     assert "MW-NPY-002" in rules(report)
 
 
+def test_negative_dimension_of_a_plain_array_is_malformed() -> None:
+    """numpy's header check takes any int (``(-1,)`` passes it); a plain dtype then fails to
+    load, so the scanner says malformed (an object dtype is analysed: see test_npy_parity)."""
+    header = b"{'descr': '<f4', 'fortran_order': False, 'shape': (-1,)}"
+    raw = b"\x93NUMPY\x01\x00" + len(header).to_bytes(2, "little") + header
+    assert parse_header(raw, 1 << 20).shape == (-1,)
+    assert rules(scan(raw)) == {"MW-NPY-002"}
+
+
 def test_oversized_header_and_versions() -> None:
-    with pytest.raises(NpyHeaderError, match="exceeds"):
+    with pytest.raises(NpyHeaderError, match="truncated"):
         parse_header(b"\x93NUMPY\x02\x00" + (1 << 30).to_bytes(4, "little"), 1 << 20)
+    with pytest.raises(NpyHeaderError, match="exceeds") as info:
+        parse_header(b"\x93NUMPY\x02\x00" + (64).to_bytes(4, "little") + b" " * 64, 32)
+    assert info.value.data_offset == 12 + 64
     with pytest.raises(NpyHeaderError, match="version"):
         parse_header(b"\x93NUMPY\x09\x00\x00\x00", 1 << 20)
     v3 = npy(np.array(["é"]))

@@ -36,10 +36,16 @@ def _dtype(code: str, flags: int) -> bytes:
     return (global_("numpy", "dtype") + s(code) + b"\x89\x88" + TUPLE3 + REDUCE + state + BUILD)
 
 
-def wrapper(code: str, shape: tuple[int, ...], *, flags: int = 0, aligned: bool = True) -> bytes:
+def wrapper(code: str, shape: tuple[int, ...], *, flags: int = 0, aligned: bool = True,
+            allow_mmap: bool | None = None) -> bytes:
+    """A NumpyArrayWrapper as joblib writes it: ``allow_mmap`` is false for object arrays
+    (a true one has two readings: see test_joblib_arrays_parity)."""
+    if allow_mmap is None:
+        allow_mmap = not code.lstrip("<>|=").startswith("O")
     items = (s("subclass") + global_("numpy", "ndarray") + s("shape") + MARK
              + b"".join(binint1(d) for d in shape) + TUPLE + s("order") + s("C")
-             + s("dtype") + _dtype(code, flags) + s("allow_mmap") + b"\x88")
+             + s("dtype") + _dtype(code, flags) + s("allow_mmap")
+             + (b"\x88" if allow_mmap else b"\x89"))
     if aligned:
         items += s("numpy_array_alignment_bytes") + binint1(16)
     return (global_("joblib.numpy_pickle", "NumpyArrayWrapper") + EMPTY_TUPLE + NEWOBJ + EMPTY_DICT
@@ -95,7 +101,8 @@ OBJECT_SPELLINGS = {
 @pytest.mark.parametrize("spelling", list(OBJECT_SPELLINGS))
 def test_every_object_dtype_spelling_is_a_nested_pickle(spelling: str) -> None:
     # the state's flags say "no object" (0): numpy builds dtype('O') from the code all the same
-    head = proto(2) + MARK + wrapper("O8", (1,), flags=0).replace(s("O8"), OBJECT_SPELLINGS[spelling])
+    head = proto(2) + MARK + wrapper("O8", (1,), flags=0).replace(s("O8"),
+                                                                  OBJECT_SPELLINGS[spelling])
     data = head + EVIL + TUPLE + STOP
     ctx, [result] = scan(data)
     [finding] = by_rule(ctx, "MW-PKL-001")

@@ -13,7 +13,7 @@ import re
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import IO, TYPE_CHECKING, ClassVar
+from typing import IO, TYPE_CHECKING, ClassVar, Protocol
 
 from mlwarden.core.finding import Location, Skip
 from mlwarden.core.severity import Severity
@@ -142,9 +142,10 @@ def scan_zip_members(target: ScanTarget, ctx: ScanContext, directory: zipreader.
         child_loc = member_location(target, member)
         check_name(target, ctx, entry.name)
         if entry.is_symlink:
+            # an extractor makes it a link; zipfile.read, np.load and torch's reader return its
+            # bytes as a member like any other: those are scanned too
             ctx.add(LINK_MEMBER.finding(f"member {entry.name!r} is a symbolic link", child_loc,
                                         evidence={"member": entry.name}))
-            continue
         if entry.problems and not directory.recovered and anomalies.take():
             ctx.add(LOADER_DISAGREEMENT.finding(
                 f"member {entry.name!r}: {'; '.join(entry.problems)}", child_loc,
@@ -160,14 +161,11 @@ def scan_zip_members(target: ScanTarget, ctx: ScanContext, directory: zipreader.
                                              evidence={"member": entry.name}))
             ctx.skipped.append(_skip(target, member, "encrypted member"))
             continue
-        bomb = is_bomb(limits, entry.compressed_size, entry.uncompressed_size)
-        if bomb is not None:
-            ctx.add(ARCHIVE_BOMB.finding(f"member {entry.name!r} {bomb}; not unpacked", child_loc,
-                                         evidence={"compressed": entry.compressed_size,
-                                                   "uncompressed": entry.uncompressed_size}))
-            ctx.skipped.append(_skip(target, member, "decompression bomb"))
-            continue
-        total += entry.uncompressed_size
+        # The declared size is the writer's word: zipfile and miniz read the data until its end
+        # whatever it says. A member declared as a bomb is inflated up to the ratio limit, and it
+        # is a bomb if it really expands past it (reported below); a lie about its size is only
+        # a disagreement, and its bytes are analysed.
+        declared_bomb = is_bomb(limits, entry.compressed_size, entry.uncompressed_size)
         if total > limits.max_total_uncompressed:
             ctx.add(ARCHIVE_BOMB.finding(
                 f"members expand to more than {limits.max_total_uncompressed} bytes in total; "
@@ -185,7 +183,8 @@ def scan_zip_members(target: ScanTarget, ctx: ScanContext, directory: zipreader.
                     evidence={"declared": entry.uncompressed_size,
                               "stored": entry.compressed_size}))
         else:
-            limit = bomb_limit(limits, entry.compressed_size, entry.uncompressed_size)
+            limit = bomb_limit(limits, entry.compressed_size,
+                               0 if declared_bomb else entry.uncompressed_size)
         try:
             read = zipreader.read_member(target.data, entry, limit)
         except zipreader.MemberError as exc:
@@ -195,6 +194,7 @@ def scan_zip_members(target: ScanTarget, ctx: ScanContext, directory: zipreader.
                                  evidence={"member": entry.name, "method": entry.method}))
             ctx.skipped.append(_skip(target, member, str(exc)))
             continue
+        total += len(read.data)
         if read.overflow and entry.method != zipreader.STORED:
             ctx.add(ARCHIVE_BOMB.finding(
                 f"member {entry.name!r} expands beyond {limit - 1} bytes (declared "
@@ -279,6 +279,14 @@ class ZipScanner(FormatScanner):
 
 
 # ---------------------------------------------------------------------------------------------- tar
+
+class _Product(Protocol):
+    """What py7zr extracts a member into (``Py7zBytesIO``)."""
+
+    def seek(self, offset: int, whence: int = ..., /) -> int: ...
+
+    def read(self, size: int | None = ..., /) -> bytes: ...
+
 
 class ViewReader(io.RawIOBase):
     """A seekable, read-only file over a buffer, without copying it (for ``tarfile``)."""
@@ -519,20 +527,30 @@ class SevenZipScanner(FormatScanner):
                 ctx.add(MALFORMED_ARCHIVE.finding(f"unreadable 7z archive: {why}", loc))
             ctx.skip(target, "unreadable 7z archive")
             return
+        scanned: set[str] = set()
         for info in infos:
             if not info.is_file or info.is_symlink:
                 continue
-            product = factory.products.get(info.filename)
-            if product is None:
+            if factory.products.get(info.filename) is None:
                 ctx.skipped.append(_skip(target, info.filename, "not extracted by py7zr"))
                 continue
-            product.seek(0)
-            data = product.read()
-            if len(data) >= limits.max_member_size:
-                ctx.add(ARCHIVE_BOMB.finding(
-                    f"member {info.filename!r} expands to the member size limit "
-                    f"({limits.max_member_size} bytes); only that much was analysed",
-                    member_location(target, info.filename),
-                    evidence={"limit": limits.max_member_size}))
-            ctx.scan_nested(target.child(info.filename, data))
+            scanned.add(info.filename)
+            self._scan_product(target, ctx, info.filename, factory.products[info.filename])
+        # py7zr extracts a second member of the same name as ``name_0`` (``name_1``, ...): it is
+        # in no info's filename, and is scanned under the name py7zr gave it
+        for name, product in factory.products.items():
+            if name not in scanned:
+                self._scan_product(target, ctx, name, product)
+
+    @staticmethod
+    def _scan_product(target: ScanTarget, ctx: ScanContext, name: str, product: _Product) -> None:
+        limits = ctx.limits
+        product.seek(0)
+        data = product.read()
+        if len(data) >= limits.max_member_size:
+            ctx.add(ARCHIVE_BOMB.finding(
+                f"member {name!r} expands to the member size limit "
+                f"({limits.max_member_size} bytes); only that much was analysed",
+                member_location(target, name), evidence={"limit": limits.max_member_size}))
+        ctx.scan_nested(target.child(name, data))
 

@@ -17,9 +17,9 @@ from collections.abc import Callable
 from typing import Any, ClassVar
 
 from mlwarden.scan.container_rules import ARCHIVE_BOMB, MALFORMED_ARCHIVE, UNSUPPORTED_COMPRESSION
-from mlwarden.scan.formats.streams import Inflated, inflate_with, inflate_zlib
+from mlwarden.scan.formats.streams import Inflated, inflate_gzip, inflate_with, inflate_zlib
 from mlwarden.scan.interface import FormatScanner, ScanContext, ScanTarget
-from mlwarden.scan.sniff import ZSTD_MAGIC, could_be_lzma_alone
+from mlwarden.scan.sniff import ZSTD_MAGIC, could_be_lzma_alone, is_zstd_skippable
 
 _ZF_HEADER = 2 + 19
 """``ZF`` then the hex length padded to ``len(hex(2**64))`` characters (joblib < 0.10)."""
@@ -36,12 +36,24 @@ def _probe(factory: Callable[[], object], head: bytes) -> bool:
     return True
 
 
+def zf_data_offset(head: bytes | memoryview) -> int | None:
+    """Where the zlib data of a pre-0.10 ``ZF`` file starts, as joblib's ``read_zfile`` finds it:
+    the 19 bytes after ``ZF`` are whatever ``int(field, 16)`` accepts (``0x`` or not, either case,
+    a sign, surrounding whitespace, ``_`` between digits), and one space after them — written by
+    joblib <= 0.8.4 on Python 2 — is skipped. ``None`` when joblib could not read the length."""
+    field = bytes(head[2:_ZF_HEADER])
+    try:
+        int(field, 16)
+    except ValueError:
+        return None
+    return _ZF_HEADER + 1 if head[_ZF_HEADER:_ZF_HEADER + 1] == b" " else _ZF_HEADER
+
+
 def codec_of(head: bytes) -> str | None:
     """The compression of a stream from its first bytes, or ``None``."""
-    if head.startswith(b"ZF") and len(head) > _ZF_HEADER:
-        length = head[2:_ZF_HEADER].strip().lower()
-        if length.startswith(b"0x") and all(c in b"0123456789abcdefx" for c in length) and \
-                head[_ZF_HEADER] == 0x78:
+    if head.startswith(b"ZF"):
+        start = zf_data_offset(head)
+        if start is not None and _probe(zlib.decompressobj, head[start:4096]):
             return "zlib-zf"
     if head.startswith(b"\x1f\x8b\x08"):
         return "gzip"
@@ -52,7 +64,7 @@ def codec_of(head: bytes) -> str | None:
         return "xz"
     if head.startswith(b"\x04\x22\x4d\x18"):
         return "lz4"
-    if head.startswith(ZSTD_MAGIC):
+    if head.startswith(ZSTD_MAGIC) or is_zstd_skippable(head):
         return "zstd"
     if head[:1] == b"\x78" and len(head) >= 2 and (head[0] * 256 + head[1]) % 31 == 0 and \
             _probe(zlib.decompressobj, head[:4096]):
@@ -68,11 +80,11 @@ def codec_of(head: bytes) -> str | None:
 def decompress(codec: str, data: bytes | memoryview, limit: int) -> Inflated | None:
     """Decompress ``data``; ``None`` when the codec's library is not installed (lz4, zstd)."""
     if codec == "zlib-zf":
-        return inflate_zlib(memoryview(data)[_ZF_HEADER:], limit)
+        return inflate_zlib(memoryview(data)[zf_data_offset(data) or _ZF_HEADER:], limit)
     if codec == "zlib":
         return inflate_zlib(data, limit)
     if codec == "gzip":
-        return inflate_zlib(data, limit, wbits=31, multi_member=True)
+        return inflate_gzip(data, limit)
     if codec == "bz2":
         import bz2
 
@@ -99,8 +111,10 @@ def decompress(codec: str, data: bytes | memoryview, limit: int) -> Inflated | N
         zstd = _zstd_module()
         if zstd is None:
             return None
+        # ZstdFile decodes whatever follows a frame with a new decoder (skippable frames
+        # included, first or between frames), and stops only where that decoder fails
         return inflate_with(zstd.ZstdDecompressor, data, limit, multi_stream=True,
-                            errors=(zstd.ZstdError,))
+                            errors=(zstd.ZstdError,), next_factory=zstd.ZstdDecompressor)
     raise ValueError(f"unknown codec {codec}")
 
 
@@ -154,7 +168,8 @@ class CompressedStreamScanner(FormatScanner):
                 f"{codec} stream is damaged ({result.error}) after {len(result.data)} bytes; the "
                 "readable part was analysed", loc,
                 evidence={"codec": codec, "decompressed": len(result.data)}))
-        elif (end := result.consumed + (_ZF_HEADER if codec == "zlib-zf" else 0)) < target.size:
+        elif (end := result.consumed + ((zf_data_offset(target.head(64)) or _ZF_HEADER)
+                                        if codec == "zlib-zf" else 0)) < target.size:
             ctx.add(MALFORMED_ARCHIVE.finding(
                 f"{target.size - end} bytes follow the end of the {codec} stream (loaders ignore "
                 "them)", target.location(offset=end),

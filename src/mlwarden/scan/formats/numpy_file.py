@@ -16,6 +16,7 @@ import struct
 from dataclasses import dataclass
 from typing import ClassVar
 
+from mlwarden.core.severity import Severity
 from mlwarden.scan.container_rules import NPY_MALFORMED, NPY_OBJECT_ARRAY
 from mlwarden.scan.formats.pickled import analyze_embedded, record_format
 from mlwarden.scan.interface import FormatScanner, ScanContext, ScanTarget
@@ -29,7 +30,15 @@ _FIXED = {"?": 1, "b": 1, "B": 1, "h": 2, "H": 2, "i": 4, "I": 4, "l": 8, "L": 8
 
 
 class NpyHeaderError(ValueError):
-    """The header of an .npy file cannot be parsed."""
+    """The header of an .npy file cannot be parsed.
+
+    ``data_offset`` is where the array data starts when the header is framed correctly but beyond
+    what the scanner parses (numpy may still read it): the scan then fails closed there.
+    """
+
+    def __init__(self, message: str, *, data_offset: int | None = None) -> None:
+        super().__init__(message)
+        self.data_offset = data_offset
 
 
 @dataclass(frozen=True, slots=True)
@@ -76,6 +85,23 @@ def _numpy_has_objects(descr: object) -> bool | None:
         return None
 
 
+def _numpy_itemsize(descr: object) -> int | None:
+    """``descr_to_dtype(descr).itemsize`` as numpy reads it; ``None`` without numpy or if numpy
+    refuses the descr (then np.load refuses the file too)."""
+    try:
+        from numpy.lib.format import descr_to_dtype
+    except ImportError:
+        return None
+    import warnings
+
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            return int(descr_to_dtype(descr).itemsize)  # type: ignore[arg-type]
+    except Exception:  # noqa: BLE001 - numpy raises many types on descrs it cannot load
+        return None
+
+
 def _has_objects(descr: object) -> bool:
     """Without numpy: every spelling numpy maps to ``dtype('O')`` ('O', '|O8', 'object', 'object_'),
     also as a field of a comma-separated (``'i4,O'``) or sub-array (``'(2,)O'``) spec."""
@@ -87,6 +113,8 @@ def _has_objects(descr: object) -> bool:
         match = _SIMPLE.match(descr)
         return (match is None and "O" in descr) or bool(match and match["kind"] == "O")
     if isinstance(descr, (list, tuple)):
+        return any(_has_objects(item) for item in descr)
+    if isinstance(descr, dict):  # descr_to_dtype iterates a dict's keys as fields
         return any(_has_objects(item) for item in descr)
     return False
 
@@ -124,7 +152,12 @@ def itemsize(descr: object) -> int | None:
 
 
 def parse_header(data: bytes | memoryview, max_header: int) -> NpyHeader:
-    """Parse an .npy header; :class:`NpyHeaderError` says what is wrong."""
+    """Parse an .npy header as ``numpy.lib.format._read_array_header`` does.
+
+    :class:`NpyHeaderError` says what is wrong; its ``data_offset`` is set when numpy with
+    ``allow_pickle=True`` may still read the header (it lifts ``max_header_size`` then) and the
+    scanner did not: the caller fails closed at that offset.
+    """
     head = bytes(data[:12])
     if not head.startswith(MAGIC) or len(head) < 10:
         raise NpyHeaderError("not an .npy file (bad magic or truncated)")
@@ -137,25 +170,60 @@ def parse_header(data: bytes | memoryview, max_header: int) -> NpyHeader:
         start = 12
     else:
         raise NpyHeaderError(f"unsupported .npy format version {major}.{minor}")
-    if length > max_header:
-        raise NpyHeaderError(f"header of {length} bytes exceeds the limit of {max_header}")
     if start + length > len(data):
         raise NpyHeaderError("header truncated")
+    if length > max_header:
+        raise NpyHeaderError(f"header of {length} bytes exceeds the scanner's limit of "
+                             f"{max_header} (np.load with allow_pickle=True has no limit)",
+                             data_offset=start + length)
     raw = bytes(data[start:start + length])
-    text = raw.decode("utf-8" if major == 3 else "latin-1", "replace")
     try:
-        value = ast.literal_eval(text)
-    except (ValueError, SyntaxError, TypeError, MemoryError, RecursionError) as exc:
-        raise NpyHeaderError(f"header is not a Python literal: {type(exc).__name__}") from None
+        text = raw.decode("utf-8" if major == 3 else "latin-1")
+    except UnicodeDecodeError:
+        raise NpyHeaderError("version 3.0 header is not UTF-8") from None
+    value = _literal(text, python2=major < 3)
     if not isinstance(value, dict) or not {"descr", "fortran_order", "shape"} <= set(value):
         raise NpyHeaderError("header is not a dict with descr, fortran_order and shape")
     shape = value["shape"]
-    if not isinstance(shape, tuple) or not all(isinstance(d, int) and d >= 0 for d in shape):
+    # numpy checks isinstance(x, int) only: negative sizes and bools pass its header check
+    if not isinstance(shape, tuple) or not all(isinstance(d, int) for d in shape):
         raise NpyHeaderError(f"bad shape {shape!r:.80}")
     if not isinstance(value["fortran_order"], bool):
         raise NpyHeaderError("fortran_order is not a bool")
     return NpyHeader((major, minor), value["descr"], value["fortran_order"], shape,
                      start + length)
+
+
+def _literal(text: str, *, python2: bool) -> object:
+    """``ast.literal_eval`` of the header; on a syntax error, a version 1.0/2.0 header is tried
+    again with the ``L`` suffixes of Python 2 integers dropped, as numpy's ``_filter_header``
+    does."""
+    try:
+        return ast.literal_eval(text)
+    except SyntaxError:
+        if not python2:
+            raise NpyHeaderError("header is not a Python literal: SyntaxError") from None
+    except (ValueError, TypeError, MemoryError, RecursionError) as exc:
+        raise NpyHeaderError(f"header is not a Python literal: {type(exc).__name__}") from None
+    try:
+        return ast.literal_eval(drop_long_suffixes(text))
+    except Exception as exc:  # noqa: BLE001 - numpy lets these propagate: it refuses the file
+        raise NpyHeaderError(f"header is not a Python literal: {type(exc).__name__}") from None
+
+
+def drop_long_suffixes(text: str) -> str:
+    """numpy's ``_filter_header``: the header re-tokenized without a ``L`` name token that
+    directly follows a number (``(3L, 4L)`` written by Python 2)."""
+    import io
+    import tokenize
+
+    tokens = []
+    after_number = False
+    for token in tokenize.generate_tokens(io.StringIO(text).readline):
+        if not (after_number and token.type == tokenize.NAME and token.string == "L"):
+            tokens.append(token)
+        after_number = token.type == tokenize.NUMBER
+    return str(tokenize.untokenize(tokens))
 
 
 class NumpyScanner(FormatScanner):
@@ -173,6 +241,9 @@ class NumpyScanner(FormatScanner):
         try:
             header = parse_header(target.data, ctx.limits.max_header_size)
         except NpyHeaderError as exc:
+            if exc.data_offset is not None:
+                self._unmodelled(target, ctx, str(exc), exc.data_offset)
+                return
             ctx.add(NPY_MALFORMED.finding(f"malformed .npy file: {exc}", target.location()))
             ctx.skip(target, f"malformed .npy header: {exc}")
             return
@@ -186,8 +257,15 @@ class NumpyScanner(FormatScanner):
             return
         size = itemsize(header.descr)
         if size is None:
-            ctx.add(NPY_MALFORMED.finding(f"unrecognised dtype {header.descr!r:.80}",
-                                          target.location()))
+            size = _numpy_itemsize(header.descr)
+        if size is None:
+            self._unmodelled(target, ctx, f"dtype {header.descr!r:.80} that the scanner cannot "
+                             "read without numpy", header.data_offset)
+            return
+        if any(d < 0 for d in header.shape):
+            ctx.add(NPY_MALFORMED.finding(
+                f"negative dimension in shape {header.shape!r:.80} (np.load refuses it for a "
+                "plain dtype)", target.location()))
             return
         expected = header.count * size
         actual = target.size - header.data_offset
@@ -205,3 +283,14 @@ class NumpyScanner(FormatScanner):
             tail = target.child(f"<trailing@{header.data_offset + expected}>",
                                 memoryview(target.data)[header.data_offset + expected:])
             ctx.scan_nested(tail)
+
+    @staticmethod
+    def _unmodelled(target: ScanTarget, ctx: ScanContext, problem: str, data_offset: int) -> None:
+        """Fail closed: numpy may read this header and unpickle what follows it, the scanner
+        could not tell; the bytes after the header are analysed as the pickle they may be."""
+        record_format(ctx, target, "numpy-object")
+        ctx.add(NPY_MALFORMED.finding(
+            f"{problem}: np.load(allow_pickle=True) may read it and unpickle the data after the "
+            "header, which was analysed as a pickle", target.location(offset=data_offset),
+            severity=Severity.HIGH, evidence={"data_offset": data_offset}))
+        analyze_embedded(target, ctx, start=data_offset, all_streams=True)

@@ -217,6 +217,102 @@ def inflate_zlib(data: bytes | memoryview, limit: int, *, wbits: int = zlib.MAX_
                         None if complete else "stream truncated", pos)
 
 
+_FTEXT, _FHCRC, _FEXTRA, _FNAME, _FCOMMENT = 1, 2, 4, 8, 16
+
+
+def gzip_body(view: memoryview, pos: int) -> int | None:
+    """Where the deflate data of the gzip member at ``pos`` starts, read as ``gzip.GzipFile``
+    reads a member header (``gzip._read_gzip_header``); ``None`` when it refuses it.
+
+    Python's reader is more lenient than zlib's own gzip mode: it ignores the reserved flag bits
+    and never checks the header CRC (``FHCRC``), and a name or comment may run to the end of the
+    file. pandas' ``read_pickle("x.pkl.gz")`` and ``gzip.open`` read such members; zlib refuses
+    them.
+    """
+    size = len(view)
+    if bytes(view[pos:pos + 2]) != b"\x1f\x8b" or pos + 10 > size or view[pos + 2] != 8:
+        return None
+    flags = view[pos + 3]
+    at = pos + 10
+    if flags & _FEXTRA:
+        if at + 2 > size:
+            return None
+        at += 2 + int.from_bytes(view[at:at + 2], "little")
+        if at > size:
+            return None
+    for field in (_FNAME, _FCOMMENT):
+        if flags & field:
+            end = bytes(view[at:]).find(b"\x00")  # to the end of the file when unterminated
+            at = size if end < 0 else at + end + 1
+    if flags & _FHCRC:
+        at += 2
+        if at > size:
+            return None
+    return at
+
+
+def inflate_gzip(data: bytes | memoryview, limit: int, *,
+                 backend: ModuleType | None = None) -> Inflated:
+    """Decompress every member of a gzip file as ``gzip.GzipFile`` does: each header read by
+    :func:`gzip_body`, the deflate data inflated raw, the CRC and size checked after each member
+    (a mismatch ends the reading, after the member's bytes were handed over, as Python's reader
+    hands them over before it checks), and zero bytes between members skipped."""
+    lib = zlib_backend() if backend is None else backend
+    errors = (zlib.error, lib.error)
+    view = memoryview(data)
+    with _Sink(limit) as sink:
+        pos, complete, error = 0, False, None
+        while True:
+            body = gzip_body(view, pos)
+            if body is None:
+                if pos == 0:
+                    error = "not a gzip member header"
+                break  # bytes that start no member: gzip raises after what it returned
+            d = lib.decompressobj(-zlib.MAX_WBITS)
+            crc = produced = 0
+            at, tail = body, b""
+            chunk: bytes | memoryview = b""
+            before = d.copy()
+            try:
+                while not d.eof and not sink.full:
+                    if tail:
+                        chunk = tail
+                    else:
+                        chunk = view[at:at + _IN_STEP]
+                        at += len(chunk)
+                    if not len(chunk):
+                        break
+                    before = d.copy()
+                    out = d.decompress(chunk, _OUT_STEP)
+                    crc, produced = lib.crc32(out, crc), produced + len(out)
+                    sink.write(out)
+                    tail = d.unconsumed_tail
+            except errors as exc:
+                sink.write(_salvage(before, chunk, errors))
+                return Inflated(sink.finish(), False, sink.full, f"corrupt stream: {exc}", pos)
+            if sink.full and not d.eof:
+                return Inflated(sink.finish(), False, True, None, pos)
+            if not d.eof:
+                error = "stream truncated"
+                break
+            pos = at - len(d.unused_data)
+            trailer = bytes(view[pos:pos + 8])
+            if len(trailer) < 8:
+                error = "member trailer truncated"
+                break
+            if int.from_bytes(trailer[:4], "little") != crc or \
+                    int.from_bytes(trailer[4:], "little") != produced & 0xFFFFFFFF:
+                error = "CRC or length check failed"
+                break
+            pos += 8
+            complete = True
+            while pos < len(view) and view[pos] == 0:  # gzip skips zero padding between members
+                pos += 1
+            if pos >= len(view):
+                break
+        return Inflated(sink.finish(), complete and error is None, sink.full, error, pos)
+
+
 def _salvage(before: Any, chunk: bytes | memoryview,
              errors: tuple[type[BaseException], ...]) -> bytes:
     """What a failed ``decompress(chunk, _OUT_STEP)`` decodes before the damage it stopped at.

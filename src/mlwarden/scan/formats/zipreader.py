@@ -121,11 +121,18 @@ def find_eocd(buf: bytes | memoryview, *, strict: bool = False) -> int | None:
 
 def looks_like_zip(head: bytes, buf: bytes | memoryview) -> bool:
     """Starts with a zip signature, or ends with an end record whose central directory is there
-    (an archive with bytes prepended, like a self-extractor)."""
+    (an archive with bytes prepended, like a self-extractor). The end record is looked for as
+    the loaders look for it too (:func:`last_eocd`): ``zipfile`` and miniz do not check that its
+    comment reaches the end of the file, so an archive with bytes both before and after it is
+    read by them. A tar ending in an archive member that is a zip (followed by the tar's padding)
+    stays a tar: its scanner reads that member as the zip it is."""
     if head[:4] in (LOCAL_SIG, EOCD_SIG, b"PK\x07\x08"):
         return True
     if find_eocd(buf, strict=True) is None:
-        return False
+        from mlwarden.scan.sniff import looks_like_tar
+
+        if last_eocd(buf) is None or looks_like_tar(head):
+            return False
     try:
         directory = read_directory(buf, max_members=1, recover=False)
     except ZipFormatError:

@@ -13,11 +13,17 @@ import re
 from collections.abc import Callable, MutableMapping
 from typing import TYPE_CHECKING
 
+from mlwarden.core.severity import Severity
 from mlwarden.scan.interface import ScanLimits
 from mlwarden.scan.numpy_dtypes import SCALAR_TYPES, simple_dtype
 from mlwarden.scan.pickle import names, rules
 from mlwarden.scan.pickle.names import words
 from mlwarden.scan.pickle.state import Abort, Shared
+
+if TYPE_CHECKING:
+    from mlwarden.core.finding import JSONValue
+    from mlwarden.core.rules import Rule
+
 from mlwarden.scan.pickle.values import (
     ArrayWrapper,
     DType,
@@ -25,6 +31,7 @@ from mlwarden.scan.pickle.values import (
     Opaque,
     Ref,
     SDict,
+    SList,
     describe,
 )
 
@@ -61,6 +68,8 @@ class JoblibArrays:
                       kind: str = "malformed") -> Abort: ...
         def limit(self, what: str, value: int, bound: int) -> Abort: ...
         def loc(self, off: int) -> int: ...
+        def emit(self, rule: Rule, message: str, off: int, evidence: dict[str, JSONValue], *,
+                 severity: Severity | None = None) -> None: ...
         def text(self, value: object) -> str | None: ...
 
     def joblib_array(self, pos: int, wrapper: ArrayWrapper) -> int:
@@ -79,11 +88,17 @@ class JoblibArrays:
         shape = state.get("shape")
         info = _dtype_info(dtype, self.text) if isinstance(dtype, DType) else None
         if info is None:
-            raise self.malformed("joblib inline array with a dtype the analyser cannot size "
-                                 f"({describe(dtype)}); the rest of the stream is unchecked")
+            problem = (f"joblib inline array with a dtype the analyser cannot size "
+                       f"({describe(dtype)}); the rest of the stream is unchecked")
+            if _may_be_dtype(dtype):
+                raise self.unmodelled(problem)
+            raise self.malformed(problem)
         itemsize, hasobject = info
         if hasobject:
             from mlwarden.scan.pickle.vm import VM  # the VM is built from this mixin
+
+            if state.has("allow_mmap") and _may_be_true(state.get("allow_mmap")):
+                self.memmapped_object_array(pos, state, shape)
 
             if self.depth + 1 > MAX_NESTED_PICKLES:
                 raise self.limit("nested pickle depth", self.depth + 1, MAX_NESTED_PICKLES)
@@ -95,11 +110,15 @@ class JoblibArrays:
             if not child.complete:
                 raise Abort()
             return child.pos
-        if not isinstance(shape, tuple) or not all(
-                isinstance(d, int) and not isinstance(d, bool) and d >= 0 for d in shape):
-            raise self.malformed(f"joblib inline array with a shape of {describe(shape)}")
+        dims = _dims(shape)
+        if dims is None:
+            problem = f"joblib inline array with a shape of {describe(shape)}"
+            if _may_be_shape(shape):
+                raise self.unmodelled(problem + " that the analyser cannot evaluate; the rest of "
+                                      "the stream is unchecked")
+            raise self.malformed(problem)
         count = 1
-        for d in shape:
+        for d in dims:
             count *= d
         self.plain_pickle_reading(pos)
         align = state.get("numpy_array_alignment_bytes")
@@ -112,6 +131,43 @@ class JoblibArrays:
             raise self.malformed(f"joblib inline array of {count * itemsize} bytes runs past the "
                                  "end of the stream", self.op_pos, "truncated")
         return pos
+
+    def memmapped_object_array(self, pos: int, state: SDict, shape: object) -> None:
+        """An object array whose wrapper says ``allow_mmap``: ``joblib.load(mmap_mode=...)``
+        memory-maps it (``read_mmap``: the padding byte and padding, then ``count * 8`` bytes of
+        pointers) and reads on after it, where ``joblib.load`` without ``mmap_mode`` unpickles a
+        nested pickle there. joblib never writes such a wrapper; the two readings of the stream
+        differ, so the scan fails closed at high, and the memmap reading's continuation is also
+        read as opcodes (a denylisted call there is critical)."""
+        dims = _dims(shape)
+        at = pos
+        if dims is not None:
+            if state.get("numpy_array_alignment_bytes") is not None and \
+                    state.has("numpy_array_alignment_bytes") and at < self.end:
+                at += 1 + self.data[at]
+            count = 1
+            for d in dims:
+                count *= d
+            at += count * 8
+        message = ("joblib object array whose wrapper allows memory-mapping: joblib.load with "
+                   "mmap_mode maps its bytes and reads on at offset "
+                   f"{self.loc(at) if dims is not None else '(unknown)'}, without it they are "
+                   "unpickled; the stream has two readings")
+        self.emit(rules.MALFORMED, f"{message} at offset {self.loc(self.op_pos)}", self.op_pos,
+                  {"offset": self.loc(self.op_pos), "problem": message, "unmodelled": True},
+                  severity=Severity.HIGH)
+        if dims is not None and at <= self.end:
+            self.plain_pickle_reading(at)
+
+    def unmodelled(self, message: str) -> Abort:
+        """Fail closed: joblib may read this array (a value the analyser cannot evaluate), so the
+        bytes after it — which the analysis cannot locate — may run. High, not a malformed
+        medium."""
+        self.failure = "malformed"
+        self.emit(rules.MALFORMED, f"{message} at offset {self.loc(self.op_pos)}", self.op_pos,
+                  {"offset": self.loc(self.op_pos), "problem": message, "unmodelled": True},
+                  severity=Severity.HIGH)
+        return Abort()
 
     def plain_pickle_reading(self, pos: int) -> None:
         """Read the array bytes the way ``pickle.load``/``torch.load`` would: as opcodes.
@@ -162,6 +218,48 @@ class JoblibArrays:
                     evidence={"callable": imp.qualname, "opcode": imp.opcode, "offset": imp.offset,
                               "called_by": imp.call_opcode, "call_offset": at,
                               "array_offset": self.loc(pos), "reason": imp.reason}))
+
+
+def _dims(shape: object) -> list[int] | None:
+    """The dimensions of a wrapper's shape as ``read_array`` uses them: a tuple or a list (joblib
+    only takes ``len`` of it, converts each item with ``numpy.int64`` and reshapes) of
+    non-negative ints; ``None`` otherwise."""
+    items = shape if isinstance(shape, tuple) else shape.items \
+        if isinstance(shape, SList) and not shape.dropped else None
+    if items is None or not all(isinstance(d, int) and not isinstance(d, bool) and d >= 0
+                                for d in items):
+        return None
+    return list(items)
+
+
+_PLAIN = (str, bytes, int, float, complex, type(None))
+
+
+def _may_be_true(value: object) -> bool:
+    """Whether a state value may be truthy when joblib tests it (constants are judged; anything
+    the analyser did not evaluate may be)."""
+    if isinstance(value, _PLAIN):
+        return bool(value)
+    return True
+
+
+def _may_be_shape(shape: object) -> bool:
+    """Whether joblib might accept a shape the analyser could not read: a sequence holding
+    values it did not evaluate (a ``numpy.int64`` scalar, a call result). Plain negative, bool,
+    float or string sizes make ``numpy.empty`` or ``reshape`` fail."""
+    items = shape.items if isinstance(shape, SList) else shape if isinstance(shape, tuple) \
+        else None
+    if items is None:
+        return not isinstance(shape, (*_PLAIN, SDict))
+    return (isinstance(shape, SList) and bool(shape.dropped)) or \
+        any(not isinstance(d, _PLAIN) for d in items)
+
+
+def _may_be_dtype(dtype: object) -> bool:
+    """Whether an unsized wrapper dtype could still be a numpy dtype at load time: a
+    ``numpy.dtype`` the analyser cannot size, or a value it did not evaluate. Constants, classes
+    and containers have no ``hasobject``: joblib fails on them."""
+    return not isinstance(dtype, (*_PLAIN, tuple, Ref, SDict, SList))
 
 
 _OBJECT_CLASSES = frozenset(words("builtins.object numpy.object_ numpy.dtypes.ObjectDType"))
