@@ -82,10 +82,6 @@ GAPS: dict[str, str] = {
         mod="xgboost.sklearn", real="xgboost.core.Booster"),
     "r5-pickle-reexport-lightgbm-sklearn-booster": _REEXPORT.format(
         mod="lightgbm.sklearn", real="lightgbm.basic.Booster"),
-    "r5-joblib-inline-array-dtype-bytes": _JOBLIB_DTYPE,
-    "r5-joblib-inline-array-dtype-struct-list": _JOBLIB_DTYPE,
-    "r5-joblib-inline-array-shape-list": _JOBLIB_SHAPE,
-    "r5-joblib-inline-array-shape-numpy-int": _JOBLIB_SHAPE,
     "r5-joblib-inline-array-slot-state": (
         "joblib_arrays requires the wrapper's BUILD state to be a dict; pickle's load_build "
         "also takes (None, slotstate) and setattr()s its items, so the analysis stops with "
@@ -99,12 +95,6 @@ GAPS: dict[str, str] = {
         "joblib's load_build calls its read(), which np.load(allow_pickle=True)s "
         "os.path.join(dirname, state['filename']) — a path the file picks ('../', absolute) "
         "outside the scanned folder (the analogue of MW-ONNX-001 / MW-ARC-002): no finding"),
-    "r5-npy-py2-long-shape-v1": _PY2_HEADER,
-    "r5-npy-py2-long-shape-v2": _PY2_HEADER,
-    "r5-gz-zero-padding-between-members": (
-        "streams: the gzip reader stops at the first byte after a member that is not a gzip "
-        "header (MW-ARC-005 medium, 'loaders ignore them'); gzip.GzipFile skips NUL padding "
-        "between members and unpickles the next member"),
     "r5-skops-booster-constructor-node": (
         "skops_file judges names only: xgboost.core.Booster is allowlisted to be rebuilt "
         "(VALUE_ONLY), but a ConstructorFromReduceNode calls it with a model_file path"),
