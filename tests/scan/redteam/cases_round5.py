@@ -82,19 +82,6 @@ GAPS: dict[str, str] = {
         mod="xgboost.sklearn", real="xgboost.core.Booster"),
     "r5-pickle-reexport-lightgbm-sklearn-booster": _REEXPORT.format(
         mod="lightgbm.sklearn", real="lightgbm.basic.Booster"),
-    "r5-joblib-inline-array-slot-state": (
-        "joblib_arrays requires the wrapper's BUILD state to be a dict; pickle's load_build "
-        "also takes (None, slotstate) and setattr()s its items, so the analysis stops with "
-        "MW-PKL-008 medium before the call after the array"),
-    "r5-joblib-inline-array-duplicate-shape": (
-        "SDict.get returns the first value of a repeated key, the unpickler's dict keeps the "
-        "last: the analyser skips 800 'array' bytes where joblib reads 16 and then runs the "
-        "os.system call inside them — no finding at all"),
-    "r5-joblib-compat-wrapper-filename-outside": (
-        "joblib.numpy_pickle_compat.NDArrayWrapper is an inert allowlisted class to the VM, but "
-        "joblib's load_build calls its read(), which np.load(allow_pickle=True)s "
-        "os.path.join(dirname, state['filename']) — a path the file picks ('../', absolute) "
-        "outside the scanned folder (the analogue of MW-ONNX-001 / MW-ARC-002): no finding"),
     "r5-skops-booster-constructor-node": (
         "skops_file judges names only: xgboost.core.Booster is allowlisted to be rebuilt "
         "(VALUE_ONLY), but a ConstructorFromReduceNode calls it with a model_file path"),

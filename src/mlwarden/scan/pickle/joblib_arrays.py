@@ -31,6 +31,7 @@ from mlwarden.scan.pickle.values import (
     Opaque,
     Ref,
     SDict,
+    SideFileWrapper,
     SList,
     describe,
 )
@@ -80,7 +81,7 @@ class JoblibArrays:
         ``numpy_array_alignment_bytes``), the padding, then ``count * itemsize`` raw bytes.
         """
         self.stack[-1] = Opaque("ndarray")
-        state = wrapper.state
+        state = _effective_state(wrapper.state)
         if not isinstance(state, SDict):
             raise self.malformed("joblib NumpyArrayWrapper without a state dict; the inline array "
                                  "cannot be located")
@@ -131,6 +132,31 @@ class JoblibArrays:
             raise self.malformed(f"joblib inline array of {count * itemsize} bytes runs past the "
                                  "end of the stream", self.op_pos, "truncated")
         return pos
+
+    def joblib_side_file(self, wrapper: SideFileWrapper, off: int) -> None:
+        """joblib's legacy ``NDArrayWrapper``: ``joblib.load`` unpickles the side file its state
+        names (``np.load(os.path.join(dirname, filename), allow_pickle=True)``). A name that
+        leaves the folder (``..``, absolute, a drive, a URL), or one the analyser cannot read,
+        makes the loader unpickle a file that was not scanned with this one: high. A plain
+        relative name is the side file ``joblib.dump`` wrote beside it (scanned in its own right
+        when the folder is)."""
+        from mlwarden.scan.container_rules import PATH_TRAVERSAL
+        from mlwarden.scan.formats.onnx import location_problem
+
+        state = _effective_state(wrapper.state)
+        raw = state.get("filename") if isinstance(state, SDict) else None
+        name = self.text(raw) if raw is not None else None
+        if name is not None:
+            why = location_problem(name)
+            if why is None:
+                return
+            message = f"NDArrayWrapper side file {name!r} {why}"
+        else:
+            message = f"NDArrayWrapper side file name the analyser cannot read ({describe(raw)})"
+        self.emit(PATH_TRAVERSAL,
+                  f"BUILD at offset {self.loc(off)}: {message}: joblib.load unpickles it with "
+                  "np.load(allow_pickle=True), a file outside what was scanned", off,
+                  {"filename": describe(raw, 300), "offset": self.loc(off)})
 
     def memmapped_object_array(self, pos: int, state: SDict, shape: object) -> None:
         """An object array whose wrapper says ``allow_mmap``: ``joblib.load(mmap_mode=...)``
@@ -218,6 +244,24 @@ class JoblibArrays:
                     evidence={"callable": imp.qualname, "opcode": imp.opcode, "offset": imp.offset,
                               "called_by": imp.call_opcode, "call_offset": at,
                               "array_offset": self.loc(pos), "reason": imp.reason}))
+
+
+def _effective_state(state: object) -> object:
+    """The attributes BUILD gives the wrapper, as ``pickle``'s ``load_build`` sets them: a state
+    dict, or ``(dict or None, slotstate)`` whose slot items are ``setattr`` after the dict's (so a
+    key in both takes the slot value). Anything else is returned as it is (not a dict)."""
+    if isinstance(state, tuple) and len(state) == 2:
+        main, slots = state
+        pairs: list[tuple[object, object]] = []
+        dropped = 0
+        for part in (main, slots):
+            if isinstance(part, SDict):
+                pairs += part.pairs
+                dropped += part.dropped
+            elif part not in (None, False, 0, ""):
+                return state
+        return SDict(pairs, dropped)
+    return state
 
 
 def _dims(shape: object) -> list[int] | None:

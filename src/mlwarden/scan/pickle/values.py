@@ -195,7 +195,9 @@ class SDict(_Value):
         self.dropped = dropped
 
     def get(self, key: str) -> object:
-        for k, v in self.pairs:
+        """The value of ``key`` as the unpickled dict holds it: the last one set (``SETITEMS``
+        with a repeated key, or a slot state over a dict state, keeps the last)."""
+        for k, v in reversed(self.pairs):
             if k == key:
                 return v
         return None
@@ -271,6 +273,18 @@ class DType(_Value):
 
 class ArrayWrapper(_Value):
     """joblib's ``NumpyArrayWrapper``: its array bytes follow the BUILD inline in the stream."""
+
+    __slots__ = ("state",)
+    state: object
+
+    def __init__(self, state: object = None) -> None:
+        self.state = state
+
+
+class SideFileWrapper(_Value):
+    """joblib's legacy ``NDArrayWrapper`` (joblib < 0.10): ``joblib.load`` calls its ``read()``
+    after BUILD, which ``np.load(os.path.join(dirname, filename), allow_pickle=True)``s a file the
+    pickle names."""
 
     __slots__ = ("state",)
     state: object

@@ -42,6 +42,7 @@ from mlwarden.scan.pickle.values import (
     Partial,
     Ref,
     SDict,
+    SideFileWrapper,
     describe,
 )
 
@@ -64,6 +65,11 @@ NESTED_LOADERS = frozenset(words(
 CODE_BUILDERS = frozenset(words(
     "marshal.loads marshal.load types.CodeType types.FunctionType types.LambdaType "
     "builtins.compile builtins.eval builtins.exec"))
+SIDE_FILE_WRAPPERS = frozenset(words(
+    "joblib.numpy_pickle_compat.NDArrayWrapper joblib.numpy_pickle_compat.ZNDArrayWrapper "
+    "sklearn.externals.joblib.numpy_pickle_compat.NDArrayWrapper "
+    "sklearn.externals.joblib.numpy_pickle_compat.ZNDArrayWrapper"))
+"""joblib's legacy wrappers whose ``read()`` loads a side file the pickle names."""
 _IMPORTERS = frozenset(words("builtins.__import__ importlib.import_module importlib.__import__ "
                         "importlib._bootstrap._gcd_import pydoc.locate pkgutil.resolve_name"))
 _UFUNC_RECONSTRUCT = names.UFUNC_RECONSTRUCT
@@ -637,6 +643,8 @@ class VM(OpcodeHandlers, JoblibArrays):
         if qual in ("joblib.numpy_pickle.NumpyArrayWrapper",
                     "sklearn.externals.joblib.numpy_pickle.NumpyArrayWrapper"):
             return ArrayWrapper()
+        if qual in SIDE_FILE_WRAPPERS:
+            return SideFileWrapper()
         if decode.can_evaluate(qual):
             return self.decode(imp, args, off)
         return Call(func, off)
@@ -775,6 +783,9 @@ class VM(OpcodeHandlers, JoblibArrays):
             obj.state = state
             self.smuggle(obj, state, off, on_global=False)
             return self.joblib_array(pos, obj)
+        elif isinstance(obj, SideFileWrapper):
+            obj.state = state
+            self.joblib_side_file(obj, off)
         self.smuggle(obj, state, off, on_global=False)
         return pos
 
