@@ -20,6 +20,8 @@ from functools import cache
 from types import ModuleType, TracebackType
 from typing import IO, Any, Protocol
 
+from mlwarden.scan import progress
+
 SPILL_AT = 64 * 1024 * 1024
 """Output beyond this many bytes is written to a temporary file instead of memory."""
 _IN_STEP = 1 << 20
@@ -196,6 +198,7 @@ def inflate_zlib(data: bytes | memoryview, limit: int, *, wbits: int = zlib.MAX_
                     else:
                         chunk = view[pos:pos + _IN_STEP]
                         pos += len(chunk)
+                        progress.advance(len(chunk))
                     if not len(chunk):
                         break
                     before = d.copy()  # about 1 µs: the state to salvage from if this step fails
@@ -280,6 +283,7 @@ def inflate_gzip(data: bytes | memoryview, limit: int, *,
                     else:
                         chunk = view[at:at + _IN_STEP]
                         at += len(chunk)
+                        progress.advance(len(chunk))
                     if not len(chunk):
                         break
                     before = d.copy()
@@ -360,6 +364,7 @@ def inflate_with(factory: Callable[[], _Decompressor], data: bytes | memoryview,
                     if d.needs_input:
                         chunk = view[pos:pos + _IN_STEP]
                         pos += len(chunk)
+                        progress.advance(len(chunk))
                         if not len(chunk):
                             break
                         sink.write(d.decompress(chunk, _WITH_STEP))

@@ -23,6 +23,7 @@ from typing import Any
 from mlwarden.core.finding import JSONValue
 from mlwarden.core.rules import Rule
 from mlwarden.core.severity import Severity
+from mlwarden.scan import progress
 from mlwarden.scan.pickle import decode, names, rules
 from mlwarden.scan.pickle.handlers import BIG_TEXT, HANDLERS, OpcodeHandlers, opname
 from mlwarden.scan.pickle.joblib_arrays import MAX_NESTED_PICKLES, JoblibArrays
@@ -193,6 +194,7 @@ class VM(OpcodeHandlers, JoblibArrays):
         pos = self.pos
         frame_end = self.frame_end
         frame_op = _FRAME_OP
+        shown = pos  # progress: the input bytes reported to the bar so far
         try:
             while True:
                 if pos >= end:
@@ -212,6 +214,9 @@ class VM(OpcodeHandlers, JoblibArrays):
                     depth = len(self.stack) + len(self.metastack)
                     if depth > max_stack:
                         raise self.limit("stack size", depth, max_stack)
+                    if progress.METER is not None and not self.depth and pos > shown:
+                        progress.advance(pos - shown)
+                        shown = pos
                 pos = handler(self, pos + 1)
                 if handler is frame_op:
                     frame_end = self.frame_end
