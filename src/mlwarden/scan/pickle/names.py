@@ -375,6 +375,14 @@ def judge(module: str, name: str) -> Verdict:
     return Verdict(UNKNOWN, "not on the allowlist of model constructors")
 
 
+def library_modules() -> frozenset[str]:
+    """Every module the allow and deny lists name (``mlwarden.scan.pickle.libraries`` takes the
+    third-party top-level packages among them into its catalogue of known libraries)."""
+    dotted = {q.rpartition(".")[0] for q in (*_SAFE_EXACT, *_DANGEROUS_NAMES)}
+    return frozenset({*dotted, *_DANGEROUS_MODULES, *_CLASS_PACKAGES, *_PYX_PACKAGES,
+                      *_CLASS_PACKAGE_DENY} - {""})
+
+
 def allowed_by_policy(module: str, name: str, patterns: tuple[str, ...]) -> bool:
     """Whether policy ``allow_globals`` patterns (``module.Name``, ``module.*``) allow this name."""
     qual = f"{module}.{name}" if name else module
