@@ -18,6 +18,7 @@ Nothing here imports the modules it judges: the decision is made on the dotted n
 from __future__ import annotations
 
 import sys
+from functools import lru_cache
 
 from mlwarden.scan.pickle import names
 
@@ -52,7 +53,7 @@ _CATALOGUE = names.words(
     # packaging, interpreter and system helpers that pickles sometimes name
     "setuptools pkg_resources pip wheel packaging importlib_metadata importlib_resources zipp "
     "six typing_extensions typing_inspect mypy_extensions dateutil pytz tzdata tzlocal "
-    "filelock platformdirs psutil cffi pycparser cryptography OpenSSL jinja2 markupsafe mako "
+    "filelock cachetools platformdirs psutil cffi pycparser cryptography OpenSSL jinja2 markupsafe mako "
     "IPython ipykernel jupyter_client nbformat traitlets tornado zmq paramiko fabric invoke "
     "sh plumbum pexpect docker git gitdb dulwich smmap"
     # this project
@@ -80,8 +81,18 @@ def top_level(module: str) -> str:
 
 
 def is_library_module(module: str) -> bool:
-    """Whether ``module`` belongs to a third-party library of the catalogue."""
-    return top_level(module) in KNOWN_LIBRARIES
+    """Whether ``module`` belongs to a third-party library of the catalogue, or to a package in
+    which the gadget sweep found a class (a dependency such as ``cachetools`` that the swept
+    libraries pulled in)."""
+    top = top_level(module)
+    return top in KNOWN_LIBRARIES or top in _swept_packages()
+
+
+@lru_cache(maxsize=1)
+def _swept_packages() -> frozenset[str]:
+    from mlwarden.scan.pickle import gadgets  # a generated table, imported when first needed
+
+    return frozenset(q.partition(".")[0] for q in gadgets.GADGETS)
 
 
 def instantiate_only(module: str) -> bool:

@@ -349,6 +349,9 @@ def judge(module: str, name: str) -> Verdict:
     if _dangerous_module(module):
         return Verdict(DANGEROUS, f"denylisted module {module!r} "
                                   "(code execution, files, network or interpreter state)")
+    gadget = _gadget(qual)
+    if gadget is not None:
+        return gadget
     if len(parts) == 1 and not _within(module, _CLASS_PACKAGE_DENY) \
             and name not in _REEXPORTED_GADGETS:
         if _within(module, _CLASS_PACKAGES) and _CAMEL.match(name):
@@ -381,6 +384,22 @@ def library_modules() -> frozenset[str]:
     dotted = {q.rpartition(".")[0] for q in (*_SAFE_EXACT, *_DANGEROUS_NAMES)}
     return frozenset({*dotted, *_DANGEROUS_MODULES, *_CLASS_PACKAGES, *_PYX_PACKAGES,
                       *_CLASS_PACKAGE_DENY} - {""})
+
+
+def _gadget(qual: str) -> Verdict | None:
+    """The verdict on a library class the gadget sweep found (``mlwarden.scan.pickle.gadgets``):
+    its hooks act on the state of an instance a pickle merely rebuilds. Dangerous when they reach
+    processes, files, ``exec``, imports, native code or deserialisers (critical once instantiated,
+    and no policy waives it), unvetted otherwise — even where an allowlist pattern would vouch for
+    its module. Exact allowlist entries (what ``torch.load(weights_only=True)`` accepts) win."""
+    from mlwarden.scan.pickle import gadgets  # a generated table, imported when first needed
+
+    found = gadgets.GADGETS.get(qual)
+    if found is None:
+        return None
+    kind, path = found
+    reason = f"library gadget class: {path} ({kind})"
+    return Verdict(DANGEROUS if kind in gadgets.CRITICAL_KINDS else UNKNOWN, reason)
 
 
 def allowed_by_policy(module: str, name: str, patterns: tuple[str, ...]) -> bool:
