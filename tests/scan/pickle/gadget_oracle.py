@@ -22,6 +22,7 @@ import json
 import os
 import subprocess
 import sys
+import tempfile
 from pathlib import Path
 from typing import Any
 
@@ -69,32 +70,36 @@ signal.signal(signal.SIGALRM, alarm)
 sink = io.StringIO()
 classes = []
 seen = set()
-with warnings.catch_warnings(), contextlib.redirect_stdout(sink), contextlib.redirect_stderr(sink):
-    warnings.simplefilter("ignore")
-    for name in _submodules(root):
-        try:
-            module = importlib.import_module(name)
-        except BaseException:
-            continue
-        for attr, cls in _classes(module):
-            home = getattr(cls, "__module__", None)
-            qual = getattr(cls, "__qualname__", None)
-            if not isinstance(home, str) or not isinstance(qual, str) or "<" in qual:
-                continue
-            if id(cls) in seen or not home.startswith(root if root != "stdlib" else ""):
-                continue
-            seen.add(id(cls))
-            classes.append((home, qual))
+listed = sys.argv[3] if len(sys.argv) > 3 else ""
+if listed:
+    classes = [tuple(c) for c in json.load(open(listed))]
+else:
+  with warnings.catch_warnings(), contextlib.redirect_stdout(sink), contextlib.redirect_stderr(sink):
+      warnings.simplefilter("ignore")
+      for name in _submodules(root):
+          try:
+              module = importlib.import_module(name)
+          except BaseException:
+              continue
+          for attr, cls in _classes(module):
+              home = getattr(cls, "__module__", None)
+              qual = getattr(cls, "__qualname__", None)
+              if not isinstance(home, str) or not isinstance(qual, str) or "<" in qual:
+                  continue
+              if id(cls) in seen or not home.startswith(root if root != "stdlib" else ""):
+                  continue
+              seen.add(id(cls))
+              classes.append((home, qual))
 classes.sort()
 out = sys.__stdout__
-out.write(json.dumps({"total": len(classes)}) + "\n")
+out.write(json.dumps({"total": len(classes), "classes": classes if not listed else None}) + "\n")
 out.flush()
 def op_global(module, name):
     return b"c" + module.encode() + b"\n" + name.encode() + b"\n"
 for i, (home, qual) in enumerate(classes):
     if i < start:
         continue
-    out.write(json.dumps({"start": i}) + "\n")
+    out.write(json.dumps({"start": i, "name": f"{home}.{qual}"}) + "\n")
     out.flush()
     data = b"\x80\x02" + op_global(home, qual) + b")\x81}b."
     events = []
@@ -136,35 +141,50 @@ def run_root(root: str, budget: int = 300) -> dict[str, Any]:
     acted: dict[str, list[str]] = {}
     crashed: list[str] = []
     start, total, restarts = 0, None, 0
+    listing = ""
     while restarts < 50:
-        proc = subprocess.run([sys.executable, "-c", code, root, str(start)], capture_output=True,
-                              text=True, timeout=budget + 60, env=env, cwd=repo, check=False)
+        argv = [sys.executable, "-c", code, root, str(start)] + ([listing] if listing else [])
+        try:
+            proc = subprocess.run(argv, capture_output=True, text=True, timeout=budget + 60,
+                                  env=env, cwd=repo, check=False)
+            stdout, code_ = proc.stdout, proc.returncode
+        except subprocess.TimeoutExpired as exc:  # a hook that blocks where the alarm cannot reach
+            raw = exc.stdout or b""
+            stdout = raw.decode("utf-8", "replace") if isinstance(raw, bytes) else raw
+            code_ = "timeout"
         current = None
+        name = ""
         done = False
-        for line in proc.stdout.splitlines():
+        for line in stdout.splitlines():
             try:
                 msg = json.loads(line)
             except ValueError:
                 continue
             if "total" in msg:
                 total = msg["total"]
+                if msg.get("classes") is not None:
+                    with tempfile.NamedTemporaryFile("w", suffix=".json", delete=False) as fh:
+                        json.dump(msg["classes"], fh)
+                    listing = fh.name
             elif "start" in msg:
-                current = msg["start"]
+                current, name = msg["start"], msg["name"]
             elif "class" in msg:
                 acted[msg["class"]] = msg["events"]
             elif msg.get("done"):
                 done = True
         if done or current is None:
             break
-        crashed.append(f"#{current} (exit {proc.returncode})")
+        crashed.append(f"{name} (exit {code_})")
         start = current + 1
         restarts += 1
+    if listing:
+        os.unlink(listing)
     return {"root": root, "total": total, "acted": acted, "crashed": crashed}
 
 
 if __name__ == "__main__":
     from tests.scan.pickle.gadget_sweep import ROOTS
 
-    results = [run_root(name) for name in sys.argv[1:] or ROOTS
-               if name == "stdlib" or __import__("importlib.util").util.find_spec(name)]
-    print(json.dumps(results, indent=1))
+    for root_name in sys.argv[1:] or ROOTS:
+        if root_name == "stdlib" or __import__("importlib.util").util.find_spec(root_name):
+            print(json.dumps(run_root(root_name)), flush=True)
