@@ -147,3 +147,14 @@ def test_every_class_that_acts_when_rebuilt_is_covered(root: str) -> None:
     uncovered = [f"{qual}: {events[0]}" for qual, events in sorted(out["acted"].items())
                  if not _covered(qual)]
     assert not uncovered, "\n".join(uncovered)
+
+
+def test_the_oracle_sees_controls_act_and_blocks_them() -> None:
+    """The audit-hook oracle on ``oracle_control``: the two acting classes are reported (their
+    actions blocked), the inert one is not."""
+    out = gadget_oracle.run_root("tests.scan.pickle.oracle_control", budget=60)
+    assert out["total"] == 3, out
+    assert set(out["acted"]) == {"tests.scan.pickle.oracle_control.RemovesOnCollect",
+                                 "tests.scan.pickle.oracle_control.RmtreeOnSetstate"}, out
+    assert out["acted"]["tests.scan.pickle.oracle_control.RemovesOnCollect"][0].startswith(
+        "os.remove")
