@@ -147,6 +147,10 @@ def test_every_class_that_acts_when_rebuilt_is_covered(root: str) -> None:
     uncovered = [f"{qual}: {events[0]}" for qual, events in sorted(out["acted"].items())
                  if not _covered(qual)]
     assert not uncovered, "\n".join(uncovered)
+    # a class whose rebuild crashes or hangs the loader must not be allowlisted either
+    allowed = [c for c in out["crashed"]
+               if names.judge(*c.partition(" ")[0].rpartition(".")[::2]).verdict == names.SAFE]
+    assert not allowed, allowed
 
 
 def test_the_oracle_sees_controls_act_and_blocks_them() -> None:
@@ -158,3 +162,23 @@ def test_the_oracle_sees_controls_act_and_blocks_them() -> None:
                                  "tests.scan.pickle.oracle_control.RmtreeOnSetstate"}, out
     assert out["acted"]["tests.scan.pickle.oracle_control.RemovesOnCollect"][0].startswith(
         "os.remove")
+
+
+def test_qhull_rebuilt_without_a_call_crashes_the_loader(tmp_path: Path) -> None:
+    """A disagreement the oracle found, kept as a regression: ``scipy.spatial._qhull._Qhull`` was
+    allowlisted by the scipy.spatial class pattern (a 40-byte pickle scanned clean), but
+    ``NEWOBJ`` + ``BUILD`` of it segfaults CPython (its C state is never set up)."""
+    pytest.importorskip("scipy")
+    qual = "scipy.spatial._qhull._Qhull"
+    data = proto(2) + global_("scipy.spatial._qhull", "_Qhull") + EMPTY_TUPLE + NEWOBJ \
+        + EMPTY_DICT + BUILD + STOP
+    path = tmp_path / "qhull.pkl"
+    path.write_bytes(data)
+    proc = subprocess.run([sys.executable, "-c", CHILD, str(path)], capture_output=True,
+                          text=True, timeout=180, check=False, cwd=tmp_path)
+    assert proc.returncode == -11, (proc.returncode, proc.stdout[-500:])
+    ctx, _ = scan(data)
+    found = [f for f in ctx.findings if f.evidence.get("callable") == qual]
+    assert found and max(f.severity for f in found) == Severity.HIGH, [
+        f.message for f in ctx.findings]
+    assert "crashes the interpreter" in str(found[0].evidence["reason"])

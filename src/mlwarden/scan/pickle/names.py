@@ -352,6 +352,8 @@ def judge(module: str, name: str) -> Verdict:
     gadget = _gadget(qual)
     if gadget is not None:
         return gadget
+    if qual in CRASHES_LOADER:
+        return Verdict(UNKNOWN, "crashes the interpreter when a pickle rebuilds it (segfault)")
     if len(parts) == 1 and not _within(module, _CLASS_PACKAGE_DENY) \
             and name not in _REEXPORTED_GADGETS:
         if _within(module, _CLASS_PACKAGES) and _CAMEL.match(name):
@@ -376,6 +378,12 @@ def judge(module: str, name: str) -> Verdict:
                 _CAMEL.match(name) or name.endswith("_frozen") or name in {"cKDTree"}):
             return Verdict(SAFE, "scipy value class")
     return Verdict(UNKNOWN, "not on the allowlist of model constructors")
+
+
+CRASHES_LOADER: frozenset[str] = frozenset(words("scipy.spatial._qhull._Qhull"))
+"""Library classes an allowlist pattern would vouch for but that crash CPython when a pickle
+rebuilds them (``cls.__new__(cls)`` + ``BUILD``: a Cython object whose C state was never set up),
+found by the audit-hook oracle (``tests/scan/pickle/test_gadget_oracle.py``)."""
 
 
 def library_modules() -> frozenset[str]:
