@@ -8,7 +8,7 @@ PIP    := $(PY) -m pip
 PIP_FLAGS ?= --disable-pip-version-check --quiet
 PYTEST_WORKERS ?= auto
 
-.PHONY: help venv demo test test-slow test-all lint fmt docs bench clean
+.PHONY: help venv demo test test-slow test-all lint fmt docs bench gadgets clean
 
 help:
 	@echo "make demo       run the lifecycle demo on bundled data (creates .venv)"
@@ -17,6 +17,7 @@ help:
 	@echo "make lint       ruff and mypy"
 	@echo "make docs       regenerate docs/rules.md and docs/report.schema.json"
 	@echo "make bench      run benchmarks/ (see benchmarks/README.md)"
+	@echo "make gadgets    re-sweep the installed libraries into scan/pickle/gadgets.py (review the diff)"
 
 $(VENV)/bin/python:
 	$(PYTHON) -m venv $(VENV)
@@ -57,6 +58,9 @@ docs: $(VENV)/.dev-installed
 
 bench: $(VENV)/.dev-installed
 	$(PY) benchmarks/run.py
+
+gadgets: $(VENV)/.dev-installed
+	PYTHONPATH=src:. $(PY) -m tests.scan.pickle.gadget_sweep --write
 
 clean:
 	rm -rf $(VENV) mlwarden-demo .pytest_cache .mypy_cache .ruff_cache

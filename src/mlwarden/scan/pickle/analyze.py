@@ -7,7 +7,7 @@ import re
 from mlwarden.core.finding import JSONValue
 from mlwarden.core.severity import Severity
 from mlwarden.scan.interface import ScanContext, ScanLimits, ScanTarget
-from mlwarden.scan.pickle import names, rules
+from mlwarden.scan.pickle import libraries, names, rules
 from mlwarden.scan.pickle.result import PickleResult, ResolvedGlobal
 from mlwarden.scan.pickle.state import Shared
 from mlwarden.scan.pickle.values import Imp
@@ -98,6 +98,15 @@ def _report_imports(shared: Shared) -> None:
                 "attributes set by BUILD), as pickle saves any class instance. Its __setstate__ "
                 "may still run code: allowlist it if you trust it", location, evidence=evidence,
                 severity=Severity.MEDIUM))
+        elif rebuilt_only(imp) and not shared.walk_overflow:
+            evidence["instantiated_only"] = True
+            evidence["library"] = libraries.top_level(imp.module)
+            shared.ctx.add(rules.UNVETTED_IMPORT.finding(
+                f"{where} imports {qual}, which is not on the allowlist; it is only instantiated "
+                f"without calling it ({imp.call_opcode} at offset {imp.call_offset}), but it is a "
+                f"class of {_owner(imp.module)}, not a user's class: its __setstate__, __del__, "
+                "__getattr__ or attribute setters run that library's code on the pickle's state",
+                location, evidence=evidence))
         else:
             shared.ctx.add(rules.UNVETTED_IMPORT.finding(
                 f"{where} imports {qual}, which is not on the allowlist"
@@ -105,17 +114,32 @@ def _report_imports(shared: Shared) -> None:
                    if imp.called else ""), location, evidence=evidence))
 
 
-def only_instantiated(imp: Imp) -> bool:
+def _owner(module: str) -> str:
+    top = libraries.top_level(module)
+    return "the standard library" if names.in_stdlib(module) else f"the library {top!r}"
+
+
+def rebuilt_only(imp: Imp) -> bool:
     """Whether an unvetted import is a class that is only rebuilt the way ``object.__reduce_ex__``
     saves an instance: ``cls.__new__(cls)`` with no arguments (``NEWOBJ``/``NEWOBJ_EX`` with an empty
     tuple, ``copyreg.__newobj__(cls)``, ``copyreg._reconstructor(cls, object, None)``), then at most
     a BUILD with a plain attribute/slot state — never called with arguments, never handed around as
     a value (where whoever holds it may call it), never mutated. No constructor runs then; only the
-    class's ``__setstate__`` (if it defines one) sees the judged state. Such an import is medium."""
+    class's own hooks (``__setstate__``, ``__del__``, ``__getattr__``, slot setters) see the judged
+    state."""
     return (imp.verdict == names.UNKNOWN and imp.handled is None and imp.called
             and not (imp.invoked or imp.escaped or imp.odd_state)
             and imp.derived_from is None and imp.module != "<computed>"
-            and names.looks_like_class(imp.name) and not names.in_stdlib(imp.module))
+            and names.looks_like_class(imp.name))
+
+
+def only_instantiated(imp: Imp) -> bool:
+    """Whether an unvetted import is medium: a *user* class (see
+    :func:`mlwarden.scan.pickle.libraries.is_user_module`) or a class of a vetted model namespace,
+    only rebuilt without a call (:func:`rebuilt_only`). Its hooks are the user's own code, which the
+    analyser cannot see; a standard-library or third-party library class stays high, because an
+    attacker can pick it for what its hooks do with the state."""
+    return rebuilt_only(imp) and libraries.may_rebuild_as_medium(imp.module)
 
 
 def _resolved(imports: list[Imp]) -> tuple[ResolvedGlobal, ...]:

@@ -349,6 +349,11 @@ def judge(module: str, name: str) -> Verdict:
     if _dangerous_module(module):
         return Verdict(DANGEROUS, f"denylisted module {module!r} "
                                   "(code execution, files, network or interpreter state)")
+    gadget = _gadget(qual)
+    if gadget is not None:
+        return gadget
+    if qual in CRASHES_LOADER:
+        return Verdict(UNKNOWN, "crashes the interpreter when a pickle rebuilds it (segfault)")
     if len(parts) == 1 and not _within(module, _CLASS_PACKAGE_DENY) \
             and name not in _REEXPORTED_GADGETS:
         if _within(module, _CLASS_PACKAGES) and _CAMEL.match(name):
@@ -373,6 +378,36 @@ def judge(module: str, name: str) -> Verdict:
                 _CAMEL.match(name) or name.endswith("_frozen") or name in {"cKDTree"}):
             return Verdict(SAFE, "scipy value class")
     return Verdict(UNKNOWN, "not on the allowlist of model constructors")
+
+
+CRASHES_LOADER: frozenset[str] = frozenset(words("scipy.spatial._qhull._Qhull"))
+"""Library classes an allowlist pattern would vouch for but that crash CPython when a pickle
+rebuilds them (``cls.__new__(cls)`` + ``BUILD``: a Cython object whose C state was never set up),
+found by the audit-hook oracle (``tests/scan/pickle/test_gadget_oracle.py``)."""
+
+
+def library_modules() -> frozenset[str]:
+    """Every module the allow and deny lists name (``mlwarden.scan.pickle.libraries`` takes the
+    third-party top-level packages among them into its catalogue of known libraries)."""
+    dotted = {q.rpartition(".")[0] for q in (*_SAFE_EXACT, *_DANGEROUS_NAMES)}
+    return frozenset({*dotted, *_DANGEROUS_MODULES, *_CLASS_PACKAGES, *_PYX_PACKAGES,
+                      *_CLASS_PACKAGE_DENY} - {""})
+
+
+def _gadget(qual: str) -> Verdict | None:
+    """The verdict on a library class the gadget sweep found (``mlwarden.scan.pickle.gadgets``):
+    its hooks act on the state of an instance a pickle merely rebuilds. Dangerous when they reach
+    processes, files, ``exec``, imports, native code or deserialisers (critical once instantiated,
+    and no policy waives it), unvetted otherwise — even where an allowlist pattern would vouch for
+    its module. Exact allowlist entries (what ``torch.load(weights_only=True)`` accepts) win."""
+    from mlwarden.scan.pickle import gadgets  # a generated table, imported when first needed
+
+    found = gadgets.GADGETS.get(qual)
+    if found is None:
+        return None
+    kind, path = found
+    reason = f"library gadget class: {path} ({kind})"
+    return Verdict(DANGEROUS if kind in gadgets.CRITICAL_KINDS else UNKNOWN, reason)
 
 
 def allowed_by_policy(module: str, name: str, patterns: tuple[str, ...]) -> bool:

@@ -17,7 +17,10 @@ DANGEROUS_CALL = register(Rule(
     description="The pickle imports a denylisted callable (command execution, file or network "
                 "access, code loading, interpreter state) and invokes it with REDUCE, OBJ, INST, "
                 "NEWOBJ or NEWOBJ_EX. Unpickling the file runs that call: this is arbitrary code "
-                "execution on load.",
+                "execution on load. Library gadget classes count too: classes whose __setstate__, "
+                "__del__, __getattr__, __new__ or property setters reach processes, files, exec, "
+                "imports, native code or deserialisers (found by a sweep of the installed "
+                "libraries) are critical as soon as they are instantiated, even without a call.",
     severity=Severity.CRITICAL,
     remediation=_NOT_LOADING,
     references=_EXEC_REFS,
@@ -49,9 +52,12 @@ UNVETTED_IMPORT = register(Rule(
                 "copyreg._reconstructor(cls, object, None), then BUILD with a plain attribute or "
                 "slot state whose values are judged on their own): no constructor runs, though the "
                 "class's __setstate__ may still run code — whole pickled models "
-                "(torch.save(model)) look like this. The medium case is for user classes only: a "
-                "standard-library class, a second BUILD on the same object or odd state stays "
-                "high. Allowlisted value types that are safe only to reconstruct (transformers "
+                "(torch.save(model)) look like this. The medium case is for user classes only (a "
+                "module of neither the standard library nor a catalogued third-party library, or "
+                "a vetted torch.nn model namespace such as torchvision.models): a class of the "
+                "standard library or of an installed library is shared code whose hooks an "
+                "attacker can pick, so it stays high, and so do a second BUILD on the same object "
+                "or odd state. Allowlisted value types that are safe only to reconstruct (transformers "
                 "TrainingArguments) are high when called, and so are names that are safe only "
                 "where the pickle calls them once the analyser can no longer follow every value.",
     severity=Severity.HIGH,
