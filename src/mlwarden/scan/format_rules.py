@@ -346,6 +346,24 @@ SKOPS_DANGEROUS_TYPE = register(Rule(
     references=_CODE_ON_LOAD,
 ))
 
+SKOPS_UNVETTED_TYPE = register(Rule(
+    id="MW-SKOPS-002",
+    name="SkopsUnvettedType",
+    title="skops file makes the loader import and run an unvetted type",
+    description="A skops file's schema.json names a class or function that is not on the "
+                "allowlist of model constructors, in a node whose loader imports it and runs it: "
+                "an ObjectNode (cls.__new__ then the class's __setstate__ with the file's state), "
+                "a ConstructorFromReduceNode, LossNode or container node (called with the file's "
+                "arguments), or a FunctionNode/TypeNode (handed to the model, which calls it). "
+                "The usual idiom load(f, trusted=get_untrusted_types(file=f)) trusts it, and "
+                "the scanner cannot know what its constructor or __setstate__ does (the "
+                "counterpart of MW-PKL-003 for pickles).",
+    severity=Severity.HIGH,
+    remediation="Review the listed types; allow the ones you trust with the policy's "
+                "scan.allow_globals, or re-export the model with types from the allowlist.",
+    references=_CODE_ON_LOAD,
+))
+
 # --- payloads embedded in other formats' fields ---------------------------------------------------
 
 EMBEDDED_UNCHECKED = register(Rule(

@@ -109,16 +109,6 @@ GAPS: dict[str, str] = {
     "r5-npy-data-holds-zip": _ZIP_IN_DATA.format(fmt=".npy"),
     "r5-hdf5-dataset-holds-zip": _ZIP_IN_DATA.format(fmt="HDF5"),
     "r5-gguf-tensor-holds-zip": _ZIP_IN_DATA.format(fmt="GGUF"),
-    "r5-skops-booster-constructor-node": (
-        "skops_file judges names only: xgboost.core.Booster is allowlisted to be rebuilt "
-        "(VALUE_ONLY), but a ConstructorFromReduceNode calls it with a model_file path"),
-    "r5-skops-scipy-rv-object-node": (
-        "skops_file reports only denylisted names; an unvetted class in an ObjectNode (skops runs "
-        "cls.__new__ then __setstate__(attrs)) is not reported at all"),
-    "r5-skops-memmap-constructor-node": (
-        "skops_file judges names only: numpy.memmap is allowlisted as a reconstruction target, "
-        "but a ConstructorFromReduceNode calls it with the file's arguments (CALL_DANGEROUS is "
-        "applied by the pickle VM only)"),
     "r5-savedmodel-init-table-from-textfile": _SAVEDMODEL_OPS.format(
         op="InitializeTableFromTextFileV2"),
     "r5-savedmodel-sql-dataset": _SAVEDMODEL_OPS.format(op="SqlDataset"),

@@ -13,10 +13,20 @@ arrays) go through the zip scanner.
 from __future__ import annotations
 
 import json
+import re
 import zipfile
+from dataclasses import dataclass
 from typing import ClassVar
 
+from mlwarden.core.rules import Rule
+from mlwarden.core.severity import Severity
 from mlwarden.scan import format_rules as R
+from mlwarden.scan.formats.skops_nodes import (
+    BIT_GENERATORS,
+    SETSTATE_EXEC_KEYS,
+    bit_generator,
+    node_use,
+)
 from mlwarden.scan.interface import FormatScanner, ScanContext, ScanTarget
 
 SCHEMA = "schema.json"
@@ -45,34 +55,121 @@ def _schema(data: bytes | memoryview) -> object | None:
     return None
 
 
-def referenced_names(root: object) -> list[tuple[str, str, str]]:
-    """``(module, name, loader)`` of every node of the tree that names a type or function."""
-    out: list[tuple[str, str, str]] = []
+def schema_nodes(root: object) -> list[dict[str, object]]:
+    """Every node of the tree (a JSON object with a ``__loader__``), wherever it sits: a superset
+    of the children skops' node classes follow."""
+    out: list[dict[str, object]] = []
     stack = [root]
-    nodes = 0
+    values = 0
     while stack:
         value = stack.pop()
-        nodes += 1
-        if nodes > MAX_NODES:
+        values += 1
+        if values > MAX_NODES:
             raise ValueError(f"schema has more than {MAX_NODES} JSON values")
         if isinstance(value, dict):
-            module, name = value.get("__module__"), value.get("__class__")
-            if isinstance(module, str) and isinstance(name, str):
-                out.append((module, name, str(value.get("__loader__"))))
-            func = value.get("func") if value.get("__loader__") == "MethodNode" else None
-            if isinstance(func, str):
-                out.append(("<method>", func, "MethodNode"))
+            if "__loader__" in value:
+                out.append(value)
             stack.extend(value.values())
         elif isinstance(value, list):
             stack.extend(value)
     return out
 
 
+def referenced_names(root: object) -> list[tuple[str, str, str]]:
+    """``(module, name, loader)`` of every node of the tree that names a type or function (and
+    ``("<method>", attribute, "MethodNode")`` for the attribute a ``MethodNode`` fetches)."""
+    out: list[tuple[str, str, str]] = []
+    for node in schema_nodes(root):
+        use = node_use(node)
+        if use is None:
+            continue
+        out.append((use.module, use.name, use.loader))
+        if use.method is not None:
+            out.append(("<method>", use.method, "MethodNode"))
+    return out
+
+
+@dataclass(frozen=True)
+class Problem:
+    """One name the loader would use in a way the scanner does not clear."""
+
+    rule: Rule
+    what: str
+    loader: str
+    why: str
+    severity: Severity | None = None
+
+
+def judge_node(node: dict[str, object], allow_globals: tuple[str, ...] = ()) -> list[Problem]:
+    """The problems of one schema node, judged by how ``skops.io.load`` uses its name
+    (``skops_nodes``) and by the pickle allowlist/denylist (``mlwarden.scan.pickle.names``)."""
+    from mlwarden.scan.pickle import names
+
+    use = node_use(node)
+    if use is None:
+        return []
+    out: list[Problem] = []
+    qual = f"{use.module}.{use.name}"
+    verdict = names.judge(use.module, use.name)
+    if use.use == "unmodelled":
+        out.append(Problem(R.SKOPS_DANGEROUS_TYPE, qual, use.loader,
+                           f"loader {use.loader!r} is not one skops 0.16 has; a skops version "
+                           "that has it may import and call the name in a way not modelled here"))
+    elif verdict.verdict == names.DANGEROUS:
+        out.append(Problem(R.SKOPS_DANGEROUS_TYPE, qual, use.loader, verdict.reason,
+                           Severity.CRITICAL if use.use in ("call", "new") else None))
+    elif use.use != "none":
+        safe = verdict.verdict == names.SAFE or _skops_safe(use.module, use.name, use.loader) \
+            or names.allowed_by_policy(use.module, use.name, allow_globals)
+        if not safe:
+            how = {"call": "imported and called with the file's arguments",
+                   "new": "imported, instantiated by cls.__new__ and given the file's state "
+                          "through its __setstate__",
+                   "value": "imported and handed to the model, which calls it with arguments "
+                            "nobody judged"}[use.use]
+            out.append(Problem(R.SKOPS_UNVETTED_TYPE, qual, use.loader,
+                               f"{verdict.reason}; {how}"))
+        elif use.use == "call" and qual in names.CALL_DANGEROUS:
+            out.append(Problem(R.SKOPS_DANGEROUS_TYPE, qual, use.loader,
+                               "opens or creates a file when called (here with the file's "
+                               "arguments)"))
+        elif use.use in ("call", "value") and qual in names.CALL_ONLY_HERE | names.CALL_DANGEROUS \
+                and not names.allowed_by_policy(use.module, use.name, allow_globals):
+            out.append(Problem(R.SKOPS_DANGEROUS_TYPE, qual, use.loader,
+                               "allowlisted only to be rebuilt without a call; "
+                               + ("called here with the file's arguments" if use.use == "call"
+                                  else "handed over as a value, whoever holds it calls it with "
+                                       "arguments nobody judged")))
+    hooks = sorted(use.state_keys & SETSTATE_EXEC_KEYS)
+    if hooks:
+        out.append(Problem(R.SKOPS_DANGEROUS_TYPE, qual, use.loader,
+                           f"its state sets {hooks[0]!r}, which scipy's rv_generic.__setstate__ "
+                           "passes to exec() while loading", Severity.CRITICAL))
+    if use.method is not None and names.judge("m", use.method).verdict == names.DANGEROUS:
+        out.append(Problem(R.SKOPS_DANGEROUS_TYPE, f"{qual}.{use.method}", use.loader,
+                           "a dunder method (introspection gadget)"))
+    if use.loader == "RandomGeneratorNode":
+        generator = bit_generator(node)
+        if generator not in BIT_GENERATORS:
+            out.append(Problem(R.SKOPS_UNVETTED_TYPE, f"numpy.random.{generator}", use.loader,
+                               "not a numpy bit generator skops knows; imported from "
+                               "numpy.random and called"))
+    return out
+
+
+def _skops_safe(module: str, name: str, loader: str) -> bool:
+    """Names skops trusts by default that the pickle allowlist does not hold: scipy.special's
+    ufuncs handed over as functions (skops' ``SCIPY_UFUNC_TYPE_NAMES``; pure numeric)."""
+    return loader == "FunctionNode" and (module == "scipy.special" or re.fullmatch(
+        r"scipy\.special\._(special_)?ufuncs(_cxx)?", module) is not None) \
+        and not name.startswith("_")
+
+
 class SkopsScanner(FormatScanner):
     """skops.io files."""
 
     name: ClassVar[str] = "skops"
-    version: ClassVar[str] = "1"
+    version: ClassVar[str] = "2"
     priority: ClassVar[int] = 790
 
     @classmethod
@@ -80,33 +177,28 @@ class SkopsScanner(FormatScanner):
         return _schema(target.data) is not None
 
     def scan(self, target: ScanTarget, ctx: ScanContext) -> None:
-        from mlwarden.scan.pickle.names import DANGEROUS, judge
-
         root = _schema(target.data)
         try:
-            names = referenced_names(root)
+            nodes = schema_nodes(root)
         except ValueError as exc:
             ctx.add(R.SKOPS_DANGEROUS_TYPE.finding(f"{SCHEMA}: {exc}; not analysed",
                                                    target.location()))
-            names = []
-        reported: set[tuple[str, str]] = set()
-        for module, name, loader in names:
-            if module == "<method>":
-                verdict_bad = name.startswith("__") and name.endswith("__")
-                why = "a dunder method (introspection gadget)"
-            else:
-                verdict = judge(module, name)
-                verdict_bad, why = verdict.verdict == DANGEROUS, verdict.reason
-            if not verdict_bad or (module, name) in reported:
-                continue
-            reported.add((module, name))
-            if len(reported) > MAX_REPORTED:
-                break
-            what = name if module == "<method>" else f"{module}.{name}"
-            ctx.add(R.SKOPS_DANGEROUS_TYPE.finding(
-                f"{SCHEMA} names {what} ({loader}): {why}; skops.io.load runs it once the type "
-                "is trusted (trusted=get_untrusted_types(...) trusts it)", target.location(),
-                evidence={"name": what, "loader": loader}))
+            nodes = []
+        reported: set[tuple[str, str, str]] = set()
+        for node in nodes:
+            for problem in judge_node(node, ctx.allow_globals):
+                key = (problem.rule.id, problem.what, problem.why)
+                if key in reported:
+                    continue
+                reported.add(key)
+                if len(reported) > MAX_REPORTED:
+                    break
+                ctx.add(problem.rule.finding(
+                    f"{SCHEMA} names {problem.what} ({problem.loader}): {problem.why}; "
+                    "skops.io.load runs it once the type is trusted "
+                    "(trusted=get_untrusted_types(...) trusts it)", target.location(),
+                    severity=problem.severity,
+                    evidence={"name": problem.what, "loader": problem.loader}))
         import mlwarden.scan.formats.archive  # noqa: F401 - registers the zip scanner
         from mlwarden.scan.formats.pickled import note_ran
 
