@@ -66,8 +66,6 @@ _JOBLIB_SHAPE = ("joblib_arrays needs the wrapper's shape as a tuple of Python i
 _ZIP_IN_DATA = ("the {fmt} scanner claims the file and never looks for a zip end record inside "
                 "its data; zipfile (pandas.read_pickle('x.zip'), skops, Keras) finds the archive "
                 "from the end record and unpickles its member: no finding")
-_SAVEDMODEL_OPS = ("savedmodel FILE_OPS/PATH_INPUT_OPS/WRITER_OPS is a denylist of ops; {op} "
-                   "with a constant path outside the model is not on it: no finding")
 _SCIPY_FP = ("a real pickled frozen scipy distribution: its *_gen class is rebuilt by NEWOBJ + "
              "BUILD (MW-PKL-003 high: a lowercase class name is not 'spelt like a class') with "
              "__doc__ in the state (MW-PKL-007 high): a benign file fails the default policy")
@@ -109,12 +107,6 @@ GAPS: dict[str, str] = {
     "r5-npy-data-holds-zip": _ZIP_IN_DATA.format(fmt=".npy"),
     "r5-hdf5-dataset-holds-zip": _ZIP_IN_DATA.format(fmt="HDF5"),
     "r5-gguf-tensor-holds-zip": _ZIP_IN_DATA.format(fmt="GGUF"),
-    "r5-savedmodel-init-table-from-textfile": _SAVEDMODEL_OPS.format(
-        op="InitializeTableFromTextFileV2"),
-    "r5-savedmodel-sql-dataset": _SAVEDMODEL_OPS.format(op="SqlDataset"),
-    "r5-savedmodel-cache-dataset-file": _SAVEDMODEL_OPS.format(op="CacheDatasetV2"),
-    "r5-savedmodel-save-dataset-v2": _SAVEDMODEL_OPS.format(op="SaveDatasetV2"),
-    "r5-savedmodel-restore-v2-absolute": _SAVEDMODEL_OPS.format(op="RestoreV2"),
     "benign-r5-sklearn-randomized-search-scipy-dists": _SCIPY_FP,
     "benign-r5-scipy-frozen-norm-pickle": _SCIPY_FP,
 }
