@@ -24,8 +24,9 @@ from mlwarden.scan import format_rules as R
 from mlwarden.scan.formats.skops_nodes import (
     BIT_GENERATORS,
     SETSTATE_EXEC_KEYS,
+    NodeUse,
     bit_generator,
-    node_use,
+    node_uses,
 )
 from mlwarden.scan.interface import FormatScanner, ScanContext, ScanTarget
 
@@ -80,12 +81,10 @@ def referenced_names(root: object) -> list[tuple[str, str, str]]:
     ``("<method>", attribute, "MethodNode")`` for the attribute a ``MethodNode`` fetches)."""
     out: list[tuple[str, str, str]] = []
     for node in schema_nodes(root):
-        use = node_use(node)
-        if use is None:
-            continue
-        out.append((use.module, use.name, use.loader))
-        if use.method is not None:
-            out.append(("<method>", use.method, "MethodNode"))
+        for use in node_uses(node):
+            out.append((use.module, use.name, use.loader))
+            if use.method is not None:
+                out.append(("<method>", use.method, "MethodNode"))
     return out
 
 
@@ -103,11 +102,16 @@ class Problem:
 def judge_node(node: dict[str, object], allow_globals: tuple[str, ...] = ()) -> list[Problem]:
     """The problems of one schema node, judged by how ``skops.io.load`` uses its name
     (``skops_nodes``) and by the pickle allowlist/denylist (``mlwarden.scan.pickle.names``)."""
+    out: list[Problem] = []
+    for use in node_uses(node):
+        out.extend(_judge_use(use, node, allow_globals))
+    return out
+
+
+def _judge_use(use: NodeUse, node: dict[str, object],
+               allow_globals: tuple[str, ...]) -> list[Problem]:
     from mlwarden.scan.pickle import names
 
-    use = node_use(node)
-    if use is None:
-        return []
     out: list[Problem] = []
     qual = f"{use.module}.{use.name}"
     verdict = names.judge(use.module, use.name)

@@ -66,6 +66,35 @@ class NodeUse:
     method: str | None = None
 
 
+FIXED_CONSTRUCTORS: dict[str, tuple[str, str]] = {
+    "TreeNode": ("sklearn.tree._tree", "Tree"),
+    "QuantileForestNode": ("quantile_forest._quantile_forest_fast", "QuantileForest"),
+}
+"""ReduceNode loaders whose constructor skops fixes: called with the file's ``__reduce__`` args,
+then given its state through ``__setstate__`` (and listed by ``get_untrusted_types``)."""
+
+
+def node_uses(node: dict[str, object]) -> list[NodeUse]:
+    """Every use ``skops.io.load`` makes of names carried by one schema node: its own name
+    (``node_use``), a fixed constructor it calls, and the key types a ``DictNode`` calls on the
+    file's keys (``content[k_type(key)]``)."""
+    own = node_use(node)
+    if own is None:
+        return []
+    out = [own]
+    fixed = FIXED_CONSTRUCTORS.get(own.loader)
+    if fixed is not None:
+        out.append(NodeUse(fixed[0], fixed[1], own.loader, "call", own.state_keys))
+    key_types = node.get("key_types") if own.loader == "DictNode" else None
+    items = key_types.get("content") if isinstance(key_types, dict) else None
+    for item in items if isinstance(items, list) else []:
+        if isinstance(item, dict) and item.get("__loader__") == "TypeNode":
+            module, name = item.get("__module__"), item.get("__class__")
+            if isinstance(module, str) and isinstance(name, str):
+                out.append(NodeUse(module, name, "DictNode key type", "call"))
+    return out
+
+
 def node_use(node: dict[str, object]) -> NodeUse | None:
     """How ``skops.io.load`` uses the name of one schema node (``None``: not a node)."""
     loader, module, name = node.get("__loader__"), node.get("__module__"), node.get("__class__")
@@ -80,7 +109,7 @@ def node_use(node: dict[str, object]) -> NodeUse | None:
     elif loader in VALUE_LOADERS:
         use = "value"
     elif loader == "TupleNode":
-        use = "none" if qual == "builtins.tuple" else "call"
+        use = "call"  # always imported; called when it is a named tuple
     elif loader == "NdArrayNode":
         use = "call" if node.get("type") == "numpy" and qual != "numpy.ndarray" else "none"
     elif loader in NAME_UNUSED_LOADERS:
@@ -89,7 +118,8 @@ def node_use(node: dict[str, object]) -> NodeUse | None:
         use = "unmodelled"
     method = node.get("content", {}).get("func") if loader == "MethodNode" and isinstance(
         node.get("content"), dict) else None  # type: ignore[union-attr]
-    keys = _state_keys(node) if loader in NEW_LOADERS or loader == "LossNode" else frozenset()
+    keys = _state_keys(node) if loader in NEW_LOADERS or loader == "LossNode" \
+        or loader in FIXED_CONSTRUCTORS else frozenset()
     return NodeUse(module, name, loader, use, keys, method if isinstance(method, str) else None)
 
 
