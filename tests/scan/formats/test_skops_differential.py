@@ -166,7 +166,7 @@ def _scanner_view(data: bytes) -> tuple[set[str], dict[str, set[str]]]:
     with zipfile.ZipFile(io.BytesIO(data)) as zf:
         root = json.loads(zf.read("schema.json"))
     names = set()
-    for module, name, loader in referenced_names(root):
+    for module, name, _loader in referenced_names(root):
         names.add(name if module == "<method>" else f"{module}.{name}")
     uses: dict[str, set[str]] = {}
     for node in schema_nodes(root):
@@ -195,7 +195,7 @@ def test_names_and_uses_match_the_loader(oracle: tuple[dict[str, bytes],
             if qual not in names:
                 problems.append(f"{key}: get_untrusted_types lists {qual}, the scanner misses it")
         for qual, events in result.events.items():
-            if qual in FIXED or qual.startswith("numpy.random.") and qual.count(".") == 2:
+            if qual in FIXED or (qual.startswith("numpy.random.") and qual.count(".") == 2):
                 continue
             modelled = uses.get(qual)
             if modelled is None:

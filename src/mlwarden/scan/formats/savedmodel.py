@@ -44,7 +44,6 @@ from mlwarden.core.severity import Severity
 from mlwarden.scan import format_rules as R
 from mlwarden.scan.formats.keras_config import ConfigError, analyze_config, parse_config
 from mlwarden.scan.formats.onnx import location_problem
-from mlwarden.scan.formats.tf_path_ops import PATH_ATTRS, PATH_OPS, QUEUE_READERS
 from mlwarden.scan.formats.protobuf_wire import (
     LEN,
     VARINT,
@@ -56,6 +55,7 @@ from mlwarden.scan.formats.protobuf_wire import (
     read_varint,
     text,
 )
+from mlwarden.scan.formats.tf_path_ops import PATH_ATTRS, PATH_OPS, QUEUE_READERS
 from mlwarden.scan.interface import FormatScanner, ScanContext, ScanTarget
 from mlwarden.scan.sniff import could_be_keras_metadata
 

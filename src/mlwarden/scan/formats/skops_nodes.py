@@ -116,8 +116,8 @@ def node_use(node: dict[str, object]) -> NodeUse | None:
         use = "none"
     else:
         use = "unmodelled"
-    method = node.get("content", {}).get("func") if loader == "MethodNode" and isinstance(
-        node.get("content"), dict) else None  # type: ignore[union-attr]
+    content = node.get("content")
+    method = content.get("func") if loader == "MethodNode" and isinstance(content, dict) else None
     keys = _state_keys(node) if loader in NEW_LOADERS or loader == "LossNode" \
         or loader in FIXED_CONSTRUCTORS else frozenset()
     return NodeUse(module, name, loader, use, keys, method if isinstance(method, str) else None)
