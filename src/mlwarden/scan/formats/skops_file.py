@@ -188,21 +188,22 @@ class SkopsScanner(FormatScanner):
             ctx.add(R.SKOPS_DANGEROUS_TYPE.finding(f"{SCHEMA}: {exc}; not analysed",
                                                    target.location()))
             nodes = []
+        problems = [p for node in nodes for p in judge_node(node, ctx.allow_globals)]
+        problems.sort(key=lambda p: -(p.severity or p.rule.severity).rank)  # the worst use first
         reported: set[tuple[str, str, str]] = set()
-        for node in nodes:
-            for problem in judge_node(node, ctx.allow_globals):
-                key = (problem.rule.id, problem.what, problem.why)
-                if key in reported:
-                    continue
-                reported.add(key)
-                if len(reported) > MAX_REPORTED:
-                    break
-                ctx.add(problem.rule.finding(
-                    f"{SCHEMA} names {problem.what} ({problem.loader}): {problem.why}; "
-                    "skops.io.load runs it once the type is trusted "
-                    "(trusted=get_untrusted_types(...) trusts it)", target.location(),
-                    severity=problem.severity,
-                    evidence={"name": problem.what, "loader": problem.loader}))
+        for problem in problems:
+            key = (problem.rule.id, problem.what, problem.why)
+            if key in reported:
+                continue
+            reported.add(key)
+            if len(reported) > MAX_REPORTED:
+                break
+            ctx.add(problem.rule.finding(
+                f"{SCHEMA} names {problem.what} ({problem.loader}): {problem.why}; "
+                "skops.io.load runs it once the type is trusted "
+                "(trusted=get_untrusted_types(...) trusts it)", target.location(),
+                severity=problem.severity,
+                evidence={"name": problem.what, "loader": problem.loader}))
         import mlwarden.scan.formats.archive  # noqa: F401 - registers the zip scanner
         from mlwarden.scan.formats.pickled import note_ran
 
