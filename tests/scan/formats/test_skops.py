@@ -155,3 +155,17 @@ def test_a_random_generator_with_an_unknown_bit_generator() -> None:
 
     assert _active(generator("PCG64")) == []
     assert _active(generator("Evil")) == [("MW-SKOPS-002", "high")]
+
+
+@pytest.mark.parametrize("wrap", ["dict", "defaultdict"])
+def test_state_that_rv_generic_setstate_executes_is_critical_under_any_class(wrap: str) -> None:
+    """scipy's rv_generic.__setstate__ exec()s _parse_arg_template: critical even under a class
+    name the allowlist vouches for (CamelCase in scipy.stats), and through a defaultdict state."""
+    state = _attrs(_parse_arg_template=_leaf("import os"), numargs=_leaf(0))
+    if wrap == "defaultdict":
+        state = {"__class__": "defaultdict", "__module__": "collections",
+                 "__loader__": "DefaultDictNode",
+                 "content": {"main": state, "default_factory": _leaf(None)}}
+    node = {"__class__": "NormGen", "__module__": "scipy.stats._continuous_distns",
+            "__loader__": "ObjectNode", "content": state}
+    assert _active(node) == [("MW-SKOPS-001", "critical")]

@@ -137,8 +137,13 @@ def bit_generator(node: dict[str, object]) -> str | None:
 
 
 def _state_keys(node: dict[str, object]) -> frozenset[str]:
-    """Keys of the attribute dict ``__setstate__`` receives (a ``DictNode``'s content)."""
-    content = node.get("content")
-    if isinstance(content, dict) and isinstance(content.get("content"), dict):
-        return frozenset(k for k in content["content"] if isinstance(k, str))
+    """Keys of the attribute dict ``__setstate__`` receives: a ``DictNode``'s content, or the
+    ``main`` dict of a ``DefaultDictNode`` (``defaultdict(**main)``)."""
+    state = node.get("content")
+    if isinstance(state, dict) and state.get("__loader__") == "DefaultDictNode":
+        inner = state.get("content")
+        state = inner.get("main") if isinstance(inner, dict) else None
+    content = state.get("content") if isinstance(state, dict) else None
+    if isinstance(content, dict):
+        return frozenset(k for k in content if isinstance(k, str))
     return frozenset()
