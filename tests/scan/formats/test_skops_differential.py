@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import io
 import json
+import random
 import zipfile
 from pathlib import Path
 from typing import Any
@@ -184,34 +185,58 @@ def test_every_loader_of_the_installed_skops_is_modelled() -> None:
     assert {loader for loader, _ in NODE_TYPE_MAPPING} <= KNOWN_LOADERS
 
 
+def _parity_problems(key: str, data: bytes, result: OracleResult) -> list[str]:
+    problems = []
+    names, uses = _scanner_view(data)
+    for qual in result.untrusted or []:
+        if qual not in names:
+            problems.append(f"{key}: get_untrusted_types lists {qual}, the scanner misses it")
+    for qual, events in result.events.items():
+        if qual in FIXED or (qual.startswith("numpy.random.") and qual.count(".") == 2):
+            continue
+        modelled = uses.get(qual)
+        if modelled is None:
+            problems.append(f"{key}: the loader imports {qual}, the scanner misses it")
+            continue
+        if "call" in events and "call" not in modelled:
+            problems.append(f"{key}: the loader calls {qual}, the scanner says {modelled}")
+        if "new" in events and "new" not in modelled:
+            problems.append(f"{key}: the loader runs {qual}.__new__, the scanner says {modelled}")
+        if modelled == {"none"}:
+            problems.append(f"{key}: the loader imports {qual}, the scanner says unused")
+    if result.error is None:  # the whole tree was constructed: nothing the scanner models as
+        for qual, modelled in uses.items():  # used may go unimported
+            if qual.startswith(PROBE) and qual not in result.events and modelled - {"none"}:
+                problems.append(f"{key}: the scanner says {qual} is used as {modelled}, the "
+                                "loader never imports it")
+    return problems
+
+
+def _unreported(key: str, data: bytes, result: OracleResult) -> list[str]:
+    """Names the loader imported and called or instantiated that are neither allowlisted for
+    that use nor reported."""
+    from mlwarden.scan.pickle import names
+
+    report = scan_bytes(data, name=f"{key}.skops")
+    reported = {f.evidence.get("name") for f in report.active}
+    out = []
+    for qual, events in result.events.items():
+        module, _, name = qual.rpartition(".")
+        if qual in reported or qual in FIXED or not {"call", "new"} & set(events):
+            continue
+        if qual.startswith("numpy.random.") and qual.count(".") == 2:
+            continue
+        safe = names.judge(module, name).verdict == names.SAFE
+        if not safe or ("call" in events and qual in names.CALL_ONLY_HERE | names.CALL_DANGEROUS):
+            out.append(f"{key}: the loader {sorted(set(events))} {qual}, not reported")
+    return out
+
+
 def test_names_and_uses_match_the_loader(oracle: tuple[dict[str, bytes],
                                                        dict[str, OracleResult]]) -> None:
     files, results = oracle
-    problems = []
-    for key, data in files.items():
-        result = results[key]
-        names, uses = _scanner_view(data)
-        for qual in result.untrusted or []:
-            if qual not in names:
-                problems.append(f"{key}: get_untrusted_types lists {qual}, the scanner misses it")
-        for qual, events in result.events.items():
-            if qual in FIXED or (qual.startswith("numpy.random.") and qual.count(".") == 2):
-                continue
-            modelled = uses.get(qual)
-            if modelled is None:
-                problems.append(f"{key}: the loader imports {qual}, the scanner misses it")
-                continue
-            if "call" in events and "call" not in modelled:
-                problems.append(f"{key}: the loader calls {qual}, the scanner says {modelled}")
-            if "new" in events and "new" not in modelled:
-                problems.append(f"{key}: the loader runs {qual}.__new__, the scanner says "
-                                f"{modelled}")
-            if modelled == {"none"}:
-                problems.append(f"{key}: the loader imports {qual}, the scanner says unused")
-        for qual, modelled in uses.items():
-            if qual.startswith(PROBE) and qual not in result.events and modelled - {"none"}:
-                problems.append(f"{key}: the scanner says {qual} is used as {modelled}, the "
-                                f"loader never imports it ({result.error})")
+    problems = [p for key, data in files.items()
+                for p in _parity_problems(key, data, results[key])]
     assert problems == [], "\n".join(problems)
 
 
@@ -228,3 +253,89 @@ def test_verdicts_follow_the_loader(oracle: tuple[dict[str, bytes],
             assert any(f.severity.value in ("high", "critical") for f in report.active), key
         else:
             assert not report.active, (key, [f.message for f in report.active])
+
+
+# -- random trees: every node kind, nested, with names from a pool -----------------------------
+
+_POOL = [(PROBE, "P"), ("builtins", "dict"), ("builtins", "list"), ("numpy", "memmap"),
+         ("xgboost.core", "Booster"), ("posix", "system"), ("my_models", "TinyNet"),
+         ("sklearn.linear_model._logistic", "LogisticRegression"), ("numpy", "log1p"),
+         ("scipy.stats._continuous_distns", "norm_gen")]
+
+
+def random_tree(rng: random.Random, depth: int = 0) -> dict[str, object]:
+    """A schema node of a random kind, its children random too (at most four levels)."""
+    module, name = rng.choice(_POOL)
+    if name == "P":
+        name = f"P{rng.randrange(10**6)}"
+
+    def kids(n: int) -> list[dict[str, object]]:
+        return [random_tree(rng, depth + 1) for _ in range(n)]
+
+    def named(loader: str, **extra: object) -> dict[str, object]:
+        return {"__class__": name, "__module__": module, "__loader__": loader, **extra}
+
+    kinds = ["json", "function", "type"] if depth >= 3 else [
+        "json", "function", "type", "reduce", "object", "list", "set", "tuple", "dict",
+        "partial", "loss", "method", "defaultdict", "ndarray", "tree"]
+    kind = rng.choice(kinds)
+    if kind == "json":
+        return _json(rng.choice([1, "a", None, [1, 2]]))
+    if kind == "function":
+        return named("FunctionNode")
+    if kind == "type":
+        return named("TypeNode")
+    if kind == "reduce":
+        return named("ConstructorFromReduceNode", content=_tuple(*kids(rng.randrange(3))))
+    if kind == "object":
+        return named("ObjectNode", content=_dict(**{f"a{i}": k for i, k in
+                                                   enumerate(kids(rng.randrange(3)))}))
+    if kind in ("list", "set", "tuple"):
+        loader = {"list": "ListNode", "set": "SetNode", "tuple": "TupleNode"}[kind]
+        return named(loader, content=[_json(i) for i in range(rng.randrange(3))])
+    if kind == "dict":
+        items = {f"k{i}": k for i, k in enumerate(kids(rng.randrange(3)))}
+        key_types = [named("TypeNode") if rng.random() < 0.3 else
+                     {"__class__": "str", "__module__": "builtins", "__loader__": "TypeNode"}
+                     for _ in items]
+        return named("DictNode", content=items, key_types={
+            "__class__": "list", "__module__": "builtins", "__loader__": "ListNode",
+            "content": key_types})
+    if kind == "partial":
+        return named("PartialNode", content={"func": named("FunctionNode"),
+                                             "args": _tuple(*kids(rng.randrange(2))),
+                                             "kwds": _dict(), "namespace": _json(None)})
+    if kind in ("loss", "tree"):
+        return named("LossNode" if kind == "loss" else "TreeNode",
+                     content=_dict(**{f"a{i}": k for i, k in enumerate(kids(rng.randrange(2)))}),
+                     __reduce__={"args": _tuple(*kids(rng.randrange(2)))})
+    if kind == "method":
+        return named("MethodNode", content={"func": rng.choice(["predict", "fit"]),
+                                            "obj": named("ObjectNode", content=_dict())})
+    if kind == "defaultdict":
+        return named("DefaultDictNode", content={"main": _dict(),
+                                                 "default_factory": named("TypeNode")})
+    return named("NdArrayNode", type="numpy", file="a.npy")
+
+
+def _random_files(seed: int, count: int) -> dict[str, bytes]:
+    rng = random.Random(seed)
+    return {f"random-{seed}-{i}": _skops(random_tree(rng)) for i in range(count)}
+
+
+def _check_random(files: dict[str, bytes]) -> None:
+    results = run(files)
+    problems = [p for key, data in files.items()
+                for p in (*_parity_problems(key, data, results[key]),
+                          *_unreported(key, data, results[key]))]
+    assert problems == [], "\n".join(problems[:40])
+
+
+def test_random_trees_match_the_loader() -> None:
+    _check_random(_random_files(seed=5, count=40))
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("seed", range(4))
+def test_random_trees_match_the_loader_long(seed: int) -> None:
+    _check_random(_random_files(seed=1000 + seed, count=500))
