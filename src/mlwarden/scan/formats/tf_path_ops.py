@@ -1,10 +1,17 @@
 """TensorFlow ops that take a file name, path, pattern, database or URL as a graph input.
 
-Enumerated from TensorFlow's op registry (``REGISTER_OP(...)`` in ``tensorflow/core/ops/*.cc``,
-the signatures ``tf.raw_ops`` documents): every op with a ``string`` input named ``filename``,
-``filenames``, ``prefix``, ``file_pattern``, ``pattern``/``patterns``, ``path``, ``logdir``,
-``db_uri``, ``data_source_name``, ``ckpt_path``, ``*_vocab_file``, ``chunk_file``, ``shard_dir``,
-``directory`` or ``address``. The file each group comes from:
+Enumerated from TensorFlow's op registry (``REGISTER_OP(...)`` in ``tensorflow/core/ops/*.cc``):
+every op with a ``string`` input named ``filename``, ``filenames``, ``prefix``, ``file_pattern``,
+``pattern``/``patterns``, ``path``, ``logdir``, ``db_uri``, ``data_source_name``, ``ckpt_path``,
+``*_vocab_file``, ``chunk_file``, ``snapshot_path``, ``shard_dir``, ``directory`` or ``address``.
+Read (through the search tool; TensorFlow is not installed here): ``experimental_dataset_ops.cc``
+in full, the reader and file ops of ``io_ops.cc`` (Restore, RestoreSlice, the readers, ReadFile,
+WriteFile, MatchingFiles), ``checkpoint_ops.cc`` (GenerateVocabRemapping, LoadAndRemapMatrix),
+CacheDataset/CacheDatasetV2 in ``dataset_ops.cc``; InitializeTableFromTextFileV2 from its
+``tf.raw_ops`` signature and TensorFlow's MLIR tests (``(table_handle, filename)``). The rest of
+``dataset_ops.cc``/``lookup_ops.cc``/``summary_ops.cc`` is from the ``tf.raw_ops`` signatures.
+SnapshotChunkDataset and ListSnapshotChunksDataset are newer than the copy read. The file each
+group comes from:
 
 - ``io_ops.cc``: Save(filename), SaveSlices(filename), SaveV2(prefix), Restore(file_pattern),
   RestoreSlice(file_pattern), RestoreV2(prefix), MergeV2Checkpoints(checkpoint_prefixes,
@@ -95,6 +102,7 @@ PATH_OPS: dict[str, PathOp] = {
     "LoadDataset": _READ,
     "SnapshotDatasetReader": _READ,
     "SnapshotChunkDataset": _READ,
+    "ListSnapshotChunksDataset": _READ,
     "CacheDataset": PathOp((1,), "writes and reads cache files at"),
     "CacheDatasetV2": PathOp((1,), "writes and reads cache files at"),
     "SnapshotDataset": PathOp((1,), "writes and reads snapshot files at"),
@@ -102,7 +110,8 @@ PATH_OPS: dict[str, PathOp] = {
     "SnapshotDatasetV2": PathOp((1,), "writes and reads snapshot files at"),
     "SaveDataset": _WRITE,
     "SaveDatasetV2": _WRITE,
-    "DistributedSave": PathOp((1,), "writes a dataset at", always=True),
+    "DistributedSave": PathOp((1, 2), "writes a dataset through the tf.data service at",
+                              always=True),
     "SqlDataset": PathOp((1, 2), "runs an SQL query on a database it opens (sqlite can ATTACH "
                                  "and create any file)", always=True),
     "ExperimentalSqlDataset": PathOp((1, 2), "runs an SQL query on a database it opens (sqlite "
