@@ -16,6 +16,7 @@ import json
 import re
 import zipfile
 from dataclasses import dataclass
+from functools import lru_cache
 from typing import ClassVar
 
 from mlwarden.core.rules import Rule
@@ -104,12 +105,19 @@ def judge_node(node: dict[str, object], allow_globals: tuple[str, ...] = ()) -> 
     (``skops_nodes``) and by the pickle allowlist/denylist (``mlwarden.scan.pickle.names``)."""
     out: list[Problem] = []
     for use in node_uses(node):
-        out.extend(_judge_use(use, node, allow_globals))
+        out.extend(_judge_use(use, allow_globals))
+        if use.loader == "RandomGeneratorNode":
+            generator = bit_generator(node)
+            if generator not in BIT_GENERATORS:
+                out.append(Problem(R.SKOPS_UNVETTED_TYPE, f"numpy.random.{generator}",
+                                   use.loader, "not a numpy bit generator skops knows; imported "
+                                   "from numpy.random and called"))
     return out
 
 
-def _judge_use(use: NodeUse, node: dict[str, object],
-               allow_globals: tuple[str, ...]) -> list[Problem]:
+@lru_cache(maxsize=4096)
+def _judge_use(use: NodeUse, allow_globals: tuple[str, ...]) -> tuple[Problem, ...]:
+    """The problems of one use of a name (a pure function of it: cached)."""
     from mlwarden.scan.pickle import names
 
     out: list[Problem] = []
@@ -152,13 +160,7 @@ def _judge_use(use: NodeUse, node: dict[str, object],
     if use.method is not None and names.judge("m", use.method).verdict == names.DANGEROUS:
         out.append(Problem(R.SKOPS_DANGEROUS_TYPE, f"{qual}.{use.method}", use.loader,
                            "a dunder method (introspection gadget)"))
-    if use.loader == "RandomGeneratorNode":
-        generator = bit_generator(node)
-        if generator not in BIT_GENERATORS:
-            out.append(Problem(R.SKOPS_UNVETTED_TYPE, f"numpy.random.{generator}", use.loader,
-                               "not a numpy bit generator skops knows; imported from "
-                               "numpy.random and called"))
-    return out
+    return tuple(out)
 
 
 def _skops_safe(module: str, name: str, loader: str) -> bool:
