@@ -103,6 +103,8 @@ for key, raw in json.load(sys.stdin).items():
         result["error"] = f"{type(exc).__name__}: {exc}"[:500]
     result["events"] = events
     out[key] = result
+from skops.io._audit import NODE_TYPE_MAPPING
+print("LOADERS " + json.dumps(sorted({loader for loader, _ in NODE_TYPE_MAPPING})))
 print("ORACLE " + json.dumps(out))
 '''
 
@@ -117,7 +119,8 @@ class OracleResult:
 
 
 def run(files: dict[str, bytes], timeout: float = 240.0) -> dict[str, OracleResult]:
-    """Run the oracle on every file in one child process."""
+    """Run the oracle on every file in one child process (the key ``LOADERS`` of the result
+    holds, as its ``untrusted``, every ``__loader__`` the installed skops registers)."""
     payload = json.dumps({k: base64.b64encode(v).decode() for k, v in files.items()})
     proc = subprocess.run([sys.executable, "-c", _CHILD], input=payload, capture_output=True,
                           text=True, timeout=timeout, check=False)
@@ -125,4 +128,7 @@ def run(files: dict[str, bytes], timeout: float = 240.0) -> dict[str, OracleResu
     if line is None:
         raise RuntimeError(f"skops oracle failed: {proc.returncode} {proc.stderr[-2000:]}")
     raw = json.loads(line[len("ORACLE "):])
-    return {k: OracleResult(v["untrusted"], v["events"], v["error"]) for k, v in raw.items()}
+    out = {k: OracleResult(v["untrusted"], v["events"], v["error"]) for k, v in raw.items()}
+    loaders = next(ln for ln in proc.stdout.splitlines() if ln.startswith("LOADERS "))
+    out["LOADERS"] = OracleResult(json.loads(loaders[len("LOADERS "):]), {}, None)
+    return out
