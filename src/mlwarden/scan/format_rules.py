@@ -336,10 +336,13 @@ SKOPS_DANGEROUS_TYPE = register(Rule(
     title="skops file names a dangerous type or function",
     description="A skops file's schema.json names a module and class or function that runs "
                 "commands, evaluates code, touches files or reaches interpreter internals (judged "
-                "like a pickle's imports). skops.io.load refuses types it does not trust, but the "
-                "common loading idiom trusts every type the file lists "
-                "(trusted=get_untrusted_types(file=...)); its ReduceNode, FunctionNode, "
-                "PartialNode and MethodNode nodes then import and call the name while loading.",
+                "like a pickle's imports); or makes the loader call a class that is safe only to "
+                "rebuild (xgboost Booster) or opens files when called (numpy.memmap); or gives a "
+                "class state its __setstate__ executes (scipy rv_generic's _parse_arg_template); "
+                "or uses a node loader the scanner cannot model. skops.io.load refuses types it "
+                "does not trust, but the common loading idiom trusts every type the file lists "
+                "(trusted=get_untrusted_types(file=...)); its nodes then import the names and "
+                "call them or run their __setstate__ while loading.",
     severity=Severity.HIGH,
     remediation="Do not load the file (and never trust the types a file lists itself); "
                 "re-export the model from its source.",

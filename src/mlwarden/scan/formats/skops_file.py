@@ -3,11 +3,23 @@ module and class (or function) each object is rebuilt from, plus ``.npy`` member
 
 ``skops.io.load`` refuses types it does not trust unless the caller trusts them, and the usual
 way to load a downloaded model — ``load(f, trusted=get_untrusted_types(file=f))`` — trusts
-whatever the file names. Its nodes then import and call those names: ``ReduceNode`` calls a
-constructor with arguments, ``FunctionNode``/``PartialNode``/``MethodNode`` hand callables to
-the model. Every ``__module__``/``__class__`` pair of the tree is judged like a pickle's import
-(``mlwarden.scan.pickle.names.judge``); a denylisted one is ``MW-SKOPS-001``. Members (the
-arrays) go through the zip scanner.
+whatever the file names. Each node's ``__module__.__class__`` is judged by what the loader does
+with it (``skops_nodes``: called with the file's arguments, instantiated by ``cls.__new__`` and
+given the file's state through ``__setstate__``, handed to the model as a callable, or never
+imported) and by the pickle allowlist/denylist (``mlwarden.scan.pickle.names``):
+
+- a denylisted name anywhere is ``MW-SKOPS-001`` (critical where it is called or instantiated);
+- a name off the allowlist that the loader imports and runs is ``MW-SKOPS-002`` (high; the
+  policy's ``allow_globals`` clears it), the counterpart of a pickle's ``MW-PKL-003`` — an
+  ``ObjectNode`` included, since skops runs the class's ``__setstate__``;
+- an allowlisted name that is safe only to rebuild (``names.VALUE_ONLY``: ``xgboost.core.Booster``)
+  or that opens files when called (``names.CALL_DANGEROUS``: ``numpy.memmap``), called by a
+  ``ConstructorFromReduceNode``/``LossNode``/container node or handed over as a value, is
+  ``MW-SKOPS-001``; so is state that a library ``__setstate__`` executes (scipy's
+  ``rv_generic`` and ``_parse_arg_template``: critical) and a loader skops 0.16 does not have.
+
+``tests/scan/formats/test_skops_differential.py`` checks this model against skops' own loader.
+Members (the arrays) go through the zip scanner.
 """
 
 from __future__ import annotations
