@@ -169,3 +169,21 @@ def test_state_that_rv_generic_setstate_executes_is_critical_under_any_class(wra
     node = {"__class__": "NormGen", "__module__": "scipy.stats._continuous_distns",
             "__loader__": "ObjectNode", "content": state}
     assert _active(node) == [("MW-SKOPS-001", "critical")]
+
+
+def test_a_schema_over_the_analysis_limit_is_high_not_passed(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    """skops reads schema.json whatever its size; padding it past the limit with incompressible
+    bytes must not turn the file into an unclaimed zip."""
+    import os
+
+    from mlwarden.scan.formats import skops_file
+
+    node = {"__class__": "system", "__module__": "posix", "__loader__": "FunctionNode",
+            "protocol": 2, "pad": os.urandom(3 * 1024 * 1024).hex()}
+    data = zip_bytes([("schema.json", json.dumps(node).encode())])
+    monkeypatch.setattr(skops_file, "MAX_SCHEMA", 1024 * 1024)
+    report = scan_bytes(data, name="model.skops")
+    assert report.metadata["formats"]["model.skops"] == "skops"
+    assert [(f.rule_id, f.severity.value) for f in report.active] == [("MW-SKOPS-001", "high")]
+    assert "not analysed" in report.active[0].message

@@ -29,7 +29,7 @@ import re
 import zipfile
 from dataclasses import dataclass
 from functools import lru_cache
-from typing import ClassVar
+from typing import ClassVar, NamedTuple
 
 from mlwarden.core.rules import Rule
 from mlwarden.core.severity import Severity
@@ -49,17 +49,28 @@ MAX_NODES = 2_000_000
 MAX_REPORTED = 20
 
 
+class Oversized(NamedTuple):
+    """A ``schema.json`` too large to analyse: skops reads it whatever its size."""
+
+    size: int
+
+
 def _schema(data: bytes | memoryview) -> object | None:
-    """The parsed ``schema.json`` of a skops file (as skops reads it, through zipfile)."""
+    """The parsed ``schema.json`` of a skops file (as skops reads it, through zipfile), or
+    ``Oversized`` when it is larger than ``MAX_SCHEMA`` (claimed and reported, never passed)."""
     from mlwarden.scan.formats.keras import open_zip
 
     try:
         with open_zip(data) as zf:
             info = zf.getinfo(SCHEMA)
-            if info.file_size > MAX_SCHEMA or info.flag_bits & 0x1:
-                return None
+            if info.flag_bits & 0x1:
+                return None  # encrypted: zipfile (and so skops) cannot read it
+            if info.file_size > MAX_SCHEMA:
+                return Oversized(info.file_size)
             with zf.open(info) as fh:
                 raw = fh.read(MAX_SCHEMA + 1)
+        if len(raw) > MAX_SCHEMA:
+            return Oversized(len(raw))
         root = json.loads(raw)
     except (KeyError, zipfile.BadZipFile, OSError, ValueError, EOFError, RuntimeError,
             NotImplementedError, RecursionError):
@@ -196,6 +207,12 @@ class SkopsScanner(FormatScanner):
 
     def scan(self, target: ScanTarget, ctx: ScanContext) -> None:
         root = _schema(target.data)
+        if isinstance(root, Oversized):
+            ctx.add(R.SKOPS_DANGEROUS_TYPE.finding(
+                f"{SCHEMA} holds {root.size} bytes, more than the {MAX_SCHEMA} analysed; "
+                "skops.io.load reads it whole: not analysed", target.location(),
+                evidence={"size": root.size, "limit": MAX_SCHEMA}))
+            root = None
         try:
             nodes = schema_nodes(root)
         except ValueError as exc:
