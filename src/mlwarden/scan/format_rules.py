@@ -336,13 +336,34 @@ SKOPS_DANGEROUS_TYPE = register(Rule(
     title="skops file names a dangerous type or function",
     description="A skops file's schema.json names a module and class or function that runs "
                 "commands, evaluates code, touches files or reaches interpreter internals (judged "
-                "like a pickle's imports). skops.io.load refuses types it does not trust, but the "
-                "common loading idiom trusts every type the file lists "
-                "(trusted=get_untrusted_types(file=...)); its ReduceNode, FunctionNode, "
-                "PartialNode and MethodNode nodes then import and call the name while loading.",
+                "like a pickle's imports); or makes the loader call a class that is safe only to "
+                "rebuild (xgboost Booster) or opens files when called (numpy.memmap); or gives a "
+                "class state its __setstate__ executes (scipy rv_generic's _parse_arg_template); "
+                "or uses a node loader the scanner cannot model. skops.io.load refuses types it "
+                "does not trust, but the common loading idiom trusts every type the file lists "
+                "(trusted=get_untrusted_types(file=...)); its nodes then import the names and "
+                "call them or run their __setstate__ while loading.",
     severity=Severity.HIGH,
     remediation="Do not load the file (and never trust the types a file lists itself); "
                 "re-export the model from its source.",
+    references=_CODE_ON_LOAD,
+))
+
+SKOPS_UNVETTED_TYPE = register(Rule(
+    id="MW-SKOPS-002",
+    name="SkopsUnvettedType",
+    title="skops file makes the loader import and run an unvetted type",
+    description="A skops file's schema.json names a class or function that is not on the "
+                "allowlist of model constructors, in a node whose loader imports it and runs it: "
+                "an ObjectNode (cls.__new__ then the class's __setstate__ with the file's state), "
+                "a ConstructorFromReduceNode, LossNode or container node (called with the file's "
+                "arguments), or a FunctionNode/TypeNode (handed to the model, which calls it). "
+                "The usual idiom load(f, trusted=get_untrusted_types(file=f)) trusts it, and "
+                "the scanner cannot know what its constructor or __setstate__ does (the "
+                "counterpart of MW-PKL-003 for pickles).",
+    severity=Severity.HIGH,
+    remediation="Review the listed types; allow the ones you trust with the policy's "
+                "scan.allow_globals, or re-export the model with types from the allowlist.",
     references=_CODE_ON_LOAD,
 ))
 

@@ -194,10 +194,12 @@ def test_save_ops_writing_to_a_constant_outside_path(prefix: str, as_tensor: boo
              node("SaveV2", "SaveV2", "id", "names", "slices", "w")]
     [finding] = by_rule(scan(saved_model(nodes)), "MW-TF-002")
     assert finding.severity is Severity.HIGH and finding.evidence["path"] == prefix
-    # through the TF1 StringJoin/ShardedFilename chain, as the constant leading part
+    # through the TF1 StringJoin/ShardedFilename chain, as the constant leading part; the
+    # graph's RestoreV2 reads the same constant prefix back (tf_path_ops.PATH_OPS)
     paths = {f.evidence["op"]: f.evidence["path"]
              for f in by_rule(scan(saved_model(tf1_saver_nodes(prefix))), "MW-TF-002")}
-    assert paths == {"SaveV2": prefix + "_temp_6e0b/part", "MergeV2Checkpoints": prefix}
+    assert paths == {"SaveV2": prefix + "_temp_6e0b/part", "MergeV2Checkpoints": prefix,
+                     "RestoreV2": prefix}
 
 
 @pytest.mark.parametrize("op", ["TextLineDataset", "TFRecordDataset", "FixedLengthRecordDataset"])

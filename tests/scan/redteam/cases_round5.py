@@ -66,8 +66,6 @@ _JOBLIB_SHAPE = ("joblib_arrays needs the wrapper's shape as a tuple of Python i
 _ZIP_IN_DATA = ("the {fmt} scanner claims the file and never looks for a zip end record inside "
                 "its data; zipfile (pandas.read_pickle('x.zip'), skops, Keras) finds the archive "
                 "from the end record and unpickles its member: no finding")
-_SAVEDMODEL_OPS = ("savedmodel FILE_OPS/PATH_INPUT_OPS/WRITER_OPS is a denylist of ops; {op} "
-                   "with a constant path outside the model is not on it: no finding")
 _SCIPY_FP = ("a real pickled frozen scipy distribution: its *_gen class is rebuilt by NEWOBJ + "
              "BUILD (MW-PKL-003 high: a lowercase class name is not 'spelt like a class') with "
              "__doc__ in the state (MW-PKL-007 high): a benign file fails the default policy")
@@ -82,22 +80,6 @@ GAPS: dict[str, str] = {
         mod="xgboost.sklearn", real="xgboost.core.Booster"),
     "r5-pickle-reexport-lightgbm-sklearn-booster": _REEXPORT.format(
         mod="lightgbm.sklearn", real="lightgbm.basic.Booster"),
-    "r5-skops-booster-constructor-node": (
-        "skops_file judges names only: xgboost.core.Booster is allowlisted to be rebuilt "
-        "(VALUE_ONLY), but a ConstructorFromReduceNode calls it with a model_file path"),
-    "r5-skops-scipy-rv-object-node": (
-        "skops_file reports only denylisted names; an unvetted class in an ObjectNode (skops runs "
-        "cls.__new__ then __setstate__(attrs)) is not reported at all"),
-    "r5-skops-memmap-constructor-node": (
-        "skops_file judges names only: numpy.memmap is allowlisted as a reconstruction target, "
-        "but a ConstructorFromReduceNode calls it with the file's arguments (CALL_DANGEROUS is "
-        "applied by the pickle VM only)"),
-    "r5-savedmodel-init-table-from-textfile": _SAVEDMODEL_OPS.format(
-        op="InitializeTableFromTextFileV2"),
-    "r5-savedmodel-sql-dataset": _SAVEDMODEL_OPS.format(op="SqlDataset"),
-    "r5-savedmodel-cache-dataset-file": _SAVEDMODEL_OPS.format(op="CacheDatasetV2"),
-    "r5-savedmodel-save-dataset-v2": _SAVEDMODEL_OPS.format(op="SaveDatasetV2"),
-    "r5-savedmodel-restore-v2-absolute": _SAVEDMODEL_OPS.format(op="RestoreV2"),
     "benign-r5-sklearn-randomized-search-scipy-dists": _SCIPY_FP,
     "benign-r5-scipy-frozen-norm-pickle": _SCIPY_FP,
 }

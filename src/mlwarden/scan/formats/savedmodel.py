@@ -7,8 +7,11 @@ PrintV2 to a file, debug ops with URLs, summary writers, DatasetToTFRecord). The
 of the checkpoint machinery appear in every benign SavedModel (their prefix is fed by the
 ``saver_filename`` placeholder, or a relative ``Const`` the session overrides) and are reported only
 when a constant path leads to them that is absolute, climbs out with ``..``, names a drive, a home
-directory or a URL; the same holds for the file-reading datasets (TextLineDataset, TFRecordDataset,
-FixedLengthRecordDataset). A path is followed back through Identity, StringJoin and
+directory or a URL. Every other op of TensorFlow's registry that takes a path as an input
+(``tf_path_ops.PATH_OPS``: table initialisers, file-reading and caching datasets, checkpoint
+remapping, SQL and tf.data-service datasets) is judged the same way, and also when its path is not
+a constant (fed by a placeholder or function argument, or computed: medium, except where the loader
+itself feeds the model's own files). A path is followed back through Identity, StringJoin and
 ShardedFilename nodes to its Const nodes in the same graph or function body.
 
 ``keras_metadata.pb`` (``SavedMetadata``) holds one JSON config per Keras object, and older TF2
@@ -52,6 +55,7 @@ from mlwarden.scan.formats.protobuf_wire import (
     read_varint,
     text,
 )
+from mlwarden.scan.formats.tf_path_ops import PATH_ATTRS, PATH_OPS, QUEUE_READERS
 from mlwarden.scan.interface import FormatScanner, ScanContext, ScanTarget
 from mlwarden.scan.sniff import could_be_keras_metadata
 
@@ -63,23 +67,11 @@ FILE_OPS = {
     "ImmutableConst": Severity.MEDIUM,
 }
 """Ops that always touch the file system, with the severity they are reported at."""
-PATH_INPUT_OPS: dict[str, tuple[tuple[int, ...], Severity, str]] = {
-    "Save": ((0,), Severity.HIGH, "writes checkpoint files at"),
-    "SaveSlices": ((0,), Severity.HIGH, "writes checkpoint files at"),
-    "SaveV2": ((0,), Severity.HIGH, "writes checkpoint files at"),
-    "MergeV2Checkpoints": ((0, 1), Severity.HIGH, "writes checkpoint files at"),
-    "TextLineDataset": ((0,), Severity.HIGH, "reads"),
-    "TFRecordDataset": ((0,), Severity.HIGH, "reads"),
-    "TFRecordDatasetV2": ((0,), Severity.HIGH, "reads"),
-    "FixedLengthRecordDataset": ((0,), Severity.HIGH, "reads"),
-    "FixedLengthRecordDatasetV2": ((0,), Severity.HIGH, "reads"),
-}
-"""Ops that are harmless on their usual inputs but reach any file through a constant path:
-the inputs holding the path, the severity, and what the op does there."""
 WRITER_OPS: dict[str, tuple[int, Severity, str]] = {
     "CreateSummaryFileWriter": (1, Severity.HIGH, "writes event files under"),
     "CreateSummaryDbWriter": (1, Severity.HIGH, "writes an SQLite database at"),
     "DatasetToTFRecord": (1, Severity.HIGH, "writes a TFRecord file at"),
+    "ExperimentalDatasetToTFRecord": (1, Severity.HIGH, "writes a TFRecord file at"),
     "WriteSummary": (-1, Severity.LOW, "writes a summary through a writer"),
     "WriteRawProtoSummary": (-1, Severity.LOW, "writes a summary through a writer"),
     "WriteScalarSummary": (-1, Severity.LOW, "writes a summary through a writer"),
@@ -92,6 +84,7 @@ WRITER_OPS: dict[str, tuple[int, Severity, str]] = {
 """Ops that always write files (the writer ops name the file: reported whatever their input,
 with the constant path when there is one); writing a summary needs one of those writers."""
 _PASS_THROUGH = frozenset({"Identity", "StringJoin", "ShardedFilename", "Snapshot"})
+_FED_OPS = frozenset({"Placeholder", "PlaceholderV2", "PlaceholderWithDefault", "_Arg"})
 MAX_PATH_STEPS = 64
 DEBUG_OPS = frozenset({"DebugIdentity", "DebugIdentityV2", "DebugIdentityV3", "DebugNanCount",
                        "DebugNumericSummary", "DebugNumericSummaryV2"})
@@ -119,6 +112,9 @@ class _Graphs:
     reported: int = 0
     ops: dict[str, int] = field(default_factory=dict)
     budget: FieldBudget = field(default_factory=lambda: FieldBudget(MAX_FIELDS))
+    asset_tensors: set[str] = field(default_factory=set)
+    """Graph tensors ``asset_file_def`` names: the loader replaces their value with the path of
+    the asset under ``assets/`` (a TF1 asset Const keeps the path it was exported from)."""
 
     def fields(self, start: int, end: int) -> Iterator[Field]:
         return iter_fields(self.buf, start, end, self.budget)
@@ -136,6 +132,14 @@ class _Graphs:
                 self.meta_graph(f.start, f.end)
 
     def meta_graph(self, start: int, end: int) -> None:
+        self.asset_tensors = set()
+        for f in self.fields(start, end):  # AssetFileDef{1 tensor_info: TensorInfo{1 name}}
+            if f.number == 6 and f.wire == LEN:
+                for g in self.fields(f.start, f.end):
+                    if g.number == 1 and g.wire == LEN:
+                        self.asset_tensors.update(
+                            text(self.buf, h, 4096).split(":", 1)[0]
+                            for h in self.fields(g.start, g.end) if h.number == 1 and h.wire == LEN)
         for f in self.fields(start, end):
             if f.wire != LEN:
                 continue
@@ -267,6 +271,28 @@ class _Graphs:
             name = node.inputs[0].lstrip("^").split(":", 1)[0]
         return "".join(out) if out else None
 
+    def path_source(self, source: str, by_name: dict[str, _Node],
+                    budget: list[int] | None = None) -> str:
+        """Where a path input comes from when it is not a constant: ``fed`` (a Placeholder or a
+        name that is no node of the scope: a function argument) or ``computed`` (other ops)."""
+        budget = budget if budget is not None else [MAX_PATH_STEPS]
+        name = source.lstrip("^").split(":", 1)[0]
+        while budget[0] > 0:
+            budget[0] -= 1
+            node = by_name.get(name)
+            if node is None or node.op in _FED_OPS:
+                return "fed"
+            if node.op == "Const":
+                return "const"
+            if node.op not in _PASS_THROUGH or not node.inputs:
+                return "computed"
+            if node.op == "StringJoin" and len(node.inputs) > 1:
+                kinds = {self.path_source(i, by_name, budget) for i in node.inputs[:8]}
+                return "computed" if "computed" in kinds else "fed" if "fed" in kinds \
+                    else "const"
+            name = node.inputs[0].lstrip("^").split(":", 1)[0]
+        return "computed"
+
     def check_paths(self, n: _Node, by_name: dict[str, _Node], where: str) -> None:
         evidence: dict[str, object] = {"op": n.op, "node": n.name, "in": where}
         if n.op in WRITER_OPS:
@@ -278,20 +304,53 @@ class _Graphs:
                            " a path computed at run time"), n.offset,
                         {**evidence, "path": path}, severity=severity)
             return
-        spec = PATH_INPUT_OPS.get(n.op)
+        if n.op in QUEUE_READERS:
+            self.report(R.TF_FILE_OP, f"{where}: node {n.name!r} is a {n.op} op: it reads the "
+                        "files a queue names at run time", n.offset, evidence,
+                        severity=Severity.MEDIUM)
+            return
+        if n.op in PATH_ATTRS:
+            source = (n.attrs.get(PATH_ATTRS[n.op]) or [""])[0]
+            if source and source != "local://":
+                problem = location_problem(source)
+                self.report(R.TF_FILE_OP, f"{where}: node {n.name!r} is a {n.op} op: it reads "
+                            f"protobuf descriptors from {source!r}"
+                            + (f", which {problem}" if problem else ""), n.offset,
+                            {**evidence, "path": source, "problem": problem},
+                            severity=Severity.HIGH if problem else Severity.MEDIUM)
+            return
+        spec = PATH_OPS.get(n.op)
         if spec is None:
             return
-        indexes, severity, does = spec
-        for index in indexes:
+        worst: tuple[Severity, str, dict[str, object]] | None = None
+        for index in spec.inputs:
             if index >= len(n.inputs):
                 continue
+            source = n.inputs[index].lstrip("^").split(":", 1)[0]
             path = self.constant_path(n.inputs[index], by_name)
-            problem = location_problem(path) if path is not None else None
-            if path is not None and problem is not None and problem != "is empty":
-                self.report(R.TF_FILE_OP, f"{where}: node {n.name!r} is a {n.op} op: it {does} "
-                            f"the constant path {path!r}, which {problem}", n.offset,
-                            {**evidence, "path": path, "problem": problem}, severity=severity)
-                return
+            kind = self.path_source(n.inputs[index], by_name)
+            found: tuple[Severity, str, dict[str, object]] | None = None
+            if kind == "const" and path is not None and source not in self.asset_tensors:
+                problem = location_problem(path)
+                if problem is not None and problem != "is empty":
+                    found = (spec.severity, f"it {spec.does} the constant path {path!r}, which "
+                             f"{problem}", {"path": path, "problem": problem})
+            elif kind == "fed" and spec.fed is not None:
+                found = (spec.fed, f"it {spec.does} a path fed at run time (a placeholder or "
+                         "function argument, not a file of the model)", {"path": None})
+            elif kind == "computed" and spec.computed is not None:
+                found = (spec.computed, f"it {spec.does} a path computed by other ops at run "
+                         "time", {"path": None})
+            if found is not None and (worst is None or found[0] > worst[0]):
+                worst = found
+        if spec.always and (worst is None or worst[0] < spec.severity):
+            path = next((p for i in spec.inputs if i < len(n.inputs)
+                         for p in [self.constant_path(n.inputs[i], by_name)] if p), None)
+            worst = (spec.severity, f"it {spec.does}" + (f" {path!r}" if path else ""),
+                     {"path": path})
+        if worst is not None:
+            self.report(R.TF_FILE_OP, f"{where}: node {n.name!r} is a {n.op} op: {worst[1]}",
+                        n.offset, {**evidence, **worst[2]}, severity=worst[0])
 
     def attr_strings(self, start: int, end: int) -> list[str]:
         """String values of an AttrValue (``s``, ``list.s``, or a string tensor's ``string_val``
