@@ -71,15 +71,6 @@ _SCIPY_FP = ("a real pickled frozen scipy distribution: its *_gen class is rebui
              "__doc__ in the state (MW-PKL-007 high): a benign file fails the default policy")
 
 GAPS: dict[str, str] = {
-    "r5-pickle-numpy-datasource-del-rmtree": _LIBRARY_HOOK.format(
-        cls="numpy.lib._datasource.DataSource", hook="__del__ rmtree()s _destpath when collected"),
-    "r5-pickle-fsspec-local-opener-setstate": _LIBRARY_HOOK.format(
-        cls="fsspec.implementations.local.LocalFileOpener",
-        hook="__setstate__ opens state['path'] read-write while loading"),
-    "r5-pickle-reexport-xgboost-sklearn-booster": _REEXPORT.format(
-        mod="xgboost.sklearn", real="xgboost.core.Booster"),
-    "r5-pickle-reexport-lightgbm-sklearn-booster": _REEXPORT.format(
-        mod="lightgbm.sklearn", real="lightgbm.basic.Booster"),
     "benign-r5-sklearn-randomized-search-scipy-dists": _SCIPY_FP,
     "benign-r5-scipy-frozen-norm-pickle": _SCIPY_FP,
 }
