@@ -71,8 +71,6 @@ _SCIPY_FP = ("a real pickled frozen scipy distribution: its *_gen class is rebui
              "__doc__ in the state (MW-PKL-007 high): a benign file fails the default policy")
 
 GAPS: dict[str, str] = {
-    "benign-r5-sklearn-randomized-search-scipy-dists": _SCIPY_FP,
-    "benign-r5-scipy-frozen-norm-pickle": _SCIPY_FP,
 }
 """Sample id → the scanner gap it shows today (measured; the test is a strict xfail)."""
 

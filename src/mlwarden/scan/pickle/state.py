@@ -29,6 +29,8 @@ class Shared:
     walk_overflow: bool = False
     """More tuples than the VM keeps for that check: every unvetted import is treated as a value."""
     """Tuples already walked for imported names used as values (kept alive so ids stay unique)."""
+    unvetted_dists: set[int] = field(default_factory=set)
+    """``id`` of scipy distribution imports a rebuild failed to vet (see ``scipy_dists``)."""
     shadow_ops_left: int = 2_000_000  # = joblib_arrays._SHADOW_BUDGET
     """Opcodes left for what-if readings of joblib array bytes (see ``joblib_arrays``)."""
 

@@ -28,6 +28,7 @@ from mlwarden.scan.pickle import decode, names, rules
 from mlwarden.scan.pickle.handlers import BIG_TEXT, HANDLERS, OpcodeHandlers, opname
 from mlwarden.scan.pickle.joblib_arrays import MAX_NESTED_PICKLES, JoblibArrays
 from mlwarden.scan.pickle.names import words
+from mlwarden.scan.pickle.scipy_dists import template_gadget, vetted_state
 from mlwarden.scan.pickle.state import Abort, Shared
 from mlwarden.scan.pickle.values import (
     ArrayWrapper,
@@ -768,10 +769,14 @@ class VM(OpcodeHandlers, JoblibArrays):
         if isinstance(obj, Ref):
             self.smuggle(obj, state, off, on_global=True)
             return pos
+        vetted = False
         if isinstance(obj, Call):
+            if isinstance(obj.func, Ref) and template_gadget(obj.func.imp.reason):
+                vetted = self.vet_distribution(obj, state)
             # a second BUILD on one object is not how pickle saves anything: the first state can
             # make the second one's __setstate__ lookup (__getattr__) reach something else
-            if isinstance(obj.func, Ref) and (obj.built or not self.plain_state(state)):
+            if isinstance(obj.func, Ref) and (obj.built or not self.plain_state(state)) and \
+                    not vetted:
                 obj.func.imp.odd_state = True
             obj.built = True
         if isinstance(obj, Partial):
@@ -791,8 +796,26 @@ class VM(OpcodeHandlers, JoblibArrays):
         elif isinstance(obj, SideFileWrapper):
             obj.state = state
             self.joblib_side_file(obj, off)
-        self.smuggle(obj, state, off, on_global=False)
+        if not vetted:  # a vetted distribution's own __doc__ string is not smuggling
+            self.smuggle(obj, state, off, on_global=False)
         return pos
+
+    def vet_distribution(self, obj: Call, state: object) -> bool:
+        """A scipy distribution (``rv_generic.__setstate__`` ``exec``s the state's template):
+        vetted when this first BUILD carries scipy's own template (:mod:`.scipy_dists`), and only
+        as long as no other rebuild of the class in this stream fails the check."""
+        assert isinstance(obj.func, Ref)
+        imp = obj.func.imp
+        failed = self.shared.unvetted_dists
+        if not obj.built and id(imp) not in failed and vetted_state(state, self.text):
+            imp.verdict = names.SAFE
+            imp.reason = ("scipy distribution rebuilt with scipy's own argument-parser template "
+                          f"(library gadget otherwise: {imp.reason})")
+            return True
+        failed.add(id(imp))
+        verdict = names.judge(imp.module, imp.name)
+        imp.verdict, imp.reason = verdict.verdict, verdict.reason
+        return False
 
     def plain_state(self, state: object) -> bool:
         """Whether a BUILD state is what ``object.__reduce_ex__`` saves: an attribute dict, or a
