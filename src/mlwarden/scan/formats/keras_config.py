@@ -19,6 +19,7 @@ from typing import TYPE_CHECKING
 from mlwarden.core.finding import JSONValue
 from mlwarden.core.rules import Rule
 from mlwarden.core.severity import Severity
+from mlwarden.scan import dangerous
 from mlwarden.scan import format_rules as R
 
 if TYPE_CHECKING:
@@ -34,17 +35,9 @@ KERAS_MODULE_ROOTS = frozenset({
 
 KERAS_MODULE_PREFIXES = ("tensorflow.keras", "tensorflow.python.keras", "tf.keras")
 
-DANGEROUS_MODULE_ROOTS = frozenset({
-    "os", "posix", "nt", "posixpath", "ntpath", "subprocess", "builtins", "__builtin__",
-    "__builtins__", "sys", "importlib", "imp", "pkgutil", "runpy", "shutil", "socket", "pickle",
-    "_pickle", "cPickle", "dill", "cloudpickle", "joblib", "marshal", "ctypes", "cffi", "pty",
-    "code", "codeop", "commands", "webbrowser", "multiprocessing", "threading", "_thread",
-    "asyncio", "signal", "tempfile", "glob", "pathlib", "io", "_io", "fileinput", "urllib",
-    "urllib2", "urllib3", "http", "httplib", "requests", "httpx", "ftplib", "telnetlib",
-    "smtplib", "xmlrpc", "types", "functools", "operator", "inspect", "gc", "zipimport",
-    "zipfile", "tarfile", "exec", "eval", "compile", "platform", "shelve", "dbm", "sqlite3",
-})
-"""Modules a model config has no business naming: they run commands, touch files or load code."""
+DANGEROUS_MODULE_ROOTS = dangerous.ROOT_MODULES - KERAS_MODULE_ROOTS - {"tensorflow"}
+"""Modules a model config has no business naming (the one catalogue, :mod:`mlwarden.scan.dangerous`,
+less Keras and TensorFlow themselves): they run commands, touch files or load code."""
 
 RELOAD_FUNCTIONS = frozenset({
     "keras.models.load_model", "keras.saving.load_model", "keras.src.saving.saving_api.load_model",

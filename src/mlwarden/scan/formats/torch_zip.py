@@ -17,6 +17,7 @@ from collections.abc import Iterable
 from typing import ClassVar
 
 from mlwarden.core.severity import Severity
+from mlwarden.scan import dangerous
 from mlwarden.scan.container_rules import (
     TORCH_UNEXPECTED_MEMBER,
     TORCHSCRIPT_CODE,
@@ -75,8 +76,8 @@ PYTHON_ESCAPES = {"eval", "exec", "compile", "__import__", "open", "getattr", "s
                   "globals", "locals", "vars", "breakpoint", "exit", "quit"}
 """Python builtins TorchScript cannot compile: their presence means the code is not genuine
 TorchScript (or is meant for another loader)."""
-BANNED_MODULES = {"os", "sys", "subprocess", "socket", "shutil", "ctypes", "importlib", "builtins",
-                  "pickle", "marshal", "runpy", "pty", "multiprocessing", "urllib", "requests"}
+BANNED_MODULES = dangerous.ROOT_MODULES
+"""Modules TorchScript code has no business reaching (the one catalogue, :mod:`mlwarden.scan.dangerous`)."""
 
 
 TORCHSCRIPT_UNPICKLER_NAMES = frozenset({

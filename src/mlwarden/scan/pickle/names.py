@@ -18,6 +18,8 @@ import sys
 from functools import lru_cache
 from typing import NamedTuple
 
+from mlwarden.scan import dangerous
+
 SAFE = "safe"
 DANGEROUS = "dangerous"
 UNKNOWN = "unknown"
@@ -189,39 +191,9 @@ _SAFE_EXACT: frozenset[str] = frozenset(
 
 # Whole modules (and their submodules) whose every callable can run code, touch files, the network
 # or the interpreter. Allowlisted exact names above win over these (torch.serialization._get_layout).
-_DANGEROUS_MODULES: frozenset[str] = frozenset(words(
-    "os posix nt posixpath ntpath subprocess _posixsubprocess pty tty runpy code codeop idlelib pip "
-    "_pip ensurepip importlib imp zipimport pkgutil multiprocessing _multiprocessing concurrent "
-    "threading _thread ctypes _ctypes cffi webbrowser shutil socket _socket socketserver ssl select "
-    "itertools selectors http urllib urllib3 smtplib ftplib telnetlib poplib imaplib nntplib xmlrpc requests "
-    "httpx aiohttp pickle _pickle pickletools dill cloudpickle joblib marshal sys signal platform "
-    "bdb pdb trace tracemalloc doctest venv site sysconfig timeit cProfile profile pstats pydoc "
-    "asyncio tempfile gc inspect types io _io fileinput shelve dbm sqlite3 tarfile zipfile "
-    "builtins __builtin__ distutils setuptools lib2to3 tkinter _tkinter turtle turtledemo unittest "
-    "mailcap cgi cgitb getpass readline rlcompleter resource fcntl mmap _winapi msvcrt winreg "
-    "logging faulthandler atexit operator _operator functools _functools copyreg copy_reg "
-    "pathlib glob linecache compileall py_compile zipapp ctypes.util _osx_support _aix_support "
-    "torch.hub torch.serialization torch.jit torch.utils.collect_env torch.utils.cpp_extension "
-    "torch.utils.data torch._dynamo torch._inductor torch.package torch.ops torch.classes "
-    "torch.storage torch.distributed torch.multiprocessing torch.compiler torch.testing torch._C "
-    "numpy.testing numpy.f2py numpy.distutils numpy.ctypeslib numpy.lib.npyio numpy.lib.format "
-    "numpy.lib._npyio_impl numpy.lib.utils numpy.load numpy.loadtxt numpy.fromfile "
-    "pandas.io pandas.core.computation pyarrow.fs pyarrow.parquet pyarrow.csv pyarrow.feather "
-    "pyarrow.dataset pyarrow.orc pyarrow.ipc pyarrow.flight pyarrow.cffi numexpr "
-    "sklearn.utils._testing sklearn.utils._mocking "
-    "sklearn.utils.fixes sklearn.externals.joblib yaml jinja2 mako dask keras tensorflow "
-    "IPython jupyter_client nbformat paramiko fabric invoke sh plumbum pexpect psutil docker "
-    "boto3 botocore google.cloud azure git dulwich _pyio asyncore asynchat smtpd wsgiref"))
-
-_DANGEROUS_NAMES: frozenset[str] = frozenset(words(
-    "numpy.load numpy.loadtxt numpy.genfromtxt numpy.fromfile numpy.save numpy.savez numpy.tofile "
-    "numpy.memmap.flush pandas.read_pickle pandas.read_csv pandas.read_json pandas.read_html "
-    "pandas.read_sql pandas.read_parquet pandas.read_excel pandas.eval pandas.to_pickle "
-    "torch.load torch.save torch.from_file torch.compile torch.ops scipy.io.loadmat "
-    "scipy.io.savemat scipy.weave.inline pandas.HDFStore pandas.ExcelWriter pandas.ExcelFile "
-    "pyarrow.lib.OSFile pyarrow.lib.MemoryMappedFile pyarrow.lib.PythonFile pyarrow.lib.NativeFile "
-    "pyarrow.lib.memory_map pyarrow.lib.create_memory_map pyarrow.lib.input_stream "
-    "pyarrow.lib.output_stream pyarrow.OSFile pyarrow.memory_map"))
+_DANGEROUS_MODULES: frozenset[str] = dangerous.MODULES
+_DANGEROUS_NAMES: frozenset[str] = dangerous.CALLABLES
+"""Both from the one catalogue of dangerous names (:mod:`mlwarden.scan.dangerous`)."""
 
 # Byte-producing helpers an attacker uses to hide a nested payload; the VM evaluates them (with
 # size bounds) but a model never needs them, so they are unknown imports.
