@@ -18,8 +18,8 @@ def test_every_scanner_reads_the_one_catalogue() -> None:
     assert names._DANGEROUS_MODULES is dangerous.MODULES
     assert names._DANGEROUS_NAMES is dangerous.CALLABLES
     assert torch_zip.BANNED_MODULES is dangerous.ROOT_MODULES
-    assert keras_config.DANGEROUS_MODULE_ROOTS == \
-        dangerous.ROOT_MODULES - keras_config.KERAS_MODULE_ROOTS - {"tensorflow"}
+    assert dangerous.ROOT_MODULES - keras_config.KERAS_MODULE_ROOTS - {"tensorflow"} == \
+        keras_config.DANGEROUS_MODULE_ROOTS
 
 
 @pytest.mark.parametrize("root", ["paramiko", "webbrowser", "sqlite3", "pexpect"])
