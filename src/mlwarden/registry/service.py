@@ -8,6 +8,7 @@ the transaction (an orphaned blob after a crash is harmless; a row naming a miss
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import hashlib
 import json
 import re
@@ -23,12 +24,13 @@ from sqlalchemy.orm import Session
 
 from mlwarden.core.errors import ConfigError, DeniedError, InputError, UsageError, VerificationError
 from mlwarden.core.identity import same_artifact
-from mlwarden.registry import audit, auth, db
+from mlwarden.registry import audit, auth, db, treehead
 from mlwarden.registry.config import RegistryConfig, resolve
 from mlwarden.registry.manifest import Manifest, build
 from mlwarden.registry.models import (
     ApiToken,
     Approval,
+    AuditTreeHead,
     Attestation,
     AttestationKind,
     ModelVersion,
@@ -254,6 +256,8 @@ class Registry:
                 self._signer = EcdsaSigner(key)
             signer = self.signer()
             assert signer is not None
+            atomic_write_bytes(self.config.public_key_path, public_pem(signer.public_key),
+                               mode=0o644)  # reg-audit: pinned outside the database
             s.merge(RegistryMeta(key=PUBLIC_KEY_META,
                                  value=public_pem(signer.public_key).decode("ascii")))
             token = self._create_user(s, admin, frozenset({"admin"}), created_by=admin)
@@ -673,10 +677,69 @@ class Registry:
             self._materialise(v, Path(tmp))
 
     # -- audit ---------------------------------------------------------------------------------
-    def audit_verify(self, p: auth.Principal) -> audit.ChainStatus:
+    # -- reg-audit: the log verified from outside the database (see .treehead) ------------------
+    def pinned_verifier(self, key: Path | None = None) -> EcdsaVerifier:
+        """The registry key pinned outside the database: ``key``, else ``checkpoint-key.pub`` in the
+        home folder (written at init; derived once from the local private key for older homes)."""
+        from mlwarden.sign.keys import EcdsaVerifier, load_public_key, public_pem
+
+        path = key or self.config.public_key_path
+        if path.is_file():
+            return EcdsaVerifier(load_public_key(path))
+        if key is None:
+            signer = self.signer()
+            if signer is not None:
+                from mlwarden.core.atomic import atomic_write_bytes
+
+                atomic_write_bytes(path, public_pem(signer.public_key), mode=0o644)
+                return EcdsaVerifier(signer.public_key)
+        raise ConfigError("no pinned registry key to verify the audit log with", path=path,
+                          advice="pass --key with the registry's public key (checkpoint-key.pub, "
+                                 "from its admin); the copy in the database is never trusted")
+
+    def audit_verify(self, p: auth.Principal, *, key: Path | None = None,
+                     since: Sequence[treehead.KnownHead] = (), expect_root: str | None = None,
+                     remember: bool = True) -> audit.ChainStatus:
+        """Check the chain, the checkpoints and the signed tree heads with the pinned key, and that
+        the log still extends every head seen before (remembered, anchored or given)."""
+        from mlwarden.sign.keys import key_id, parse_public_key
+
+        self.authorize(p, auth.Action.AUDIT)
+        verifier = self.pinned_verifier(key)
+        known = list(since)
+        last = treehead.remembered(self.config.home, self.config.db_url)
+        if last is not None:
+            known.append(last)
+        with self.reading() as s:
+            row = s.get(RegistryMeta, PUBLIC_KEY_META)
+            if row is not None and key_id(parse_public_key(row.value.encode(),
+                                                            source="registry_meta")) \
+                    != verifier.keyid:
+                return audit.ChainStatus(0, 0, 0, None, "key replaced: the registry key in the "
+                                         "database is not the pinned key (the database was given "
+                                         "another key; treat the log as compromised)")
+            status = audit.verify(s, verifier)
+            if not status.intact:
+                return status
+            initialised = bool(s.scalar(select(func.count()).select_from(User)))
+            tree = treehead.check(s, verifier,
+                                  (audit.leaf_bytes(r) for r in audit.iter_entries(s)),
+                                  known=known, expect_root=expect_root, initialised=initialised)
+            latest = s.get(AuditTreeHead, tree.size) if tree.size else None
+        status = dataclasses.replace(status, tree_heads=tree.heads, root=tree.root,
+                                     problem=tree.problem, broken_seq=tree.broken_seq)
+        if status.intact and remember and tree.size:
+            treehead.remember(self.config.home, self.config.db_url, tree.size, tree.root,
+                              latest.timestamp if latest else "")
+        return status
+
+    def audit_latest_head(self, p: auth.Principal) -> str | None:
+        """The newest signed tree head as a JSON line (what ``audit anchor`` exports)."""
         self.authorize(p, auth.Action.AUDIT)
         with self.reading() as s:
-            return audit.verify(s, self.verifier(s))
+            row = s.execute(select(AuditTreeHead).order_by(AuditTreeHead.size.desc()).limit(1)
+                            ).scalar_one_or_none()
+            return treehead.head_line(row) if row is not None else None
 
     def audit_records(self, p: auth.Principal, *, since: int = 0) -> Iterator[audit.AuditRecord]:
         self.authorize(p, auth.Action.AUDIT)
