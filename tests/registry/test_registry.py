@@ -13,8 +13,8 @@ from sqlalchemy import text
 from mlwarden.core.errors import DeniedError, InputError, UsageError, VerificationError
 from mlwarden.gate import promotion
 from mlwarden.gate.promotion import PromotionDenied
-from mlwarden.registry.models import AttestationKind
 from mlwarden.registry.db import SCHEMA_HEAD
+from mlwarden.registry.models import AttestationKind
 from mlwarden.registry.service import Registry
 
 from .conftest import Env

@@ -30,9 +30,9 @@ from mlwarden.registry.manifest import Manifest, build
 from mlwarden.registry.models import (
     ApiToken,
     Approval,
-    AuditTreeHead,
     Attestation,
     AttestationKind,
+    AuditTreeHead,
     ModelVersion,
     RegisteredModel,
     RegistryMeta,
