@@ -45,6 +45,7 @@ def make_engine(url: str) -> Engine:
         except OSError as exc:
             raise ConfigError(f"cannot create the registry folder: {exc.strerror}",
                               path=database) from None
+        _create_private(Path(database))
         engine = create_engine(url, connect_args={"timeout": BUSY_TIMEOUT_S})
 
         @event.listens_for(engine, "connect")
@@ -64,6 +65,20 @@ def make_engine(url: str) -> Engine:
 
         return engine
     return create_engine(url, pool_pre_ping=True)
+
+
+def _create_private(database: Path) -> None:
+    """Create a new SQLite database file mode 0600 (SQLite gives its -wal and -shm files the same
+    mode); an existing file keeps its mode."""
+    import os
+
+    try:
+        fd = os.open(database, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    except FileExistsError:
+        return
+    except OSError:
+        return  # reported by the first connection, with SQLite's own words
+    os.close(fd)
 
 
 def current_revision(engine: Engine) -> str | None:

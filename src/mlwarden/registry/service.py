@@ -25,6 +25,7 @@ from sqlalchemy.orm import Session
 from mlwarden.core.errors import ConfigError, DeniedError, InputError, UsageError, VerificationError
 from mlwarden.core.identity import same_artifact
 from mlwarden.registry import audit, auth, db, treehead
+from mlwarden.registry import key as registry_key
 from mlwarden.registry.config import RegistryConfig, resolve
 from mlwarden.registry.manifest import Manifest, build
 from mlwarden.registry.models import (
@@ -171,6 +172,8 @@ class Registry:
         db.upgrade(self.engine)
         self.store = ArtifactStore(config.store_url)
         self._signer: EcdsaSigner | None = None
+        self.key_passphrase: bytes | None = None
+        """The registry key's passphrase (else ``$MLWARDEN_KEY_PASSPHRASE``); see :mod:`.key`."""
 
     @classmethod
     def open(cls, home: str | Path | None = None, db_url: str | None = None,
@@ -195,11 +198,14 @@ class Registry:
 
     # -- the registry key (signs audit checkpoints) ---------------------------------------
     def signer(self) -> EcdsaSigner | None:
-        """The registry's signing key, if this machine holds it."""
+        """The registry's signing key, if this machine holds it (and, when it is encrypted, its
+        passphrase: :attr:`key_passphrase` or ``$MLWARDEN_KEY_PASSPHRASE``)."""
         if self._signer is None and self.config.key_path.is_file():
-            from mlwarden.sign.keys import EcdsaSigner, load_private_key
+            from mlwarden.sign.keys import EcdsaSigner
 
-            self._signer = EcdsaSigner(load_private_key(self.config.key_path))
+            key = registry_key.load(self.config.key_path, self.key_passphrase)
+            if key is not None:
+                self._signer = EcdsaSigner(key)
         return self._signer
 
     def verifier(self, session: Session) -> EcdsaVerifier | None:
@@ -240,19 +246,28 @@ class Registry:
             self._audit(s, actor, action, subject, details)
 
     # -- bootstrap and identity -----------------------------------------------------------
-    def init(self, admin: str) -> str:
-        """Create the first admin and the registry key; returns the admin's token (shown once)."""
+    def init(self, admin: str, *, allow_insecure_key: bool = False) -> str:
+        """Create the first admin and the registry key; returns the admin's token (shown once).
+
+        The key is encrypted with the passphrase (:attr:`key_passphrase` or
+        ``$MLWARDEN_KEY_PASSPHRASE``); without one it is refused unless ``allow_insecure_key``.
+        """
         from mlwarden.core.atomic import atomic_write_bytes
         from mlwarden.sign.keys import EcdsaSigner, generate_private_key, private_pem, public_pem
 
         _check_user_name(admin)
+        passphrase = registry_key.passphrase(self.key_passphrase)
+        if passphrase is None and not allow_insecure_key and not self.config.key_path.is_file():
+            raise UsageError("the registry key needs a passphrase to be encrypted at rest",
+                             advice=f"set {registry_key.PASSPHRASE_ENV} or use --passphrase-file "
+                                    "(--allow-insecure-key stores it unencrypted)")
         with self.transaction() as s:
             if s.scalar(select(func.count()).select_from(User)):
                 raise DeniedError("the registry is already initialised",
                                   advice="ask an admin for a token (mlwarden registry user add)")
             if self.signer() is None:
                 key = generate_private_key("P-256")
-                atomic_write_bytes(self.config.key_path, private_pem(key, None), mode=0o600)
+                atomic_write_bytes(self.config.key_path, private_pem(key, passphrase), mode=0o600)
                 self._signer = EcdsaSigner(key)
             signer = self.signer()
             assert signer is not None
@@ -752,8 +767,7 @@ class Registry:
         self.authorize(p, auth.Action.AUDIT)
         signer = self.signer()
         if signer is None:
-            raise ConfigError("this machine does not hold the registry key",
-                              path=self.config.key_path)
+            registry_key.explain_missing(self.config.key_path)
         with self.transaction() as s:
             cp = audit.checkpoint_now(s, signer)
             return cp.seq if cp else None
