@@ -22,7 +22,14 @@ from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from mlwarden.core.errors import ConfigError, DeniedError, InputError, UsageError, VerificationError
+from mlwarden.core.errors import (
+    ConfigError,
+    DeniedError,
+    InputError,
+    MlwardenError,
+    UsageError,
+    VerificationError,
+)
 from mlwarden.core.identity import same_artifact
 from mlwarden.registry import audit, auth, db, treehead
 from mlwarden.registry import key as registry_key
@@ -173,6 +180,7 @@ class Registry:
         self.store = ArtifactStore(config.store_url)
         self._signer: EcdsaSigner | None = None
         self.key_passphrase: bytes | None = None
+        self._actor: str | None = None  # who the current action is for (audits its denial)
         """The registry key's passphrase (else ``$MLWARDEN_KEY_PASSPHRASE``); see :mod:`.key`."""
 
     @classmethod
@@ -190,7 +198,30 @@ class Registry:
         self.close()
 
     def transaction(self) -> contextlib.AbstractContextManager[Session]:
-        return db.transaction(self.engine)
+        return self._write_auditing_denials()
+
+    # -- reg-audit: a denial inside a write transaction is audited after its rollback -----------
+    @contextlib.contextmanager
+    def _write_auditing_denials(self) -> Iterator[Session]:
+        try:
+            with db.transaction(self.engine) as s:
+                yield s
+        except DeniedError as exc:
+            if not getattr(exc, "audited", False):
+                self._record_denial(self._actor or "(unknown)", "", exc)
+            raise
+
+    def _record_denial(self, actor: str, subject: str, exc: DeniedError,
+                       details: Mapping[str, Any] | None = None) -> None:
+        """Append an ``access.denied`` entry in a transaction of its own (the action's rolled
+        back); a failure to record it never hides the denial itself."""
+        try:
+            with db.transaction(self.engine) as s:
+                self._audit(s, actor, "access.denied", subject,
+                            {**(details or {}), "message": exc.message})
+        except MlwardenError:
+            pass
+        exc.audited = True  # type: ignore[attr-defined]
 
     def reading(self) -> contextlib.AbstractContextManager[Session]:
         """A read-only snapshot (never blocks or waits for writers on SQLite)."""
@@ -230,12 +261,11 @@ class Registry:
 
     def authorize(self, p: auth.Principal, action: auth.Action) -> None:
         """Check the caller's role; a refusal is itself recorded in the audit log."""
+        self._actor = p.name
         try:
             p.require(action)
         except DeniedError as exc:
-            with self.transaction() as s:
-                self._audit(s, p.name, "access.denied", action.value,
-                            {"roles": sorted(p.roles), "message": exc.message})
+            self._record_denial(p.name, action.value, exc, {"roles": sorted(p.roles)})
             raise
 
     def record(self, principal: auth.Principal | str, action: str, subject: str,
@@ -347,12 +377,18 @@ class Registry:
         return token
 
     def revoke_token(self, p: auth.Principal, token_id: str) -> None:
+        self._actor = p.name
+        with self.reading() as s:  # reg-audit: authorise before the write lock, never inside it
+            found = s.get(ApiToken, token_id)
+            owner = found.user.name if found is not None else None
+        if owner is None:
+            raise InputError(f"no token with id {token_id!r}")
+        if owner != p.name:
+            self.authorize(p, auth.Action.MANAGE_USERS)
         with self.transaction() as s:
             row = s.get(ApiToken, token_id)
-            if row is None:
+            if row is None or row.user.name != owner:
                 raise InputError(f"no token with id {token_id!r}")
-            if row.user.name != p.name:
-                self.authorize(p, auth.Action.MANAGE_USERS)
             row.revoked_at = audit.now_iso()
             self._audit(s, p.name, "token.revoke", row.user.name, {"token_id": token_id})
 
