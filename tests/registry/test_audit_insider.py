@@ -252,3 +252,17 @@ def test_remembered_head_file_is_private_and_names_the_database(env: Env) -> Non
     assert path.stat().st_mode & 0o077 == 0
     doc = json.loads(path.read_text())
     assert [v["size"] for v in doc.values()] == [2]
+
+
+def test_a_log_from_before_tree_heads_is_covered_by_the_next_checkpoint(env: Env) -> None:
+    _fill(env, 4)
+    with env.reg.engine.begin() as conn:  # what migration 0002 leaves: no heads, no frontier
+        conn.execute(text("DELETE FROM audit_tree_heads"))
+        conn.execute(text("UPDATE audit_head SET frontier = NULL"))
+    status = _verify(env, remember=False)
+    assert not status.intact and (status.problem or "").startswith("unsigned tail"), status
+    env.reg.audit_checkpoint(env.admin)  # rebuilds the frontier from the entries and signs it
+    status = _verify(env)
+    assert status.intact and status.tree_heads == 1, status
+    _fill(env, 1)
+    assert _verify(env).intact

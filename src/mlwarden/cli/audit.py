@@ -109,8 +109,16 @@ def export(output: Annotated[Path | None, typer.Option("--output", "-o", help="J
 
 
 @app.command("checkpoint")
-def checkpoint(db: DbOpt = None, home: HomeOpt = None, token: TokenOpt = None) -> None:
-    """Sign a checkpoint over the current head with the registry key."""
+def checkpoint(db: DbOpt = None, home: HomeOpt = None, token: TokenOpt = None,
+               passphrase_file: Annotated[Path | None, typer.Option(
+                   "--passphrase-file", help="The registry key's passphrase (else "
+                                             "$MLWARDEN_KEY_PASSPHRASE).", dir_okay=False)]
+               = None) -> None:
+    """Sign a checkpoint and a tree head over the current log with the registry key."""
     with open_registry(db, home) as reg:
+        if passphrase_file is not None:
+            from mlwarden.sign.keystore import read_passphrase
+
+            reg.key_passphrase = read_passphrase(passphrase_file=passphrase_file)
         seq = reg.audit_checkpoint(caller(reg, token))
     typer.echo("the log is empty" if seq is None else f"signed checkpoint at entry {seq}")
