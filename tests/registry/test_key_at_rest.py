@@ -115,3 +115,10 @@ def test_a_wrong_passphrase_on_an_intact_pem_is_still_a_wrong_passphrase() -> No
     with pytest.raises(InputError, match="wrong passphrase"):
         parse_private_key(pem, b"another passphrase!")
     assert parse_private_key(pem, PASS) is not None
+
+
+def test_the_registry_key_uses_the_key_stores_passphrase_variable() -> None:
+    from mlwarden.registry import key
+    from mlwarden.sign import keystore
+
+    assert key.PASSPHRASE_ENV == keystore.PASSPHRASE_ENV
