@@ -140,7 +140,7 @@ def append(session: Session, *, actor: str, action: str, subject: str,
     head.seq, head.hash, head.frontier = seq, digest, frontier.to_text()
     session.flush()
     if signer is not None:
-        treehead.sign_head(session, signer, frontier.size, frontier.root())
+        treehead.sign_head(session, signer, frontier.size, frontier.root(), new=True)
     if signer is not None and seq % CHECKPOINT_EVERY == 0:
         add_checkpoint(session, signer, seq, digest)
     return entry

@@ -39,14 +39,19 @@ def head_payload(size: int, root: str, timestamp: str) -> bytes:
                            "timestamp": timestamp}).encode("utf-8")
 
 
-def sign_head(session: Session, signer: Any, size: int, root: bytes) -> AuditTreeHead:
-    """Sign and store the head of a tree of ``size`` entries (in the caller's transaction)."""
+def sign_head(session: Session, signer: Any, size: int, root: bytes, *,
+              new: bool = False) -> AuditTreeHead:
+    """Sign and store the head of a tree of ``size`` entries (in the caller's transaction);
+    ``new`` when no head of that size can exist yet (the entry was just appended)."""
     from mlwarden.registry.audit import now_iso
 
     timestamp, text = now_iso(), root_text(root)
     signature = signer.sign(head_payload(size, text, timestamp))
     row = AuditTreeHead(size=size, root=text, timestamp=timestamp, key_id=signer.keyid,
                         signature=base64.b64encode(signature).decode("ascii"))
+    if new:
+        session.add(row)  # written with the entry at commit
+        return row
     session.merge(row)
     session.flush()
     return row
