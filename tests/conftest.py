@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import os
 import subprocess
 import sys
 from collections.abc import Callable
@@ -61,6 +62,12 @@ def report(findings: list[Finding]) -> Report:
     start = dt.datetime(2026, 1, 1, tzinfo=dt.UTC)
     return Report.build("scan", "models/", findings, started_at=start,
                         artifacts={"models/evil.pkl": "sha256:" + "ab" * 32})
+
+
+# Test keys are plain PEM files (the model_signing oracle reads the same files), which ``--key``
+# refuses by default; set for the whole session (session fixtures sign too).
+# tests/sign/test_insecure_key.py removes it to test the refusal.
+os.environ["MLWARDEN_ALLOW_INSECURE_KEY"] = "1"
 
 
 CliRun = Callable[..., subprocess.CompletedProcess[str]]

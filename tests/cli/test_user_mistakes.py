@@ -122,7 +122,7 @@ def world(tmp_path_factory: pytest.TempPathFactory) -> World:
         from mlwarden.registry.service import Registry
 
         with Registry.open() as reg:
-            token = reg.init("admin")
+            token = reg.init("admin", allow_insecure_key=True)
     sig = (root / "model" / "model.sig").read_bytes()
     (root / "trunc.sig").write_bytes(sig[: len(sig) // 2])
     shutil.copytree(root / "home" / "keys", root / "home2" / "keys")

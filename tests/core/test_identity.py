@@ -105,7 +105,8 @@ def test_an_empty_folder_is_bad_input_for_every_command(cli: CliRun, tmp_path: P
     policy = tmp_path / "policy.yaml"
     policy.write_text("name: t\ngate:\n  scan: true\n")
     env = {"MLWARDEN_HOME": str(tmp_path / "home")}
-    token = cli("registry", "init", "--admin", "ada", env=env, check=True).stdout.strip()
+    token = cli("registry", "init", "--admin", "ada", "--allow-insecure-key", env=env,
+                check=True).stdout.strip()
     env["MLWARDEN_TOKEN"] = token
     for args in (("digest", "empty"), ("sign", "empty", "--key", str(key)),
                  ("registry", "push", "empty", "--name", "m"),

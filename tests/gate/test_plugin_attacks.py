@@ -122,7 +122,7 @@ def test_registry_attach_refuses_a_statement_of_another_kind(
     model, signer, _ = setup
     monkeypatch.chdir(tmp_path)
     monkeypatch.setenv("MLWARDEN_HOME", str(tmp_path / "home"))
-    code, admin, err = _invoke(capsys, "registry", "init", "--admin", "ada")
+    code, admin, err = _invoke(capsys, "registry", "init", "--admin", "ada", "--allow-insecure-key")
     assert code == 0, err
     monkeypatch.setenv("MLWARDEN_TOKEN", admin.strip())
     code, token, err = _invoke(capsys, "registry", "user", "add", "pat", "--role", "publisher")
@@ -164,7 +164,7 @@ def test_policy_mistakes_are_refused_alike_by_check_set_and_gate(
     model = clean_model(tmp_path / "m.bin")
     monkeypatch.chdir(tmp_path)
     monkeypatch.setenv("MLWARDEN_HOME", str(tmp_path / "home"))
-    code, admin, _ = _invoke(capsys, "registry", "init", "--admin", "ada")
+    code, admin, _ = _invoke(capsys, "registry", "init", "--admin", "ada", "--allow-insecure-key")
     assert code == 0
     monkeypatch.setenv("MLWARDEN_TOKEN", admin.strip())
     for args in (("policy", "check", str(policy)),

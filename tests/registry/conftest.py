@@ -41,6 +41,13 @@ def postgres_unavailable() -> str | None:
     return _pg_error
 
 
+@pytest.fixture(autouse=True)
+def _registry_key_passphrase(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The registry key is encrypted at rest: every registry test (and its child processes) has
+    the passphrase, as a deployment sets ``MLWARDEN_KEY_PASSPHRASE``."""
+    monkeypatch.setenv("MLWARDEN_KEY_PASSPHRASE", "registry-test-passphrase")
+
+
 @pytest.fixture
 def db_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
     backend = request.param

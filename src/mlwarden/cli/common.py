@@ -69,3 +69,9 @@ def passphrase_prompt(confirm: bool) -> str:
         raise UsageError("the key needs a passphrase and stdin is not a terminal",
                          advice="use --passphrase-file or set MLWARDEN_KEY_PASSPHRASE")
     return str(typer.prompt("Key passphrase", hide_input=True, confirmation_prompt=confirm))
+
+
+AllowInsecureKeyOpt = Annotated[bool, typer.Option(
+    "--allow-insecure-key", envvar="MLWARDEN_ALLOW_INSECURE_KEY",
+    help="Accept a --key PEM file that is unencrypted or readable by group/others "
+         "(refused by default).")]

@@ -8,6 +8,8 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 
+from mlwarden.cli.common import AllowInsecureKeyOpt
+
 if TYPE_CHECKING:
     from mlwarden.core.attestation import Signer
 
@@ -20,7 +22,7 @@ AttestationOpt = Annotated[list[Path] | None, typer.Option(
                                 "model and the one indexed by its digest; repeatable.")]
 
 
-def _signer(key: Path | None, passphrase_file: Path | None) -> Signer:
+def _signer(key: Path | None, passphrase_file: Path | None, allow_insecure: bool = False) -> Signer:
     """The signer for ``--key``: a PEM private key file, or the name of a key in the key store
     (resolved exactly as ``mlwarden sign --key`` resolves it)."""
     from mlwarden.core.errors import UsageError
@@ -33,7 +35,8 @@ def _signer(key: Path | None, passphrase_file: Path | None) -> Signer:
     from mlwarden.cli.common import passphrase_prompt
 
     return EcdsaSigner(resolve_private_key(key, passphrase_file=passphrase_file,
-                                           prompt=lambda: passphrase_prompt(False)))
+                                           prompt=lambda: passphrase_prompt(False),
+                                           allow_insecure=allow_insecure))
 
 
 def _refuse_overwriting(output: Path | None, model: Path, keys: list[Path] | None,
@@ -72,6 +75,7 @@ def train(
     passphrase_file: Annotated[Path | None, typer.Option(
         "--passphrase-file", help="File holding the key's passphrase "
                                   "(else MLWARDEN_KEY_PASSPHRASE).")] = None,
+    allow_insecure_key: AllowInsecureKeyOpt = False,
     params: Annotated[Path | None, typer.Option(
         "--params", help="Hyperparameters file (YAML or JSON) to record.")] = None,
     param: Annotated[list[str] | None, typer.Option(
@@ -110,7 +114,7 @@ def train(
         refuse_overwriting_inputs(attestation, [*(out or []), *(data or []), key, passphrase_file,
                                                 params, base_model, lock_file, metrics],
                                   "--attestation")
-    signer = _signer(key, passphrase_file)
+    signer = _signer(key, passphrase_file, allow_insecure_key)
     outputs = list(out or [])
     if from_mlflow is not None:
         if command:

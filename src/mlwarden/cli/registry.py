@@ -56,10 +56,21 @@ def _print_token(token: str, who: str) -> None:
 
 @app.command("init")
 def init(admin: Annotated[str, typer.Option("--admin", help="Name of the first admin.")] = "admin",
-         db: DbOpt = None, home: HomeOpt = None) -> None:
-    """Create the registry, its signing key and the first admin; print the admin's token once."""
+         db: DbOpt = None, home: HomeOpt = None,
+         passphrase_file: Annotated[Path | None, typer.Option(  # reg-audit: key at rest
+             "--passphrase-file", help="Encrypt the registry key with the passphrase in this file "
+                                       "(else $MLWARDEN_KEY_PASSPHRASE).", dir_okay=False)] = None,
+         allow_insecure_key: Annotated[bool, typer.Option(
+             "--allow-insecure-key", help="Store the registry key unencrypted when no passphrase "
+                                          "is given.")] = False) -> None:
+    """Create the registry, its signing key (encrypted with a passphrase) and the first admin;
+    print the admin's token once."""
     with open_registry(db, home) as reg:
-        _print_token(reg.init(admin), admin)
+        if passphrase_file is not None:
+            from mlwarden.sign.keystore import read_passphrase
+
+            reg.key_passphrase = read_passphrase(passphrase_file=passphrase_file)
+        _print_token(reg.init(admin, allow_insecure_key=allow_insecure_key), admin)
 
 
 def _version_table(rows: list[VersionInfo]) -> None:

@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING, Annotated
 import typer
 
 from mlwarden.cli.common import (
+    AllowInsecureKeyOpt,
     FormatOpt,
     JsonFlagOpt,
     OutputOpt,
@@ -56,12 +57,13 @@ def _say(text: str) -> None:
 
 
 def _signer_key(key: str, passphrase_file: Path | None,
-                home: Path | None) -> ec.EllipticCurvePrivateKey:
+                home: Path | None, allow_insecure: bool = False) -> ec.EllipticCurvePrivateKey:
     """A key from a PEM path, or by name from the key store (as for every signing command)."""
     from mlwarden.sign.keystore import resolve_private_key
 
     return resolve_private_key(key, passphrase_file=passphrase_file, explicit_home=home,
-                               prompt=lambda: passphrase_prompt(False))
+                               prompt=lambda: passphrase_prompt(False),
+                               allow_insecure=allow_insecure)
 
 
 def sign(
@@ -77,6 +79,7 @@ def sign(
         "--method", "-m", help="key, pki or sigstore (default: pki with --cert-chain, else key).",
         case_sensitive=False)] = None,
     passphrase_file: PassphraseFileOpt = None,
+    allow_insecure_key: AllowInsecureKeyOpt = False,
     hash_name: Annotated[HashChoice, typer.Option(
         "--hash", help="Per-file hash. Only sha256 is verified by the stock model_signing CLI.",
         case_sensitive=False)] = HashChoice.SHA256,
@@ -132,7 +135,7 @@ def sign(
     from mlwarden.sign.verify import ignore_path_names
 
     ignored = ignore_path_names(model, ignore or [])
-    material = _material(chosen, key, cert_chain or [], passphrase_file, home)
+    material = _material(chosen, key, cert_chain or [], passphrase_file, home, allow_insecure_key)
     from mlwarden.sign.signing import sign_model
 
     result = sign_model(model, material, signature=signature, serialization=serialization,
@@ -148,11 +151,11 @@ def sign(
 
 
 def _material(method: Method, key: str, chain: list[Path], passphrase_file: Path | None,
-              home: Path | None) -> SigningMaterial:
+              home: Path | None, allow_insecure: bool = False) -> SigningMaterial:
     from mlwarden.sign.keys import EcdsaSigner
     from mlwarden.sign.signing import CertificateMaterial, KeyMaterial
 
-    signer = EcdsaSigner(_signer_key(key, passphrase_file, home))
+    signer = EcdsaSigner(_signer_key(key, passphrase_file, home, allow_insecure))
     if method is Method.KEY:
         return KeyMaterial(signer)
     from mlwarden.sign.pki import load_certificates

@@ -64,7 +64,7 @@ def step_registry(ctx: DemoContext) -> None:
 
     home = root / ".mlwarden"
     with Registry.open(home=home, db_url=f"sqlite:///{(home / 'registry.db').resolve()}") as reg:
-        admin = reg.authenticate(reg.init("admin"))
+        admin = reg.authenticate(reg.init("admin", allow_insecure_key=True))  # a throwaway demo
         publisher = reg.authenticate(reg.add_user(admin, "pat", frozenset({"publisher"})))
         approvers = [reg.authenticate(reg.add_user(admin, n, frozenset({"approver"})))
                      for n in ("ann", "bob")]

@@ -24,6 +24,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from mlwarden.registry.merkle import Frontier
 from mlwarden.registry.models import AuditCheckpoint, AuditEntry, AuditHead
 
 GENESIS = "sha256:" + "0" * 64
@@ -48,6 +49,28 @@ def entry_hash(seq: int, prev_hash: str, timestamp: str, actor: str, action: str
                            "actor": actor, "action": action, "subject": subject,
                            "details": json.loads(details)})
     return "sha256:" + hashlib.sha256(body.encode("utf-8")).hexdigest()
+
+
+def leaf_bytes(row: AuditEntry) -> bytes:
+    """The bytes a Merkle leaf covers: every column of the entry, its hash and link included."""
+    return canonical_json({"seq": row.seq, "prev_hash": row.prev_hash, "hash": row.hash,
+                           "timestamp": row.timestamp, "actor": row.actor, "action": row.action,
+                           "subject": row.subject, "details": json.loads(row.details)}
+                          ).encode("utf-8")
+
+
+def _frontier(session: Session, head: AuditHead) -> Frontier:
+    """The Merkle frontier after the head entry (rebuilt from the entries for an older log)."""
+    if head.frontier is not None:
+        try:
+            return Frontier.from_text(head.seq, head.frontier)
+        except ValueError:
+            pass  # rebuilt below; a tampered frontier only changes what gets signed next
+    frontier = Frontier()
+    for row in session.execute(select(AuditEntry).where(AuditEntry.seq <= head.seq)
+                               .order_by(AuditEntry.seq)).scalars():
+        frontier.append(leaf_bytes(row))
+    return frontier
 
 
 def checkpoint_payload(seq: int, hash_: str, timestamp: str) -> bytes:
@@ -99,10 +122,13 @@ def append(session: Session, *, actor: str, action: str, subject: str,
            details: Mapping[str, Any] | None = None, signer: Any = None) -> AuditEntry:
     """Append one entry in ``session``'s transaction; it commits with the action or not at all.
 
-    ``signer`` (an :class:`~mlwarden.sign.keys.EcdsaSigner`) signs a checkpoint every
-    :data:`CHECKPOINT_EVERY` entries.
+    ``signer`` (an :class:`~mlwarden.sign.keys.EcdsaSigner`) signs a tree head over the new Merkle
+    root (:mod:`.treehead`) after every entry, and a checkpoint every :data:`CHECKPOINT_EVERY`.
     """
+    from mlwarden.registry import treehead
+
     head = _lock_head(session)
+    frontier = _frontier(session, head)
     seq = head.seq + 1
     timestamp = now_iso()
     text = canonical_json(dict(details or {}))
@@ -110,8 +136,11 @@ def append(session: Session, *, actor: str, action: str, subject: str,
     entry = AuditEntry(seq=seq, prev_hash=head.hash, hash=digest, timestamp=timestamp,
                        actor=actor, action=action, subject=subject, details=text)
     session.add(entry)
-    head.seq, head.hash = seq, digest
+    frontier.append(leaf_bytes(entry))
+    head.seq, head.hash, head.frontier = seq, digest, frontier.to_text()
     session.flush()
+    if signer is not None:
+        treehead.sign_head(session, signer, frontier.size, frontier.root(), new=True)
     if signer is not None and seq % CHECKPOINT_EVERY == 0:
         add_checkpoint(session, signer, seq, digest)
     return entry
@@ -129,9 +158,13 @@ def add_checkpoint(session: Session, signer: Any, seq: int, hash_: str) -> Audit
 
 def checkpoint_now(session: Session, signer: Any) -> AuditCheckpoint | None:
     """Sign a checkpoint over the current head (``None`` when the log is empty)."""
+    from mlwarden.registry import treehead
+
     head = _lock_head(session)
     if head.seq == 0:
         return None
+    frontier = _frontier(session, head)
+    treehead.sign_head(session, signer, frontier.size, frontier.root())
     return add_checkpoint(session, signer, head.seq, head.hash)
 
 
@@ -144,6 +177,9 @@ class ChainStatus:
     head_seq: int
     broken_seq: int | None = None
     problem: str | None = None
+    tree_heads: int = 0
+    root: str | None = None
+    """The Merkle root over all entries (:mod:`.treehead`), set once the chain checked out."""
 
     @property
     def intact(self) -> bool:
@@ -151,7 +187,8 @@ class ChainStatus:
 
     def to_dict(self) -> dict[str, Any]:
         return {"intact": self.intact, "entries": self.entries, "checkpoints": self.checkpoints,
-                "head_seq": self.head_seq, "broken_seq": self.broken_seq, "problem": self.problem}
+                "head_seq": self.head_seq, "broken_seq": self.broken_seq, "problem": self.problem,
+                "tree_heads": self.tree_heads, "root": self.root}
 
 
 def iter_entries(session: Session, *, batch: int = 1000) -> Iterator[AuditEntry]:
@@ -198,19 +235,20 @@ def verify(session: Session, verifier: Any) -> ChainStatus:
                                    "hash)")
         cp = checkpoints.get(row.seq)
         if cp is not None and cp.entry_hash != row.hash:
-            return broken(row.seq, f"entry {row.seq} differs from its signed checkpoint: the log "
-                                   "was rewritten")
+            return broken(row.seq, f"rewritten: entry {row.seq} differs from its signed checkpoint")
         expected_prev, expected_seq, count = row.hash, row.seq + 1, count + 1
     last_seq = expected_seq - 1
     if last_seq != head_seq or expected_prev != head_hash:
         return broken(last_seq + 1 if last_seq < head_seq else head_seq,
-                      f"the log ends at entry {last_seq} but its head names entry {head_seq}: "
-                      "entries were deleted from the end")
+                      f"truncated: the log ends at entry {last_seq} but its head names entry "
+                      f"{head_seq}: entries were deleted from the end")
     for seq, cp in sorted(checkpoints.items()):
         if seq > last_seq:
-            return broken(seq, f"checkpoint {seq} names an entry that no longer exists")
+            return broken(seq, f"truncated: checkpoint {seq} names an entry that no longer "
+                                   "exists")
         if verifier is None or cp.key_id != verifier.keyid:
-            return broken(seq, f"checkpoint {seq} is signed by an unknown key {cp.key_id[:16]}…")
+            return broken(seq, f"key replaced: checkpoint {seq} is signed by key "
+                                   f"{cp.key_id[:16]}…, not by the pinned registry key")
         try:
             signature = base64.b64decode(cp.signature, validate=True)
         except ValueError:

@@ -26,6 +26,12 @@ class RegistryConfig:
         key store under ``keys/`` so the two never mix."""
         return self.home / "registry" / "checkpoint-key.pem"
 
+    @property
+    def public_key_path(self) -> Path:
+        """The registry's public key pinned outside the database: ``audit verify`` trusts this file
+        (or ``--key``), never the copy in the database."""
+        return self.home / "registry" / "checkpoint-key.pub"
+
 
 resolve_home = home_folder
 """The state folder (:func:`mlwarden.core.home.home_folder`, the one resolver)."""

@@ -193,6 +193,8 @@ class AuditHead(Base):
     id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
     seq: Mapped[int] = mapped_column(Integer)
     hash: Mapped[str] = mapped_column(String(80))
+    frontier: Mapped[str | None] = mapped_column(Text, nullable=True, default=None)
+    """The Merkle tree's perfect-subtree roots after entry ``seq`` (see :mod:`.merkle`)."""
 
 
 class AuditEntry(Base):
@@ -216,6 +218,18 @@ class AuditCheckpoint(Base):
 
     seq: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
     entry_hash: Mapped[str] = mapped_column(String(80))
+    timestamp: Mapped[str] = mapped_column(String(40))
+    key_id: Mapped[str] = mapped_column(String(80))
+    signature: Mapped[str] = mapped_column(Text)
+
+
+class AuditTreeHead(Base):
+    """A signed tree head: the registry key's signature over (size, Merkle root, timestamp)."""
+
+    __tablename__ = "audit_tree_heads"
+
+    size: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
+    root: Mapped[str] = mapped_column(String(80))
     timestamp: Mapped[str] = mapped_column(String(40))
     key_id: Mapped[str] = mapped_column(String(80))
     signature: Mapped[str] = mapped_column(Text)

@@ -8,6 +8,7 @@ the transaction (an orphaned blob after a crash is harmless; a row naming a miss
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import hashlib
 import json
 import re
@@ -21,9 +22,17 @@ from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from mlwarden.core.errors import ConfigError, DeniedError, InputError, UsageError, VerificationError
+from mlwarden.core.errors import (
+    ConfigError,
+    DeniedError,
+    InputError,
+    MlwardenError,
+    UsageError,
+    VerificationError,
+)
 from mlwarden.core.identity import same_artifact
-from mlwarden.registry import audit, auth, db
+from mlwarden.registry import audit, auth, db, treehead
+from mlwarden.registry import key as registry_key
 from mlwarden.registry.config import RegistryConfig, resolve
 from mlwarden.registry.manifest import Manifest, build
 from mlwarden.registry.models import (
@@ -31,6 +40,7 @@ from mlwarden.registry.models import (
     Approval,
     Attestation,
     AttestationKind,
+    AuditTreeHead,
     ModelVersion,
     RegisteredModel,
     RegistryMeta,
@@ -169,6 +179,9 @@ class Registry:
         db.upgrade(self.engine)
         self.store = ArtifactStore(config.store_url)
         self._signer: EcdsaSigner | None = None
+        self.key_passphrase: bytes | None = None
+        self._actor: str | None = None  # who the current action is for (audits its denial)
+        """The registry key's passphrase (else ``$MLWARDEN_KEY_PASSPHRASE``); see :mod:`.key`."""
 
     @classmethod
     def open(cls, home: str | Path | None = None, db_url: str | None = None,
@@ -185,7 +198,30 @@ class Registry:
         self.close()
 
     def transaction(self) -> contextlib.AbstractContextManager[Session]:
-        return db.transaction(self.engine)
+        return self._write_auditing_denials()
+
+    # -- reg-audit: a denial inside a write transaction is audited after its rollback -----------
+    @contextlib.contextmanager
+    def _write_auditing_denials(self) -> Iterator[Session]:
+        try:
+            with db.transaction(self.engine) as s:
+                yield s
+        except DeniedError as exc:
+            if not getattr(exc, "audited", False):
+                self._record_denial(self._actor or "(unknown)", "", exc)
+            raise
+
+    def _record_denial(self, actor: str, subject: str, exc: DeniedError,
+                       details: Mapping[str, Any] | None = None) -> None:
+        """Append an ``access.denied`` entry in a transaction of its own (the action's rolled
+        back); a failure to record it never hides the denial itself."""
+        try:
+            with db.transaction(self.engine) as s:
+                self._audit(s, actor, "access.denied", subject,
+                            {**(details or {}), "message": exc.message})
+        except MlwardenError:
+            pass
+        exc.audited = True  # type: ignore[attr-defined]
 
     def reading(self) -> contextlib.AbstractContextManager[Session]:
         """A read-only snapshot (never blocks or waits for writers on SQLite)."""
@@ -193,11 +229,14 @@ class Registry:
 
     # -- the registry key (signs audit checkpoints) ---------------------------------------
     def signer(self) -> EcdsaSigner | None:
-        """The registry's signing key, if this machine holds it."""
+        """The registry's signing key, if this machine holds it (and, when it is encrypted, its
+        passphrase: :attr:`key_passphrase` or ``$MLWARDEN_KEY_PASSPHRASE``)."""
         if self._signer is None and self.config.key_path.is_file():
-            from mlwarden.sign.keys import EcdsaSigner, load_private_key
+            from mlwarden.sign.keys import EcdsaSigner
 
-            self._signer = EcdsaSigner(load_private_key(self.config.key_path))
+            key = registry_key.load(self.config.key_path, self.key_passphrase)
+            if key is not None:
+                self._signer = EcdsaSigner(key)
         return self._signer
 
     def verifier(self, session: Session) -> EcdsaVerifier | None:
@@ -222,12 +261,11 @@ class Registry:
 
     def authorize(self, p: auth.Principal, action: auth.Action) -> None:
         """Check the caller's role; a refusal is itself recorded in the audit log."""
+        self._actor = p.name
         try:
             p.require(action)
         except DeniedError as exc:
-            with self.transaction() as s:
-                self._audit(s, p.name, "access.denied", action.value,
-                            {"roles": sorted(p.roles), "message": exc.message})
+            self._record_denial(p.name, action.value, exc, {"roles": sorted(p.roles)})
             raise
 
     def record(self, principal: auth.Principal | str, action: str, subject: str,
@@ -238,22 +276,33 @@ class Registry:
             self._audit(s, actor, action, subject, details)
 
     # -- bootstrap and identity -----------------------------------------------------------
-    def init(self, admin: str) -> str:
-        """Create the first admin and the registry key; returns the admin's token (shown once)."""
+    def init(self, admin: str, *, allow_insecure_key: bool = False) -> str:
+        """Create the first admin and the registry key; returns the admin's token (shown once).
+
+        The key is encrypted with the passphrase (:attr:`key_passphrase` or
+        ``$MLWARDEN_KEY_PASSPHRASE``); without one it is refused unless ``allow_insecure_key``.
+        """
         from mlwarden.core.atomic import atomic_write_bytes
         from mlwarden.sign.keys import EcdsaSigner, generate_private_key, private_pem, public_pem
 
         _check_user_name(admin)
+        passphrase = registry_key.passphrase(self.key_passphrase)
+        if passphrase is None and not allow_insecure_key and not self.config.key_path.is_file():
+            raise UsageError("the registry key needs a passphrase to be encrypted at rest",
+                             advice=f"set {registry_key.PASSPHRASE_ENV} or use --passphrase-file "
+                                    "(--allow-insecure-key stores it unencrypted)")
         with self.transaction() as s:
             if s.scalar(select(func.count()).select_from(User)):
                 raise DeniedError("the registry is already initialised",
                                   advice="ask an admin for a token (mlwarden registry user add)")
             if self.signer() is None:
                 key = generate_private_key("P-256")
-                atomic_write_bytes(self.config.key_path, private_pem(key, None), mode=0o600)
+                atomic_write_bytes(self.config.key_path, private_pem(key, passphrase), mode=0o600)
                 self._signer = EcdsaSigner(key)
             signer = self.signer()
             assert signer is not None
+            atomic_write_bytes(self.config.public_key_path, public_pem(signer.public_key),
+                               mode=0o644)  # reg-audit: pinned outside the database
             s.merge(RegistryMeta(key=PUBLIC_KEY_META,
                                  value=public_pem(signer.public_key).decode("ascii")))
             token = self._create_user(s, admin, frozenset({"admin"}), created_by=admin)
@@ -328,12 +377,18 @@ class Registry:
         return token
 
     def revoke_token(self, p: auth.Principal, token_id: str) -> None:
+        self._actor = p.name
+        with self.reading() as s:  # reg-audit: authorise before the write lock, never inside it
+            found = s.get(ApiToken, token_id)
+            owner = found.user.name if found is not None else None
+        if owner is None:
+            raise InputError(f"no token with id {token_id!r}")
+        if owner != p.name:
+            self.authorize(p, auth.Action.MANAGE_USERS)
         with self.transaction() as s:
             row = s.get(ApiToken, token_id)
-            if row is None:
+            if row is None or row.user.name != owner:
                 raise InputError(f"no token with id {token_id!r}")
-            if row.user.name != p.name:
-                self.authorize(p, auth.Action.MANAGE_USERS)
             row.revoked_at = audit.now_iso()
             self._audit(s, p.name, "token.revoke", row.user.name, {"token_id": token_id})
 
@@ -673,10 +728,69 @@ class Registry:
             self._materialise(v, Path(tmp))
 
     # -- audit ---------------------------------------------------------------------------------
-    def audit_verify(self, p: auth.Principal) -> audit.ChainStatus:
+    # -- reg-audit: the log verified from outside the database (see .treehead) ------------------
+    def pinned_verifier(self, key: Path | None = None) -> EcdsaVerifier:
+        """The registry key pinned outside the database: ``key``, else ``checkpoint-key.pub`` in the
+        home folder (written at init; derived once from the local private key for older homes)."""
+        from mlwarden.sign.keys import EcdsaVerifier, load_public_key, public_pem
+
+        path = key or self.config.public_key_path
+        if path.is_file():
+            return EcdsaVerifier(load_public_key(path))
+        if key is None:
+            signer = self.signer()
+            if signer is not None:
+                from mlwarden.core.atomic import atomic_write_bytes
+
+                atomic_write_bytes(path, public_pem(signer.public_key), mode=0o644)
+                return EcdsaVerifier(signer.public_key)
+        raise ConfigError("no pinned registry key to verify the audit log with", path=path,
+                          advice="pass --key with the registry's public key (checkpoint-key.pub, "
+                                 "from its admin); the copy in the database is never trusted")
+
+    def audit_verify(self, p: auth.Principal, *, key: Path | None = None,
+                     since: Sequence[treehead.KnownHead] = (), expect_root: str | None = None,
+                     remember: bool = True) -> audit.ChainStatus:
+        """Check the chain, the checkpoints and the signed tree heads with the pinned key, and that
+        the log still extends every head seen before (remembered, anchored or given)."""
+        from mlwarden.sign.keys import key_id, parse_public_key
+
+        self.authorize(p, auth.Action.AUDIT)
+        verifier = self.pinned_verifier(key)
+        known = list(since)
+        last = treehead.remembered(self.config.home, self.config.db_url)
+        if last is not None:
+            known.append(last)
+        with self.reading() as s:
+            row = s.get(RegistryMeta, PUBLIC_KEY_META)
+            if row is not None and key_id(parse_public_key(row.value.encode(),
+                                                            source="registry_meta")) \
+                    != verifier.keyid:
+                return audit.ChainStatus(0, 0, 0, None, "key replaced: the registry key in the "
+                                         "database is not the pinned key (the database was given "
+                                         "another key; treat the log as compromised)")
+            status = audit.verify(s, verifier)
+            if not status.intact:
+                return status
+            initialised = bool(s.scalar(select(func.count()).select_from(User)))
+            tree = treehead.check(s, verifier,
+                                  (audit.leaf_bytes(r) for r in audit.iter_entries(s)),
+                                  known=known, expect_root=expect_root, initialised=initialised)
+            latest = s.get(AuditTreeHead, tree.size) if tree.size else None
+        status = dataclasses.replace(status, tree_heads=tree.heads, root=tree.root,
+                                     problem=tree.problem, broken_seq=tree.broken_seq)
+        if status.intact and remember and tree.size:
+            treehead.remember(self.config.home, self.config.db_url, tree.size, tree.root,
+                              latest.timestamp if latest else "")
+        return status
+
+    def audit_latest_head(self, p: auth.Principal) -> str | None:
+        """The newest signed tree head as a JSON line (what ``audit anchor`` exports)."""
         self.authorize(p, auth.Action.AUDIT)
         with self.reading() as s:
-            return audit.verify(s, self.verifier(s))
+            row = s.execute(select(AuditTreeHead).order_by(AuditTreeHead.size.desc()).limit(1)
+                            ).scalar_one_or_none()
+            return treehead.head_line(row) if row is not None else None
 
     def audit_records(self, p: auth.Principal, *, since: int = 0) -> Iterator[audit.AuditRecord]:
         self.authorize(p, auth.Action.AUDIT)
@@ -689,8 +803,7 @@ class Registry:
         self.authorize(p, auth.Action.AUDIT)
         signer = self.signer()
         if signer is None:
-            raise ConfigError("this machine does not hold the registry key",
-                              path=self.config.key_path)
+            registry_key.explain_missing(self.config.key_path)
         with self.transaction() as s:
             cp = audit.checkpoint_now(s, signer)
             return cp.seq if cp else None

@@ -6,7 +6,10 @@ P-384, SHA-512 for P-521. A key's id is the SHA-256 of its DER SubjectPublicKeyI
 
 from __future__ import annotations
 
+import base64
+import binascii
 import hashlib
+import re
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Literal
@@ -86,6 +89,58 @@ def _read(path: str | Path, what: str) -> bytes:
         raise InputError(f"cannot read {what}: {exc.strerror or exc}", path=path) from None
 
 
+_ENCRYPTED_PEM = re.compile(rb"-----BEGIN ENCRYPTED PRIVATE KEY-----(.*?)"
+                            rb"-----END ENCRYPTED PRIVATE KEY-----", re.S)
+
+
+def _der_item(der: bytes, pos: int) -> tuple[int, int, int]:
+    """(tag, content start, content end) of the DER item at ``pos``; ValueError when cut short."""
+    if pos + 2 > len(der):
+        raise ValueError("truncated")
+    tag, first = der[pos], der[pos + 1]
+    pos += 2
+    if first < 0x80:
+        length = first
+    else:
+        n = first & 0x7F
+        if n == 0 or n > 4 or pos + n > len(der):
+            raise ValueError("bad length")
+        length = int.from_bytes(der[pos:pos + n], "big")
+        pos += n
+    if pos + length > len(der):
+        raise ValueError("truncated")
+    return tag, pos, pos + length
+
+
+def encrypted_pem_damage(data: bytes) -> str | None:
+    """Why a PKCS#8 ``ENCRYPTED PRIVATE KEY`` PEM is structurally broken (``None`` if it is whole,
+    or not that format): damage is told apart from a wrong passphrase before decryption."""
+    if b"ENCRYPTED PRIVATE KEY" not in data:
+        return None
+    match = _ENCRYPTED_PEM.search(data)
+    if match is None:
+        return "its PEM armour is cut off"
+    try:
+        der = base64.b64decode(b"".join(match.group(1).split()), validate=True)
+    except (binascii.Error, ValueError):
+        return "its base64 body does not decode"
+    try:
+        tag, start, end = _der_item(der, 0)
+        if tag != 0x30 or end != len(der):
+            return "its DER structure has the wrong length"
+        tag, _, alg_end = _der_item(der, start)
+        if tag != 0x30:
+            return "its encryption algorithm is unreadable"
+        tag, body, body_end = _der_item(der, alg_end)
+        if tag != 0x04 or body_end != end:
+            return "its encrypted data is malformed"
+        if (body_end - body) % 8:
+            return "its encrypted data is cut short"
+    except ValueError:
+        return "its DER structure is cut short"
+    return None
+
+
 def parse_private_key(data: bytes, passphrase: bytes | None, *,
                       source: str = "<key>") -> ec.EllipticCurvePrivateKey:
     try:
@@ -98,6 +153,11 @@ def parse_private_key(data: bytes, passphrase: bytes | None, *,
                          path=source) from None
     except ValueError as exc:
         text = str(exc).lower()
+        damage = encrypted_pem_damage(data)
+        if damage is not None:
+            raise InputError(f"the encrypted private key is corrupted ({damage})", path=source,
+                             advice="restore the key file from a backup; the passphrase was "
+                                    "not tried") from None
         if passphrase is not None and ("decrypt" in text or "password" in text
                                        or "bad" in text):
             raise InputError("wrong passphrase for the private key", path=source) from None

@@ -160,12 +160,27 @@ class KeyStore:
         return public_pem(load_public_key(self.get(name).public_path))
 
 
+def check_key_file_hygiene(path: Path, data: bytes) -> None:
+    """Refuse a private key file that is readable by group/others or not encrypted (a ``--key``
+    PEM; ``--allow-insecure-key`` skips this)."""
+    mode = stat.S_IMODE(path.stat().st_mode)
+    if mode & 0o077:
+        raise ConfigError(f"private key file is readable by others (mode {mode:04o})", path=path,
+                          advice=f"chmod 600 {path}, or pass --allow-insecure-key")
+    if b"ENCRYPTED" not in data:
+        raise ConfigError("private key file is not encrypted", path=path,
+                          advice="encrypt it (openssl pkcs8 -topk8 -v2 aes-256-cbc -in KEY), or "
+                                 "pass --allow-insecure-key")
+
+
 def resolve_private_key(key: str | Path, *, passphrase_file: Path | None = None,
                         prompt: Callable[[], str] | None = None,
-                        explicit_home: str | Path | None = None) -> ec.EllipticCurvePrivateKey:
+                        explicit_home: str | Path | None = None,
+                        allow_insecure: bool = False) -> ec.EllipticCurvePrivateKey:
     """The private key that ``--key`` names, the same for every command that signs (``sign``,
     ``train``, ``keys``): an existing file is a PEM private key (its passphrase asked for only if
-    it is encrypted); otherwise a plain name is a key in the key store (named before any
+    it is encrypted; an unencrypted or group/world-readable file is refused unless
+    ``allow_insecure``); otherwise a plain name is a key in the key store (named before any
     passphrase is asked for); anything else is a missing file."""
     from mlwarden.sign.keys import load_private_key
 
@@ -177,7 +192,10 @@ def resolve_private_key(key: str | Path, *, passphrase_file: Path | None = None,
             passphrase = read_passphrase(passphrase_file=passphrase_file, prompt=prompt)
         elif passphrase_file is not None:
             raise UsageError("--passphrase-file given but the key is not encrypted", path=path)
-        return load_private_key(path, passphrase)
+        loaded = load_private_key(path, passphrase)
+        if not allow_insecure:
+            check_key_file_hygiene(path, data)
+        return loaded
     if len(path.parts) != 1 or not _NAME.match(str(key)):
         raise InputError("key file not found", path=path,
                          advice="give a PEM private key or a key-store name")
