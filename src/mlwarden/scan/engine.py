@@ -238,8 +238,14 @@ def _check_zip_polyglot(fmt: str, head: bytes, target: ScanTarget, ctx: ScanCont
 
 
 def _check_pickle_polyglot(fmt: str, head: bytes, target: ScanTarget, ctx: ScanContext) -> None:
-    """A file of another format whose first bytes are also a pickle (see ``MW-FMT-004``)."""
-    if not could_be_pickle(head):
+    """A file of another format whose first bytes are also a pickle (see ``MW-FMT-004``).
+
+    A zip's ``PK`` magic opens a pickle with ``PERSID``: every unpickler without a
+    ``persistent_load`` (``pickle.load``, joblib, pandas) fails on it at once, and the loaders that
+    have one (torch's legacy path) take a zip as a zip. So a zip is not read as a pickle here:
+    whatever follows the first newline of its header (member names, compressed or random weight
+    bytes) would otherwise make a genuine archive look like a polyglot by chance."""
+    if not could_be_pickle(head) or head[:4] == b"PK\x03\x04":
         return
     from mlwarden.scan.pickle import analyze_pickle, looks_like_pickle
 
