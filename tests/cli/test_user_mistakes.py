@@ -377,7 +377,7 @@ CASES = [
     c("registry-policy-malformed", "registry", "policy", "set", "production", "bad.yaml",
       names="bad.yaml"),
     c("registry-policy-unknown-stage", "registry", "policy", "show", "bogus", names="bogus"),
-    c("registry-user-role-bogus", "registry", "user", "add", "bob", "--role", "bogus",
+    c("registry-user-role-bogus", "registry", "user", "invite", "bob", "--role", "bogus",
       names="bogus"),
     c("registry-token-revoke-unknown", "registry", "token", "revoke", "mlw_nope_x",
       names="mlw_nope_x"),
@@ -485,7 +485,7 @@ def _commands() -> list[list[str]]:
 
 def test_help_works_for_every_command_and_group(capsys: pytest.CaptureFixture[str]) -> None:
     commands = _commands()
-    assert ["registry", "user", "add"] in commands and ["audit", "verify"] in commands
+    assert ["registry", "user", "invite"] in commands and ["audit", "verify"] in commands
     for argv in commands:
         code = run([*argv, "--help"])
         captured = capsys.readouterr()

@@ -80,7 +80,8 @@ class Env:
     admin_token: str
 
     def user(self, name: str, *roles: str) -> tuple[Principal, str]:
-        token = self.reg.add_user(self.admin, name, frozenset(roles))
+        code = self.reg.invite(self.admin, name, frozenset(roles))
+        _, token = self.reg.enrol(code)
         return self.reg.authenticate(token), token
 
 

@@ -53,6 +53,15 @@ def _one_line_error(proc: object, code: int, *, notes: bool = False) -> str:
     return lines[-1]
 
 
+def _enrolled(cli: CliRun, name: str, role: str, as_admin: dict[str, str]) -> str:
+    """Invite ``name`` as the admin, enrol as the user: the user's own token."""
+    code = cli("registry", "user", "invite", name, "--role", role, env=as_admin,
+               check=True).stdout.strip()
+    assert code.startswith("mlwi_")
+    base = {k: v for k, v in as_admin.items() if k != "MLWARDEN_TOKEN"}
+    return cli("registry", "enrol", code, env=base, check=True).stdout.strip()
+
+
 @pytest.fixture
 def home(tmp_path: Path) -> Path:
     return tmp_path / "mwhome"
@@ -68,10 +77,8 @@ def test_registry_cli_flow(cli: CliRun, tmp_path: Path, home: Path) -> None:
     again = cli("registry", "init", env=base)
     assert "already initialised" in _one_line_error(again, 1)
 
-    pub_tok = cli("registry", "user", "add", "pat", "--role", "publisher", env=as_admin,
-                  check=True).stdout.strip()
-    appr_tok = cli("registry", "user", "add", "ann", "--role", "approver", env=as_admin,
-                   check=True).stdout.strip()
+    pub_tok = _enrolled(cli, "pat", "publisher", as_admin)
+    appr_tok = _enrolled(cli, "ann", "approver", as_admin)
     as_pub = {**base, "MLWARDEN_TOKEN": pub_tok}
     signer, pub = new_key(tmp_path, "release")
     model = clean_model(tmp_path / "model" / "w.bin", b"weights")
@@ -146,8 +153,7 @@ def test_gate_on_a_registry_version_records_the_decision(cli: CliRun, tmp_path: 
 def test_user_and_token_commands(cli: CliRun, home: Path) -> None:
     base = {"MLWARDEN_HOME": str(home)}
     admin = {**base, "MLWARDEN_TOKEN": cli("registry", "init", env=base, check=True).stdout.strip()}
-    tok = cli("registry", "user", "add", "rita", "--role", "reader,auditor", env=admin,
-              check=True).stdout.strip()
+    tok = _enrolled(cli, "rita", "reader,auditor", admin)
     rita = {**base, "MLWARDEN_TOKEN": tok}
     second = cli("registry", "token", "create", env=rita, check=True).stdout.strip()
     assert second.startswith("mlw_") and second != tok
@@ -161,6 +167,6 @@ def test_user_and_token_commands(cli: CliRun, home: Path) -> None:
     cli("registry", "user", "roles", "rita", "--role", "reader", env=admin, check=True)
     assert "may not audit" in _one_line_error(cli("audit", "verify", env=rita2), 1)
     assert "unknown role" in _one_line_error(
-        cli("registry", "user", "add", "x", "--role", "root", env=admin), 2)
+        cli("registry", "user", "invite", "x", "--role", "root", env=admin), 2)
     assert "cannot remove their own admin" in _one_line_error(
         cli("registry", "user", "roles", "admin", "--role", "reader", env=admin), 1)

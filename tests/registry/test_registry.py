@@ -13,6 +13,7 @@ from sqlalchemy import text
 from mlwarden.core.errors import DeniedError, InputError, UsageError, VerificationError
 from mlwarden.gate import promotion
 from mlwarden.gate.promotion import PromotionDenied
+from mlwarden.registry.db import SCHEMA_HEAD
 from mlwarden.registry.models import AttestationKind
 from mlwarden.registry.service import Registry
 
@@ -236,7 +237,7 @@ def test_reopening_runs_no_migration_twice_and_keeps_data(env: Env, tmp_path: Pa
     try:
         assert [v.ref for v in again.list_versions(env.admin)] == ["m@1"]
         with again.engine.connect() as conn:
-            assert conn.execute(text("SELECT version_num FROM alembic_version")).scalar() == "0001"
+            assert conn.execute(text("SELECT version_num FROM alembic_version")).scalar() == SCHEMA_HEAD
     finally:
         again.close()
 

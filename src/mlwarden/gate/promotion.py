@@ -80,10 +80,14 @@ def set_stage_policy(reg: Registry, p: auth.Principal, stage: str, path: Path) -
     return policy
 
 
-def promote(reg: Registry, p: auth.Principal, ref: str, stage: str, *, reason: str = "") -> Report:
+def promote(reg: Registry, p: auth.Principal, ref: str, stage: str, *, reason: str = "",
+            otp: str | None = None) -> Report:
     """Move a version to ``stage``; gated stages run the stage's policy first.
 
-    A deny is recorded in the audit log and raised as :class:`PromotionDenied` (exit 1).
+    Approvals count only while they are valid now (role held, token not revoked, neither the
+    publisher's, the promoter's, nor by someone they invited); a promotion into production needs
+    the promoter's one-time code when they (or the registry) have a second factor. A deny is
+    recorded in the audit log and raised as :class:`PromotionDenied` (exit 1).
     """
     reg.authorize(p, auth.Action.PROMOTE)
     target = parse_stage(stage)
@@ -92,11 +96,16 @@ def promote(reg: Registry, p: auth.Principal, ref: str, stage: str, *, reason: s
     if target not in GATED_STAGES:
         reg.move_stage(p, ref, target, expected=current, reason=reason)
         return Report.build("registry promote", ref, [], started_at=utcnow())
+    if target is Stage.PRODUCTION:
+        reg.second_factor(p, otp, "a promotion into production")
     from mlwarden.gate.engine import gate_evidence
 
     policy, stored = _policy_of(reg, target.value)
-    with reg.evidence(p, ref) as ev:
+    with reg.evidence(p, ref, promoter=p.name) as ev:
+        if ev.blocked is not None:
+            raise DeniedError(f"{ref} is blocked: {ev.blocked}")
         report = gate_evidence(policy, ev, stage=target.value)
+        seen = ev.approvers.get(target.value, ())
     decision = report.decision
     assert decision is not None
     if not decision.allowed:
@@ -106,7 +115,7 @@ def promote(reg: Registry, p: auth.Principal, ref: str, stage: str, *, reason: s
         except DeniedError as exc:
             raise PromotionDenied(exc.message, report) from None
     reg.move_stage(p, ref, target, expected=current, reason=reason, gated=True,
-                   gated_policy=stored, decision=decision.to_dict())
+                   gated_policy=stored, decision=decision.to_dict(), approvers_seen=seen)
     return report
 
 

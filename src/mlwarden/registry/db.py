@@ -19,7 +19,7 @@ from sqlalchemy.orm import Session
 from mlwarden.core.errors import ConfigError, ExitCode, MlwardenError
 
 MIGRATIONS = Path(__file__).resolve().parent / "migrations"
-SCHEMA_HEAD = "0001"
+SCHEMA_HEAD = "0002"
 """The newest migration; opening a database already there skips alembic (a test keeps it true)."""
 BUSY_TIMEOUT_S = 60.0
 READ_ONLY = "mlwarden_read_only"
