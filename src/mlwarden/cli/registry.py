@@ -213,10 +213,14 @@ def approve(ref: Annotated[str, typer.Argument(help="MODEL@VERSION")],
 @app.command("rollback")
 def rollback(model: Annotated[str, typer.Argument(help="MODEL")],
              reason: Annotated[str, typer.Option("--reason", help="Why (required, recorded).")],
-             db: DbOpt = None, home: HomeOpt = None, token: TokenOpt = None) -> None:
-    """Return production to the previous version that was allowed into production."""
+             db: DbOpt = None, home: HomeOpt = None, token: TokenOpt = None,
+             otp: OtpOpt = None) -> None:
+    """Return production to the newest earlier production version the current production
+    policy still allows (the gate runs again; blocked versions never come back)."""
+    from mlwarden.gate import promotion
+
     with open_registry(db, home) as reg:
-        old, new = reg.rollback(caller(reg, token), model, reason)
+        old, new, _ = promotion.rollback(reg, caller(reg, token), model, reason, otp=otp)
     typer.echo(f"rolled back production from {old} to {new}")
 
 
@@ -225,19 +229,28 @@ def pull(ref: Annotated[str, typer.Argument(help="MODEL or MODEL@VERSION")],
          output: Annotated[Path, typer.Option("--output", "-o", help="New file or folder to "
                                               "write.")],
          stage: Annotated[str | None, typer.Option("--stage", help="The version in this stage "
-                                                   "(with a bare MODEL).")] = None,
+                                                   "(with a bare MODEL; default production)."
+                                                   )] = None,
          key: Annotated[list[Path] | None, typer.Option("--key", help="Trusted public key for "
                                                         "the signature (default: the stage "
                                                         "policy's keys).")] = None,
          require_signature: Annotated[bool, typer.Option("--require-signature",
                                                          help="Refuse unsigned versions.")] = False,
+         allow_unapproved: Annotated[bool, typer.Option(
+             "--allow-unapproved", help="Also pull a version no gate let into staging or "
+                                        "production, or a blocked one (recorded in the audit "
+                                        "log).")] = False,
          db: DbOpt = None, home: HomeOpt = None, token: TokenOpt = None) -> None:
-    """Re-verify a version's digest and signature, then write it out atomically."""
+    """Re-verify a version's digest and signature, then write it out atomically.
+
+    A bare MODEL is its production version; only versions the gate allowed into staging or
+    production (and not blocked) are served unless --allow-unapproved."""
     from mlwarden.gate import promotion
 
     with open_registry(db, home) as reg:
         dest = promotion.pull(reg, caller(reg, token), ref, output, stage=stage,
-                              trusted_keys=key or [], require_signature=require_signature)
+                              trusted_keys=key or [], require_signature=require_signature,
+                              allow_unapproved=allow_unapproved)
     typer.echo(f"pulled {ref} into {dest} (digest verified)")
 
 

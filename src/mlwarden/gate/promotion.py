@@ -119,6 +119,42 @@ def promote(reg: Registry, p: auth.Principal, ref: str, stage: str, *, reason: s
     return report
 
 
+def rollback(reg: Registry, p: auth.Principal, model: str, reason: str, *,
+             otp: str | None = None) -> tuple[str, str, Report]:
+    """Return production to the newest earlier production version the *current* production
+    policy allows (a version signed by a since-distrusted key, blocked, tampered with or no
+    longer approved cannot come back): ``(from ref, to ref, the gate's report)``.
+
+    Each candidate refused is recorded in the audit log; none allowed is a :class:`DeniedError`
+    naming why each was passed over."""
+    from mlwarden.gate.engine import gate_evidence
+
+    current, candidates, problems = reg.rollback_candidates(p, model, reason)
+    reg.second_factor(p, otp, "a rollback of production")
+    policy, stored = _policy_of(reg, Stage.PRODUCTION.value)
+    for ref in candidates:
+        try:
+            with reg.evidence(p, ref, promoter=p.name) as ev:
+                report = gate_evidence(policy, ev, stage=Stage.PRODUCTION.value)
+                seen = ev.approvers.get(Stage.PRODUCTION.value, ())
+        except VerificationError as exc:
+            problems.append(f"{ref}: {exc.message}")
+            continue
+        decision = report.decision
+        assert decision is not None
+        if not decision.allowed:
+            reg.record(p, "version.rollback.denied", ref,
+                       {"stage": Stage.PRODUCTION.value, "decision": decision.to_dict()})
+            why = "; ".join(r.message for r in decision.reasons[:2])
+            problems.append(f"{ref}: the production policy denies it ({why})")
+            continue
+        reg.rollback_to(p, current, ref, reason, gated_policy=stored,
+                        decision=decision.to_dict(), approvers_seen=seen)
+        return current, ref, report
+    extra = f" ({'; '.join(problems)})" if problems else ""
+    raise DeniedError(f"no earlier production version of {model!r} to roll back to{extra}")
+
+
 def gate_version(reg: Registry, p: auth.Principal, ref: str, policy: Policy, *,
                  stage: str = "production") -> Report:
     """Gate a stored version under ``policy`` (not the stage's own) and record the decision."""
@@ -133,12 +169,31 @@ def gate_version(reg: Registry, p: auth.Principal, ref: str, policy: Policy, *,
     return report
 
 
+PULLABLE_STAGES = frozenset({Stage.STAGING.value, Stage.PRODUCTION.value})
+"""Stages a version reaches only through the gate: the only ones ``pull`` serves by default."""
+
+
+def _refuse_unapproved(ref: str, stage: str, blocked: str | None) -> None:
+    if blocked is not None:
+        raise DeniedError(f"{ref} is blocked: {blocked}",
+                          advice="--allow-unapproved pulls it anyway (recorded in the audit log)")
+    if stage not in PULLABLE_STAGES:
+        raise DeniedError(f"{ref} is in {stage}: no gate allowed it into staging or production "
+                          "(or it left them)",
+                          advice="pull a staging or production version, or pass "
+                                 "--allow-unapproved (recorded in the audit log)")
+
+
 def pull(reg: Registry, p: auth.Principal, ref: str, dest: Path, *, stage: str | None = None,
-         trusted_keys: Sequence[Path] = (), require_signature: bool = False) -> Path:
+         trusted_keys: Sequence[Path] = (), require_signature: bool = False,
+         allow_unapproved: bool = False) -> Path:
     """Re-verify digest (and signature, when the version carries one) and write ``dest``.
 
-    Files are materialised in a temporary folder beside ``dest`` and renamed into place only
-    after every check passed; ``dest`` must not exist.
+    A bare ``MODEL`` means its production version. Only a version the gate let into staging or
+    production, and not blocked, is served, unless ``allow_unapproved`` (then the pull is
+    recorded as ``version.pull.unapproved``). Files are materialised in a temporary folder
+    beside ``dest`` and renamed into place only after every check passed; ``dest`` must not
+    exist.
     """
     from mlwarden.core.identity import artifact_digest, same_artifact
 
@@ -152,7 +207,10 @@ def pull(reg: Registry, p: auth.Principal, ref: str, dest: Path, *, stage: str |
     except OSError as exc:
         raise InputError(f"cannot write here: {exc.strerror}", path=dest) from None
     try:
-        got = reg.materialise(p, ref, tmp, stage=stage)
+        if stage is None and "@" not in ref:
+            stage = Stage.PRODUCTION.value
+        got = reg.materialise(p, ref, tmp, stage=stage,
+                              check=None if allow_unapproved else _refuse_unapproved)
         verifiers = _trust(reg, got.stage, trusted_keys)
         if not same_artifact(artifact_digest(got.root), got.digest):
             raise VerificationError(f"{got.ref}: pulled files do not hash to {got.digest}")
@@ -165,9 +223,10 @@ def pull(reg: Registry, p: auth.Principal, ref: str, dest: Path, *, stage: str |
         elif require_signature:
             raise VerificationError(f"{got.ref} carries no signature")
         os.replace(got.root, dest)
-        reg.record(p, "version.pull", got.ref,
+        unapproved = got.blocked is not None or got.stage not in PULLABLE_STAGES
+        reg.record(p, "version.pull.unapproved" if unapproved else "version.pull", got.ref,
                    {"digest": got.digest, "signature_verified": bool(signer_ids),
-                    "signers": signer_ids})
+                    "signers": signer_ids, "stage": got.stage, "blocked": got.blocked})
         return dest
     finally:
         shutil.rmtree(tmp, ignore_errors=True)

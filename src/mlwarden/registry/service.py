@@ -12,7 +12,7 @@ import hashlib
 import json
 import re
 import tempfile
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -638,10 +638,14 @@ class Registry:
                            {k: tuple(x) for k, x in atts.items()}, approvers, discounted,
                            blocked)
 
-    def materialise(self, p: auth.Principal, ref: str, into: Path, *,
-                    stage: str | None = None) -> Materialised:
+    def materialise(self, p: auth.Principal, ref: str, into: Path, *, stage: str | None = None,
+                    check: Callable[[str, str, str | None], None] | None = None
+                    ) -> Materialised:
         """Write the version's files under ``into`` (every byte verified against its stored
-        digest) and return them with the version's attestations; for a verified pull."""
+        digest) and return them with the version's attestations; for a verified pull.
+
+        ``check(ref, stage, blocked)`` runs on the resolved version before any byte is written
+        (it raises to refuse)."""
         self.authorize(p, auth.Action.PULL)
         with self.reading() as s:
             v = self._version(s, ref, stage)
@@ -649,9 +653,12 @@ class Registry:
             atts: dict[str, list[str]] = {}
             for a in v.attestations:
                 atts.setdefault(a.kind, []).append(a.content)
+            blocked = _block_reason(s, v)
+        if check is not None:
+            check(stored.ref, version_stage, blocked)
         root = self._materialise(stored, into)
         return Materialised(stored.ref, stored.digest, version_stage, root,
-                            {k: tuple(x) for k, x in atts.items()})
+                            {k: tuple(x) for k, x in atts.items()}, blocked)
 
     # -- stage policies (stored here; parsed and applied by mlwarden.gate.promotion) -------------
     def store_stage_policy(self, p: auth.Principal, stage: str, text: str, digest: str, *,
@@ -778,14 +785,17 @@ class Registry:
         v.stage = to.value
         s.flush()
 
-    def rollback(self, p: auth.Principal, model: str, reason: str) -> tuple[str, str]:
-        """Return production to the previous version that was allowed into production."""
+    def rollback_candidates(self, p: auth.Principal, model: str, reason: str
+                            ) -> tuple[str, list[str], list[str]]:
+        """For a rollback of ``model``'s production: the current production ref, the earlier
+        production versions newest first (never one rolled back before, never a blocked one),
+        and why others were passed over. The gate (:func:`mlwarden.gate.promotion.rollback`)
+        decides which candidate may come back, under the current production policy."""
         self.authorize(p, auth.Action.ROLLBACK)
         if not reason.strip():
             raise UsageError("a rollback needs --reason")
-        with self.reading() as s:  # choose and verify outside the write lock (models are big)
+        with self.reading() as s:
             current = self._version(s, model, Stage.PRODUCTION.value)
-            current_id = current.id
             events = s.execute(select(StageEvent).join(ModelVersion)
                                .where(ModelVersion.model_id == current.model_id,
                                       StageEvent.to_stage == Stage.PRODUCTION.value,
@@ -795,43 +805,52 @@ class Registry:
                 ModelVersion.model_id == current.model_id,
                 StageEvent.from_stage == Stage.PRODUCTION.value,
                 StageEvent.reason.startswith(ROLLBACK_PREFIX))).scalars())
-            candidates: list[tuple[int, _Stored]] = []
+            refs: list[str] = []
+            passed: list[str] = []
             for event in events:  # newest first; never back to a version rolled back before
-                if event.version_id in rolled_back:
+                v = event.version
+                if event.version_id in rolled_back or v.ref in refs or v.ref in passed:
                     continue
-                if event.version_id not in {c[0] for c in candidates}:
-                    candidates.append((event.version_id, _Stored.of(event.version)))
-        target_id: int | None = None
-        problems: list[str] = []
-        for version_id, stored in candidates:
-            try:
-                self._check_blobs(stored)
-            except VerificationError as exc:
-                problems.append(f"{stored.ref}: {exc.message}")
-                continue
-            target_id = version_id
-            break
-        if target_id is None:
-            extra = f" ({'; '.join(problems)})" if problems else ""
-            raise DeniedError(f"no earlier production version of {model!r} to roll back to{extra}")
+                why = _block_reason(s, v)
+                if why is not None:
+                    passed.append(f"{v.ref}: blocked: {why}")
+                    continue
+                refs.append(v.ref)
+            return current.ref, refs, passed
+
+    def rollback_to(self, p: auth.Principal, current_ref: str, target_ref: str, reason: str, *,
+                    gated_policy: StoredPolicy | None, decision: Mapping[str, Any],
+                    approvers_seen: Sequence[str]) -> None:
+        """Archive ``current_ref`` and return ``target_ref`` to production in one transaction,
+        once the gate allowed it. Nothing changes (a conflict, retry) when production, the
+        production policy or the target's valid approvals changed meanwhile, or the target was
+        blocked."""
+        self.authorize(p, auth.Action.ROLLBACK)
         with self.transaction() as s:
-            _lock_model(s, split_ref(model)[0])
-            current = self._version(s, model, Stage.PRODUCTION.value)
-            target = s.get(ModelVersion, target_id)
-            if current.id != current_id or target is None:
-                raise db.ConflictError(f"production of {model!r} changed during the rollback",
+            _lock_model(s, split_ref(current_ref)[0])
+            current = self._version(s, current_ref)
+            target = self._version(s, target_ref)
+            if current.stage != Stage.PRODUCTION.value:
+                raise db.ConflictError(f"production of {current.model.name!r} changed during the "
+                                       "rollback", advice="nothing was changed; retry")
+            row = s.get(StagePolicy, Stage.PRODUCTION.value)
+            if (row.digest if row else None) != (gated_policy.digest if gated_policy else None):
+                raise db.ConflictError("the production policy changed during the rollback",
                                        advice="nothing was changed; retry")
+            why = _block_reason(s, target)
+            if why is not None:
+                raise DeniedError(f"{target.ref} is blocked: {why}")
+            now_valid = _valid_approvals(s, target, p.name)[0].get(Stage.PRODUCTION.value, ())
+            if sorted(now_valid) != sorted(approvers_seen):
+                raise db.ConflictError(f"the approvals of {target.ref} changed during the "
+                                       "rollback", advice="nothing was changed; retry")
             self._move(s, p, current, Stage.ARCHIVED, f"{ROLLBACK_PREFIX}{reason}")
-            self._move(s, p, target, Stage.PRODUCTION, f"{ROLLBACK_PREFIX}{reason}")
+            self._move(s, p, target, Stage.PRODUCTION, f"{ROLLBACK_PREFIX}{reason}",
+                       decision=decision)
             self._audit(s, p.name, "version.rollback", current.model.name,
                         {"from": current.version, "to": target.version,
                          "from_digest": current.digest, "to_digest": target.digest,
-                         "reason": reason})
-            return current.ref, target.ref
-
-    def _check_blobs(self, v: _Stored) -> None:
-        with tempfile.TemporaryDirectory(prefix="mlwarden-check-") as tmp:
-            self._materialise(v, Path(tmp))
+                         "reason": reason, "decision": dict(decision)})
 
     # -- audit ---------------------------------------------------------------------------------
     def audit_verify(self, p: auth.Principal) -> audit.ChainStatus:
