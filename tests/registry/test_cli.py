@@ -8,39 +8,10 @@ from __future__ import annotations
 
 import json
 import sqlite3
-import subprocess
-from collections.abc import Callable
 from pathlib import Path
 
-import pytest
-
-from mlwarden.cli.main import run
-
+from .conftest import CliRun
 from .helpers import clean_model, new_key, oms_signature, policy_file, weights_file
-
-CliRun = Callable[..., subprocess.CompletedProcess[str]]
-
-
-@pytest.fixture
-def cli(capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch,
-        tmp_path: Path) -> CliRun:
-    def invoke(*args: str, env: dict[str, str] | None = None,
-               check: bool = False) -> subprocess.CompletedProcess[str]:
-        with monkeypatch.context() as m:
-            m.chdir(tmp_path)
-            for key in ("MLWARDEN_HOME", "MLWARDEN_DB", "MLWARDEN_TOKEN"):
-                m.delenv(key, raising=False)
-            for key, value in (env or {}).items():
-                m.setenv(key, value)
-            capsys.readouterr()
-            code = run(list(args))
-            captured = capsys.readouterr()
-        proc = subprocess.CompletedProcess(list(args), code, captured.out, captured.err)
-        if check and code != 0:
-            raise AssertionError(f"exit {code}\n{captured.out}\n{captured.err}")
-        return proc
-
-    return invoke
 
 
 def _one_line_error(proc: object, code: int, *, notes: bool = False) -> str:
@@ -62,11 +33,6 @@ def _enrolled(cli: CliRun, name: str, role: str, as_admin: dict[str, str]) -> st
     return cli("registry", "enrol", code, env=base, check=True).stdout.strip()
 
 
-@pytest.fixture
-def home(tmp_path: Path) -> Path:
-    return tmp_path / "mwhome"
-
-
 def test_registry_cli_flow(cli: CliRun, tmp_path: Path, home: Path) -> None:
     base = {"MLWARDEN_HOME": str(home)}
     init = cli("registry", "init", "--admin", "ada", env=base)
@@ -75,7 +41,7 @@ def test_registry_cli_flow(cli: CliRun, tmp_path: Path, home: Path) -> None:
     assert admin.startswith("mlw_") and "shown once" in init.stderr
     as_admin = {**base, "MLWARDEN_TOKEN": admin}
     again = cli("registry", "init", env=base)
-    assert "already initialised" in _one_line_error(again, 1)
+    assert "already initialised" in _one_line_error(again, 2)
 
     pub_tok = _enrolled(cli, "pat", "publisher", as_admin)
     appr_tok = _enrolled(cli, "ann", "approver", as_admin)
@@ -114,7 +80,7 @@ def test_registry_cli_flow(cli: CliRun, tmp_path: Path, home: Path) -> None:
         cli("registry", "push", str(model), "--name", "x", env={**base, "MLWARDEN_TOKEN":
                                                                  appr_tok}), 1)
     assert "unknown model" in _one_line_error(cli("registry", "show", "nope", env=as_pub), 2)
-    assert "no API token" in _one_line_error(cli("registry", "list", env=base), 1)
+    assert "no API token" in _one_line_error(cli("registry", "list", env=base), 2)
     assert "unsupported database" in _one_line_error(
         cli("registry", "list", "--db", "mysql://u@h/db", env=as_pub), 2)
     assert "cannot open" in _one_line_error(
@@ -147,7 +113,7 @@ def test_gate_on_a_registry_version_records_the_decision(cli: CliRun, tmp_path: 
     assert json.loads(res.stdout)["decision"]["verdict"] == "deny"
     export = cli("audit", "export", env=env, check=True).stdout.splitlines()
     last = json.loads(export[-1])
-    assert last["action"] == "gate.decision" and last["details"]["decision"]["verdict"] == "deny"
+    assert last["action"] == "gate.adhoc" and last["details"]["decision"]["verdict"] == "deny"
 
 
 def test_user_and_token_commands(cli: CliRun, home: Path) -> None:

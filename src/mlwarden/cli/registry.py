@@ -42,10 +42,11 @@ mfa_app = typer.Typer(help="Your second factor (TOTP, RFC 6238).", no_args_is_he
 app.add_typer(mfa_app, name="mfa")
 
 
-def open_registry(db: str | None, home: Path | None) -> Registry:
+def open_registry(db: str | None, home: Path | None, *, create: bool = False) -> Registry:
+    """The registry, which must exist already unless ``create`` (``registry init`` only)."""
     from mlwarden.registry.service import Registry
 
-    return Registry.open(home=home, db_url=db)
+    return Registry.open(home=home, db_url=db, create=create)
 
 
 def caller(reg: Registry, token: str | None) -> Principal:
@@ -63,16 +64,25 @@ def _print_token(token: str, who: str) -> None:
 def init(admin: Annotated[str, typer.Option("--admin", help="Name of the first admin.")] = "admin",
          db: DbOpt = None, home: HomeOpt = None) -> None:
     """Create the registry, its signing key and the first admin; print the admin's token once."""
-    with open_registry(db, home) as reg:
+    with open_registry(db, home, create=True) as reg:
         _print_token(reg.init(admin), admin)
 
 
 def _version_table(rows: list[VersionInfo]) -> None:
+    import sys
+
     from rich.table import Table
 
     from mlwarden.cli.common import out
 
-    table = Table("model", "version", "stage", "digest", "size", "published by", "created")
+    header = ("model", "version", "stage", "digest", "size", "published by", "created")
+    if not sys.stdout.isatty():  # a pipe: plain tab-separated lines, full digests
+        typer.echo("\t".join(header))
+        for v in rows:
+            typer.echo("\t".join((v.model, v.version, v.stage, v.digest, str(v.size),
+                                  v.published_by, v.created_at)))
+        return
+    table = Table(*header)
     for v in rows:
         table.add_row(v.model, v.version, v.stage, v.digest[:19] + "…", str(v.size),
                       v.published_by, v.created_at[:19])

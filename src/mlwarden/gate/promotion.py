@@ -157,15 +157,24 @@ def rollback(reg: Registry, p: auth.Principal, model: str, reason: str, *,
 
 def gate_version(reg: Registry, p: auth.Principal, ref: str, policy: Policy, *,
                  stage: str = "production") -> Report:
-    """Gate a stored version under ``policy`` (not the stage's own) and record the decision."""
+    """Gate a stored version under ``policy`` (a file the caller chose, not the stage's own).
+
+    Recorded as ``gate.adhoc`` with the policy's digest and whether it is the stage's stored
+    policy: a policy file that merely carries a stage's name is never logged as that stage's
+    decision (only a promotion is)."""
     from mlwarden.gate.engine import gate_evidence
 
     reg.authorize(p, auth.Action.GATE)
     with reg.evidence(p, ref) as ev:
         report = gate_evidence(policy, ev, stage=stage)
     assert report.decision is not None
-    reg.record(p, "gate.decision", ref, {"policy": policy.name, "policy_digest": policy.digest,
-                                         "decision": report.decision.to_dict()})
+    stored = reg.stored_stage_policy(stage) if Stage(stage) in GATED_STAGES else None
+    reg.record(p, "gate.adhoc", ref, {"policy": policy.name, "policy_digest": policy.digest,
+                                      "requirements_of": stage,
+                                      "stage_policy_digest": stored.digest if stored else None,
+                                      "is_stage_policy": bool(stored and
+                                                              stored.digest == policy.digest),
+                                      "decision": report.decision.to_dict()})
     return report
 
 
@@ -206,12 +215,15 @@ def pull(reg: Registry, p: auth.Principal, ref: str, dest: Path, *, stage: str |
         tmp = Path(tempfile.mkdtemp(prefix=f".{dest.name}.pull-", dir=parent))
     except OSError as exc:
         raise InputError(f"cannot write here: {exc.strerror}", path=dest) from None
+    from mlwarden.gate.checks import verifiers_from_paths
+
+    keys = verifiers_from_paths(trusted_keys) if trusted_keys else None  # bad --key: exit 2 first
     try:
         if stage is None and "@" not in ref:
             stage = Stage.PRODUCTION.value
         got = reg.materialise(p, ref, tmp, stage=stage,
                               check=None if allow_unapproved else _refuse_unapproved)
-        verifiers = _trust(reg, got.stage, trusted_keys)
+        verifiers = keys if keys is not None else _trust(reg, got.stage, ())
         if not same_artifact(artifact_digest(got.root), got.digest):
             raise VerificationError(f"{got.ref}: pulled files do not hash to {got.digest}")
         bundles = got.attestations.get(AttestationKind.SIGNATURE.value, ())
@@ -219,7 +231,15 @@ def pull(reg: Registry, p: auth.Principal, ref: str, dest: Path, *, stage: str |
         if bundles:
             from mlwarden.gate.checks import verify_signature_bundles
 
-            signer_ids = verify_signature_bundles(got.root, bundles, verifiers, source=got.ref)
+            if verifiers:
+                signer_ids = verify_signature_bundles(got.root, bundles, verifiers,
+                                                      source=got.ref)
+            elif require_signature:
+                raise VerificationError(f"{got.ref}: no trusted key to verify its signature with",
+                                        advice="pass --key, or set a stage policy that names "
+                                               "trusted keys")
+            # else: no key is trusted anywhere (the default policies): the signature cannot be
+            # checked, exactly as for an unsigned version; recorded as not verified
         elif require_signature:
             raise VerificationError(f"{got.ref} carries no signature")
         os.replace(got.root, dest)

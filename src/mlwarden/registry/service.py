@@ -172,19 +172,30 @@ def split_ref(ref: str) -> tuple[str, str | None]:
 
 
 class Registry:
-    """A registry opened on a database and a store; migrations run on open."""
+    """A registry opened on a database and a store; migrations run on open.
 
-    def __init__(self, config: RegistryConfig) -> None:
+    With ``create=False`` (every CLI command but ``registry init``) a database that does not
+    exist yet is an error (exit 2) and nothing is created: a typo in ``--db`` never leaves an
+    empty registry behind."""
+
+    def __init__(self, config: RegistryConfig, *, create: bool = True) -> None:
         self.config = config
+        if not create:
+            _require_existing(config.db_url)
         self.engine = db.make_engine(config.db_url)
+        if not create and db.current_revision(self.engine) is None:
+            self.engine.dispose()
+            raise ConfigError("no registry in this database (it has no registry tables)",
+                              path=db.safe_url(self.engine),
+                              advice="check --db/--home, or run 'mlwarden registry init'")
         db.upgrade(self.engine)
         self.store = ArtifactStore(config.store_url)
         self._signer: EcdsaSigner | None = None
 
     @classmethod
     def open(cls, home: str | Path | None = None, db_url: str | None = None,
-             store: str | None = None) -> Registry:
-        return cls(resolve(home, db_url, store))
+             store: str | None = None, *, create: bool = True) -> Registry:
+        return cls(resolve(home, db_url, store), create=create)
 
     def close(self) -> None:
         self.engine.dispose()
@@ -257,7 +268,7 @@ class Registry:
         _check_user_name(admin)
         with self.transaction() as s:
             if s.scalar(select(func.count()).select_from(User)):
-                raise DeniedError("the registry is already initialised",
+                raise UsageError("the registry is already initialised",
                                   advice="ask an admin for an invite (mlwarden registry user invite)")
             if self.signer() is None:
                 key = generate_private_key("P-256")
@@ -291,7 +302,7 @@ class Registry:
 
     def authenticate(self, token: str | None) -> auth.Principal:
         if not token:
-            raise DeniedError("no API token given", advice="set MLWARDEN_TOKEN or pass --token; "
+            raise UsageError("no API token given", advice="set MLWARDEN_TOKEN or pass --token; "
                                                            "'mlwarden registry init' makes the first")
         parts = auth.split_token(token)
         with self.reading() as s:
@@ -881,6 +892,22 @@ def _lock_model(s: Session, name: str) -> RegisteredModel | None:
     already holds the database write lock from ``BEGIN IMMEDIATE``)."""
     return s.execute(select(RegisteredModel).where(RegisteredModel.name == name)
                      .with_for_update()).scalar_one_or_none()
+
+
+def _require_existing(url: str) -> None:
+    """Refuse a SQLite database file that does not exist (before anything would create it)."""
+    from sqlalchemy.engine import make_url
+
+    parsed = make_url(url)
+    if parsed.get_backend_name() == "sqlite" and parsed.database and \
+            not Path(parsed.database).is_file():
+        folder = Path(parsed.database).parent
+        if folder.exists() and not folder.is_dir():
+            raise ConfigError("cannot open the registry: a file is in the way", path=folder,
+                              advice="point --home or --db elsewhere")
+        raise ConfigError("no registry database here", path=parsed.database,
+                          advice="check --db/--home (or MLWARDEN_DB/MLWARDEN_HOME), or run "
+                                 "'mlwarden registry init'")
 
 
 def _iso_after(seconds: float) -> str:
