@@ -218,12 +218,12 @@ def test_tokens_are_hashed_revocable_and_checked(env: Env, tmp_path: Path) -> No
     assert len({bytes(s) for _, s in stored}) == len(stored)  # a salt per token
     with pytest.raises(DeniedError, match="invalid"):
         reg.authenticate(token[:-1] + ("A" if token[-1] != "A" else "B"))
-    with pytest.raises(DeniedError, match="no API token"):
+    with pytest.raises(UsageError, match="no API token"):  # exit 2: a usage mistake
         reg.authenticate(None)
     reg.revoke_token(env.admin, token.split("_")[1])
     with pytest.raises(DeniedError, match="revoked"):
         reg.authenticate(token)
-    with pytest.raises(DeniedError, match="already initialised"):
+    with pytest.raises(UsageError, match="already initialised"):
         reg.init("mallory")
     failed = [r for r in reg.audit_records(env.admin) if r.action == "auth.failed"]
     assert [r.details["reason"] for r in failed] == ["invalid", "revoked"]
