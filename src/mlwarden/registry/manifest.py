@@ -118,10 +118,7 @@ def build(path: Path, put: Callable[[Path], tuple[str, int]]) -> Manifest:
     _check_storable(root_name, path)
     files = _walk(path)
     require_files(len(files), path)
-    entries: list[FileEntry] = []
-    for rel, full in files:
-        digest, size = put(full)
-        entries.append(FileEntry(rel, digest, size))
+    entries = [FileEntry(rel, *put(full)) for rel, full in files]
     entries.sort(key=lambda e: e.path)  # code-point order, as the OMS manifest
     return Manifest("dir", root_name, tuple(entries))
 

@@ -532,6 +532,7 @@ class Registry:
                  for f in files]
         manifest = build(path, self.store.put_file)
         manifest_digest = self.store.put_bytes(manifest.to_json())
+        self.store.sync()  # every object durable before a row names it
         with self.transaction() as s:
             m = _lock_model(s, model)  # versions of one model are numbered one at a time
             if m is None:
