@@ -12,7 +12,7 @@ import pytest
 
 from mlwarden.gate import promotion
 from mlwarden.registry import store as store_mod
-from mlwarden.registry.store import ArtifactStore, copy_hashing
+from mlwarden.registry.store import ArtifactStore, copy_hashing, copy_local_hashing
 
 from .conftest import Env
 from .helpers import clean_model, policy_file
@@ -26,6 +26,19 @@ def test_copy_hashing_copies_and_hashes_the_same_bytes(size: int) -> None:
     digest, n = copy_hashing(io.BytesIO(data), out)
     assert out.getvalue() == data and n == size
     assert digest == "sha256:" + hashlib.sha256(data).hexdigest()
+
+
+@pytest.mark.parametrize("size", [0, 1, store_mod.COPY_BUFFER + 3])
+def test_kernel_copy_then_hash_names_the_bytes_written(tmp_path: Path, size: int) -> None:
+    data = os.urandom(size)
+    src = tmp_path / "src"
+    src.write_bytes(data)
+    with open(src, "rb") as s, open(tmp_path / "dst", "w+b", buffering=0) as out:
+        digest, n = copy_local_hashing(s, out)
+    assert (tmp_path / "dst").read_bytes() == data and n == size
+    assert digest == "sha256:" + hashlib.sha256(data).hexdigest()
+    with open(tmp_path / "dst2", "w+b", buffering=0) as out:  # no file descriptor: the fallback
+        assert copy_local_hashing(io.BytesIO(data), out) == (digest, size)
 
 
 def test_push_and_pull_sync_once_and_never_fsync_per_file(env: Env, tmp_path: Path,
