@@ -115,7 +115,8 @@ def copy_local_hashing(source: IO[bytes], out: IO[bytes]) -> tuple[str, int]:
     try:
         while True:
             with cond:
-                cond.wait_for(lambda seen=hashed: state["copied"] > seen or state["done"])
+                while state["copied"] <= hashed and not state["done"]:
+                    cond.wait()
                 copied, done = state["copied"], state["done"]
             while hashed < copied:
                 n = os.preadv(out_fd, [view[:min(len(view), copied - hashed)]], hashed)
