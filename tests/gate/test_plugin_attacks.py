@@ -125,7 +125,9 @@ def test_registry_attach_refuses_a_statement_of_another_kind(
     code, admin, err = _invoke(capsys, "registry", "init", "--admin", "ada", "--allow-insecure-key")
     assert code == 0, err
     monkeypatch.setenv("MLWARDEN_TOKEN", admin.strip())
-    code, token, err = _invoke(capsys, "registry", "user", "add", "pat", "--role", "publisher")
+    code, invite, err = _invoke(capsys, "registry", "user", "invite", "pat", "--role", "publisher")
+    assert code == 0, err
+    code, token, err = _invoke(capsys, "registry", "enrol", invite.strip())
     assert code == 0, err
     monkeypatch.setenv("MLWARDEN_TOKEN", token.strip())
     test = tmp_path / "test.json"

@@ -10,12 +10,14 @@ from __future__ import annotations
 
 import os
 import secrets
-from collections.abc import Iterator
+import subprocess
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
 
+from mlwarden.cli.main import run
 from mlwarden.registry.auth import Principal
 from mlwarden.registry.service import Registry
 
@@ -87,7 +89,8 @@ class Env:
     admin_token: str
 
     def user(self, name: str, *roles: str) -> tuple[Principal, str]:
-        token = self.reg.add_user(self.admin, name, frozenset(roles))
+        code = self.reg.invite(self.admin, name, frozenset(roles))
+        _, token = self.reg.enrol(code)
         return self.reg.authenticate(token), token
 
 
@@ -100,3 +103,33 @@ def env(db_url: str, tmp_path: Path) -> Iterator[Env]:
         yield Env(reg, home, db_url, reg.authenticate(token), token)
     finally:
         reg.close()
+
+
+CliRun = Callable[..., subprocess.CompletedProcess[str]]
+
+
+@pytest.fixture
+def cli(capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch,
+        tmp_path: Path) -> CliRun:
+    def invoke(*args: str, env: dict[str, str] | None = None,
+               check: bool = False) -> subprocess.CompletedProcess[str]:
+        with monkeypatch.context() as m:
+            m.chdir(tmp_path)
+            for key in ("MLWARDEN_HOME", "MLWARDEN_DB", "MLWARDEN_TOKEN"):
+                m.delenv(key, raising=False)
+            for key, value in (env or {}).items():
+                m.setenv(key, value)
+            capsys.readouterr()
+            code = run(list(args))
+            captured = capsys.readouterr()
+        proc = subprocess.CompletedProcess(list(args), code, captured.out, captured.err)
+        if check and code != 0:
+            raise AssertionError(f"exit {code}\n{captured.out}\n{captured.err}")
+        return proc
+
+    return invoke
+
+
+@pytest.fixture
+def home(tmp_path: Path) -> Path:
+    return tmp_path / "mwhome"

@@ -8,39 +8,10 @@ from __future__ import annotations
 
 import json
 import sqlite3
-import subprocess
-from collections.abc import Callable
 from pathlib import Path
 
-import pytest
-
-from mlwarden.cli.main import run
-
+from .conftest import CliRun
 from .helpers import clean_model, new_key, oms_signature, policy_file, weights_file
-
-CliRun = Callable[..., subprocess.CompletedProcess[str]]
-
-
-@pytest.fixture
-def cli(capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch,
-        tmp_path: Path) -> CliRun:
-    def invoke(*args: str, env: dict[str, str] | None = None,
-               check: bool = False) -> subprocess.CompletedProcess[str]:
-        with monkeypatch.context() as m:
-            m.chdir(tmp_path)
-            for key in ("MLWARDEN_HOME", "MLWARDEN_DB", "MLWARDEN_TOKEN"):
-                m.delenv(key, raising=False)
-            for key, value in (env or {}).items():
-                m.setenv(key, value)
-            capsys.readouterr()
-            code = run(list(args))
-            captured = capsys.readouterr()
-        proc = subprocess.CompletedProcess(list(args), code, captured.out, captured.err)
-        if check and code != 0:
-            raise AssertionError(f"exit {code}\n{captured.out}\n{captured.err}")
-        return proc
-
-    return invoke
 
 
 def _one_line_error(proc: object, code: int, *, notes: bool = False) -> str:
@@ -53,9 +24,13 @@ def _one_line_error(proc: object, code: int, *, notes: bool = False) -> str:
     return lines[-1]
 
 
-@pytest.fixture
-def home(tmp_path: Path) -> Path:
-    return tmp_path / "mwhome"
+def _enrolled(cli: CliRun, name: str, role: str, as_admin: dict[str, str]) -> str:
+    """Invite ``name`` as the admin, enrol as the user: the user's own token."""
+    code = cli("registry", "user", "invite", name, "--role", role, env=as_admin,
+               check=True).stdout.strip()
+    assert code.startswith("mlwi_")
+    base = {k: v for k, v in as_admin.items() if k != "MLWARDEN_TOKEN"}
+    return cli("registry", "enrol", code, env=base, check=True).stdout.strip()
 
 
 def test_registry_cli_flow(cli: CliRun, tmp_path: Path, home: Path) -> None:
@@ -66,12 +41,10 @@ def test_registry_cli_flow(cli: CliRun, tmp_path: Path, home: Path) -> None:
     assert admin.startswith("mlw_") and "shown once" in init.stderr
     as_admin = {**base, "MLWARDEN_TOKEN": admin}
     again = cli("registry", "init", env=base)
-    assert "already initialised" in _one_line_error(again, 1)
+    assert "already initialised" in _one_line_error(again, 2)
 
-    pub_tok = cli("registry", "user", "add", "pat", "--role", "publisher", env=as_admin,
-                  check=True).stdout.strip()
-    appr_tok = cli("registry", "user", "add", "ann", "--role", "approver", env=as_admin,
-                   check=True).stdout.strip()
+    pub_tok = _enrolled(cli, "pat", "publisher", as_admin)
+    appr_tok = _enrolled(cli, "ann", "approver", as_admin)
     as_pub = {**base, "MLWARDEN_TOKEN": pub_tok}
     signer, pub = new_key(tmp_path, "release")
     model = clean_model(tmp_path / "model" / "w.bin", b"weights")
@@ -107,7 +80,7 @@ def test_registry_cli_flow(cli: CliRun, tmp_path: Path, home: Path) -> None:
         cli("registry", "push", str(model), "--name", "x", env={**base, "MLWARDEN_TOKEN":
                                                                  appr_tok}), 1)
     assert "unknown model" in _one_line_error(cli("registry", "show", "nope", env=as_pub), 2)
-    assert "no API token" in _one_line_error(cli("registry", "list", env=base), 1)
+    assert "no API token" in _one_line_error(cli("registry", "list", env=base), 2)
     assert "unsupported database" in _one_line_error(
         cli("registry", "list", "--db", "mysql://u@h/db", env=as_pub), 2)
     assert "cannot open" in _one_line_error(
@@ -140,14 +113,13 @@ def test_gate_on_a_registry_version_records_the_decision(cli: CliRun, tmp_path: 
     assert json.loads(res.stdout)["decision"]["verdict"] == "deny"
     export = cli("audit", "export", env=env, check=True).stdout.splitlines()
     last = json.loads(export[-1])
-    assert last["action"] == "gate.decision" and last["details"]["decision"]["verdict"] == "deny"
+    assert last["action"] == "gate.adhoc" and last["details"]["decision"]["verdict"] == "deny"
 
 
 def test_user_and_token_commands(cli: CliRun, home: Path) -> None:
     base = {"MLWARDEN_HOME": str(home)}
     admin = {**base, "MLWARDEN_TOKEN": cli("registry", "init", env=base, check=True).stdout.strip()}
-    tok = cli("registry", "user", "add", "rita", "--role", "reader,auditor", env=admin,
-              check=True).stdout.strip()
+    tok = _enrolled(cli, "rita", "reader,auditor", admin)
     rita = {**base, "MLWARDEN_TOKEN": tok}
     second = cli("registry", "token", "create", env=rita, check=True).stdout.strip()
     assert second.startswith("mlw_") and second != tok
@@ -161,6 +133,6 @@ def test_user_and_token_commands(cli: CliRun, home: Path) -> None:
     cli("registry", "user", "roles", "rita", "--role", "reader", env=admin, check=True)
     assert "may not audit" in _one_line_error(cli("audit", "verify", env=rita2), 1)
     assert "unknown role" in _one_line_error(
-        cli("registry", "user", "add", "x", "--role", "root", env=admin), 2)
+        cli("registry", "user", "invite", "x", "--role", "root", env=admin), 2)
     assert "cannot remove their own admin" in _one_line_error(
         cli("registry", "user", "roles", "admin", "--role", "reader", env=admin), 1)

@@ -65,14 +65,14 @@ def test_whole_flow_push_gate_approve_promote_pull_rollback(env: Env, tmp_path: 
     out = promotion.pull(reg, reader, "fraud", tmp_path / "pulled.bin", stage="production")
     assert out.read_bytes() == weights_file(b"weights 2")
 
-    old, new = reg.rollback(pubr, "fraud", "v2 doubles false positives")
+    old, new, _ = promotion.rollback(reg, pubr, "fraud", "v2 doubles false positives")
     assert (old, new) == ("fraud@2", "fraud@1")
     versions = {v.version: v.stage for v in reg.list_versions(reader, "fraud")}
     assert versions == {"1": "production", "2": "archived"}
     hist = reg.show(reader, "fraud@1").history
     assert hist[-1]["to"] == "production" and "false positives" in hist[-1]["reason"]
     with pytest.raises(DeniedError, match="no earlier production version"):
-        reg.rollback(pubr, "fraud", "again")  # never back to the version just rolled back
+        promotion.rollback(reg, pubr, "fraud", "again")  # never back to the version just rolled back
 
     status = reg.audit_verify(env.admin)
     assert status.intact, status.problem
@@ -186,7 +186,7 @@ def test_pull_refuses_a_tampered_store_object(env: Env, tmp_path: Path) -> None:
     obj.write_bytes(b"w" * 999 + b"X")
     dest = tmp_path / "out"
     with pytest.raises(VerificationError, match="tampered"):
-        promotion.pull(env.reg, pubr, info.ref, dest)
+        promotion.pull(env.reg, pubr, info.ref, dest, allow_unapproved=True)
     assert not dest.exists()
     assert not [p for p in tmp_path.iterdir() if p.name.startswith(".out.pull-")]  # no debris
 
@@ -197,13 +197,16 @@ def test_pull_verifies_the_signature(env: Env, tmp_path: Path) -> None:
     pubr, _ = env.user("pub", "publisher")
     model, sig = _signed(tmp_path, "s", b"signed", signer)
     info = env.reg.push(pubr, model, "m", attachments={AttestationKind.SIGNATURE: [sig]})
-    assert promotion.pull(env.reg, pubr, info.ref, tmp_path / "ok", trusted_keys=[pub]).is_file()
+    assert promotion.pull(env.reg, pubr, info.ref, tmp_path / "ok", trusted_keys=[pub],
+                          allow_unapproved=True).is_file()
     with pytest.raises(VerificationError, match="matches no trusted key"):
-        promotion.pull(env.reg, pubr, info.ref, tmp_path / "no", trusted_keys=[other_pub])
+        promotion.pull(env.reg, pubr, info.ref, tmp_path / "no", trusted_keys=[other_pub],
+                       allow_unapproved=True)
     assert not (tmp_path / "no").exists()
     unsigned = env.reg.push(pubr, clean_model(tmp_path / "u.bin", b"u"), "m")
     with pytest.raises(VerificationError, match="no signature"):
-        promotion.pull(env.reg, pubr, unsigned.ref, tmp_path / "u", require_signature=True)
+        promotion.pull(env.reg, pubr, unsigned.ref, tmp_path / "u", require_signature=True,
+                       allow_unapproved=True)
 
 
 def test_tokens_are_hashed_revocable_and_checked(env: Env, tmp_path: Path) -> None:
@@ -216,12 +219,12 @@ def test_tokens_are_hashed_revocable_and_checked(env: Env, tmp_path: Path) -> No
     assert len({bytes(s) for _, s in stored}) == len(stored)  # a salt per token
     with pytest.raises(DeniedError, match="invalid"):
         reg.authenticate(token[:-1] + ("A" if token[-1] != "A" else "B"))
-    with pytest.raises(DeniedError, match="no API token"):
+    with pytest.raises(UsageError, match="no API token"):  # exit 2: a usage mistake
         reg.authenticate(None)
     reg.revoke_token(env.admin, token.split("_")[1])
     with pytest.raises(DeniedError, match="revoked"):
         reg.authenticate(token)
-    with pytest.raises(DeniedError, match="already initialised"):
+    with pytest.raises(UsageError, match="already initialised"):
         reg.init("mallory")
     failed = [r for r in reg.audit_records(env.admin) if r.action == "auth.failed"]
     assert [r.details["reason"] for r in failed] == ["invalid", "revoked"]
@@ -265,15 +268,15 @@ def test_rollback_walks_back_and_skips_a_version_whose_bytes_were_tampered(
         info = reg.push(pubr, clean_model(tmp_path / f"v{n}.bin", f"v{n}".encode()), "m")
         promotion.promote(reg, pubr, info.ref, "staging")
         promotion.promote(reg, pubr, info.ref, "production")
-    assert reg.rollback(pubr, "m", "v4 broke") == ("m@4", "m@3")
+    assert promotion.rollback(reg, pubr, "m", "v4 broke")[:2] == ("m@4", "m@3")
     from mlwarden.core.digest import sha256_file
 
     obj = Path(reg.store.object_path(sha256_file(tmp_path / "v2.bin")))  # the stored blob
     os.chmod(obj, 0o644)
     obj.write_bytes(b"tampered")
-    assert reg.rollback(pubr, "m", "v3 broke too") == ("m@3", "m@1")  # m@2 no longer verifies
+    assert promotion.rollback(reg, pubr, "m", "v3 broke too")[:2] == ("m@3", "m@1")  # m@2 no longer verifies
     with pytest.raises(DeniedError, match=r"no earlier production version.*m@2.*tampered"):
-        reg.rollback(pubr, "m", "and v1")
+        promotion.rollback(reg, pubr, "m", "and v1")
     assert reg.audit_verify(env.admin).intact
 
 

@@ -64,7 +64,7 @@ def gate(
         from mlwarden.gate.promotion import gate_version
         from mlwarden.registry.service import Registry
 
-        with Registry.open(home=home, db_url=db) as reg:
+        with Registry.open(home=home, db_url=db, create=False) as reg:
             who = reg.authenticate(token or os.environ.get("MLWARDEN_TOKEN"))
             report = gate_version(reg, who, model, pol, stage=stage or "production")
     emit(report, fmt, output)

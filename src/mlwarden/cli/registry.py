@@ -35,12 +35,18 @@ HomeOpt = Annotated[Path | None, typer.Option(
 TokenOpt = Annotated[str | None, typer.Option(
     "--token", help="API token; default $MLWARDEN_TOKEN.", show_default=False)]
 JsonOpt = Annotated[bool, typer.Option("--json", help="Print JSON instead of a table.")]
+OtpOpt = Annotated[str | None, typer.Option(
+    "--otp", help="One-time code from your authenticator (when you enrolled a second factor "
+                  "with 'registry mfa enrol', or the registry requires one).", show_default=False)]
+mfa_app = typer.Typer(help="Your second factor (TOTP, RFC 6238).", no_args_is_help=True)
+app.add_typer(mfa_app, name="mfa")
 
 
-def open_registry(db: str | None, home: Path | None) -> Registry:
+def open_registry(db: str | None, home: Path | None, *, create: bool = False) -> Registry:
+    """The registry, which must exist already unless ``create`` (``registry init`` only)."""
     from mlwarden.registry.service import Registry
 
-    return Registry.open(home=home, db_url=db)
+    return Registry.open(home=home, db_url=db, create=create)
 
 
 def caller(reg: Registry, token: str | None) -> Principal:
@@ -65,7 +71,7 @@ def init(admin: Annotated[str, typer.Option("--admin", help="Name of the first a
                                           "is given.")] = False) -> None:
     """Create the registry, its signing key (encrypted with a passphrase) and the first admin;
     print the admin's token once."""
-    with open_registry(db, home) as reg:
+    with open_registry(db, home, create=True) as reg:
         if passphrase_file is not None:
             from mlwarden.sign.keystore import read_passphrase
 
@@ -74,11 +80,20 @@ def init(admin: Annotated[str, typer.Option("--admin", help="Name of the first a
 
 
 def _version_table(rows: list[VersionInfo]) -> None:
+    import sys
+
     from rich.table import Table
 
     from mlwarden.cli.common import out
 
-    table = Table("model", "version", "stage", "digest", "size", "published by", "created")
+    header = ("model", "version", "stage", "digest", "size", "published by", "created")
+    if not sys.stdout.isatty():  # a pipe: plain tab-separated lines, full digests
+        typer.echo("\t".join(header))
+        for v in rows:
+            typer.echo("\t".join((v.model, v.version, v.stage, v.digest, str(v.size),
+                                  v.published_by, v.created_at)))
+        return
+    table = Table(*header)
     for v in rows:
         table.add_row(v.model, v.version, v.stage, v.digest[:19] + "…", str(v.size),
                       v.published_by, v.created_at[:19])
@@ -185,14 +200,15 @@ def promote(ref: Annotated[str, typer.Argument(help="MODEL@VERSION")],
             to: Annotated[str, typer.Option("--to", help="staging, production or archived.")],
             reason: Annotated[str, typer.Option("--reason", help="Why (recorded).")] = "",
             fmt: FormatOpt = OutputFormat.TABLE, output: OutputOpt = None,
-            db: DbOpt = None, home: HomeOpt = None, token: TokenOpt = None) -> None:
+            db: DbOpt = None, home: HomeOpt = None, token: TokenOpt = None,
+            otp: OtpOpt = None) -> None:
     """Move a version to a stage; staging and production run the stage's policy first."""
     from mlwarden.cli.common import emit
     from mlwarden.gate import promotion
 
     with open_registry(db, home) as reg:
         try:
-            report = promotion.promote(reg, caller(reg, token), ref, to, reason=reason)
+            report = promotion.promote(reg, caller(reg, token), ref, to, reason=reason, otp=otp)
         except promotion.PromotionDenied as exc:
             if output is not None or fmt is not OutputFormat.TABLE:
                 emit(exc.report, fmt, output)
@@ -206,21 +222,26 @@ def promote(ref: Annotated[str, typer.Argument(help="MODEL@VERSION")],
 def approve(ref: Annotated[str, typer.Argument(help="MODEL@VERSION")],
             stage: Annotated[str, typer.Option("--stage", help="Stage approved for.")] = "production",
             comment: Annotated[str, typer.Option("--comment", help="Recorded with it.")] = "",
-            db: DbOpt = None, home: HomeOpt = None, token: TokenOpt = None) -> None:
+            db: DbOpt = None, home: HomeOpt = None, token: TokenOpt = None,
+            otp: OtpOpt = None) -> None:
     """Approve a version for a stage (approvers only; never your own version)."""
     with open_registry(db, home) as reg:
         p = caller(reg, token)
-        reg.approve(p, ref, stage, comment)
+        reg.approve(p, ref, stage, comment, otp=otp)
     typer.echo(f"{p.name} approved {ref} for {stage}")
 
 
 @app.command("rollback")
 def rollback(model: Annotated[str, typer.Argument(help="MODEL")],
              reason: Annotated[str, typer.Option("--reason", help="Why (required, recorded).")],
-             db: DbOpt = None, home: HomeOpt = None, token: TokenOpt = None) -> None:
-    """Return production to the previous version that was allowed into production."""
+             db: DbOpt = None, home: HomeOpt = None, token: TokenOpt = None,
+             otp: OtpOpt = None) -> None:
+    """Return production to the newest earlier production version the current production
+    policy still allows (the gate runs again; blocked versions never come back)."""
+    from mlwarden.gate import promotion
+
     with open_registry(db, home) as reg:
-        old, new = reg.rollback(caller(reg, token), model, reason)
+        old, new, _ = promotion.rollback(reg, caller(reg, token), model, reason, otp=otp)
     typer.echo(f"rolled back production from {old} to {new}")
 
 
@@ -229,19 +250,28 @@ def pull(ref: Annotated[str, typer.Argument(help="MODEL or MODEL@VERSION")],
          output: Annotated[Path, typer.Option("--output", "-o", help="New file or folder to "
                                               "write.")],
          stage: Annotated[str | None, typer.Option("--stage", help="The version in this stage "
-                                                   "(with a bare MODEL).")] = None,
+                                                   "(with a bare MODEL; default production)."
+                                                   )] = None,
          key: Annotated[list[Path] | None, typer.Option("--key", help="Trusted public key for "
                                                         "the signature (default: the stage "
                                                         "policy's keys).")] = None,
          require_signature: Annotated[bool, typer.Option("--require-signature",
                                                          help="Refuse unsigned versions.")] = False,
+         allow_unapproved: Annotated[bool, typer.Option(
+             "--allow-unapproved", help="Also pull a version no gate let into staging or "
+                                        "production, or a blocked one (recorded in the audit "
+                                        "log).")] = False,
          db: DbOpt = None, home: HomeOpt = None, token: TokenOpt = None) -> None:
-    """Re-verify a version's digest and signature, then write it out atomically."""
+    """Re-verify a version's digest and signature, then write it out atomically.
+
+    A bare MODEL is its production version; only versions the gate allowed into staging or
+    production (and not blocked) are served unless --allow-unapproved."""
     from mlwarden.gate import promotion
 
     with open_registry(db, home) as reg:
         dest = promotion.pull(reg, caller(reg, token), ref, output, stage=stage,
-                              trusted_keys=key or [], require_signature=require_signature)
+                              trusted_keys=key or [], require_signature=require_signature,
+                              allow_unapproved=allow_unapproved)
     typer.echo(f"pulled {ref} into {dest} (digest verified)")
 
 
@@ -274,30 +304,94 @@ def policy_show(stage: Annotated[str, typer.Argument(help="staging or production
                           | {"trusted_keys": len(req.trusted_keys)}, indent=2))
 
 
-@user_app.command("add")
-def user_add(name: Annotated[str, typer.Argument(help="User name.")],
-             role: Annotated[list[str], typer.Option("--role", help="admin, publisher, approver, "
-                                                     "auditor or reader (repeatable).")],
-             db: DbOpt = None, home: HomeOpt = None, token: TokenOpt = None) -> None:
-    """Add a user with roles; print their token once."""
+def _invite(name: str, role: list[str] | None, db: str | None, home: Path | None,
+            token: str | None) -> None:
+    from mlwarden.cli.common import err
     from mlwarden.registry.auth import parse_roles
 
-    roles = parse_roles(role)
+    roles = parse_roles(role) if role else None
     with open_registry(db, home) as reg:
-        _print_token(reg.add_user(caller(reg, token), name, roles), name)
+        code = reg.invite(caller(reg, token), name, roles)
+    err().print(f"one-time invite for {name!r} (valid 7 days; give it to them, they run "
+                "'mlwarden registry enrol CODE' to get their own token):")
+    typer.echo(code)
+
+
+RoleOpt = Annotated[list[str] | None, typer.Option(
+    "--role", help="admin, publisher, approver, auditor or reader (repeatable; needed for a new "
+                   "user).")]
+
+
+@user_app.command("invite")
+def user_invite(name: Annotated[str, typer.Argument(help="User name.")], role: RoleOpt = None,
+                db: DbOpt = None, home: HomeOpt = None, token: TokenOpt = None) -> None:
+    """Create a user (or re-invite one who lost their token); print a one-time invite code."""
+    _invite(name, role, db, home, token)
+
+
+@user_app.command("add", hidden=True)
+def user_add(name: Annotated[str, typer.Argument(help="User name.")], role: RoleOpt = None,
+             db: DbOpt = None, home: HomeOpt = None, token: TokenOpt = None) -> None:
+    """Deprecated: 'user invite' (prints an invite code, not a token)."""
+    _invite(name, role, db, home, token)
+
+
+@app.command("enrol")
+def enrol(code: Annotated[str, typer.Argument(help="The one-time invite code (mlwi_…).")],
+          db: DbOpt = None, home: HomeOpt = None) -> None:
+    """Spend your invite code and print your own API token once."""
+    with open_registry(db, home) as reg:
+        name, new = reg.enrol(code)
+    _print_token(new, name)
+
+
+@mfa_app.command("enrol")
+def mfa_enrol(db: DbOpt = None, home: HomeOpt = None, token: TokenOpt = None,
+              otp: OtpOpt = None) -> None:
+    """Give yourself a TOTP second factor; prints its seed and otpauth:// URI once."""
+    from mlwarden.registry.totp import provisioning_uri
+
+    with open_registry(db, home) as reg:
+        p = caller(reg, token)
+        secret = reg.mfa_enrol(p, otp)
+    typer.echo(secret)
+    typer.echo(provisioning_uri(secret, p.name))
+
+
+@mfa_app.command("require")
+def mfa_require(on: Annotated[bool, typer.Option("--on/--off", help="Require a second factor "
+                                                 "of everyone for approve, production promotion "
+                                                 "and role changes.")] = True,
+                db: DbOpt = None, home: HomeOpt = None, token: TokenOpt = None,
+                otp: OtpOpt = None) -> None:
+    """Require a second factor registry-wide (admin)."""
+    with open_registry(db, home) as reg:
+        reg.mfa_require(caller(reg, token), on, otp)
+    typer.echo(f"second factor {'required' if on else 'optional'}")
+
+
+@app.command("block")
+def block(ref: Annotated[str, typer.Argument(help="MODEL@VERSION")],
+          reason: Annotated[str, typer.Option("--reason", help="Why (required, recorded).")],
+          db: DbOpt = None, home: HomeOpt = None, token: TokenOpt = None) -> None:
+    """Bar a version from promotion, rollback and pull (admin or approver; audited)."""
+    with open_registry(db, home) as reg:
+        reg.block(caller(reg, token), ref, reason)
+    typer.echo(f"blocked {ref}")
 
 
 @user_app.command("roles")
 def user_roles(name: Annotated[str, typer.Argument(help="User name.")],
                role: Annotated[list[str], typer.Option("--role", help="The complete new set of "
                                                        "roles (repeatable).")],
-               db: DbOpt = None, home: HomeOpt = None, token: TokenOpt = None) -> None:
+               db: DbOpt = None, home: HomeOpt = None, token: TokenOpt = None,
+               otp: OtpOpt = None) -> None:
     """Replace a user's roles (recorded in the audit log)."""
     from mlwarden.registry.auth import parse_roles
 
     roles = parse_roles(role)
     with open_registry(db, home) as reg:
-        reg.set_roles(caller(reg, token), name, roles)
+        reg.set_roles(caller(reg, token), name, roles, otp=otp)
     typer.echo(f"{name}: {', '.join(sorted(roles))}")
 
 
@@ -312,13 +406,14 @@ def user_list(db: DbOpt = None, home: HomeOpt = None, token: TokenOpt = None) ->
 
 
 @token_app.command("create")
-def token_create(user: Annotated[str | None, typer.Argument(help="For this user (admin); "
-                                                            "default yourself.")] = None,
+def token_create(user: Annotated[str | None, typer.Argument(
+                     help="Must be yourself: nobody creates another user's token (invite "
+                          "them).", show_default=False)] = None,
                  db: DbOpt = None, home: HomeOpt = None, token: TokenOpt = None) -> None:
-    """Issue another token; print it once."""
+    """Issue yourself another token; print it once."""
     with open_registry(db, home) as reg:
         p = caller(reg, token)
-        _print_token(reg.create_token(p, user or p.name), user or p.name)
+        _print_token(reg.create_token(p, user or p.name), p.name)
 
 
 @token_app.command("revoke")

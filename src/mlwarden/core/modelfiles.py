@@ -9,6 +9,7 @@ hashed (one reused buffer, a file that changes while it is read is an error).
 from __future__ import annotations
 
 import contextlib
+import errno
 import hashlib
 import os
 import stat
@@ -79,6 +80,7 @@ def list_model_files(model: Path, *, ignore: Iterable[str] = (),
     root = model.resolve()
     files: dict[str, ModelFile] = {}
     stack: list[tuple[Path, str]] = [(model, "")]
+    seen_dirs = {(st.st_dev, st.st_ino)}  # a followed link back to one of them is a loop
     while stack:
         directory, prefix = stack.pop()
         try:
@@ -87,16 +89,20 @@ def list_model_files(model: Path, *, ignore: Iterable[str] = (),
             raise InputError(f"cannot list: {exc.strerror or exc}", path=directory) from None
         for entry in entries:
             name = prefix + entry.name
+            path = Path(entry.path)
+            check_utf8_name(name, path)
             if ignored(name, ignore):
                 continue
-            path = Path(entry.path)
             try:
                 is_link = entry.is_symlink()
                 if is_link:
                     if not allow_symlinks:
                         raise InputError("symbolic link in the model (refused by default)",
                                          path=path, advice="remove it, or allow symlinks")
-                    target = path.resolve()
+                    try:
+                        target = path.resolve(strict=True)
+                    except RuntimeError:  # Python < 3.13 reports a loop this way
+                        raise InputError("symbolic link loop", path=path) from None
                     if not target.is_relative_to(root):
                         raise InputError(f"symbolic link points outside the model "
                                          f"(to {target})", path=path)
@@ -106,8 +112,15 @@ def list_model_files(model: Path, *, ignore: Iterable[str] = (),
             except FileNotFoundError:
                 raise InputError("dangling symbolic link or vanished file", path=path) from None
             except OSError as exc:
+                if exc.errno == errno.ELOOP:
+                    raise InputError("symbolic link loop", path=path) from None
                 raise InputError(f"cannot stat: {exc.strerror or exc}", path=path) from None
             if stat.S_ISDIR(entry_stat.st_mode):
+                key = (entry_stat.st_dev, entry_stat.st_ino)
+                if key in seen_dirs:
+                    raise InputError("symbolic link loop: it leads back to a folder already in "
+                                     "the model", path=path)
+                seen_dirs.add(key)
                 stack.append((path, name + "/"))
             elif stat.S_ISREG(entry_stat.st_mode):
                 files[name] = ModelFile(name, path, entry_stat.st_size)
@@ -115,6 +128,17 @@ def list_model_files(model: Path, *, ignore: Iterable[str] = (),
                 raise InputError("not a regular file or directory (device, FIFO or socket)",
                                  path=path)
     return files
+
+
+def check_utf8_name(name: str, path: Path) -> None:
+    """Refuse a file name that is not valid UTF-8 (resource names are UTF-8 text: OMS, JSON)."""
+    try:
+        name.encode("utf-8")
+    except UnicodeEncodeError:
+        shown = os.fsencode(name).decode("utf-8", "backslashreplace")
+        raise InputError(f"file name is not valid UTF-8: {shown!r}", path=Path(
+            os.fsencode(path).decode("utf-8", "backslashreplace")),
+            advice="rename it (model file names must be UTF-8)") from None
 
 
 def default_ignores(model: Path, signature: Path | None) -> tuple[str, ...]:

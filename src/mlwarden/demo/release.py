@@ -65,8 +65,10 @@ def step_registry(ctx: DemoContext) -> None:
     home = root / ".mlwarden"
     with Registry.open(home=home, db_url=f"sqlite:///{(home / 'registry.db').resolve()}") as reg:
         admin = reg.authenticate(reg.init("admin", allow_insecure_key=True))  # a throwaway demo
-        publisher = reg.authenticate(reg.add_user(admin, "pat", frozenset({"publisher"})))
-        approvers = [reg.authenticate(reg.add_user(admin, n, frozenset({"approver"})))
+        # each user enrols from their own one-time invite (the admin never holds their token)
+        publisher = reg.authenticate(reg.enrol(reg.invite(admin, "pat",
+                                                          frozenset({"publisher"})))[1])
+        approvers = [reg.authenticate(reg.enrol(reg.invite(admin, n, frozenset({"approver"})))[1])
                      for n in ("ann", "bob")]
         for stage in ("staging", "production"):
             promotion.set_stage_policy(reg, admin, stage, policy)

@@ -43,6 +43,8 @@ class GateInput:
     evidence: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
     """Signed statements by evidence kind name (``provenance``, ``data-check``, ``model-test``)."""
     approvers: tuple[str, ...] = ()
+    discounted: tuple[str, ...] = ()
+    """Approvals that no longer count, as ``"name (why)"`` (shown in the deny reason)."""
     publisher: str | None = None
     in_registry: bool = False
     digest: str | None = None
@@ -237,8 +239,9 @@ def _approvals(req: Any, inp: GateInput, out: _Outcome) -> None:
     if len(valid) < req.approvals:
         self_note = " (the publisher's own approval does not count)" \
             if inp.publisher in inp.approvers else ""
+        gone = f"; not counted: {', '.join(inp.discounted)}" if inp.discounted else ""
         out.unmet(rules.MISSING_APPROVALS, f"{len(valid)} of {req.approvals} required approval(s) "
-                                           f"by distinct approvers{self_note}", inp.target)
+                                           f"by distinct approvers{self_note}{gone}", inp.target)
 
 
 def gate_evidence(policy: Policy, ev: Evidence, *, stage: str) -> Report:
@@ -247,7 +250,8 @@ def gate_evidence(policy: Policy, ev: Evidence, *, stage: str) -> Report:
     return run_gate(policy, GateInput(
         target=ev.ref, path=ev.path, signatures=a.get("signature", ()),
         evidence={k: v for k, v in a.items() if k != "signature"},
-        approvers=ev.approvers.get(stage, ()), publisher=ev.publisher, in_registry=True,
+        approvers=ev.approvers.get(stage, ()), discounted=ev.discounted.get(stage, ()),
+        publisher=ev.publisher, in_registry=True,
         digest=ev.digest), stage=stage)
 
 

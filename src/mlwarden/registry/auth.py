@@ -19,7 +19,9 @@ from mlwarden.core.errors import DeniedError
 from mlwarden.registry.models import Role
 
 TOKEN_PREFIX = "mlw_"  # noqa: S105 - a prefix, not a secret
-_TOKEN = re.compile(r"^mlw_(?P<id>[0-9a-f]{12})_(?P<secret>[A-Za-z0-9_-]{43})$")
+INVITE_PREFIX = "mlwi_"
+"""One-time enrolment codes (:meth:`Registry.invite`) look like tokens with this prefix."""
+_SHAPE = r"(?P<id>[0-9a-f]{12})_(?P<secret>[A-Za-z0-9_-]{43})$"
 SCRYPT_N, SCRYPT_R, SCRYPT_P = 2**14, 8, 1
 _DUMMY_SALT = b"\0" * 16
 
@@ -38,6 +40,7 @@ class Action(str, enum.Enum):
     SET_POLICY = "set-policy"
     AUDIT = "audit"
     GATE = "gate"
+    BLOCK = "block"
 
 
 PERMISSIONS: dict[Action, frozenset[Role]] = {
@@ -52,6 +55,7 @@ PERMISSIONS: dict[Action, frozenset[Role]] = {
     Action.SET_POLICY: frozenset({Role.ADMIN}),
     Action.AUDIT: frozenset({Role.ADMIN, Role.AUDITOR}),
     Action.GATE: frozenset({Role.ADMIN, Role.PUBLISHER, Role.APPROVER, Role.AUDITOR}),
+    Action.BLOCK: frozenset({Role.ADMIN, Role.APPROVER}),
 }
 
 
@@ -106,16 +110,16 @@ class NewToken:
     secret_hash: bytes
 
 
-def new_token() -> NewToken:
+def new_token(prefix: str = TOKEN_PREFIX) -> NewToken:
     token_id = secrets.token_hex(6)
     secret = base64.urlsafe_b64encode(secrets.token_bytes(32)).rstrip(b"=").decode("ascii")
     salt = secrets.token_bytes(16)
-    return NewToken(token_id, f"{TOKEN_PREFIX}{token_id}_{secret}", salt, hash_secret(secret, salt))
+    return NewToken(token_id, f"{prefix}{token_id}_{secret}", salt, hash_secret(secret, salt))
 
 
-def split_token(value: str) -> tuple[str, str] | None:
-    """``(id, secret)`` of a well-formed token, else ``None``."""
-    match = _TOKEN.match(value.strip())
+def split_token(value: str, prefix: str = TOKEN_PREFIX) -> tuple[str, str] | None:
+    """``(id, secret)`` of a well-formed token (or invite code, by ``prefix``), else ``None``."""
+    match = re.match("^" + re.escape(prefix) + _SHAPE, value.strip())
     return (match["id"], match["secret"]) if match else None
 
 

@@ -20,7 +20,7 @@ from sqlalchemy.orm import Session
 from mlwarden.core.errors import ConfigError, ExitCode, MlwardenError
 
 MIGRATIONS = Path(__file__).resolve().parent / "migrations"
-SCHEMA_HEAD = "0002"
+SCHEMA_HEAD = "0003"
 """The newest migration; opening a database already there skips alembic (a test keeps it true)."""
 BUSY_TIMEOUT_S = 10.0
 """How long a write waits for another client's lock before failing (``MLWARDEN_DB_LOCK_TIMEOUT``

@@ -21,6 +21,7 @@ from typing import Any
 
 from mlwarden.core.errors import InputError, VerificationError
 from mlwarden.core.identity import listing_digest, require_files
+from mlwarden.core.modelfiles import check_utf8_name
 
 MANIFEST_TYPE = "https://mlwarden.dev/registry/manifest/v1"
 _DIGEST = re.compile(r"^sha256:[0-9a-f]{64}$")
@@ -88,14 +89,25 @@ def _check_relative(path: str, source: str) -> None:
         raise VerificationError(f"unsafe path {path!r} in version manifest", path=source)
 
 
+def _check_storable(name: str, full: Path) -> None:
+    """Refuse, at push, a name that a pull would refuse (no stranded version): not UTF-8, or
+    with a backslash (a separator on Windows, where it would land elsewhere)."""
+    check_utf8_name(name, full)
+    if "\\" in name:
+        raise InputError(f"file name contains a backslash: {name!r}", path=full,
+                         advice="rename it (a backslash is a folder separator on Windows)")
+
+
 def build(path: Path, put: Callable[[Path], tuple[str, int]]) -> Manifest:
     """Store every file under ``path`` with ``put`` and return the manifest.
 
-    Symbolic links are refused (they could point anywhere); empty folders are refused.
+    Symbolic links are refused (they could point anywhere); empty folders are refused, and so
+    are names a pull would refuse (:func:`_check_storable`), before anything is stored.
     """
     if path.is_symlink():
         raise InputError("is a symbolic link; push the file it points to", path=path)
     if path.is_file():
+        _check_storable(path.name, path)
         digest, size = put(path)
         return Manifest("file", path.name, (FileEntry(path.name, digest, size),))
     if path.exists() and not path.is_dir():
@@ -103,7 +115,17 @@ def build(path: Path, put: Callable[[Path], tuple[str, int]]) -> Manifest:
     if not path.is_dir():
         raise InputError("no such file or folder", path=path)
     root_name = path.name if path.name not in ("", ".", "..") else path.resolve().name or "model"
-    entries: list[FileEntry] = []
+    _check_storable(root_name, path)
+    files = _walk(path)
+    require_files(len(files), path)
+    entries = [FileEntry(rel, *put(full)) for rel, full in files]
+    entries.sort(key=lambda e: e.path)  # code-point order, as the OMS manifest
+    return Manifest("dir", root_name, tuple(entries))
+
+
+def _walk(path: Path) -> list[tuple[str, Path]]:
+    """Every file to store under ``path`` as (relative name, path), every name checked first."""
+    out: list[tuple[str, Path]] = []
     for dirpath, dirnames, filenames in os.walk(path):
         if Path(dirpath) == path:
             dirnames[:] = [d for d in dirnames if not d.startswith(".git")]
@@ -116,9 +138,8 @@ def build(path: Path, put: Callable[[Path], tuple[str, int]]) -> Manifest:
             if not full.is_file():  # a FIFO, socket or device: never part of a model
                 raise InputError("not a regular file (device, FIFO or socket)", path=full,
                                  advice="remove it from the model folder")
-            digest, size = put(full)
-            entries.append(FileEntry(full.relative_to(path).as_posix(), digest, size))
-    require_files(len(entries), path)
-    entries.sort(key=lambda e: e.path)  # code-point order, as the OMS manifest
-    return Manifest("dir", root_name, tuple(entries))
+            rel = full.relative_to(path).as_posix()
+            _check_storable(rel, full)
+            out.append((rel, full))
+    return out
 

@@ -50,6 +50,10 @@ class User(Base):
     name: Mapped[str] = mapped_column(String(128), unique=True)
     created_at: Mapped[str] = mapped_column(String(40))
     created_by: Mapped[str] = mapped_column(String(128))
+    totp_secret: Mapped[str | None] = mapped_column(String(64), nullable=True, default=None)
+    """Base32 TOTP seed (RFC 6238) once the user enrolled a second factor."""
+    totp_last: Mapped[int | None] = mapped_column(BigInteger, nullable=True, default=None)
+    """The last TOTP time step accepted (a code is never accepted twice)."""
     roles: Mapped[list[UserRole]] = relationship(back_populates="user", cascade="all, delete-orphan",
                                                  lazy="selectin")
 
@@ -77,6 +81,22 @@ class ApiToken(Base):
     secret_hash: Mapped[bytes] = mapped_column(LargeBinary)
     created_at: Mapped[str] = mapped_column(String(40))
     revoked_at: Mapped[str | None] = mapped_column(String(40), nullable=True)
+    user: Mapped[User] = relationship(lazy="joined")
+
+
+class Invite(Base):
+    """A one-time enrolment code for ``user``: only its scrypt hash is kept; ``used_at`` once spent."""
+
+    __tablename__ = "invites"
+
+    id: Mapped[str] = mapped_column(String(32), primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    salt: Mapped[bytes] = mapped_column(LargeBinary)
+    secret_hash: Mapped[bytes] = mapped_column(LargeBinary)
+    created_by: Mapped[str] = mapped_column(String(128))
+    created_at: Mapped[str] = mapped_column(String(40))
+    expires_at: Mapped[str] = mapped_column(String(40))
+    used_at: Mapped[str | None] = mapped_column(String(40), nullable=True)
     user: Mapped[User] = relationship(lazy="joined")
 
 
@@ -147,6 +167,8 @@ class Approval(Base):
     stage: Mapped[str] = mapped_column(String(16))
     comment: Mapped[str] = mapped_column(Text, default="")
     created_at: Mapped[str] = mapped_column(String(40))
+    token_id: Mapped[str | None] = mapped_column(String(32), nullable=True, default=None)
+    """The token the approver used: the approval stops counting once it is revoked."""
     version: Mapped[ModelVersion] = relationship(back_populates="approvals")
 
 
@@ -164,6 +186,17 @@ class StageEvent(Base):
     decision: Mapped[str] = mapped_column(Text, default="")
     created_at: Mapped[str] = mapped_column(String(40))
     version: Mapped[ModelVersion] = relationship(lazy="joined")
+
+
+class VersionBlock(Base):
+    """A version barred from promotion, rollback and pull (``registry block``)."""
+
+    __tablename__ = "version_blocks"
+
+    version_id: Mapped[int] = mapped_column(ForeignKey("model_versions.id"), primary_key=True)
+    reason: Mapped[str] = mapped_column(Text)
+    blocked_by: Mapped[str] = mapped_column(String(128))
+    blocked_at: Mapped[str] = mapped_column(String(40))
 
 
 class StagePolicy(Base):

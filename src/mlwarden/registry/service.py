@@ -13,7 +13,7 @@ import hashlib
 import json
 import re
 import tempfile
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -41,6 +41,7 @@ from mlwarden.registry.models import (
     Attestation,
     AttestationKind,
     AuditTreeHead,
+    Invite,
     ModelVersion,
     RegisteredModel,
     RegistryMeta,
@@ -49,6 +50,7 @@ from mlwarden.registry.models import (
     StagePolicy,
     User,
     UserRole,
+    VersionBlock,
 )
 from mlwarden.registry.store import ArtifactStore
 
@@ -61,6 +63,9 @@ _USER = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._@-]{0,127}$")
 PUBLIC_KEY_META = "registry_public_key"
 MAX_ATTESTATION_BYTES = 16 << 20
 ROLLBACK_PREFIX = "rollback: "
+INVITE_TTL_S = 7 * 24 * 3600
+MFA_REQUIRED_META = "mfa_required"
+APPROVER_ROLES = frozenset({"approver", "admin"})
 
 # Stage transitions a promotion may make; rollback has its own path.
 TRANSITIONS: dict[Stage, frozenset[Stage]] = {
@@ -110,7 +115,11 @@ class Evidence:
     publisher: str
     attestations: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
     approvers: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
-    """Stage → approver names."""
+    """Stage → names of approvers whose approval still counts (re-validated now)."""
+    discounted: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
+    """Stage → ``"name (why)"`` of approvals that no longer count."""
+    blocked: str | None = None
+    """Why the version is barred (``registry block``), or None."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -147,6 +156,8 @@ class Materialised:
     stage: str
     root: Path
     attestations: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
+    blocked: str | None = None
+    """Why the version is barred (``registry block``), or None."""
 
 
 def _info(v: ModelVersion, *, detail: bool = False, history: Sequence[StageEvent] = ()) -> VersionInfo:
@@ -171,11 +182,22 @@ def split_ref(ref: str) -> tuple[str, str | None]:
 
 
 class Registry:
-    """A registry opened on a database and a store; migrations run on open."""
+    """A registry opened on a database and a store; migrations run on open.
 
-    def __init__(self, config: RegistryConfig) -> None:
+    With ``create=False`` (every CLI command but ``registry init``) a database that does not
+    exist yet is an error (exit 2) and nothing is created: a typo in ``--db`` never leaves an
+    empty registry behind."""
+
+    def __init__(self, config: RegistryConfig, *, create: bool = True) -> None:
         self.config = config
+        if not create:
+            _require_existing(config.db_url)
         self.engine = db.make_engine(config.db_url)
+        if not create and db.current_revision(self.engine) is None:
+            self.engine.dispose()
+            raise ConfigError("no registry in this database (it has no registry tables)",
+                              path=db.safe_url(self.engine),
+                              advice="check --db/--home, or run 'mlwarden registry init'")
         db.upgrade(self.engine)
         self.store = ArtifactStore(config.store_url)
         self._signer: EcdsaSigner | None = None
@@ -185,8 +207,8 @@ class Registry:
 
     @classmethod
     def open(cls, home: str | Path | None = None, db_url: str | None = None,
-             store: str | None = None) -> Registry:
-        return cls(resolve(home, db_url, store))
+             store: str | None = None, *, create: bool = True) -> Registry:
+        return cls(resolve(home, db_url, store), create=create)
 
     def close(self) -> None:
         self.engine.dispose()
@@ -293,8 +315,8 @@ class Registry:
                                     "(--allow-insecure-key stores it unencrypted)")
         with self.transaction() as s:
             if s.scalar(select(func.count()).select_from(User)):
-                raise DeniedError("the registry is already initialised",
-                                  advice="ask an admin for a token (mlwarden registry user add)")
+                raise UsageError("the registry is already initialised",
+                                  advice="ask an admin for an invite (mlwarden registry user invite)")
             if self.signer() is None:
                 key = generate_private_key("P-256")
                 atomic_write_bytes(self.config.key_path, private_pem(key, passphrase), mode=0o600)
@@ -329,7 +351,7 @@ class Registry:
 
     def authenticate(self, token: str | None) -> auth.Principal:
         if not token:
-            raise DeniedError("no API token given", advice="set MLWARDEN_TOKEN or pass --token; "
+            raise UsageError("no API token given", advice="set MLWARDEN_TOKEN or pass --token; "
                                                            "'mlwarden registry init' makes the first")
         parts = auth.split_token(token)
         with self.reading() as s:
@@ -349,16 +371,126 @@ class Registry:
                         {"reason": "revoked" if revoked else "invalid"})
         raise DeniedError("invalid or revoked API token")
 
-    def add_user(self, p: auth.Principal, name: str, roles: frozenset[str]) -> str:
+    def invite(self, p: auth.Principal, name: str, roles: frozenset[str] | None = None) -> str:
+        """A one-time code with which ``name`` enrols (:meth:`enrol`) and gets their own token.
+
+        A new user is created with ``roles``; an existing user (a lost token) keeps theirs. The
+        admin sees the code, never the token: whoever enrols is recorded, and an approver does
+        not count for versions published or promoted by whoever invited them."""
         self.authorize(p, auth.Action.MANAGE_USERS)
         _check_user_name(name)
         with self.transaction() as s:
-            token = self._create_user(s, name, roles, created_by=p.name)
-            self._audit(s, p.name, "user.add", name, {"roles": sorted(roles)})
-        return token
+            user = s.execute(select(User).where(User.name == name)).scalar_one_or_none()
+            if user is None:
+                if not roles:
+                    raise UsageError(f"a new user needs --role ({name!r} does not exist yet)")
+                user = User(name=name, created_at=audit.now_iso(), created_by=p.name,
+                            roles=[UserRole(role=r) for r in sorted(roles)])
+                s.add(user)
+                s.flush()
+                self._audit(s, p.name, "user.add", name, {"roles": sorted(roles)})
+            elif roles and frozenset(roles) != user.role_names:
+                raise UsageError(f"{name!r} exists with roles {', '.join(sorted(user.role_names))}; "
+                                 "change them with 'registry user roles'")
+            code = auth.new_token(prefix=auth.INVITE_PREFIX)
+            expires = _iso_after(INVITE_TTL_S)
+            s.add(Invite(id=code.token_id, user_id=user.id, salt=code.salt,
+                         secret_hash=code.secret_hash, created_by=p.name,
+                         created_at=audit.now_iso(), expires_at=expires))
+            s.flush()
+            self._audit(s, p.name, "user.invite", name,
+                        {"invite_id": code.token_id, "expires_at": expires})
+        return code.value
 
-    def set_roles(self, p: auth.Principal, name: str, roles: frozenset[str]) -> None:
+    def add_user(self, p: auth.Principal, name: str, roles: frozenset[str]) -> str:
+        """Deprecated name of :meth:`invite` (returns the invite code, not a token)."""
+        return self.invite(p, name, roles)
+
+    def enrol(self, code: str) -> tuple[str, str]:
+        """Spend a one-time invite code: ``(user name, the user's new API token)``."""
+        parts = auth.split_token(code, prefix=auth.INVITE_PREFIX)
+        with self.transaction() as s:
+            row = s.get(Invite, parts[0]) if parts else None
+            ok = auth.check_secret(parts[1] if parts else "x", row.salt if row else None,
+                                   row.secret_hash if row else None)
+            why = ("invalid" if not ok or row is None else "used" if row.used_at is not None
+                   else "expired" if row.expires_at < audit.now_iso() else None)
+            if why is None and row is not None:
+                row.used_at = audit.now_iso()
+                token = self._issue_token(s, row.user)
+                self._audit(s, row.user.name, "user.enrol", row.user.name,
+                            {"invite_id": row.id, "token_id": token.split("_")[1],
+                             "invited_by": row.created_by})
+                return row.user.name, token
+        with self.transaction() as s:
+            self._audit(s, "(unauthenticated)", "auth.failed", parts[0] if parts else "",
+                        {"reason": f"invite {why}"})
+        raise DeniedError(f"invalid, used or expired invite code ({why})",
+                          advice="ask an admin for a new one: mlwarden registry user invite NAME")
+
+    # -- second factor (TOTP, RFC 6238) ---------------------------------------------------------
+    def mfa_enrol(self, p: auth.Principal, otp: str | None = None) -> str:
+        """Give the caller a TOTP seed (returned once). Replacing an existing one needs a code
+        from it."""
+        from mlwarden.registry import totp
+
+        self.authorize(p, auth.Action.READ)
+        with self.reading() as s:
+            enrolled = self._user(s, p.name).totp_secret is not None
+        if enrolled:
+            self.second_factor(p, otp, "replacing the second factor")
+        with self.transaction() as s:
+            user = self._user(s, p.name)
+            user.totp_secret = totp.new_secret()
+            user.totp_last = None
+            self._audit(s, p.name, "user.mfa.enrol", p.name)
+            return user.totp_secret
+
+    def mfa_require(self, p: auth.Principal, required: bool, otp: str | None = None) -> None:
+        """Require (or stop requiring) a second factor of every user for approve, production
+        promotion and role changes."""
         self.authorize(p, auth.Action.MANAGE_USERS)
+        self.second_factor(p, otp, "change the second-factor requirement")
+        with self.transaction() as s:
+            s.merge(RegistryMeta(key=MFA_REQUIRED_META, value="1" if required else "0"))
+            self._audit(s, p.name, "registry.mfa", "", {"required": required})
+
+    def second_factor(self, p: auth.Principal, otp: str | None, purpose: str) -> None:
+        """Check the caller's TOTP code for ``purpose`` when they enrolled one (or the registry
+        requires one); a refusal is audited."""
+        try:
+            with self.transaction() as s:
+                user = self._user(s, p.name)
+                meta = s.get(RegistryMeta, MFA_REQUIRED_META)
+                if user.totp_secret is None:
+                    if meta is not None and meta.value == "1":
+                        raise DeniedError(f"{purpose} needs a second factor and {p.name!r} has "
+                                          "none", advice="enrol one: mlwarden registry mfa enrol")
+                    return
+                self._check_otp(user, otp, purpose)
+        except DeniedError as exc:
+            with self.transaction() as s:
+                self._audit(s, p.name, "access.denied", "mfa",
+                            {"purpose": purpose, "message": exc.message})
+            raise
+
+    @staticmethod
+    def _check_otp(user: User, otp: str | None, purpose: str) -> None:
+        from mlwarden.registry import totp
+
+        assert user.totp_secret is not None
+        if not otp:
+            raise DeniedError(f"{purpose} needs a one-time code from {user.name!r}'s "
+                              "authenticator", advice="pass --otp CODE")
+        step = totp.match_step(user.totp_secret, otp, after=user.totp_last)
+        if step is None:
+            raise DeniedError("wrong, expired or already used one-time code")
+        user.totp_last = step
+
+    def set_roles(self, p: auth.Principal, name: str, roles: frozenset[str],
+                  otp: str | None = None) -> None:
+        self.authorize(p, auth.Action.MANAGE_USERS)
+        self.second_factor(p, otp, "a role change")
         with self.transaction() as s:
             user = self._user(s, name)
             before = sorted(user.role_names)
@@ -368,9 +500,17 @@ class Registry:
             s.flush()
             self._audit(s, p.name, "user.roles", name, {"before": before, "after": sorted(roles)})
 
-    def create_token(self, p: auth.Principal, name: str) -> str:
+    def create_token(self, p: auth.Principal, name: str | None = None) -> str:
+        """Another token for the caller. Nobody, an admin included, gets a token for someone else
+        (that is what invites are for: :meth:`invite`)."""
+        name = name or p.name
         if name != p.name:
-            self.authorize(p, auth.Action.MANAGE_USERS)
+            with self.transaction() as s:
+                self._audit(s, p.name, "access.denied", "token.create",
+                            {"for": name, "message": "a token for another user"})
+            raise DeniedError(f"{p.name!r} cannot create a token for {name!r}: nobody holds "
+                              "another user's token",
+                              advice=f"invite them instead: mlwarden registry user invite {name}")
         with self.transaction() as s:
             token = self._issue_token(s, self._user(s, name))
             self._audit(s, p.name, "token.create", name, {"token_id": token.split("_")[1]})
@@ -447,6 +587,7 @@ class Registry:
                  for f in files]
         manifest = build(path, self.store.put_file)
         manifest_digest = self.store.put_bytes(manifest.to_json())
+        self.store.sync()  # every object durable before a row names it
         with self.transaction() as s:
             m = _lock_model(s, model)  # versions of one model are numbered one at a time
             if m is None:
@@ -543,28 +684,35 @@ class Registry:
         return root
 
     @contextlib.contextmanager
-    def evidence(self, p: auth.Principal, ref: str) -> Iterator[Evidence]:
-        """The version's files (verified, in a temporary folder) and its attestations."""
+    def evidence(self, p: auth.Principal, ref: str, *, promoter: str | None = None
+                 ) -> Iterator[Evidence]:
+        """The version's files (verified, in a temporary folder) and its attestations.
+
+        Approvals are re-validated now (:func:`_approval_problem`); ``promoter``, when given, is
+        the user about to move the version, whose own approval never counts."""
         self.authorize(p, auth.Action.READ)
         with self.reading() as s:
             v = self._version(s, ref)
             atts: dict[str, list[str]] = {}
             for a in v.attestations:
                 atts.setdefault(a.kind, []).append(a.content)
-            approvers: dict[str, list[str]] = {}
-            for ap in v.approvals:
-                approvers.setdefault(ap.stage, []).append(ap.approver)
+            approvers, discounted = _valid_approvals(s, v, promoter)
             stored, publisher = _Stored.of(v), v.published_by
+            blocked = _block_reason(s, v)
         with tempfile.TemporaryDirectory(prefix="mlwarden-gate-") as tmp:
             root = self._materialise(stored, Path(tmp))
             yield Evidence(stored.ref, stored.digest, root, publisher,
-                           {k: tuple(x) for k, x in atts.items()},
-                           {k: tuple(x) for k, x in approvers.items()})
+                           {k: tuple(x) for k, x in atts.items()}, approvers, discounted,
+                           blocked)
 
-    def materialise(self, p: auth.Principal, ref: str, into: Path, *,
-                    stage: str | None = None) -> Materialised:
+    def materialise(self, p: auth.Principal, ref: str, into: Path, *, stage: str | None = None,
+                    check: Callable[[str, str, str | None], None] | None = None
+                    ) -> Materialised:
         """Write the version's files under ``into`` (every byte verified against its stored
-        digest) and return them with the version's attestations; for a verified pull."""
+        digest) and return them with the version's attestations; for a verified pull.
+
+        ``check(ref, stage, blocked)`` runs on the resolved version before any byte is written
+        (it raises to refuse)."""
         self.authorize(p, auth.Action.PULL)
         with self.reading() as s:
             v = self._version(s, ref, stage)
@@ -572,9 +720,12 @@ class Registry:
             atts: dict[str, list[str]] = {}
             for a in v.attestations:
                 atts.setdefault(a.kind, []).append(a.content)
+            blocked = _block_reason(s, v)
+        if check is not None:
+            check(stored.ref, version_stage, blocked)
         root = self._materialise(stored, into)
         return Materialised(stored.ref, stored.digest, version_stage, root,
-                            {k: tuple(x) for k, x in atts.items()})
+                            {k: tuple(x) for k, x in atts.items()}, blocked)
 
     # -- stage policies (stored here; parsed and applied by mlwarden.gate.promotion) -------------
     def store_stage_policy(self, p: auth.Principal, stage: str, text: str, digest: str, *,
@@ -596,9 +747,12 @@ class Registry:
             return StoredPolicy(row.stage, row.text, row.digest) if row is not None else None
 
     def approve(self, p: auth.Principal, ref: str, stage: str = "production",
-                comment: str = "") -> None:
+                comment: str = "", otp: str | None = None) -> None:
+        """Approve ``ref`` for ``stage``, bound to the caller's token (revoking it, or taking the
+        role away, makes the approval stop counting)."""
         self.authorize(p, auth.Action.APPROVE)
         st = gated_stage(stage)
+        self.second_factor(p, otp, "an approval")
         with self.transaction() as s:
             v = self._version(s, ref)
             if v.published_by == p.name:
@@ -607,10 +761,11 @@ class Registry:
             if any(a.approver == p.name and a.stage == st.value for a in v.approvals):
                 raise InputError(f"{p.name!r} already approved {v.ref} for {st.value}")
             s.add(Approval(version_id=v.id, approver=p.name, stage=st.value, comment=comment,
-                           created_at=audit.now_iso()))
+                           created_at=audit.now_iso(), token_id=p.token_id))
             s.flush()
             self._audit(s, p.name, "version.approve", v.ref,
-                        {"stage": st.value, "digest": v.digest, "comment": comment})
+                        {"stage": st.value, "digest": v.digest, "comment": comment,
+                         "token_id": p.token_id})
 
     # -- stage changes (decided by mlwarden.gate.promotion) -------------------------------------
     def stage_of(self, ref: str) -> tuple[str, Stage]:
@@ -628,14 +783,16 @@ class Registry:
 
     def move_stage(self, p: auth.Principal, ref: str, target: Stage, *, expected: Stage,
                    reason: str = "", gated_policy: StoredPolicy | None = None,
-                   gated: bool = False, decision: Mapping[str, Any] | None = None) -> None:
+                   gated: bool = False, decision: Mapping[str, Any] | None = None,
+                   approvers_seen: Sequence[str] | None = None) -> None:
         """Move ``ref`` from ``expected`` to ``target`` in one transaction (production: the
         version it replaces is archived).
 
         Nothing changes (:class:`~mlwarden.registry.db.ConflictError`, retry) when the version
         left ``expected`` meanwhile or, for a ``gated`` move, when the stage's stored policy is no
-        longer ``gated_policy`` (None: none was stored) — the stage and the policy must not have
-        changed while the version was being gated.
+        longer ``gated_policy`` (None: none was stored), or the approvals that still count are
+        no longer ``approvers_seen`` — nothing the decision rested on may change meanwhile. A
+        blocked version (:meth:`block`) only ever moves to archived.
         """
         self.authorize(p, auth.Action.PROMOTE)
         check_transition(ref, expected, target)
@@ -645,6 +802,14 @@ class Registry:
             if v.stage != expected.value:
                 raise db.ConflictError(f"{ref} changed stage while it was being gated",
                                        advice="nothing was changed; retry")
+            why = _block_reason(s, v)
+            if why is not None and target is not Stage.ARCHIVED:
+                raise DeniedError(f"{ref} is blocked: {why}")
+            if approvers_seen is not None:
+                now_valid = _valid_approvals(s, v, p.name)[0].get(target.value, ())
+                if sorted(now_valid) != sorted(approvers_seen):
+                    raise db.ConflictError(f"the approvals of {ref} changed while it was being "
+                                           "gated", advice="nothing was changed; retry")
             if gated:
                 row = s.get(StagePolicy, target.value)
                 now = row.digest if row is not None else None
@@ -664,6 +829,21 @@ class Registry:
                          "reason": reason, "superseded": superseded,
                          "decision": dict(decision) if decision is not None else None})
 
+    def block(self, p: auth.Principal, ref: str, reason: str) -> None:
+        """Bar ``ref`` from promotion, rollback and (unless explicitly allowed) pull."""
+        self.authorize(p, auth.Action.BLOCK)
+        if not reason.strip():
+            raise UsageError("a block needs --reason")
+        with self.transaction() as s:
+            v = self._version(s, ref)
+            if s.get(VersionBlock, v.id) is not None:
+                raise InputError(f"{v.ref} is already blocked")
+            s.add(VersionBlock(version_id=v.id, reason=reason, blocked_by=p.name,
+                               blocked_at=audit.now_iso()))
+            s.flush()
+            self._audit(s, p.name, "version.block", v.ref, {"digest": v.digest, "reason": reason,
+                                                           "stage": v.stage})
+
     def _move(self, s: Session, p: auth.Principal, v: ModelVersion, to: Stage, reason: str,
               decision: Mapping[str, Any] | None = None) -> None:
         s.add(StageEvent(version_id=v.id, from_stage=v.stage, to_stage=to.value, actor=p.name,
@@ -672,14 +852,17 @@ class Registry:
         v.stage = to.value
         s.flush()
 
-    def rollback(self, p: auth.Principal, model: str, reason: str) -> tuple[str, str]:
-        """Return production to the previous version that was allowed into production."""
+    def rollback_candidates(self, p: auth.Principal, model: str, reason: str
+                            ) -> tuple[str, list[str], list[str]]:
+        """For a rollback of ``model``'s production: the current production ref, the earlier
+        production versions newest first (never one rolled back before, never a blocked one),
+        and why others were passed over. The gate (:func:`mlwarden.gate.promotion.rollback`)
+        decides which candidate may come back, under the current production policy."""
         self.authorize(p, auth.Action.ROLLBACK)
         if not reason.strip():
             raise UsageError("a rollback needs --reason")
-        with self.reading() as s:  # choose and verify outside the write lock (models are big)
+        with self.reading() as s:
             current = self._version(s, model, Stage.PRODUCTION.value)
-            current_id = current.id
             events = s.execute(select(StageEvent).join(ModelVersion)
                                .where(ModelVersion.model_id == current.model_id,
                                       StageEvent.to_stage == Stage.PRODUCTION.value,
@@ -689,43 +872,52 @@ class Registry:
                 ModelVersion.model_id == current.model_id,
                 StageEvent.from_stage == Stage.PRODUCTION.value,
                 StageEvent.reason.startswith(ROLLBACK_PREFIX))).scalars())
-            candidates: list[tuple[int, _Stored]] = []
+            refs: list[str] = []
+            passed: list[str] = []
             for event in events:  # newest first; never back to a version rolled back before
-                if event.version_id in rolled_back:
+                v = event.version
+                if event.version_id in rolled_back or v.ref in refs or v.ref in passed:
                     continue
-                if event.version_id not in {c[0] for c in candidates}:
-                    candidates.append((event.version_id, _Stored.of(event.version)))
-        target_id: int | None = None
-        problems: list[str] = []
-        for version_id, stored in candidates:
-            try:
-                self._check_blobs(stored)
-            except VerificationError as exc:
-                problems.append(f"{stored.ref}: {exc.message}")
-                continue
-            target_id = version_id
-            break
-        if target_id is None:
-            extra = f" ({'; '.join(problems)})" if problems else ""
-            raise DeniedError(f"no earlier production version of {model!r} to roll back to{extra}")
+                why = _block_reason(s, v)
+                if why is not None:
+                    passed.append(f"{v.ref}: blocked: {why}")
+                    continue
+                refs.append(v.ref)
+            return current.ref, refs, passed
+
+    def rollback_to(self, p: auth.Principal, current_ref: str, target_ref: str, reason: str, *,
+                    gated_policy: StoredPolicy | None, decision: Mapping[str, Any],
+                    approvers_seen: Sequence[str]) -> None:
+        """Archive ``current_ref`` and return ``target_ref`` to production in one transaction,
+        once the gate allowed it. Nothing changes (a conflict, retry) when production, the
+        production policy or the target's valid approvals changed meanwhile, or the target was
+        blocked."""
+        self.authorize(p, auth.Action.ROLLBACK)
         with self.transaction() as s:
-            _lock_model(s, split_ref(model)[0])
-            current = self._version(s, model, Stage.PRODUCTION.value)
-            target = s.get(ModelVersion, target_id)
-            if current.id != current_id or target is None:
-                raise db.ConflictError(f"production of {model!r} changed during the rollback",
+            _lock_model(s, split_ref(current_ref)[0])
+            current = self._version(s, current_ref)
+            target = self._version(s, target_ref)
+            if current.stage != Stage.PRODUCTION.value:
+                raise db.ConflictError(f"production of {current.model.name!r} changed during the "
+                                       "rollback", advice="nothing was changed; retry")
+            row = s.get(StagePolicy, Stage.PRODUCTION.value)
+            if (row.digest if row else None) != (gated_policy.digest if gated_policy else None):
+                raise db.ConflictError("the production policy changed during the rollback",
                                        advice="nothing was changed; retry")
+            why = _block_reason(s, target)
+            if why is not None:
+                raise DeniedError(f"{target.ref} is blocked: {why}")
+            now_valid = _valid_approvals(s, target, p.name)[0].get(Stage.PRODUCTION.value, ())
+            if sorted(now_valid) != sorted(approvers_seen):
+                raise db.ConflictError(f"the approvals of {target.ref} changed during the "
+                                       "rollback", advice="nothing was changed; retry")
             self._move(s, p, current, Stage.ARCHIVED, f"{ROLLBACK_PREFIX}{reason}")
-            self._move(s, p, target, Stage.PRODUCTION, f"{ROLLBACK_PREFIX}{reason}")
+            self._move(s, p, target, Stage.PRODUCTION, f"{ROLLBACK_PREFIX}{reason}",
+                       decision=decision)
             self._audit(s, p.name, "version.rollback", current.model.name,
                         {"from": current.version, "to": target.version,
                          "from_digest": current.digest, "to_digest": target.digest,
-                         "reason": reason})
-            return current.ref, target.ref
-
-    def _check_blobs(self, v: _Stored) -> None:
-        with tempfile.TemporaryDirectory(prefix="mlwarden-check-") as tmp:
-            self._materialise(v, Path(tmp))
+                         "reason": reason, "decision": dict(decision)})
 
     # -- audit ---------------------------------------------------------------------------------
     # -- reg-audit: the log verified from outside the database (see .treehead) ------------------
@@ -814,6 +1006,75 @@ def _lock_model(s: Session, name: str) -> RegisteredModel | None:
     already holds the database write lock from ``BEGIN IMMEDIATE``)."""
     return s.execute(select(RegisteredModel).where(RegisteredModel.name == name)
                      .with_for_update()).scalar_one_or_none()
+
+
+def _require_existing(url: str) -> None:
+    """Refuse a SQLite database file that does not exist (before anything would create it)."""
+    from sqlalchemy.engine import make_url
+
+    parsed = make_url(url)
+    if parsed.get_backend_name() == "sqlite" and parsed.database and \
+            not Path(parsed.database).is_file():
+        folder = Path(parsed.database).parent
+        if folder.exists() and not folder.is_dir():
+            raise ConfigError("cannot open the registry: a file is in the way", path=folder,
+                              advice="point --home or --db elsewhere")
+        raise ConfigError("no registry database here", path=parsed.database,
+                          advice="check --db/--home (or MLWARDEN_DB/MLWARDEN_HOME), or run "
+                                 "'mlwarden registry init'")
+
+
+def _iso_after(seconds: float) -> str:
+    """An ISO-8601 UTC time ``seconds`` from now, in :func:`audit.now_iso`'s format (so the text
+    compares in time order)."""
+    import datetime as dt
+
+    return (dt.datetime.now(dt.UTC) + dt.timedelta(seconds=seconds)).isoformat(
+        timespec="microseconds")
+
+
+def _block_reason(s: Session, v: ModelVersion) -> str | None:
+    row = s.get(VersionBlock, v.id)
+    return f"{row.reason} (blocked by {row.blocked_by} at {row.blocked_at})" if row else None
+
+
+def _approval_problem(s: Session, ap: Approval, publisher: str, promoter: str | None) -> str | None:
+    """Why an approval no longer counts, or None: re-checked every time a decision rests on it."""
+    user = s.execute(select(User).where(User.name == ap.approver)).scalar_one_or_none()
+    if user is None:
+        return "no such user"
+    if not user.role_names & APPROVER_ROLES:
+        return "no longer an approver"
+    if ap.token_id is None:
+        return "not bound to a token"
+    tok = s.get(ApiToken, ap.token_id)
+    if tok is None or tok.user_id != user.id:
+        return "its token is not the approver's"
+    if tok.revoked_at is not None:
+        return "its token was revoked"
+    if ap.approver == publisher:
+        return "the publisher"
+    if promoter is not None and ap.approver == promoter:
+        return "the promoter"
+    inviters = {user.created_by} | set(s.execute(select(Invite.created_by).where(
+        Invite.user_id == user.id, Invite.used_at.is_not(None))).scalars())
+    if publisher in inviters or (promoter is not None and promoter in inviters):
+        return "invited by the publisher or the promoter"
+    return None
+
+
+def _valid_approvals(s: Session, v: ModelVersion, promoter: str | None
+                     ) -> tuple[dict[str, tuple[str, ...]], dict[str, tuple[str, ...]]]:
+    """Stage → approvers that still count, and stage → ``"name (why not)"`` of the others."""
+    valid: dict[str, list[str]] = {}
+    discounted: dict[str, list[str]] = {}
+    for ap in v.approvals:
+        why = _approval_problem(s, ap, v.published_by, promoter)
+        if why is None:
+            valid.setdefault(ap.stage, []).append(ap.approver)
+        else:
+            discounted.setdefault(ap.stage, []).append(f"{ap.approver} ({why})")
+    return ({k: tuple(x) for k, x in valid.items()}, {k: tuple(x) for k, x in discounted.items()})
 
 
 def _check_user_name(name: str) -> None:
