@@ -348,7 +348,18 @@ class FieldScanner:
             self._over(f"more than {MAX_PAYLOADS} embedded payloads")
             return True
         self.payloads += 1
-        self.ctx.scan_nested(self.target.child(f"{self.prefix}{name}({encoding})", data))
+        child = self.target.child(f"{self.prefix}{name}({encoding})", data)
+        # A field's bytes are a guess at a payload (random bytes, or base64 that decodes to
+        # them, may begin like a format: a 16-byte value can be a complete pickle of a long that
+        # the legacy-torch reader then calls a truncated archive). Keep what a loader would act
+        # on — findings at high and above — not "malformed" noise; what could not be checked
+        # still counts for raw bytes (a real embedded file), not for decodings (guesses).
+        scratch = ScanContext(limits=self.ctx.limits, allow_globals=self.ctx.allow_globals,
+                              formats=self.ctx.formats, dispatch=self.ctx.dispatch)
+        scratch.scan_nested(child)
+        self.ctx.findings.extend(f for f in scratch.findings if f.severity >= Severity.HIGH)
+        if encoding == "raw":
+            self.ctx.skipped.extend(scratch.skipped)
         return True
 
     def json(self, root: object, where: str = "") -> None:
