@@ -5,14 +5,16 @@ from __future__ import annotations
 
 import copy
 import pickle
+from typing import Any
 
 import pytest
 
 from mlwarden.core.severity import Severity
 from mlwarden.scan.engine import scan_bytes
 from mlwarden.scan.pickle.scipy_dists import canonical_template
+from tests.conftest import LazyModule
 
-stats = pytest.importorskip("scipy.stats")
+stats: Any = LazyModule("scipy.stats")  # imported by the tests that use it, not at collection
 
 
 def _worst(data: bytes) -> Severity | None:
