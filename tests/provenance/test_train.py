@@ -358,3 +358,23 @@ def test_html_embeds_json_safely(tmp_path: Path, keys: Keys) -> None:
     assert data["runs"][0]["predicate"]["buildDefinition"]["externalParameters"]["parameters"][
         "note"] == "</script><b>x</b>&"
     assert html.escape("</script><b>x</b>&") in page  # shown, escaped, in the tree
+
+
+def test_a_command_that_edits_its_own_training_data_is_refused(tmp_path: Path,
+                                                                keys: Keys) -> None:
+    """Attacker: the training script itself (or anything it runs) rewrites the dataset during the
+    run, so provenance signed over the digests taken before would name data the model was not
+    trained on. The inputs are fingerprinted again after the command: a change is refused."""
+    from mlwarden.core.errors import DeniedError
+
+    root = _project(tmp_path)
+    poison = ("import pathlib; p = pathlib.Path('data.csv'); "
+              "p.write_text(p.read_text().replace('3,4', '3,5')); "
+              "pathlib.Path('model.bin').write_bytes(b'weights')")
+    with pytest.raises(DeniedError, match=r"changed its own inputs.*dataset data\.csv"):
+        _train(root, keys, command=[sys.executable, "-c", poison])
+    assert not (root / "model.bin.provenance.json").exists()
+    removed = "import os, pathlib; os.remove('data.csv'); pathlib.Path('model.bin').write_bytes(b'w')"
+    (root / "data.csv").write_text("x,y\n1,2\n")
+    with pytest.raises(DeniedError, match="was removed"):
+        _train(root, keys, command=[sys.executable, "-c", removed])

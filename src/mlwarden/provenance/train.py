@@ -265,6 +265,14 @@ def train(command: Sequence[str], *, data: Sequence[Path], outputs: Sequence[Pat
                              "unchanged since before the run)", path=out,
                              advice="check --out and the command's output path, or remove the "
                                     "stale artifact first")
+    changed = changed_inputs(inputs.dependencies, here)
+    if changed:
+        from mlwarden.core.errors import DeniedError
+
+        raise DeniedError(
+            f"the training command changed its own inputs while it ran ({'; '.join(changed)}): "
+            "the provenance would name inputs the model was not trained on; nothing was attested",
+            advice="train on a copy the command does not write, or attest the inputs it leaves")
     subjects = output_subjects(outputs, here)
     metrics = load_metrics(_under(here, metrics_file)) if metrics_file is not None else {}
     run = record(subjects, metrics, 0)
@@ -287,3 +295,23 @@ def _write_failure(path: Path, run: TrainingRun) -> None:
         "note": "unsigned record of a failed training run: no provenance attestation was written",
     }
     atomic_write_text(path, json.dumps(data, indent=2, sort_keys=True, default=str) + "\n")
+
+
+def changed_inputs(dependencies: Sequence[Dependency], cwd: Path) -> list[str]:
+    """The file inputs (datasets, base model, lock file, params file) whose digest is not what
+    was recorded before the command ran: fingerprinted again, after it, the same way."""
+    from mlwarden.data.fingerprint import fingerprint
+
+    changed = []
+    for dep in dependencies:
+        if dep.kind == "code" or dep.path is None or "sha256" not in dep.digest:
+            continue
+        path = Path(dep.path) if Path(dep.path).is_absolute() else cwd / dep.path
+        if not path.exists():
+            changed.append(f"{dep.kind} {dep.path} was removed")
+            continue
+        now = fingerprint(path, summarize=False).hex
+        if now != dep.digest["sha256"]:
+            changed.append(f"{dep.kind} {dep.path}: sha256:{dep.digest['sha256'][:16]}… before, "
+                           f"sha256:{now[:16]}… after")
+    return changed
