@@ -5,36 +5,9 @@ from __future__ import annotations
 import json
 import sqlite3
 import subprocess
-from collections.abc import Callable
 from pathlib import Path
 
-import pytest
-
-from mlwarden.cli.main import run
-
-CliRun = Callable[..., subprocess.CompletedProcess[str]]
-
-
-@pytest.fixture
-def cli(capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch,
-        tmp_path: Path) -> CliRun:
-    def invoke(*args: str, env: dict[str, str] | None = None,
-               check: bool = False) -> subprocess.CompletedProcess[str]:
-        with monkeypatch.context() as m:
-            m.chdir(tmp_path)
-            for key in ("MLWARDEN_HOME", "MLWARDEN_DB", "MLWARDEN_TOKEN"):
-                m.delenv(key, raising=False)
-            for key, value in (env or {}).items():
-                m.setenv(key, value)
-            capsys.readouterr()
-            code = run(list(args))
-            captured = capsys.readouterr()
-        proc = subprocess.CompletedProcess(list(args), code, captured.out, captured.err)
-        if check and code != 0:
-            raise AssertionError(f"exit {code}\n{captured.out}\n{captured.err}")
-        return proc
-
-    return invoke
+from .conftest import CliRun
 
 
 def _error(proc: subprocess.CompletedProcess[str], code: int) -> str:
