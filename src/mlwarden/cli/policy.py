@@ -8,12 +8,15 @@ from typing import Annotated
 
 import typer
 
+from mlwarden.cli.common import TextFormat, TextFormatOpt
+
 app = typer.Typer(help="Validate and explain policy files.", no_args_is_help=True)
 
 
 @app.command("check")
 def check(
     path: Annotated[Path, typer.Argument(help="The policy file (YAML).")],
+    fmt: TextFormatOpt = TextFormat.TABLE,
 ) -> None:
     """Validate a policy file and summarise it; exit 2 naming the file and field if it is malformed."""
     from rich.text import Text
@@ -22,6 +25,13 @@ def check(
     from mlwarden.core.policy import Policy
 
     policy = Policy.load(path)
+    if fmt is TextFormat.JSON:
+        import json
+
+        typer.echo(json.dumps({"path": str(path), "valid": True, "digest": policy.digest,
+                               "notices": list(policy.notices),
+                               "policy": policy.model_dump(mode="json")}, indent=2))
+        return
     today = dt.date.today()
     console = out()
     console.print(Text.assemble((str(path), "bold"),

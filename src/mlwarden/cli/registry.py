@@ -9,7 +9,14 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from mlwarden.cli.common import FormatOpt, OutputOpt
+from mlwarden.cli.common import (
+    FormatOpt,
+    JsonFlagOpt,
+    OutputOpt,
+    TextFormat,
+    TextFormatOpt,
+    wants_json,
+)
 from mlwarden.report.interface import OutputFormat
 
 if TYPE_CHECKING:
@@ -34,7 +41,7 @@ HomeOpt = Annotated[Path | None, typer.Option(
                    ".mlwarden.")]
 TokenOpt = Annotated[str | None, typer.Option(
     "--token", help="API token; default $MLWARDEN_TOKEN.", show_default=False)]
-JsonOpt = Annotated[bool, typer.Option("--json", help="Print JSON instead of a table.")]
+JsonOpt = JsonFlagOpt  # --json: the same as --format json (hidden, kept for old scripts)
 OtpOpt = Annotated[str | None, typer.Option(
     "--otp", help="One-time code from your authenticator (when you enrolled a second factor "
                   "with 'registry mfa enrol', or the registry requires one).", show_default=False)]
@@ -117,7 +124,8 @@ def push(
                                                           "attestation.")] = None,
     model_test: Annotated[list[Path] | None, typer.Option("--model-test", help="Signed model-test "
                                                           "attestation.")] = None,
-    db: DbOpt = None, home: HomeOpt = None, token: TokenOpt = None, as_json: JsonOpt = False,
+    db: DbOpt = None, home: HomeOpt = None, token: TokenOpt = None,
+    fmt: TextFormatOpt = TextFormat.TABLE, as_json: JsonOpt = False,
 ) -> None:
     """Store a model (content-addressed) as a new version, with the evidence bound to it."""
     from mlwarden.registry.models import AttestationKind
@@ -133,7 +141,7 @@ def push(
                    AttestationKind.MODEL_TEST: model_test or []}
     with open_registry(db, home) as reg:
         info = reg.push(caller(reg, token), path, name, version, attachments)
-    if as_json:
+    if wants_json(fmt, as_json):
         typer.echo(json.dumps(info.to_dict(), indent=2))
     else:
         typer.echo(f"pushed {info.ref} ({info.digest}, {info.size} bytes, "
@@ -162,11 +170,11 @@ def attach(ref: Annotated[str, typer.Argument(help="MODEL@VERSION")],
 @app.command("list")
 def list_(model: Annotated[str | None, typer.Argument(help="Only this model.")] = None,
           db: DbOpt = None, home: HomeOpt = None, token: TokenOpt = None,
-          as_json: JsonOpt = False) -> None:
+          fmt: TextFormatOpt = TextFormat.TABLE, as_json: JsonOpt = False) -> None:
     """List models and their versions."""
     with open_registry(db, home) as reg:
         rows = reg.list_versions(caller(reg, token), model)
-    if as_json:
+    if wants_json(fmt, as_json):
         typer.echo(json.dumps([r.to_dict() for r in rows], indent=2))
     else:
         _version_table(rows)
@@ -175,11 +183,11 @@ def list_(model: Annotated[str | None, typer.Argument(help="Only this model.")] 
 @app.command("show")
 def show(ref: Annotated[str, typer.Argument(help="MODEL or MODEL@VERSION")],
          db: DbOpt = None, home: HomeOpt = None, token: TokenOpt = None,
-         as_json: JsonOpt = False) -> None:
+         fmt: TextFormatOpt = TextFormat.TABLE, as_json: JsonOpt = False) -> None:
     """Show a version: digest, stage, attestations, approvals and stage history."""
     with open_registry(db, home) as reg:
         info = reg.show(caller(reg, token), ref)
-    if as_json:
+    if wants_json(fmt, as_json):
         typer.echo(json.dumps(info.to_dict(), indent=2))
         return
     typer.echo(f"{info.ref}  stage={info.stage}  digest={info.digest}")
@@ -396,10 +404,14 @@ def user_roles(name: Annotated[str, typer.Argument(help="User name.")],
 
 
 @user_app.command("list")
-def user_list(db: DbOpt = None, home: HomeOpt = None, token: TokenOpt = None) -> None:
+def user_list(db: DbOpt = None, home: HomeOpt = None, token: TokenOpt = None,
+              fmt: TextFormatOpt = TextFormat.TABLE) -> None:
     """List users, roles and token ids."""
     with open_registry(db, home) as reg:
         rows = reg.users(caller(reg, token))
+    if fmt is TextFormat.JSON:
+        typer.echo(json.dumps(rows, indent=2, default=str))
+        return
     for u in rows:
         toks = ", ".join(t["id"] + (" (revoked)" if t["revoked"] else "") for t in u["tokens"])
         typer.echo(f"{u['name']}: {', '.join(u['roles'])}  tokens: {toks or '-'}")
