@@ -38,8 +38,10 @@ venv: $(VENV)/.dev-installed
 demo: $(VENV)/.demo-installed
 	$(VENV)/bin/mlwarden demo --out mlwarden-demo
 
+# pytest caches its assertion-rewritten test modules as bytecode: allowed here even where
+# PYTHONDONTWRITEBYTECODE is set, so a second run does not rewrite 250 modules again.
 test: $(VENV)/.dev-installed
-	$(PY) -m pytest -m "not slow" -n $(PYTEST_WORKERS) -q
+	env -u PYTHONDONTWRITEBYTECODE $(PY) -m pytest -m "not slow" -n $(PYTEST_WORKERS) -q
 
 test-slow: $(VENV)/.dev-installed
 	$(PY) -m pytest -m slow -q

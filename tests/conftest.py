@@ -101,7 +101,7 @@ class LazyModule:
         self._module: object | None = None
 
     def __getattr__(self, attr: str) -> object:
-        if attr.startswith("__"):
+        if attr.startswith("_"):  # pytest probes module attributes (_pytestfixturefunction...)
             raise AttributeError(attr)
         if self._module is None:
             self._module = pytest.importorskip(self._name)

@@ -6,12 +6,15 @@ from __future__ import annotations
 import io
 import zipfile
 from pathlib import Path
+from typing import Any
 
 import pytest
 
+from tests.conftest import LazyModule
+
 from .conftest import Member, Payload, build_zip, critical, evil_pickle, rules, scan, scan_file
 
-torch = pytest.importorskip("torch")
+torch: Any = LazyModule("torch")  # imported by the tests, not at collection
 
 
 def checkpoint(obj: object) -> bytes:

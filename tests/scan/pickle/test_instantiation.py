@@ -47,7 +47,7 @@ from tests.scan.pickle.opcodes import (
     scan,
     worst,
 )
-from tests.scan.pickle.tinynet import Record, Slotted, TinyNet
+from tests.scan.pickle.tinynet import Record, Slotted
 
 HELPER = "tests.scan.pickle.tinynet"
 CLS = global_(HELPER, "Record")
@@ -56,6 +56,8 @@ STATE = EMPTY_DICT + s("name") + s("a") + SETITEM
 
 def test_torch_save_of_a_whole_module_is_medium_only(tmp_path: Path) -> None:
     import torch
+
+    from tests.scan.pickle.tinynet import TinyNet
 
     path = tmp_path / "tiny.pt"
     torch.save(TinyNet(), path)

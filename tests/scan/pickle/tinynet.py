@@ -2,20 +2,7 @@
 
 from __future__ import annotations
 
-import torch
-
-
-class TinyNet(torch.nn.Module):
-    """A user's model class (what ``torch.save(model)`` pickles by reference)."""
-
-    def __init__(self) -> None:
-        super().__init__()
-        self.fc = torch.nn.Linear(3, 2)
-        self.act = torch.nn.ReLU()
-        self.labels = {0: "cat", 1: "dog"}
-
-    def forward(self, x: torch.Tensor) -> torch.Tensor:
-        return torch.as_tensor(self.act(self.fc(x)))
+from typing import Any
 
 
 class Record:
@@ -34,3 +21,27 @@ class Slotted:
     def __init__(self) -> None:
         self.a = 1
         self.b = "two"
+
+
+def __getattr__(name: str) -> Any:
+    """``TinyNet`` is defined on first use (it needs torch, which collection must not import);
+    then it is a module attribute like any other, so pickles name it by reference."""
+    if name != "TinyNet":
+        raise AttributeError(name)
+    import torch
+
+    class TinyNet(torch.nn.Module):
+        """A user's model class (what ``torch.save(model)`` pickles by reference)."""
+
+        def __init__(self) -> None:
+            super().__init__()
+            self.fc = torch.nn.Linear(3, 2)
+            self.act = torch.nn.ReLU()
+            self.labels = {0: "cat", 1: "dog"}
+
+        def forward(self, x: torch.Tensor) -> torch.Tensor:
+            return torch.as_tensor(self.act(self.fc(x)))
+
+    TinyNet.__qualname__ = "TinyNet"  # a module-level name for pickle, like any user's class
+    globals()["TinyNet"] = TinyNet
+    return TinyNet
