@@ -14,7 +14,7 @@ import math
 import re
 import struct
 from dataclasses import dataclass
-from typing import ClassVar
+from typing import Any, ClassVar
 
 from mlwarden.core.severity import Severity
 from mlwarden.scan.container_rules import NPY_MALFORMED, NPY_OBJECT_ARRAY
@@ -71,23 +71,20 @@ def _numpy_has_objects(descr: object) -> bool | None:
     simple = simple_descr_has_objects(descr)
     if simple is not None:
         return simple
-    try:
-        from numpy.lib.format import descr_to_dtype
-    except ImportError:
-        return None
-    import warnings
-
-    try:
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore")
-            return bool(descr_to_dtype(descr).hasobject)  # type: ignore[arg-type]
-    except Exception:  # noqa: BLE001 - numpy raises many types on descrs it cannot load
-        return None
+    dtype = _numpy_dtype(descr)
+    return None if dtype is None else bool(dtype.hasobject)
 
 
 def _numpy_itemsize(descr: object) -> int | None:
     """``descr_to_dtype(descr).itemsize`` as numpy reads it; ``None`` without numpy or if numpy
     refuses the descr (then np.load refuses the file too)."""
+    dtype = _numpy_dtype(descr)
+    return None if dtype is None else int(dtype.itemsize)
+
+
+def _numpy_dtype(descr: object) -> Any:
+    """``numpy.lib.format.descr_to_dtype(descr)`` (numpy parses the descr itself, running
+    nothing); ``None`` without numpy or when numpy refuses the descr."""
     try:
         from numpy.lib.format import descr_to_dtype
     except ImportError:
@@ -97,7 +94,7 @@ def _numpy_itemsize(descr: object) -> int | None:
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
-            return int(descr_to_dtype(descr).itemsize)  # type: ignore[arg-type]
+            return descr_to_dtype(descr)  # type: ignore[arg-type]
     except Exception:  # noqa: BLE001 - numpy raises many types on descrs it cannot load
         return None
 
