@@ -39,6 +39,7 @@ def step_registry(ctx: DemoContext) -> None:
     from mlwarden.core.errors import DeniedError
     from mlwarden.core.report import CheckRun
     from mlwarden.gate import promotion
+    from mlwarden.registry import treehead
     from mlwarden.registry.models import AttestationKind
     from mlwarden.registry.service import Registry
     from mlwarden.report.interface import OutputFormat, write_report
@@ -64,7 +65,8 @@ def step_registry(ctx: DemoContext) -> None:
 
     home = root / ".mlwarden"
     with Registry.open(home=home, db_url=f"sqlite:///{(home / 'registry.db').resolve()}") as reg:
-        admin = reg.authenticate(reg.init("admin", allow_insecure_key=True))  # a throwaway demo
+        admin_token = reg.init("admin", allow_insecure_key=True)  # a throwaway demo
+        admin = reg.authenticate(admin_token)
         # each user enrols from their own one-time invite (the admin never holds their token)
         publisher = reg.authenticate(reg.enrol(reg.invite(admin, "pat",
                                                           frozenset({"publisher"})))[1])
@@ -93,9 +95,48 @@ def step_registry(ctx: DemoContext) -> None:
         ctx.log(f"pulled {pulled} (digest and signature re-verified)")
         status = reg.audit_verify(admin)
         reg.audit_checkpoint(admin)
+        sink = ctx.workdir / "reports" / "audit-heads.jsonl"
+        head = reg.audit_latest_head(admin)
+        if head is not None:
+            treehead.append_to_sink(str(sink), head)
     for fmt in (OutputFormat.JSON, OutputFormat.SARIF):
         write_report(report, fmt, ctx.workdir / "reports" / f"gate{fmt.suffix}")
-    ctx.log(f"audit log intact: {status.entries} hash-chained entries; checkpoint signed")
+    ctx.log(f"audit log intact: {status.entries} hash-chained entries; checkpoint signed; "
+            f"signed tree head anchored to reports/{sink.name}")
+    ctx.log(f"an insider deletes the newest audit entries from a copy of the database: "
+            f"{_insider_truncation(home, sink, admin_token)}")
     ctx.checks.append(CheckRun("gate", "1"))
     ctx.facts["registry_stage"] = "production"
     ctx.facts["audit_entries"] = status.entries
+
+
+def _insider_truncation(home: Path, sink: Path, admin_token: str) -> str:
+    """What ``audit verify --since-head`` says after someone with write access to the database
+    (not to the registry key) deletes the newest entries and fixes the chain head — done on a copy,
+    so the demo's own registry stays intact."""
+    import shutil
+    import sqlite3
+
+    from mlwarden.registry import treehead
+    from mlwarden.registry.service import Registry
+
+    copy = home.parent / "insider-copy"
+    shutil.copytree(home, copy)
+    db = copy / "registry.db"
+    with sqlite3.connect(db) as conn:
+        keep = conn.execute("SELECT MAX(seq) FROM audit_log").fetchone()[0] - 3
+        last = conn.execute("SELECT hash FROM audit_log WHERE seq = ?", (keep,)).fetchone()[0]
+        conn.execute("DELETE FROM audit_log WHERE seq > ?", (keep,))
+        conn.execute("UPDATE audit_head SET seq = ?, hash = ?, frontier = NULL", (keep, last))
+        conn.execute("DELETE FROM audit_checkpoints WHERE seq > ?", (keep,))
+        conn.execute("DELETE FROM audit_tree_heads WHERE size > ?", (keep,))
+    try:
+        with Registry.open(home=copy, db_url=f"sqlite:///{db.resolve()}") as tampered:
+            who = tampered.authenticate(admin_token)
+            status = tampered.audit_verify(who, since=[treehead.since_head(str(sink))],
+                                           remember=False)
+    finally:
+        shutil.rmtree(copy, ignore_errors=True)
+    if status.intact:
+        raise RuntimeError("the demo's truncated audit log verified as intact")
+    return f"audit verify --since-head reports '{(status.problem or '').split(':')[0]}'"
