@@ -1056,11 +1056,32 @@ def _approval_problem(s: Session, ap: Approval, publisher: str, promoter: str | 
         return "the publisher"
     if promoter is not None and ap.approver == promoter:
         return "the promoter"
-    inviters = {user.created_by} | set(s.execute(select(Invite.created_by).where(
+    direct = {user.created_by} | set(s.execute(select(Invite.created_by).where(
         Invite.user_id == user.id, Invite.used_at.is_not(None))).scalars())
-    if publisher in inviters or (promoter is not None and promoter in inviters):
+    if publisher in direct or (promoter is not None and promoter in direct):
         return "invited by the publisher or the promoter"
+    chain = _inviters(s, user)
+    if publisher in chain or (promoter is not None and promoter in chain):
+        return "invited, through users they invited, by the publisher or the promoter"
     return None
+
+
+def _inviters(s: Session, user: User, *, limit: int = 1000) -> set[str]:
+    """Everyone up the invitation chain of ``user``: who created or invited them, who invited
+    those, and so on (cycle-safe, bounded). An admin cannot approve through a puppet invited by a
+    puppet: the chain leads back to them."""
+    seen: set[str] = set()
+    todo = [user]
+    while todo and len(seen) < limit:
+        current = todo.pop()
+        names = {current.created_by} | set(s.execute(select(Invite.created_by).where(
+            Invite.user_id == current.id, Invite.used_at.is_not(None))).scalars())
+        for name in names - seen:
+            seen.add(name)
+            parent = s.execute(select(User).where(User.name == name)).scalar_one_or_none()
+            if parent is not None:
+                todo.append(parent)
+    return seen
 
 
 def _valid_approvals(s: Session, v: ModelVersion, promoter: str | None
