@@ -79,7 +79,8 @@ def test_invites_are_one_time_expire_and_record_who_enrolled(env: Env) -> None:
     assert {r.details["reason"] for r in failed} >= {"invite used", "invite expired"}
 
 
-def test_an_admin_alone_cannot_push_approve_and_promote(env: Env, tmp_path: Path) -> None:
+def _admin_release(env: Env, tmp_path: Path) -> str:
+    """The admin pushes a signed model and promotes it to staging; production needs 1 approval."""
     signer, pub = new_key(tmp_path, "release")
     pol = policy_file(tmp_path, "p", gate=f"    signature: true\n    trusted_keys: [{pub.name}]\n"
                                           "    stages:\n      production: {approvals: 1}\n")
@@ -90,35 +91,31 @@ def test_an_admin_alone_cannot_push_approve_and_promote(env: Env, tmp_path: Path
     sig.write_text(oms_signature(model, signer))
     info = env.reg.push(env.admin, model, "m", attachments={AttestationKind.SIGNATURE: [sig]})
     promotion.promote(env.reg, env.admin, info.ref, "staging")
+    return info.ref
+
+
+def test_an_admin_alone_cannot_push_approve_and_promote(env: Env, tmp_path: Path) -> None:
+    ref = _admin_release(env, tmp_path)
     with pytest.raises(DeniedError, match="cannot approve"):
-        env.reg.approve(env.admin, info.ref)
+        env.reg.approve(env.admin, ref)
     # a sock puppet: the admin invites an approver and enrols it themselves
     sock, _ = env.user("sock", "approver")
-    env.reg.approve(sock, info.ref)
+    env.reg.approve(sock, ref)
     with pytest.raises(PromotionDenied, match=r"sock \(invited by the publisher or the promoter\)"):
-        promotion.promote(env.reg, env.admin, info.ref, "production")
+        promotion.promote(env.reg, env.admin, ref, "production")
 
 
 def test_an_admin_cannot_approve_through_a_chain_of_puppets(env: Env, tmp_path: Path) -> None:
     """Attacker: an admin who invites another admin, who invites the approver (a chain of
     puppets): the invitation chain leads back to the publisher, so the approval does not count."""
-    signer, pub = new_key(tmp_path, "release")
-    pol = policy_file(tmp_path, "p", gate=f"    signature: true\n    trusted_keys: [{pub.name}]\n"
-                                          "    stages:\n      production: {approvals: 1}\n")
-    for stage in ("staging", "production"):
-        promotion.set_stage_policy(env.reg, env.admin, stage, pol)
-    model = clean_model(tmp_path / "m" / "model.bin", b"admin's own, again")
-    sig = tmp_path / "m.sig"
-    sig.write_text(oms_signature(model, signer))
-    info = env.reg.push(env.admin, model, "m", attachments={AttestationKind.SIGNATURE: [sig]})
-    promotion.promote(env.reg, env.admin, info.ref, "staging")
+    ref = _admin_release(env, tmp_path)
     middle, _ = env.user("middle", "admin")
     _, token = env.reg.enrol(env.reg.invite(middle, "puppet", frozenset({"approver"})))
     puppet = env.reg.authenticate(token)
-    env.reg.approve(puppet, info.ref)
+    env.reg.approve(puppet, ref)
     with pytest.raises(PromotionDenied, match=r"puppet \(invited, through users they invited, "
                                               r"by the publisher or the promoter\)"):
-        promotion.promote(env.reg, env.admin, info.ref, "production")
+        promotion.promote(env.reg, env.admin, ref, "production")
 
 
 def test_the_promoter_s_own_approval_does_not_count(env: Env, tmp_path: Path) -> None:
